@@ -1,0 +1,49 @@
+// Everything that happens on a call, as a discriminated union. `atMs` is media time (inbound audio
+// received so far), never wall time, so a replay at any speed yields the same timeline.
+export type Carrier = 'twilio' | 'signalwire';
+export type Direction = 'inbound' | 'outbound';
+
+export type AmdResult = 'human' | 'machine' | 'fax' | 'unknown';
+/** Carrier-compatible detail (Twilio's AnsweredBy values). */
+export type AnsweredBy =
+  | 'human'
+  | 'machine_start'
+  | 'machine_end_beep'
+  | 'machine_end_silence'
+  | 'machine_end_other'
+  | 'fax'
+  | 'unknown';
+
+export type CoreEvent =
+  | { type: 'call.started'; atMs: number; carrier: Carrier; streamId: string; carrierCallId: string; mediaFormat: string }
+  | { type: 'call.ended'; atMs: number; reason: string }
+  | { type: 'dtmf'; atMs: number; digit: string; source: 'carrier' | 'inband'; durationMs?: number }
+  | { type: 'playout.started'; atMs: number; playbackId: string; label: string; audioMs: number }
+  | { type: 'playout.finished'; atMs: number; playbackId: string; label: string; heardMs: number; audioMs: number; interrupted: boolean }
+  | { type: 'playout.cleared'; atMs: number; reason: string }
+  | { type: 'dtmf.sent'; atMs: number; digits: string }
+  | { type: 'recording.saved'; atMs: number; path: string; durationMs: number };
+
+export type DetectorEvent =
+  | { type: 'speech.started'; atMs: number }
+  | { type: 'speech.stopped'; atMs: number; durationMs: number }
+  /** First human/machine verdict. */
+  | { type: 'amd.verdict'; atMs: number; result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string }
+  /** In message-end mode, the end of a machine's greeting (beep, silence or timeout). */
+  | { type: 'amd.message_end'; atMs: number; answeredBy: AnsweredBy; reason: string }
+  /** A beep has just ended (`atMs` is when it was signalled). */
+  | { type: 'beep'; atMs: number; frequencyHz: number; durationMs: number }
+  | { type: 'fax.tone'; atMs: number; tone: 'CNG' | 'CED' };
+
+/**
+ * Events that flows and the agent add to the timeline. Their payload lives in `data` so the
+ * flow and agent modules can grow without widening this union.
+ */
+export type ExtensionEvent = {
+  type: `flow.${string}` | `agent.${string}` | `turn.${string}`;
+  atMs: number;
+  data?: Record<string, unknown>;
+};
+
+export type CallEvent = CoreEvent | DetectorEvent | ExtensionEvent;
+export type CallEventType = CallEvent['type'];
