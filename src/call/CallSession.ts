@@ -1,0 +1,362 @@
+// One per media stream. Owns the media clock, decodes inbound audio once into 20 ms PCM frames for
+// every consumer, owns the playout (marks), and is the call's event hub. It does no DSP, flow or
+// vendor work itself: detectors, flows and the agent plug in through the CallControl interface.
+import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
+import { decodeMulawInto, encodeMulawInto } from '../../dsp/mulaw.ts';
+import { Resampler } from '../../dsp/resample.ts';
+import { createError } from '../errors.ts';
+import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWriter, PlayOptions } from './control.ts';
+import type { CallEvent, Carrier, Direction } from './events.ts';
+import { MediaClock } from './mediaClock.ts';
+import { Playout, type PlayoutSink } from './playout.ts';
+import type { DualChannelRecorder } from './recorder.ts';
+
+export interface CallSink extends PlayoutSink {
+  /** Outbound DTMF; absent where the carrier has none (Twilio). */
+  sendDtmf?: (digit: string) => void;
+  close(code: number, reason: string): void;
+}
+
+/** What the carrier's REST API can do to this call (absent for a local replay without credentials). */
+export interface CarrierActions {
+  hangup(): Promise<void>;
+  transfer(target: { number: string; callerId?: string; timeoutS?: number }): Promise<void>;
+}
+
+export interface Timeline {
+  append(callId: string, event: CallEvent): void;
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface InputFormat {
+  encoding: 'mulaw' | 'l16';
+  sampleRateHz: number;
+}
+
+export interface CallSessionOptions {
+  callId: string;
+  carrier: Carrier;
+  direction: Direction;
+  from: string;
+  to: string;
+  streamId: string;
+  carrierCallId: string;
+  parameters: Record<string, string>;
+  input: InputFormat;
+  sink: CallSink;
+  timeline: Timeline;
+  log: Logger;
+  carrierActions?: CarrierActions;
+  recorder?: DualChannelRecorder;
+  playoutChunkMs?: number;
+  /** Wall-clock ms without inbound media after which the call is ended (0 = off). */
+  mediaTimeoutMs?: number;
+  onEnded?: (session: CallSession, reason: string) => void;
+}
+
+const abortError = (): Error => Object.assign(new Error('call ended or aborted'), { name: 'AbortError' });
+
+export class CallSession implements CallControl {
+  readonly callId: string;
+  readonly carrier: Carrier;
+  readonly direction: Direction;
+  readonly from: string;
+  readonly to: string;
+  readonly streamId: string;
+  readonly carrierCallId: string;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+
+  private readonly opts: CallSessionOptions;
+  private readonly abort = new AbortController();
+  private readonly clock = new MediaClock();
+  private readonly playout: Playout;
+  private readonly frameConsumers: FrameConsumer[] = [];
+  private readonly mediaConsumers: MediaConsumer[] = [];
+  private readonly listeners = new Set<(e: CallEvent) => void>();
+  private readonly sleepers = new Set<(err: Error) => void>();
+  // Frame assembly: carriers may send any payload size; detectors want exactly 20 ms.
+  private readonly frame = new Int16Array(FRAME_SAMPLES);
+  private readonly mulawFrame = new Uint8Array(FRAME_SAMPLES);
+  private fill = 0;
+  private readonly resampler: Resampler | undefined;
+  private endedReason: string | undefined;
+  private lastMediaWall = performance.now();
+  private readonly watchdog: NodeJS.Timeout | undefined;
+  /** Counters for the health of the stream. */
+  readonly stats = { mediaMessages: 0, framesProcessed: 0, consumerErrors: 0 };
+
+  constructor(opts: CallSessionOptions) {
+    this.opts = opts;
+    this.callId = opts.callId;
+    this.carrier = opts.carrier;
+    this.direction = opts.direction;
+    this.from = opts.from;
+    this.to = opts.to;
+    this.streamId = opts.streamId;
+    this.carrierCallId = opts.carrierCallId;
+    this.parameters = Object.freeze({ ...opts.parameters });
+    this.signal = this.abort.signal;
+    if (opts.input.encoding === 'l16' && opts.input.sampleRateHz !== SAMPLE_RATE_HZ) {
+      this.resampler = new Resampler(opts.input.sampleRateHz, SAMPLE_RATE_HZ);
+    }
+    const recorder = opts.recorder;
+    this.playout = new Playout(opts.sink, {
+      chunkMs: opts.playoutChunkMs,
+      nowMs: () => this.clock.nowMs(),
+      emit: (e) => this.emit(e),
+      onAudio: recorder ? (chunk) => recorder.addGatewayAudio(chunk) : undefined,
+      onClear: recorder ? () => recorder.clear() : undefined,
+    });
+    const timeoutMs = opts.mediaTimeoutMs ?? 0;
+    if (timeoutMs > 0) {
+      this.watchdog = setInterval(() => {
+        if (performance.now() - this.lastMediaWall > timeoutMs) this.end('media_timeout');
+      }, Math.min(1000, timeoutMs));
+      this.watchdog.unref();
+    }
+  }
+
+  get ended(): boolean {
+    return this.endedReason !== undefined;
+  }
+
+  mediaMs(): number {
+    return this.clock.nowMs();
+  }
+
+  // ---- inbound, from the carrier ----
+
+  /** Raw payload bytes of one `media` message, in the stream's input format. */
+  receiveMedia(payload: Uint8Array): void {
+    if (this.ended) return;
+    this.lastMediaWall = performance.now();
+    this.stats.mediaMessages++;
+    if (this.opts.input.encoding === 'mulaw') {
+      for (let i = 0; i < payload.length; i++) {
+        this.mulawFrame[this.fill++] = payload[i] as number;
+        if (this.fill === FRAME_SAMPLES) {
+          decodeMulawInto(this.mulawFrame, this.frame);
+          this.processFrame();
+          if (this.ended) return;
+        }
+      }
+      return;
+    }
+    // L16 is network byte order (RFC 3551); resampled to the telephony rate once, here at the edge.
+    const count = payload.length >> 1;
+    const pcm = new Int16Array(count);
+    const view = new DataView(payload.buffer, payload.byteOffset, count * 2);
+    for (let i = 0; i < count; i++) pcm[i] = view.getInt16(i * 2, false);
+    const at8k = this.resampler ? this.resampler.process(pcm) : pcm;
+    for (let i = 0; i < at8k.length; i++) {
+      this.frame[this.fill++] = at8k[i] as number;
+      if (this.fill === FRAME_SAMPLES) {
+        encodeMulawInto(this.frame, this.mulawFrame);
+        this.processFrame();
+        if (this.ended) return;
+      }
+    }
+  }
+
+  private processFrame(): void {
+    this.fill = 0;
+    const start = this.clock.nowSamples;
+    this.opts.recorder?.addCallerFrame(this.frame);
+    const frameConsumers = this.frameConsumers;
+    for (let i = 0; i < frameConsumers.length; i++) {
+      try {
+        (frameConsumers[i] as FrameConsumer)(this.frame, start);
+      } catch (err) {
+        this.consumerFailed(err, frameConsumers, i--);
+      }
+    }
+    const mediaConsumers = this.mediaConsumers;
+    if (mediaConsumers.length > 0) {
+      const atMs = this.clock.nowMs();
+      for (let i = 0; i < mediaConsumers.length; i++) {
+        try {
+          (mediaConsumers[i] as MediaConsumer)(this.mulawFrame, atMs);
+        } catch (err) {
+          this.consumerFailed(err, mediaConsumers, i--);
+        }
+      }
+    }
+    this.stats.framesProcessed++;
+    this.clock.advance(FRAME_SAMPLES);
+  }
+
+  private consumerFailed(err: unknown, list: unknown[], index: number): void {
+    // One broken consumer must not take the call (or the process) down: drop it and carry on.
+    this.stats.consumerErrors++;
+    list.splice(index, 1);
+    this.opts.log.error({ err, callId: this.callId }, 'frame consumer failed and was removed');
+  }
+
+  receiveMark(name: string): void {
+    this.playout.onMark(name);
+  }
+
+  receiveDtmf(digit: string, durationMs?: number): void {
+    if (this.ended) return;
+    this.emit({ type: 'dtmf', atMs: this.clock.nowMs(), digit, source: 'carrier', ...(durationMs === undefined ? {} : { durationMs }) });
+  }
+
+  // ---- CallControl ----
+
+  play(mulaw: Uint8Array, opts?: PlayOptions): Playback {
+    return this.ended ? this.playout.play(new Uint8Array(0), opts) : this.playout.play(mulaw, opts);
+  }
+
+  openPlayback(opts?: PlayOptions): PlaybackWriter {
+    const writer = this.playout.open(opts);
+    if (this.ended) writer.end();
+    return writer;
+  }
+
+  clear(reason: string): void {
+    if (!this.ended) this.playout.clear(reason);
+  }
+
+  isPlaying(): boolean {
+    return this.playout.isPlaying();
+  }
+
+  sendDtmf(digits: string): void {
+    const send = this.opts.sink.sendDtmf;
+    if (send === undefined) {
+      throw createError('GW_ERR_DTMF_UNSUPPORTED', `${this.carrier} media streams cannot send DTMF; use a transfer with sendDigits instead`, { statusCode: 400 });
+    }
+    if (!/^[0-9*#A-D]+$/.test(digits)) throw createError('GW_ERR_DTMF_INVALID', 'DTMF digits must be 0-9, *, # or A-D', { statusCode: 400 });
+    if (this.ended) return;
+    for (const d of digits) send(d);
+    this.emit({ type: 'dtmf.sent', atMs: this.clock.nowMs(), digits });
+  }
+
+  emit(event: CallEvent): void {
+    this.opts.timeline.append(this.callId, event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.opts.log.error({ err, callId: this.callId, eventType: event.type }, 'event listener failed');
+      }
+    }
+  }
+
+  subscribe(listener: (event: CallEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async *events(signal?: AbortSignal): AsyncIterable<CallEvent> {
+    const queue: CallEvent[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.subscribe((e) => {
+      queue.push(e);
+      wake?.();
+    });
+    const onAbort = (): void => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    this.signal.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as CallEvent;
+        if (this.ended || signal?.aborted) return;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    } finally {
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      this.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.ended || signal?.aborted) return Promise.reject(abortError());
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        cancel();
+        cleanup();
+        reject(err);
+      };
+      const onAbort = (): void => fail(abortError());
+      const cleanup = (): void => {
+        this.sleepers.delete(fail);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const cancel = this.clock.schedule(ms, () => {
+        cleanup();
+        resolve();
+      });
+      this.sleepers.add(fail);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  addFrameConsumer(consumer: FrameConsumer): () => void {
+    this.frameConsumers.push(consumer);
+    return () => removeItem(this.frameConsumers, consumer);
+  }
+
+  addMediaConsumer(consumer: MediaConsumer): () => void {
+    this.mediaConsumers.push(consumer);
+    return () => removeItem(this.mediaConsumers, consumer);
+  }
+
+  async hangup(reason: string): Promise<void> {
+    if (this.ended) return;
+    if (this.opts.carrierActions) {
+      try {
+        await this.opts.carrierActions.hangup();
+      } catch (err) {
+        // The stream is closed below either way; closing it ends a <Connect><Stream> call too.
+        this.opts.log.warn({ err, callId: this.callId }, 'carrier hang-up failed; closing the stream');
+      }
+    }
+    this.end(reason);
+  }
+
+  async transfer(target: { number: string; callerId?: string; timeoutS?: number }, reason: string): Promise<void> {
+    if (this.ended) throw createError('GW_ERR_CALL_ENDED', 'the call has already ended', { statusCode: 409 });
+    if (!this.opts.carrierActions) {
+      throw createError('GW_ERR_TRANSFER_UNAVAILABLE', `no ${this.carrier} REST credentials are configured, so calls cannot be transferred`, { statusCode: 503 });
+    }
+    await this.opts.carrierActions.transfer(target);
+    this.end(reason);
+  }
+
+  /** End the call (idempotent): every timer, iterator, playback and task of the call stops. */
+  end(reason: string): void {
+    if (this.ended) return;
+    this.playout.close();
+    this.emit({ type: 'call.ended', atMs: this.clock.nowMs(), reason });
+    this.endedReason = reason;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.clock.cancelAll();
+    for (const fail of [...this.sleepers]) fail(abortError());
+    this.abort.abort();
+    try {
+      this.opts.sink.close(1000, reason);
+    } catch (err) {
+      this.opts.log.warn({ err, callId: this.callId }, 'closing the media stream failed');
+    }
+    this.opts.onEnded?.(this, reason);
+  }
+
+  get endReason(): string | undefined {
+    return this.endedReason;
+  }
+}
+
+function removeItem<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
