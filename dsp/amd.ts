@@ -1,0 +1,342 @@
+// Answering-machine detection as an explicit state machine over per-frame observations (VAD state,
+// beep, fax tone, in-band DTMF), on the media clock. Timing features carry the decision, as in
+// Asterisk's app_amd and in arXiv 2604.09675 (VAD timing features beat transcripts and beep features):
+// a person answers with a short utterance and waits; a greeting keeps talking. A beep or a fax tone
+// settles it outright; a key press means a person.
+//
+// States: waiting (no speech yet) → speech ⇄ pause → decided; in 'message-end' mode a machine verdict
+// moves on to awaitingEnd (beep, silence or timeout ends the greeting) → done.
+// Parameter names follow Twilio's AMD (MachineDetectionSpeechThreshold, …SpeechEndThreshold,
+// …SilenceTimeout, MachineDetectionTimeout), all in milliseconds.
+import { FRAME_SAMPLES, msToSamples, samplesToMs, type FrameProcessor } from './frame.ts';
+import { Vad, type VadFrame, type VadOptions } from './vad.ts';
+import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
+import { FaxDetector, type FaxFrame, type FaxOptions } from './fax.ts';
+import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
+
+export type AmdMode = 'fast' | 'message-end';
+export type AmdVerdict = 'human' | 'machine' | 'fax' | 'unknown';
+/** Twilio's AnsweredBy values. */
+export type AmdAnsweredBy =
+  | 'human'
+  | 'machine_start'
+  | 'machine_end_beep'
+  | 'machine_end_silence'
+  | 'machine_end_other'
+  | 'fax'
+  | 'unknown';
+
+export interface AmdOptions {
+  mode?: AmdMode;
+  /** Speech longer than this (one utterance, pauses shorter than speechEndThresholdMs included) is a machine. */
+  speechThresholdMs?: number;
+  /** Silence that ends an utterance; a short utterance followed by this much silence is a person. */
+  speechEndThresholdMs?: number;
+  /** No speech at all within this time → unknown. */
+  silenceTimeoutMs?: number;
+  /** No verdict (fast) or no message end (message-end) within this time → unknown / machine_end_other. */
+  totalTimeoutMs?: number;
+  /** In message-end mode: silence after a greeting that ends it when no beep comes. */
+  messageEndSilenceMs?: number;
+}
+
+type AmdState = 'waiting' | 'speech' | 'pause' | 'awaitingEnd' | 'done';
+
+/** Defaults tuned on the corpus's `tune` split (see bench/eval-amd.ts). */
+export const AMD_DEFAULTS: Required<AmdOptions> = {
+  mode: 'message-end',
+  speechThresholdMs: 2400,
+  speechEndThresholdMs: 900,
+  silenceTimeoutMs: 5000,
+  totalTimeoutMs: 30000,
+  messageEndSilenceMs: 1500,
+};
+
+/** What one frame contributed; reused, read before the next call. */
+export interface AmdFrame {
+  /** The human/machine/fax/unknown verdict was reached in this frame. */
+  verdict: boolean;
+  /** In message-end mode: the greeting ended in this frame (also set with a verdict that ends it). */
+  messageEnd: boolean;
+  result: AmdVerdict;
+  /** Detail of the verdict (machine_start, machine_end_beep, …). */
+  answeredBy: AmdAnsweredBy;
+  /** Detail of the message end (machine_end_beep | machine_end_silence | machine_end_other). */
+  messageEndAnsweredBy: AmdAnsweredBy;
+  confidence: number;
+  reason: string;
+  messageEndReason: string;
+  /** Media time of the verdict and of the message end, in samples. */
+  verdictSample: number;
+  messageEndSample: number;
+  /** Nothing more will be decided. */
+  done: boolean;
+}
+
+export interface AmdObservation {
+  vad: VadFrame;
+  beep: BeepFrame | null;
+  fax: FaxFrame | null;
+  dtmf: DtmfFrame | null;
+}
+
+/** The decision logic alone, fed with the detectors' per-frame results. */
+export class AmdStateMachine {
+  readonly options: Readonly<Required<AmdOptions>>;
+  private readonly speechThreshold: number;
+  private readonly speechEndThreshold: number;
+  private readonly silenceTimeout: number;
+  private readonly totalTimeout: number;
+  private readonly messageEndSilence: number;
+  private readonly out: AmdFrame = blankFrame();
+  private state: AmdState = 'waiting';
+  private now = 0;
+  private utteranceStart = 0;
+  private lastSpeechEnd = 0;
+
+  constructor(opts: AmdOptions = {}) {
+    const o = { ...AMD_DEFAULTS, ...stripUndefined(opts) };
+    if (o.mode !== 'fast' && o.mode !== 'message-end') throw new RangeError(`mode must be 'fast' or 'message-end'`);
+    const positive: (keyof AmdOptions)[] = [
+      'speechThresholdMs',
+      'speechEndThresholdMs',
+      'silenceTimeoutMs',
+      'totalTimeoutMs',
+      'messageEndSilenceMs',
+    ];
+    for (const k of positive) {
+      const v = o[k];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new RangeError(`${k} must be a positive number of ms`);
+    }
+    if (o.totalTimeoutMs < o.silenceTimeoutMs) throw new RangeError('totalTimeoutMs must be ≥ silenceTimeoutMs');
+    this.options = o;
+    this.speechThreshold = msToSamples(o.speechThresholdMs);
+    this.speechEndThreshold = msToSamples(o.speechEndThresholdMs);
+    this.silenceTimeout = msToSamples(o.silenceTimeoutMs);
+    this.totalTimeout = msToSamples(o.totalTimeoutMs);
+    this.messageEndSilence = msToSamples(o.messageEndSilenceMs);
+  }
+
+  get currentState(): AmdState {
+    return this.state;
+  }
+
+  observe(obs: AmdObservation): AmdFrame {
+    const out = this.out;
+    out.verdict = false;
+    out.messageEnd = false;
+    this.now = obs.vad.endSample;
+    switch (this.state) {
+      case 'waiting':
+        this.onWaiting(obs);
+        break;
+      case 'speech':
+      case 'pause':
+        this.onUtterance(obs);
+        break;
+      case 'awaitingEnd':
+        this.onAwaitingEnd(obs);
+        break;
+      case 'done':
+        break;
+    }
+    out.done = this.state === 'done';
+    return out;
+  }
+
+  private onWaiting(obs: AmdObservation): void {
+    if (this.decisiveTone(obs)) return;
+    if (obs.vad.event === 'onset' || obs.vad.speaking) {
+      this.utteranceStart = obs.vad.event === 'onset' ? obs.vad.eventSample : this.now - FRAME_SAMPLES;
+      this.state = 'speech';
+      this.onUtterance(obs);
+      return;
+    }
+    if (this.now >= this.silenceTimeout) {
+      this.decide('unknown', 'unknown', 0.6, `no speech within ${this.options.silenceTimeoutMs} ms`);
+    }
+  }
+
+  private onUtterance(obs: AmdObservation): void {
+    if (this.decisiveTone(obs)) return;
+    const vad = obs.vad;
+    if (vad.event === 'offset') this.lastSpeechEnd = vad.eventSample;
+    if (vad.speaking) {
+      this.state = 'speech';
+      const length = this.now - this.utteranceStart;
+      if (length >= this.speechThreshold) {
+        this.decide('machine', 'machine_start', 0.85, `speech longer than ${this.options.speechThresholdMs} ms`);
+        return;
+      }
+    } else {
+      this.state = 'pause';
+      const silence = this.now - this.lastSpeechEnd;
+      if (silence >= this.speechEndThreshold) {
+        const lengthMs = Math.round(samplesToMs(this.lastSpeechEnd - this.utteranceStart));
+        // Shorter answers are more typical of people: confidence falls toward the machine threshold.
+        const confidence = 0.6 + 0.38 * Math.max(0, 1 - lengthMs / this.options.speechThresholdMs);
+        this.decide('human', 'human', round2(confidence), `${lengthMs} ms of speech, then ${this.options.speechEndThresholdMs} ms of silence`);
+        return;
+      }
+    }
+    if (this.now >= this.totalTimeout) this.decide('unknown', 'unknown', 0.5, `no decision within ${this.options.totalTimeoutMs} ms`);
+  }
+
+  private onAwaitingEnd(obs: AmdObservation): void {
+    const vad = obs.vad;
+    if (obs.beep?.beep) {
+      this.endMessage('machine_end_beep', `beep at ${obs.beep.frequencyHz} Hz`);
+      return;
+    }
+    if (vad.event === 'offset') this.lastSpeechEnd = vad.eventSample;
+    if (!vad.speaking && this.now - this.lastSpeechEnd >= this.messageEndSilence) {
+      this.endMessage('machine_end_silence', `${this.options.messageEndSilenceMs} ms of silence after the greeting`);
+      return;
+    }
+    if (this.now >= this.totalTimeout) this.endMessage('machine_end_other', `greeting still going at ${this.options.totalTimeoutMs} ms`);
+  }
+
+  /** A fax tone, a beep or a key press decide at once, whatever the speech so far. */
+  private decisiveTone(obs: AmdObservation): boolean {
+    if (obs.fax && obs.fax.tone !== '') {
+      this.decide('fax', 'fax', 0.97, `fax ${obs.fax.tone} tone`);
+      return true;
+    }
+    if (obs.beep?.beep) {
+      this.decide('machine', 'machine_end_beep', 0.97, `beep at ${obs.beep.frequencyHz} Hz`);
+      return true;
+    }
+    if (obs.dtmf && obs.dtmf.digit !== '') {
+      this.decide('human', 'human', 0.9, 'key press (in-band DTMF)');
+      return true;
+    }
+    return false;
+  }
+
+  private decide(result: AmdVerdict, answeredBy: AmdAnsweredBy, confidence: number, reason: string): void {
+    const out = this.out;
+    out.verdict = true;
+    out.result = result;
+    out.answeredBy = answeredBy;
+    out.confidence = confidence;
+    out.reason = reason;
+    out.verdictSample = this.now;
+    if (answeredBy === 'machine_start' && this.options.mode === 'message-end') {
+      this.state = 'awaitingEnd';
+      return;
+    }
+    if (answeredBy === 'machine_end_beep' && this.options.mode === 'message-end') {
+      out.messageEnd = true;
+      out.messageEndAnsweredBy = answeredBy;
+      out.messageEndReason = reason;
+      out.messageEndSample = this.now;
+    }
+    this.state = 'done';
+  }
+
+  private endMessage(answeredBy: AmdAnsweredBy, reason: string): void {
+    const out = this.out;
+    out.messageEnd = true;
+    out.messageEndAnsweredBy = answeredBy;
+    out.messageEndReason = reason;
+    out.messageEndSample = this.now;
+    this.state = 'done';
+  }
+
+  reset(): void {
+    this.state = 'waiting';
+    this.now = 0;
+    this.utteranceStart = 0;
+    this.lastSpeechEnd = 0;
+    Object.assign(this.out, blankFrame());
+  }
+}
+
+export interface AmdDetectorOptions extends AmdOptions {
+  vad?: VadOptions;
+  beep?: BeepOptions;
+  fax?: FaxOptions;
+  dtmf?: DtmfOptions;
+}
+
+/**
+ * The whole AMD chain as one processor: VAD, beep, fax and DTMF detectors feeding the state machine.
+ * The sub-detectors' last results stay readable (`lastVad`…) so a caller can emit their events too
+ * without running them twice.
+ */
+export class AmdDetector implements FrameProcessor<AmdFrame> {
+  readonly vad: Vad;
+  readonly beep: BeepDetector;
+  readonly fax: FaxDetector;
+  readonly dtmf: DtmfDetector;
+  readonly machine: AmdStateMachine;
+  private readonly obs: AmdObservation;
+
+  constructor(opts: AmdDetectorOptions = {}) {
+    this.vad = new Vad(opts.vad);
+    this.beep = new BeepDetector(opts.beep);
+    this.fax = new FaxDetector(opts.fax);
+    this.dtmf = new DtmfDetector(opts.dtmf);
+    this.machine = new AmdStateMachine(opts);
+    this.obs = { vad: this.vad.result, beep: null, fax: null, dtmf: null };
+  }
+
+  process(frame: Int16Array): AmdFrame {
+    const obs = this.obs;
+    obs.vad = this.vad.process(frame);
+    obs.beep = this.beep.process(frame);
+    obs.fax = this.fax.process(frame);
+    obs.dtmf = this.dtmf.process(frame);
+    return this.machine.observe(obs);
+  }
+
+  get lastVad(): VadFrame {
+    return this.obs.vad;
+  }
+  get lastBeep(): BeepFrame | null {
+    return this.obs.beep;
+  }
+  get lastFax(): FaxFrame | null {
+    return this.obs.fax;
+  }
+  get lastDtmf(): DtmfFrame | null {
+    return this.obs.dtmf;
+  }
+
+  reset(): void {
+    this.vad.reset();
+    this.beep.reset();
+    this.fax.reset();
+    this.dtmf.reset();
+    this.machine.reset();
+    this.obs.beep = null;
+    this.obs.fax = null;
+    this.obs.dtmf = null;
+  }
+}
+
+function blankFrame(): AmdFrame {
+  return {
+    verdict: false,
+    messageEnd: false,
+    result: 'unknown',
+    answeredBy: 'unknown',
+    messageEndAnsweredBy: 'unknown',
+    confidence: 0,
+    reason: '',
+    messageEndReason: '',
+    verdictSample: 0,
+    messageEndSample: 0,
+    done: false,
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const r: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (r as Record<string, unknown>)[k] = v;
+  return r;
+}

@@ -1,0 +1,408 @@
+// Voicemail beep detector. A beep is a steady tone (LumenVox: usually one pure tone, ±10 Hz drift,
+// 70 ms–1.5 s; Genesys: 1000 Hz ±50, single or dual; mod_avmd: 440–2000 Hz with tiny frequency variance
+// and stable amplitude), sometimes two steps in a row or two tones at once. The voicemail starts
+// recording when it ends, so we signal the END, as soon as the tone stops.
+//
+// Method: a 256-point Hann-windowed FFT (fft.js) every 10 ms. A hop is tonal when one spectral peak
+// (±2 bins, the Hann main lobe) holds `minPurity` of the band energy — or two peaks together, for dual
+// tones that are not a DTMF pair — and its frequency stays within `frequencyToleranceHz` of the running
+// mean. Speech and vowels fail on purity (energy spread over harmonics) or steadiness (pitch moves);
+// chords fail on purity; DTMF fails the pair check. The tone ends when a hop's level falls `dropDb`
+// below the tone's level or its purity goes; that hop is at most 10 ms after the end, plus the window tail.
+import FFT from 'fft.js';
+import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
+import { meanSquareToDbfs } from './levels.ts';
+import { isDtmfPair } from './dtmf-tones.ts';
+
+export interface BeepOptions {
+  minFrequencyHz?: number;
+  maxFrequencyHz?: number;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  /** Share of band energy within the peak(s) for a hop to count as tonal (0–1). */
+  minPurity?: number;
+  /** Hops quieter than this are not tones (dBFS). */
+  minDbfs?: number;
+  /** Largest allowed departure of a hop's frequency from the step's running mean (Hz). */
+  frequencyToleranceHz?: number;
+  /** Relative tolerance, used when larger than frequencyToleranceHz. */
+  frequencyTolerance?: number;
+  /** Level drop below the tone's level that ends it (dB). */
+  dropDb?: number;
+  /** Accept two simultaneous tones (not DTMF pairs). */
+  allowDual?: boolean;
+  /** Accept a change of frequency mid-tone (two- or three-step beeps). */
+  maxSteps?: number;
+  /** A beep must rise this far above the audio just before it (dB). */
+  onsetJumpDb?: number;
+  /** The next strongest spectral peak must be this far below the tone (dB). */
+  secondPeakDb?: number;
+}
+
+/** Reused result: read before the next `process`. */
+export interface BeepFrame {
+  /** A beep ended and is signalled with this frame. */
+  beep: boolean;
+  /** Frequency of the beep's last step (Hz); for dual tones the stronger tone. */
+  frequencyHz: number;
+  /** Estimated tone duration, in samples. */
+  durationSamples: number;
+  /** Estimated first sample after the tone. */
+  endSample: number;
+  /** A steady tone is sounding right now (≥ 40 ms so far). */
+  toneActive: boolean;
+}
+
+const WINDOW = 256;
+const HOP = 80;
+const HALF = WINDOW / 2;
+const BIN_HZ = SAMPLE_RATE_HZ / WINDOW;
+/** Hann main lobe: ±2 bins hold > 99% of a windowed tone's energy. */
+const LOBE = 2;
+/** Band over which purity is measured: ≥ 62.5 Hz (above hum and DC) to Nyquist minus a bin. */
+const BAND_LO = 2;
+const BAND_HI = HALF - 1;
+/** Hops of a step before a frequency change counts as a new step instead of noise. */
+const MIN_STEP_HOPS = 4;
+/** Samples between a tone's onset and the end of its first tonal hop (measured on clean tones). */
+const ONSET_LAG = 216;
+/** Non-tonal hops bridged between the steps of a multi-step beep. */
+const MAX_BRIDGE_HOPS = 2;
+
+export class BeepDetector implements FrameProcessor<BeepFrame> {
+  readonly minFrequencyHz: number;
+  readonly maxFrequencyHz: number;
+  readonly minDurationMs: number;
+  readonly maxDurationMs: number;
+  readonly minPurity: number;
+  readonly minDbfs: number;
+  readonly frequencyToleranceHz: number;
+  readonly frequencyTolerance: number;
+  readonly dropDb: number;
+  readonly allowDual: boolean;
+  readonly maxSteps: number;
+  readonly onsetJumpDb: number;
+  readonly secondPeakDb: number;
+  private readonly secondPeakRatio: number;
+
+  private readonly fft: FFT;
+  private readonly hist = new Float64Array(WINDOW);
+  private readonly windowed = new Float64Array(WINDOW);
+  private readonly hann = new Float64Array(WINDOW);
+  private readonly spectrum: number[];
+  private readonly power = new Float64Array(HALF + 1);
+  private readonly out: BeepFrame = { beep: false, frequencyHz: 0, durationSamples: 0, endSample: 0, toneActive: false };
+  private readonly minDurationSamples: number;
+  private readonly maxDurationSamples: number;
+  private readonly kMin: number;
+  private readonly kMax: number;
+
+  private samples = 0;
+  private filled = 0;
+  // Tone tracking state.
+  private inTone = false;
+  private tooLong = false;
+  private toneStart = 0;
+  private stepFreq = 0;
+  private stepFreq2 = 0;
+  private stepHops = 0;
+  private steps = 0;
+  private toneLevelDb = -Infinity;
+  private preToneLevelDb = -Infinity;
+  private stepMin = 0;
+  private stepMax = 0;
+  private bridge = 0;
+  private bridgeEnd = 0;
+  private levelHist0 = -Infinity;
+  private levelHist1 = -Infinity;
+  private levelHist2 = -Infinity;
+  // Scratch results of the last hop analysis (fields, not objects, to avoid allocation).
+  private hopTonal = false;
+  private hopFreq = 0;
+  private hopFreq2 = 0;
+  private hopLevelDb = 0;
+
+  constructor(opts: BeepOptions = {}) {
+    this.minFrequencyHz = opts.minFrequencyHz ?? 300;
+    this.maxFrequencyHz = opts.maxFrequencyHz ?? 2500;
+    this.minDurationMs = opts.minDurationMs ?? 70;
+    this.maxDurationMs = opts.maxDurationMs ?? 1500;
+    this.minPurity = opts.minPurity ?? 0.75;
+    this.minDbfs = opts.minDbfs ?? -45;
+    this.frequencyToleranceHz = opts.frequencyToleranceHz ?? 10;
+    this.frequencyTolerance = opts.frequencyTolerance ?? 0.01;
+    this.dropDb = opts.dropDb ?? 6;
+    this.allowDual = opts.allowDual ?? true;
+    this.maxSteps = opts.maxSteps ?? 3;
+    this.onsetJumpDb = opts.onsetJumpDb ?? 6;
+    if (!(this.onsetJumpDb >= 0)) throw new RangeError('onsetJumpDb must be ≥ 0');
+    this.secondPeakDb = opts.secondPeakDb ?? 20;
+    if (!(this.secondPeakDb > 0)) throw new RangeError('secondPeakDb must be positive');
+    this.secondPeakRatio = 10 ** (-this.secondPeakDb / 10);
+    if (!(this.minFrequencyHz >= 3 * BIN_HZ && this.minFrequencyHz < this.maxFrequencyHz)) {
+      throw new RangeError(`minFrequencyHz must be ≥ ${3 * BIN_HZ} and below maxFrequencyHz`);
+    }
+    if (!(this.maxFrequencyHz <= SAMPLE_RATE_HZ / 2 - 4 * BIN_HZ)) throw new RangeError('maxFrequencyHz too close to Nyquist');
+    if (!(this.minDurationMs >= 30 && this.minDurationMs < this.maxDurationMs)) {
+      throw new RangeError('minDurationMs must be ≥ 30 and below maxDurationMs');
+    }
+    if (!(this.minPurity > 0.5 && this.minPurity < 1)) throw new RangeError('minPurity must be in (0.5, 1)');
+    if (!(this.minDbfs < 0)) throw new RangeError('minDbfs must be negative');
+    if (!(this.frequencyToleranceHz > 0) || !(this.frequencyTolerance >= 0 && this.frequencyTolerance < 0.1)) {
+      throw new RangeError('frequency tolerances must be positive (relative < 0.1)');
+    }
+    if (!(this.dropDb > 0)) throw new RangeError('dropDb must be positive');
+    if (!(Number.isInteger(this.maxSteps) && this.maxSteps >= 1)) throw new RangeError('maxSteps must be an integer ≥ 1');
+    this.minDurationSamples = msToSamples(this.minDurationMs);
+    this.maxDurationSamples = msToSamples(this.maxDurationMs);
+    this.kMin = Math.floor(this.minFrequencyHz / BIN_HZ) - 1;
+    this.kMax = Math.ceil(this.maxFrequencyHz / BIN_HZ) + 1;
+    this.fft = new FFT(WINDOW);
+    this.spectrum = this.fft.createComplexArray();
+    for (let i = 0; i < WINDOW; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / WINDOW);
+  }
+
+  process(frame: Int16Array): BeepFrame {
+    if (frame.length !== FRAME_SAMPLES) throw new RangeError(`frame must hold ${FRAME_SAMPLES} samples`);
+    const out = this.out;
+    out.beep = false;
+    for (let off = 0; off < FRAME_SAMPLES; off += HOP) {
+      this.hist.copyWithin(0, HOP);
+      for (let i = 0; i < HOP; i++) this.hist[WINDOW - HOP + i] = frame[off + i] as number;
+      this.samples += HOP;
+      if (this.filled < WINDOW) this.filled += HOP;
+      this.analyseHop();
+      this.track();
+    }
+    out.toneActive = this.inTone && !this.tooLong && this.samples - this.toneStart >= msToSamples(40);
+    return out;
+  }
+
+  private analyseHop(): void {
+    let hopEnergy = 0;
+    for (let i = WINDOW - HOP; i < WINDOW; i++) {
+      const v = this.hist[i] as number;
+      hopEnergy += v * v;
+    }
+    this.hopLevelDb = meanSquareToDbfs(hopEnergy / HOP);
+    this.hopTonal = false;
+    if (this.hopLevelDb < this.minDbfs || this.filled < WINDOW) return;
+
+    for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
+    this.fft.realTransform(this.spectrum, this.windowed);
+    const s = this.spectrum;
+    const p = this.power;
+    let total = 0;
+    for (let k = 0; k <= HALF; k++) {
+      const re = s[2 * k] as number;
+      const im = s[2 * k + 1] as number;
+      const v = re * re + im * im;
+      p[k] = v;
+      if (k >= BAND_LO && k <= BAND_HI) total += v;
+    }
+    if (!(total > 0)) return;
+
+    const k1 = this.peakBin(-1, -1);
+    const e1 = lobeEnergy(p, k1);
+    const f1 = interpolatedHz(p, k1);
+    if (!this.inBand(f1)) return;
+    const k2 = this.peakBin(k1, -1);
+    const e2 = lobeEnergy(p, k2);
+    // A tone in noise leaves a flat residue; a voiced sound leaves other harmonics. So besides the
+    // purity, the next strongest peak must sit `secondPeakDb` below.
+    if (e1 >= this.minPurity * total && e2 <= e1 * this.secondPeakRatio) {
+      this.hopTonal = true;
+      this.hopFreq = f1;
+      this.hopFreq2 = 0;
+      return;
+    }
+    if (!this.allowDual) return;
+    // Dual tones: both inside the band, the weaker within 10 dB, together pure, and not a key press.
+    if (e1 + e2 < this.minPurity * total || e2 < e1 * 0.1) return;
+    const e3 = lobeEnergy(p, this.peakBin(k1, k2));
+    if (e3 > e2 * this.secondPeakRatio) return;
+    const f2 = interpolatedHz(p, k2);
+    if (!this.inBand(f2)) return;
+    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.05)) return;
+    this.hopTonal = true;
+    this.hopFreq = f1;
+    this.hopFreq2 = f2;
+  }
+
+  /** Strongest bin in the whole band, away from the lobes of `exA` and `exB` (when ≥ 0). */
+  private peakBin(exA: number, exB: number): number {
+    const p = this.power;
+    const first = exA < 0 ? this.kMin : BAND_LO;
+    const last = exA < 0 ? this.kMax : BAND_HI;
+    let best = first;
+    let bestV = -1;
+    for (let k = first; k <= last; k++) {
+      if (exA >= 0 && Math.abs(k - exA) <= 2 * LOBE) continue;
+      if (exB >= 0 && Math.abs(k - exB) <= 2 * LOBE) continue;
+      const v = p[k] as number;
+      if (v > bestV) {
+        bestV = v;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  /** Band check with the frequency tolerance as margin, so a tone right at a band edge counts. */
+  private inBand(f: number): boolean {
+    return f >= this.minFrequencyHz - this.tolerance(this.minFrequencyHz) && f <= this.maxFrequencyHz + this.tolerance(this.maxFrequencyHz);
+  }
+
+  private tolerance(f: number): number {
+    return Math.max(this.frequencyToleranceHz, f * this.frequencyTolerance);
+  }
+
+  private track(): void {
+    const hopEnd = this.samples;
+    const preLevel = Math.min(this.levelHist0, this.levelHist1, this.levelHist2);
+    this.levelHist2 = this.levelHist1;
+    this.levelHist1 = this.levelHist0;
+    this.levelHist0 = this.hopLevelDb;
+    if (!this.inTone) {
+      if (this.hopTonal) this.startTone(hopEnd, preLevel);
+      return;
+    }
+    if (this.hopLevelDb < this.toneLevelDb - this.dropDb) {
+      this.endTone(true);
+      return;
+    }
+    if (!this.hopTonal) {
+      // Bridge a hop or two of mixed spectrum: the step between two tones of a two-step beep.
+      if (this.bridge < MAX_BRIDGE_HOPS && this.stepHops >= MIN_STEP_HOPS) {
+        if (this.bridge === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
+        this.bridge++;
+        return;
+      }
+      this.endTone(false);
+      return;
+    }
+    this.bridge = 0;
+    const tol = this.tolerance(this.stepFreq);
+    const f = this.hopFreq;
+    const sameStep =
+      Math.max(this.stepMax, f) - Math.min(this.stepMin, f) <= 1.5 * tol &&
+      Math.abs(f - this.stepFreq) <= tol &&
+      (this.stepFreq2 === 0) === (this.hopFreq2 === 0) &&
+      (this.hopFreq2 === 0 || Math.abs(this.hopFreq2 - this.stepFreq2) <= this.tolerance(this.stepFreq2));
+    if (sameStep) {
+      this.stepHops++;
+      const a = 1 / Math.min(this.stepHops, 8);
+      this.stepFreq += (f - this.stepFreq) * a;
+      if (this.hopFreq2 !== 0) this.stepFreq2 += (this.hopFreq2 - this.stepFreq2) * a;
+      if (f < this.stepMin) this.stepMin = f;
+      if (f > this.stepMax) this.stepMax = f;
+      if (this.hopLevelDb > this.toneLevelDb) this.toneLevelDb = this.hopLevelDb;
+      if (!this.tooLong && hopEnd - this.toneStart > this.maxDurationSamples + HOP) this.tooLong = true;
+      return;
+    }
+    if (this.stepHops >= MIN_STEP_HOPS && this.steps < this.maxSteps && !this.tooLong) {
+      // Multi-step beep: a clean jump to another steady frequency continues the same beep.
+      this.steps++;
+      this.setStep();
+      this.toneLevelDb = this.hopLevelDb;
+      return;
+    }
+    // Not steady: whatever was tracked is not a beep; this hop may start one.
+    this.inTone = false;
+    this.startTone(hopEnd, preLevel);
+  }
+
+  private setStep(): void {
+    this.stepFreq = this.hopFreq;
+    this.stepFreq2 = this.hopFreq2;
+    this.stepMin = this.hopFreq;
+    this.stepMax = this.hopFreq;
+    this.stepHops = 1;
+  }
+
+  private startTone(hopEnd: number, preLevel: number): void {
+    this.inTone = true;
+    this.tooLong = false;
+    this.bridge = 0;
+    // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
+    // spectrum while it sits in the window's middle): measured, that is ~27 ms after the onset.
+    this.toneStart = hopEnd - ONSET_LAG;
+    this.setStep();
+    this.steps = 1;
+    this.toneLevelDb = this.hopLevelDb;
+    this.preToneLevelDb = preLevel;
+  }
+
+  /** `dropped`: the level fell (silence or noise after the tone) rather than the spectrum changing. */
+  private endTone(dropped: boolean): void {
+    this.inTone = false;
+    // The tone stopped within the current hop (a quarter into it matches a drop of ≥ 6 dB), or where
+    // a bridged gap began.
+    const end = this.bridge > 0 ? this.bridgeEnd : this.samples - HOP + HOP / 4;
+    this.bridge = 0;
+    const duration = end - this.toneStart;
+    const tonalHops = this.stepHops;
+    if (this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - HOP / 2) return this.restartAfterEnd(dropped);
+    if (duration > this.maxDurationSamples) return this.restartAfterEnd(dropped);
+    // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
+    if (this.toneLevelDb - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
+    const out = this.out;
+    out.beep = true;
+    out.frequencyHz = Math.round(this.stepFreq);
+    out.durationSamples = duration;
+    out.endSample = end;
+    this.restartAfterEnd(dropped);
+  }
+
+  /** A tonal hop right after the end (another sound starting) may begin the next candidate. */
+  private restartAfterEnd(dropped: boolean): void {
+    if (!dropped && this.hopTonal) this.startTone(this.samples, this.levelHist1);
+  }
+
+  reset(): void {
+    this.hist.fill(0);
+    this.samples = 0;
+    this.filled = 0;
+    this.inTone = false;
+    this.tooLong = false;
+    this.toneStart = 0;
+    this.stepFreq = 0;
+    this.stepFreq2 = 0;
+    this.stepHops = 0;
+    this.steps = 0;
+    this.toneLevelDb = -Infinity;
+    this.preToneLevelDb = -Infinity;
+    this.stepMin = 0;
+    this.stepMax = 0;
+    this.bridge = 0;
+    this.bridgeEnd = 0;
+    this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
+    this.hopTonal = false;
+    const out = this.out;
+    out.beep = false;
+    out.frequencyHz = 0;
+    out.durationSamples = 0;
+    out.endSample = 0;
+    out.toneActive = false;
+  }
+}
+
+function lobeEnergy(p: Float64Array, k: number): number {
+  let e = 0;
+  for (let j = Math.max(0, k - LOBE); j <= Math.min(HALF, k + LOBE); j++) e += p[j] as number;
+  return e;
+}
+
+/**
+ * Peak frequency by parabolic interpolation of log power over three bins (J. O. Smith, "Spectral Audio
+ * Signal Processing", Quadratic Interpolation of Spectral Peaks): < 0.1 bin bias with a Hann window.
+ */
+function interpolatedHz(p: Float64Array, k: number): number {
+  if (k <= 0 || k >= HALF) return k * BIN_HZ;
+  const a = Math.log((p[k - 1] as number) + 1e-9);
+  const b = Math.log((p[k] as number) + 1e-9);
+  const c = Math.log((p[k + 1] as number) + 1e-9);
+  const den = a - 2 * b + c;
+  const d = den < 0 ? (0.5 * (a - c)) / den : 0;
+  return (k + Math.max(-0.5, Math.min(0.5, d))) * BIN_HZ;
+}

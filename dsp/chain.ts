@@ -1,0 +1,136 @@
+// The detector chain one call runs on its inbound frames: one `process(frame)` runs VAD, beep, fax,
+// in-band DTMF and AMD as configured and reports what happened as events timed in samples. The call
+// layer maps them onto its timeline (src/call/detectors.ts); the CLI and the evaluation read them too.
+// Events are objects created only when something happens (a few per call), never per frame.
+import { FRAME_SAMPLES, type FrameProcessor } from './frame.ts';
+import { Vad, type VadFrame, type VadOptions } from './vad.ts';
+import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
+import { FaxDetector, type FaxFrame, type FaxOptions, type FaxTone } from './fax.ts';
+import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
+import { AmdStateMachine, type AmdAnsweredBy, type AmdObservation, type AmdOptions, type AmdVerdict } from './amd.ts';
+
+export type ChainEvent =
+  | { type: 'speech.started'; atSample: number; startSample: number }
+  | { type: 'speech.stopped'; atSample: number; durationSamples: number }
+  | { type: 'amd.verdict'; atSample: number; result: AmdVerdict; answeredBy: AmdAnsweredBy; confidence: number; reason: string }
+  | { type: 'amd.message_end'; atSample: number; answeredBy: AmdAnsweredBy; reason: string }
+  | { type: 'beep'; atSample: number; frequencyHz: number; durationSamples: number; endSample: number }
+  | { type: 'fax.tone'; atSample: number; tone: FaxTone }
+  | { type: 'dtmf'; atSample: number; digit: string; startSample: number };
+
+export interface DetectorChainOptions {
+  /** Run AMD (which needs VAD, beep, fax and DTMF internally, whatever the flags below say). */
+  amd: AmdOptions | false;
+  /** Emit speech.started / speech.stopped. */
+  vad: boolean;
+  /** Emit beep events. */
+  beep: boolean;
+  /** Emit in-band DTMF digits. */
+  dtmfInband: boolean;
+  /** Emit fax tones. */
+  fax: boolean;
+  vadOptions?: VadOptions;
+  beepOptions?: BeepOptions;
+  faxOptions?: FaxOptions;
+  dtmfOptions?: DtmfOptions;
+}
+
+export type ChainSink = (event: ChainEvent) => void;
+
+export class DetectorChain implements FrameProcessor<void> {
+  readonly options: DetectorChainOptions;
+  private readonly sink: ChainSink;
+  private readonly vad: Vad | null;
+  private readonly beep: BeepDetector | null;
+  private readonly fax: FaxDetector | null;
+  private readonly dtmf: DtmfDetector | null;
+  private readonly amd: AmdStateMachine | null;
+  private readonly obs: AmdObservation;
+  private speechStart = 0;
+  private samples = 0;
+
+  constructor(options: DetectorChainOptions, sink: ChainSink) {
+    this.options = options;
+    this.sink = sink;
+    const amd = options.amd !== false;
+    this.amd = options.amd === false ? null : new AmdStateMachine(options.amd);
+    this.vad = amd || options.vad ? new Vad(options.vadOptions) : null;
+    this.beep = amd || options.beep ? new BeepDetector(options.beepOptions) : null;
+    this.fax = amd || options.fax ? new FaxDetector(options.faxOptions) : null;
+    this.dtmf = amd || options.dtmfInband ? new DtmfDetector(options.dtmfOptions) : null;
+    this.obs = { vad: (this.vad ?? new Vad()).result, beep: null, fax: null, dtmf: null };
+  }
+
+  /** True while AMD is still deciding (or waiting for the end of the greeting). */
+  get amdPending(): boolean {
+    return this.amd !== null && this.amd.currentState !== 'done';
+  }
+
+  process(frame: Int16Array): void {
+    if (frame.length !== FRAME_SAMPLES) throw new RangeError(`frame must hold ${FRAME_SAMPLES} samples`);
+    this.samples += FRAME_SAMPLES;
+    const at = this.samples;
+    const o = this.options;
+    const obs = this.obs;
+    if (this.vad) {
+      obs.vad = this.vad.process(frame);
+      if (o.vad) this.speechEvents(obs.vad);
+    }
+    if (this.beep) {
+      const b: BeepFrame = this.beep.process(frame);
+      obs.beep = b;
+      if (o.beep && b.beep) {
+        this.sink({ type: 'beep', atSample: at, frequencyHz: b.frequencyHz, durationSamples: b.durationSamples, endSample: b.endSample });
+      }
+    }
+    if (this.fax) {
+      const f: FaxFrame = this.fax.process(frame);
+      obs.fax = f;
+      if (o.fax && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
+    }
+    if (this.dtmf) {
+      const d: DtmfFrame = this.dtmf.process(frame);
+      obs.dtmf = d;
+      if (o.dtmfInband && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
+    }
+    if (this.amd && this.amd.currentState !== 'done') {
+      const a = this.amd.observe(obs);
+      if (a.verdict) {
+        this.sink({
+          type: 'amd.verdict',
+          atSample: a.verdictSample,
+          result: a.result,
+          answeredBy: a.answeredBy,
+          confidence: a.confidence,
+          reason: a.reason,
+        });
+      }
+      if (a.messageEnd) {
+        this.sink({ type: 'amd.message_end', atSample: a.messageEndSample, answeredBy: a.messageEndAnsweredBy, reason: a.messageEndReason });
+      }
+    }
+  }
+
+  private speechEvents(v: VadFrame): void {
+    if (v.event === 'onset') {
+      this.speechStart = v.eventSample;
+      this.sink({ type: 'speech.started', atSample: v.endSample, startSample: v.eventSample });
+    } else if (v.event === 'offset') {
+      this.sink({ type: 'speech.stopped', atSample: v.endSample, durationSamples: v.eventSample - this.speechStart });
+    }
+  }
+
+  reset(): void {
+    this.vad?.reset();
+    this.beep?.reset();
+    this.fax?.reset();
+    this.dtmf?.reset();
+    this.amd?.reset();
+    this.obs.beep = null;
+    this.obs.fax = null;
+    this.obs.dtmf = null;
+    if (this.vad) this.obs.vad = this.vad.result;
+    this.speechStart = 0;
+    this.samples = 0;
+  }
+}
