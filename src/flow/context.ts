@@ -1,0 +1,197 @@
+// The state of one flow run and what node handlers may do with it: read and write variables (each
+// change is a `flow.variable.set` event), render templates, emit `flow.*` events stamped with media
+// time, and observe the call's detector events from the moment the run started (so an AMD verdict
+// that arrived while a greeting played is not missed by the amd node that follows).
+import type { AgentRunner } from '../agent/node.ts';
+import type { SpeechToText, TextToSpeech } from '../agent/providers.ts';
+import type { CallControl } from '../call/control.ts';
+import type { AmdResult, AnsweredBy, CallEvent } from '../call/events.ts';
+import { createError } from '../errors.ts';
+import type { AudioSource } from './audio.ts';
+import type { Scope, Value } from './expression.ts';
+import { TemplateRenderer } from './template.ts';
+import type { Department, FlowDefinition } from './types.ts';
+
+/** Names that would reach an object's prototype if used as keys. */
+export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface DepartmentDirectory {
+  get(name: string): Promise<Department | undefined>;
+}
+
+/** What a flow run may use; everything is optional and a missing capability is a node error, not a hang. */
+export interface FlowDeps {
+  tts?: TextToSpeech | undefined;
+  stt?: SpeechToText | undefined;
+  agent?: AgentRunner | undefined;
+  audio?: AudioSource | undefined;
+  departments?: DepartmentDirectory | undefined;
+  /** Latest version of another flow (a department's outside-hours flow). */
+  loadFlow?: ((id: string) => Promise<FlowDefinition | undefined>) | undefined;
+  fetch?: typeof fetch | undefined;
+  /** Calendar time for business hours (tests and replays pin it). Default: the system clock. */
+  now?: (() => Date) | undefined;
+  /** Node visits before the run is declared looping. Default 1000. */
+  maxSteps?: number | undefined;
+}
+
+/** Detector facts observed since the run started. */
+export class CallObserver {
+  amdVerdict: { result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string; atMs: number } | undefined;
+  messageEnd: { answeredBy: AnsweredBy; reason: string; atMs: number } | undefined;
+  lastBeepAtMs: number | undefined;
+  faxAtMs: number | undefined;
+  speaking = false;
+  heardSpeech = false;
+  lastSpeechStoppedAtMs: number | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(call: CallControl) {
+    this.unsubscribe = call.subscribe((e) => this.observe(e));
+  }
+
+  private observe(e: CallEvent): void {
+    switch (e.type) {
+      case 'amd.verdict':
+        this.amdVerdict ??= { result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason, atMs: e.atMs };
+        break;
+      case 'amd.message_end':
+        this.messageEnd = { answeredBy: e.answeredBy, reason: e.reason, atMs: e.atMs };
+        break;
+      case 'beep':
+        this.lastBeepAtMs = e.atMs;
+        break;
+      case 'fax.tone':
+        this.faxAtMs ??= e.atMs;
+        break;
+      case 'speech.started':
+        this.speaking = true;
+        this.heardSpeech = true;
+        break;
+      case 'speech.stopped':
+        this.speaking = false;
+        this.lastSpeechStoppedAtMs = e.atMs;
+        break;
+      default:
+        break;
+    }
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}
+
+export class RunContext {
+  readonly call: CallControl;
+  readonly deps: FlowDeps;
+  readonly signal: AbortSignal;
+  readonly templates = new TemplateRenderer();
+  readonly observer: CallObserver;
+  /** DTMF pressed to interrupt a prompt, kept for the next gather (type-ahead). */
+  typeAhead: string[] = [];
+  flow: FlowDefinition;
+  nodeId = '';
+  private readonly roots: Record<string, Value>;
+
+  constructor(call: CallControl, flow: FlowDefinition, deps: FlowDeps, signal: AbortSignal, variables: Record<string, unknown>, version: number | undefined) {
+    this.call = call;
+    this.flow = flow;
+    this.deps = deps;
+    this.signal = signal;
+    this.observer = new CallObserver(call);
+    const { contact, ...rest } = variables;
+    this.roots = {
+      contact: toValue(contact ?? {}),
+      vars: toValue({ ...(flow.variables ?? {}), ...rest }),
+      call: toValue({
+        id: call.callId,
+        from: call.from,
+        to: call.to,
+        direction: call.direction,
+        carrier: call.carrier,
+        parameters: { ...call.parameters },
+      }),
+      flow: toValue({ id: flow.id, version: version ?? null }),
+    };
+  }
+
+  get scope(): Scope {
+    return this.roots;
+  }
+
+  /** vars as a plain object (the run's result, the agent's input). */
+  vars(): Record<string, Value> {
+    return (this.roots.vars ?? {}) as Record<string, Value>;
+  }
+
+  setVar(name: string, value: unknown): void {
+    if (FORBIDDEN_NAMES.has(name)) {
+      throw createError('GW_ERR_FLOW_VARIABLE_NAME', `variable name "${name}" is not allowed`, { statusCode: 400 });
+    }
+    const v = toValue(value);
+    (this.roots.vars as Record<string, Value>)[name] = v;
+    this.emit('flow.variable.set', { name: `vars.${name}`, value: v });
+  }
+
+  setRoot(root: 'input' | 'amd' | 'http' | 'agent', value: unknown): void {
+    const v = toValue(value);
+    this.roots[root] = v;
+    this.emit('flow.variable.set', { name: root, value: v });
+  }
+
+  switchFlow(flow: FlowDefinition, version: number | undefined): void {
+    this.flow = flow;
+    this.roots.flow = toValue({ id: flow.id, version: version ?? null });
+    const vars = this.vars();
+    for (const [k, v] of Object.entries(flow.variables ?? {})) if (!(k in vars)) vars[k] = toValue(v);
+  }
+
+  render(text: string): string {
+    return this.templates.render(text, this.roots);
+  }
+
+  renderDeep(value: unknown): unknown {
+    return this.templates.renderDeep(value, this.roots);
+  }
+
+  emit(type: `flow.${string}`, data: Record<string, unknown>): void {
+    this.call.emit({ type, atMs: this.call.mediaMs(), data: { flowId: this.flow.id, ...data } });
+  }
+
+  now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  close(): void {
+    this.observer.close();
+  }
+}
+
+/** Plain JSON-like data only: drops functions, symbols and class instances' prototypes. */
+export function toValue(v: unknown): Value {
+  if (v === null || v === undefined) return v;
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (Array.isArray(v)) return v.map(toValue);
+  if (typeof v === 'object') {
+    const out: Record<string, Value> = {};
+    for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
+      if (FORBIDDEN_NAMES.has(k)) continue;
+      out[k] = toValue(item);
+    }
+    return out;
+  }
+  // bigint, symbol, function: not data.
+  return typeof v === 'bigint' ? v.toString() : null;
+}
+
+export type FlowEndOutcome = 'hangup' | 'transferred' | 'voicemail';
+
+/** What a node handler decides: follow an exit, end the flow, or continue in another flow. */
+export type NodeResult =
+  | { kind: 'exit'; exit: string; next: string }
+  | { kind: 'end'; outcome: FlowEndOutcome; reason: string }
+  | { kind: 'switch'; flow: FlowDefinition; version?: number | undefined; reason: string };
+
+export const exit = (name: string, next: string): NodeResult => ({ kind: 'exit', exit: name, next });

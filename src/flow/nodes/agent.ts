@@ -1,0 +1,59 @@
+// `agent`: hand the call to the conversational agent (src/agent/node.ts contract) and route on how
+// it ended. Without an agent runner configured the node fails (onError or the flow fallback), so a
+// flow designed for the agent still validates and still answers the call.
+import type { AgentNodeSpec } from '../../agent/node.ts';
+import { createError, isAbortError } from '../../errors.ts';
+import { exit, type NodeResult, type RunContext } from '../context.ts';
+import { E164, type AgentNode } from '../types.ts';
+import { runTransfer } from './transfer.ts';
+
+export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeResult> {
+  const agent = ctx.deps.agent;
+  if (agent === undefined) {
+    throw createError('GW_ERR_FLOW_AGENT_UNAVAILABLE', 'no agent is configured, so the agent node cannot run; configure an LLM, STT and TTS');
+  }
+  const spec: AgentNodeSpec = {
+    instructions: ctx.render(node.instructions),
+    tools: node.tools ?? ['end', 'hangup'],
+    ...(node.greeting !== undefined ? { greeting: ctx.render(node.greeting) } : {}),
+    ...(node.departments !== undefined ? { departments: node.departments } : {}),
+    ...(node.maxTurns !== undefined ? { maxTurns: node.maxTurns } : {}),
+    ...(node.maxDurationMs !== undefined ? { maxDurationMs: node.maxDurationMs } : {}),
+    ...(node.noInputMs !== undefined ? { noInputMs: node.noInputMs } : {}),
+  };
+  ctx.emit('flow.agent.started', { node: ctx.nodeId, tools: spec.tools });
+  let outcome;
+  try {
+    outcome = await agent(ctx.call, spec, { contact: ctx.scope.contact, vars: ctx.vars(), call: ctx.scope.call }, ctx.signal);
+  } catch (err) {
+    if (isAbortError(err) || ctx.signal.aborted) throw err;
+    throw createError('GW_ERR_FLOW_AGENT_FAILED', `the agent failed: ${(err as Error).message}`, { cause: err });
+  }
+  for (const [k, v] of Object.entries(outcome.variables)) ctx.setVar(k, v);
+  const transferTo = outcome.transferTo ?? null;
+  ctx.setRoot('agent', {
+    exit: outcome.exit,
+    reason: outcome.reason,
+    result: outcome.result ?? null,
+    transferTo,
+    transferKind: transferTo === null ? null : E164.test(transferTo) ? 'number' : 'department',
+  });
+  ctx.emit('flow.agent.ended', { node: ctx.nodeId, exit: outcome.exit, reason: outcome.reason });
+  switch (outcome.exit) {
+    case 'done':
+      return exit('done', node.done);
+    case 'limit':
+      return exit(node.limit !== undefined ? 'limit' : 'done', node.limit ?? node.done);
+    case 'hangup':
+      if (node.hangup !== undefined) return exit('hangup', node.hangup);
+      await ctx.call.hangup(`agent:${outcome.reason}`);
+      return { kind: 'end', outcome: 'hangup', reason: `agent:${outcome.reason}` };
+    case 'transfer':
+      if (node.transfer !== undefined) return exit('transfer', node.transfer);
+      if (transferTo === null) throw createError('GW_ERR_FLOW_AGENT_FAILED', 'the agent asked for a transfer without a target');
+      // No transfer exit: transfer straight to what the agent named.
+      return runTransfer(ctx, E164.test(transferTo) ? { type: 'transfer', to: transferTo } : { type: 'transfer', department: transferTo });
+    case 'error':
+      throw createError('GW_ERR_FLOW_AGENT_FAILED', `the agent ended with an error: ${outcome.reason}`);
+  }
+}

@@ -1,0 +1,122 @@
+// Nodes that wait for the detectors: `amd` (route on the answering-machine verdict) and `voicemail`
+// (wait for the end of the machine's greeting, leave the message, hang up). Both read what the
+// observer saw since the run started, then wait on the media clock for what has not happened yet.
+import type { AmdResult, AnsweredBy, CallEvent } from '../../call/events.ts';
+import { createError } from '../../errors.ts';
+import { exit, type NodeResult, type RunContext } from '../context.ts';
+import { Inbox } from '../inbox.ts';
+import { speak } from '../prompt.ts';
+import type { AmdNode, VoicemailNode } from '../types.ts';
+
+/** Twilio's default AMD Timeout is 30 s (reference/telephony.md); the node uses the same. */
+export const AMD_DEFAULT_TIMEOUT_MS = 30_000;
+export const VOICEMAIL_DEFAULTS = { silenceMs: 1500, maxWaitMs: 30_000 } as const;
+
+export async function runAmd(ctx: RunContext, node: AmdNode): Promise<NodeResult> {
+  const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) => (e.type === 'amd.verdict' || e.type === 'fax.tone' ? e : undefined));
+  try {
+    let result: AmdResult;
+    let answeredBy: AnsweredBy;
+    let reason: string;
+    let confidence: number | null = null;
+    const seen = ctx.observer.amdVerdict;
+    if (seen !== undefined) {
+      ({ result, answeredBy, reason, confidence } = seen);
+    } else if (ctx.observer.faxAtMs !== undefined) {
+      result = 'fax';
+      answeredBy = 'fax';
+      reason = 'fax_tone';
+    } else {
+      const e = await inbox.next(node.timeoutMs ?? AMD_DEFAULT_TIMEOUT_MS);
+      if (e === 'timeout') {
+        result = 'unknown';
+        answeredBy = 'unknown';
+        reason = 'timeout';
+      } else if (e.type === 'amd.verdict') {
+        ({ result, answeredBy, reason, confidence } = e);
+      } else {
+        result = 'fax';
+        answeredBy = 'fax';
+        reason = 'fax_tone';
+      }
+    }
+    ctx.setRoot('amd', { result, answeredBy, reason, confidence });
+    switch (result) {
+      case 'human':
+        return exit('human', node.human);
+      case 'machine':
+        return exit('machine', node.machine);
+      case 'fax':
+        return node.fax !== undefined ? exit('fax', node.fax) : exit('machine', node.machine);
+      case 'unknown':
+        return node.unknown !== undefined ? exit('unknown', node.unknown) : exit('human', node.human);
+    }
+  } finally {
+    inbox.close();
+  }
+}
+
+type GreetingEnd = 'beep' | 'message_end' | 'silence' | 'max_wait';
+
+export async function runVoicemail(ctx: RunContext, node: VoicemailNode): Promise<NodeResult> {
+  const ended = await waitForGreetingEnd(ctx, node.silenceMs ?? VOICEMAIL_DEFAULTS.silenceMs, node.maxWaitMs ?? VOICEMAIL_DEFAULTS.maxWaitMs);
+  ctx.emit('flow.voicemail.greeting_ended', { node: ctx.nodeId, by: ended });
+  const prompt = node.audio !== undefined ? { audio: node.audio } : { text: node.text ?? '' };
+  const result = await speak(ctx, prompt, `voicemail:${ctx.nodeId}`, false);
+  ctx.emit('flow.voicemail.left', { node: ctx.nodeId, heardMs: result.heardMs, audioMs: result.audioMs });
+  try {
+    await ctx.call.hangup('voicemail_left');
+  } catch (cause) {
+    throw createError('GW_ERR_FLOW_HANGUP_FAILED', `hanging up after the voicemail failed: ${(cause as Error).message}`, { cause });
+  }
+  return { kind: 'end', outcome: 'voicemail', reason: `voicemail_left:${ended}` };
+}
+
+/**
+ * The greeting has ended at a beep, at the AMD's message end, or after `silenceMs` without speech
+ * once some speech was heard; `maxWaitMs` bounds the wait (then the message is left anyway, as a
+ * greeting that never ends still records).
+ */
+async function waitForGreetingEnd(ctx: RunContext, silenceMs: number, maxWaitMs: number): Promise<GreetingEnd> {
+  const obs = ctx.observer;
+  const startMs = ctx.call.mediaMs();
+  const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) =>
+    e.type === 'beep' || e.type === 'amd.message_end' || e.type === 'speech.started' || e.type === 'speech.stopped' ? e : undefined,
+  );
+  try {
+    // A beep or message end that came after the machine verdict already marks the end.
+    const verdictAt = obs.amdVerdict?.atMs ?? 0;
+    if (obs.messageEnd !== undefined) return 'message_end';
+    if (obs.lastBeepAtMs !== undefined && obs.lastBeepAtMs >= verdictAt) return 'beep';
+    let speaking = obs.speaking;
+    let heard = obs.heardSpeech;
+    let silentSince = obs.lastSpeechStoppedAtMs ?? startMs;
+    for (;;) {
+      const now = ctx.call.mediaMs();
+      const left = maxWaitMs - (now - startMs);
+      if (left <= 0) return 'max_wait';
+      const silenceLeft = heard && !speaking ? silenceMs - (now - silentSince) : Infinity;
+      if (silenceLeft <= 0) return 'silence';
+      const e = await inbox.next(Math.min(left, silenceLeft));
+      if (e === 'timeout') continue;
+      switch (e.type) {
+        case 'beep':
+          return 'beep';
+        case 'amd.message_end':
+          return 'message_end';
+        case 'speech.started':
+          speaking = true;
+          heard = true;
+          break;
+        case 'speech.stopped':
+          speaking = false;
+          silentSince = e.atMs;
+          break;
+        default:
+          break;
+      }
+    }
+  } finally {
+    inbox.close();
+  }
+}
