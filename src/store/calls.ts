@@ -1,0 +1,383 @@
+// Call records. Every state change is a single SQL statement whose WHERE clause carries the rule
+// (status rank, "first terminal status wins", "first end reason wins"), so any number of gateway
+// instances may apply carrier callbacks for the same call concurrently: PostgreSQL re-checks the
+// WHERE clause against the newest row version when two updates race (READ COMMITTED), and the
+// losing update becomes a no-op instead of moving the call backwards.
+import { randomUUID } from 'node:crypto';
+import type { AmdResult, AnsweredBy, Carrier, Direction } from '../call/events.ts';
+import { createError } from '../errors.ts';
+import type { Queryable } from './db.ts';
+
+/** Twilio's CallStatus values; SignalWire's compatibility API uses the same set. */
+export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export type TerminalCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/** Mirrors the SQL function call_status_rank() in 001_core.sql. */
+const STATUS_RANK: Readonly<Record<CallStatus, number>> = {
+  queued: 0,
+  initiated: 1,
+  ringing: 2,
+  'in-progress': 3,
+  completed: 4,
+  busy: 4,
+  'no-answer': 4,
+  failed: 4,
+  canceled: 4,
+};
+
+export function isCallStatus(value: string): value is CallStatus {
+  return Object.hasOwn(STATUS_RANK, value);
+}
+
+export function isTerminalStatus(status: CallStatus): status is TerminalCallStatus {
+  return STATUS_RANK[status] === 4;
+}
+
+/**
+ * A carrier status string → CallStatus, or null when unknown. Twilio's status-callback *event*
+ * `answered` (StatusCallbackEvent) means the call is in progress.
+ */
+export function parseCallStatus(value: string): CallStatus | null {
+  const v = value.trim().toLowerCase();
+  if (v === 'answered') return 'in-progress';
+  return isCallStatus(v) ? v : null;
+}
+
+export interface CallRecord {
+  id: string;
+  carrier: Carrier;
+  carrierCallId: string | null;
+  streamId: string | null;
+  direction: Direction;
+  fromNumber: string;
+  toNumber: string;
+  status: CallStatus;
+  flowId: string | null;
+  flowVersion: number | null;
+  /** ISO 8601 timestamps (UTC, millisecond precision). */
+  createdAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  amdResult: AmdResult | null;
+  amdAnsweredBy: AnsweredBy | null;
+  amdConfidence: number | null;
+  amdDecisionMs: number | null;
+  recordingPath: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface NewCall {
+  /** Defaults to a random UUID. */
+  id?: string;
+  carrier: Carrier;
+  /** Unknown for an outbound call recorded before the carrier accepted it; see setCarrierCallId. */
+  carrierCallId?: string | null;
+  streamId?: string | null;
+  direction: Direction;
+  fromNumber: string;
+  toNumber: string;
+  /** Defaults to 'ringing' for inbound (the webhook arrives while it rings), 'queued' for outbound. */
+  status?: CallStatus;
+  flowId?: string | null;
+  flowVersion?: number | null;
+  /** Defaults to the database's now(). */
+  createdAt?: Date;
+  metadata?: Record<string, unknown>;
+}
+
+/** Which call: our id, or the carrier's id for it. */
+export type CallKey = { id: string } | { carrier: Carrier; carrierCallId: string };
+
+export interface AmdOutcome {
+  result: AmdResult;
+  answeredBy: AnsweredBy;
+  confidence: number;
+  /** Media time from answer to verdict. */
+  decisionMs: number;
+}
+
+export interface CallListFilter {
+  status?: CallStatus | readonly CallStatus[];
+  direction?: Direction;
+  /** Matches either party (from or to), exactly. */
+  number?: string;
+  /** created_at >= since */
+  since?: Date;
+  /** created_at < until */
+  until?: Date;
+  flowId?: string;
+  /** 1..100, default 50. */
+  limit?: number;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+}
+
+export interface CallPage {
+  calls: CallRecord[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+
+interface CallRow {
+  id: string;
+  carrier: Carrier;
+  carrier_call_id: string | null;
+  stream_id: string | null;
+  direction: Direction;
+  from_number: string;
+  to_number: string;
+  status: CallStatus;
+  flow_id: string | null;
+  flow_version: number | null;
+  created_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  end_reason: string | null;
+  amd_result: AmdResult | null;
+  amd_answered_by: AnsweredBy | null;
+  amd_confidence: number | null;
+  amd_decision_ms: number | null;
+  recording_path: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+function toRecord(row: CallRow): CallRecord {
+  return {
+    id: row.id,
+    carrier: row.carrier,
+    carrierCallId: row.carrier_call_id,
+    streamId: row.stream_id,
+    direction: row.direction,
+    fromNumber: row.from_number,
+    toNumber: row.to_number,
+    status: row.status,
+    flowId: row.flow_id,
+    flowVersion: row.flow_version,
+    createdAt: row.created_at.toISOString(),
+    answeredAt: row.answered_at?.toISOString() ?? null,
+    endedAt: row.ended_at?.toISOString() ?? null,
+    endReason: row.end_reason,
+    amdResult: row.amd_result,
+    amdAnsweredBy: row.amd_answered_by,
+    amdConfidence: row.amd_confidence,
+    amdDecisionMs: row.amd_decision_ms,
+    recordingPath: row.recording_path,
+    metadata: row.metadata ?? {},
+  };
+}
+
+/** WHERE fragment selecting one call by key; parameters start at $<first>. */
+function keyWhere(key: CallKey, first: number): { sql: string; values: unknown[] } {
+  if ('id' in key) return { sql: `id = $${first}`, values: [key.id] };
+  return { sql: `carrier = $${first} AND carrier_call_id = $${first + 1}`, values: [key.carrier, key.carrierCallId] };
+}
+
+function badRequest(code: `GW_ERR_${string}`, message: string): Error {
+  return createError(code, message, { statusCode: 400 });
+}
+
+function encodeCursor(row: CallRow): string {
+  return Buffer.from(JSON.stringify([row.created_at.getTime(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !Number.isFinite(parsed[0]) || typeof parsed[1] !== 'string') {
+    throw badRequest('GW_ERR_STORE_BAD_CURSOR', 'The cursor is not one this server issued: pass nextCursor from a previous page unchanged');
+  }
+  return { createdAt: new Date(parsed[0] as number), id: parsed[1] };
+}
+
+export class CallStore {
+  readonly #db: Queryable;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  /**
+   * Records a call. Idempotent on (carrier, carrierCallId): a retried webhook gets the existing
+   * record back with `created: false`.
+   */
+  async create(input: NewCall): Promise<{ created: boolean; call: CallRecord }> {
+    const status = input.status ?? (input.direction === 'inbound' ? 'ringing' : 'queued');
+    if (!isCallStatus(status)) throw badRequest('GW_ERR_STORE_UNKNOWN_STATUS', `Unknown call status "${String(status)}"`);
+    const values = [
+      input.id ?? randomUUID(),
+      input.carrier,
+      input.carrierCallId ?? null,
+      input.streamId ?? null,
+      input.direction,
+      input.fromNumber,
+      input.toNumber,
+      status,
+      input.flowId ?? null,
+      input.flowVersion ?? null,
+      input.createdAt ?? null,
+      JSON.stringify(input.metadata ?? {}),
+    ];
+    const { rows } = await this.#db.query<CallRow & { created: boolean }>(
+      `WITH ins AS (
+         INSERT INTO calls (id, carrier, carrier_call_id, stream_id, direction, from_number, to_number, status, flow_id, flow_version, created_at, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()), $12::jsonb)
+         ON CONFLICT (carrier, carrier_call_id) DO NOTHING
+         RETURNING *
+       )
+       SELECT true AS created, ins.* FROM ins
+       UNION ALL
+       SELECT false AS created, c.* FROM calls c
+        WHERE c.carrier = $2 AND c.carrier_call_id = $3 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      values,
+    );
+    const row = rows[0];
+    if (row !== undefined) return { created: row.created, call: toRecord(row) };
+    // A concurrent insert of the same carrier call committed after this statement's snapshot:
+    // the conflict suppressed our insert, and the row is visible to a new statement.
+    const existing = input.carrierCallId == null ? null : await this.findByCarrierCallId(input.carrier, input.carrierCallId);
+    if (existing === null) throw createError('GW_ERR_STORE_CREATE_LOST', 'The call record could not be created or found; retry the request', { retryable: true });
+    return { created: false, call: existing };
+  }
+
+  async get(id: string): Promise<CallRecord | null> {
+    const { rows } = await this.#db.query<CallRow>('SELECT * FROM calls WHERE id = $1', [id]);
+    return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+
+  async findByCarrierCallId(carrier: Carrier, carrierCallId: string): Promise<CallRecord | null> {
+    const { rows } = await this.#db.query<CallRow>('SELECT * FROM calls WHERE carrier = $1 AND carrier_call_id = $2', [carrier, carrierCallId]);
+    return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+
+  /** Names an outbound call once the carrier has accepted it. Only fills an empty carrier id. */
+  async setCarrierCallId(id: string, carrierCallId: string): Promise<CallRecord | null> {
+    const { rows } = await this.#db.query<CallRow>(
+      'UPDATE calls SET carrier_call_id = $2 WHERE id = $1 AND (carrier_call_id IS NULL OR carrier_call_id = $2) RETURNING *',
+      [id, carrierCallId],
+    );
+    return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+
+  async attachStream(key: CallKey, streamId: string): Promise<CallRecord | null> {
+    const where = keyWhere(key, 2);
+    return this.#updateOne(`UPDATE calls SET stream_id = $1 WHERE ${where.sql} RETURNING *`, [streamId, ...where.values]);
+  }
+
+  /**
+   * Applies a carrier status callback. Callbacks arrive out of order and more than once: a status
+   * only moves the call forward (queued < initiated < ringing < in-progress < terminal), and the
+   * first terminal status is final. `in-progress` stamps answered_at, a terminal status ended_at.
+   * A late `in-progress` for a call already `completed` still fills answered_at (a completed call
+   * was answered). `status` is the carrier's string (see parseCallStatus); an unknown one is a 400
+   * error. Returns null when no call has that carrier id.
+   */
+  async applyStatus(carrier: Carrier, carrierCallId: string, status: string, atWallTime: Date): Promise<{ changed: boolean; call: CallRecord } | null> {
+    const parsed = parseCallStatus(status);
+    if (parsed === null) throw badRequest('GW_ERR_STORE_UNKNOWN_STATUS', `Unknown call status "${status}": expected one of ${Object.keys(STATUS_RANK).join(', ')}`);
+    const { rows } = await this.#db.query<CallRow & { changed: boolean }>(
+      `WITH upd AS (
+         UPDATE calls SET
+           status = CASE WHEN call_status_rank(status) < call_status_rank($3::text) THEN $3::text ELSE status END,
+           answered_at = CASE WHEN $3::text = 'in-progress' THEN COALESCE(answered_at, $4::timestamptz) ELSE answered_at END,
+           ended_at = CASE WHEN call_status_rank($3::text) = 4 THEN COALESCE(ended_at, $4::timestamptz) ELSE ended_at END
+         WHERE carrier = $1 AND carrier_call_id = $2
+           AND (call_status_rank(status) < call_status_rank($3::text)
+                OR ($3::text = 'in-progress' AND status = 'completed' AND answered_at IS NULL))
+         RETURNING *
+       )
+       SELECT true AS changed, upd.* FROM upd
+       UNION ALL
+       SELECT false AS changed, c.* FROM calls c
+        WHERE c.carrier = $1 AND c.carrier_call_id = $2 AND NOT EXISTS (SELECT 1 FROM upd)`,
+      [carrier, carrierCallId, parsed, atWallTime],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { changed: row.changed, call: toRecord(row) };
+  }
+
+  /**
+   * The gateway ends a call (hangup by flow, stream stopped…). The first end reason and the first
+   * terminal status win, whether they came from here or from a carrier callback.
+   */
+  async end(key: CallKey, reason: string, status: TerminalCallStatus = 'completed', atWallTime: Date = new Date()): Promise<CallRecord | null> {
+    if (!isCallStatus(status) || !isTerminalStatus(status)) {
+      throw badRequest('GW_ERR_STORE_NOT_TERMINAL', `end() needs a terminal status (completed, busy, no-answer, failed, canceled), got "${String(status)}"`);
+    }
+    const where = keyWhere(key, 4);
+    return this.#updateOne(
+      `UPDATE calls SET
+         status = CASE WHEN call_status_rank(status) < 4 THEN $1::text ELSE status END,
+         end_reason = COALESCE(end_reason, $2::text),
+         ended_at = COALESCE(ended_at, $3::timestamptz)
+       WHERE ${where.sql} RETURNING *`,
+      [status, reason, atWallTime, ...where.values],
+    );
+  }
+
+  async setAmd(key: CallKey, amd: AmdOutcome): Promise<CallRecord | null> {
+    const where = keyWhere(key, 5);
+    return this.#updateOne(
+      `UPDATE calls SET amd_result = $1, amd_answered_by = $2, amd_confidence = $3, amd_decision_ms = $4
+       WHERE ${where.sql} RETURNING *`,
+      [amd.result, amd.answeredBy, amd.confidence, Math.round(amd.decisionMs), ...where.values],
+    );
+  }
+
+  async setRecording(key: CallKey, recordingPath: string): Promise<CallRecord | null> {
+    const where = keyWhere(key, 2);
+    return this.#updateOne(`UPDATE calls SET recording_path = $1 WHERE ${where.sql} RETURNING *`, [recordingPath, ...where.values]);
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id) so pages stay stable while calls arrive. */
+  async list(filter: CallListFilter = {}): Promise<CallPage> {
+    const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw badRequest('GW_ERR_STORE_BAD_LIMIT', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    const param = (v: unknown): string => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    if (filter.status !== undefined) {
+      const statuses: readonly CallStatus[] = typeof filter.status === 'string' ? [filter.status] : filter.status;
+      for (const s of statuses) if (!isCallStatus(s)) throw badRequest('GW_ERR_STORE_UNKNOWN_STATUS', `Unknown call status "${String(s)}"`);
+      conditions.push(`status = ANY(${param(statuses)}::text[])`);
+    }
+    if (filter.direction !== undefined) conditions.push(`direction = ${param(filter.direction)}`);
+    if (filter.number !== undefined) {
+      const p = param(filter.number);
+      conditions.push(`(from_number = ${p} OR to_number = ${p})`);
+    }
+    if (filter.flowId !== undefined) conditions.push(`flow_id = ${param(filter.flowId)}`);
+    if (filter.since !== undefined) conditions.push(`created_at >= ${param(filter.since)}::timestamptz`);
+    if (filter.until !== undefined) conditions.push(`created_at < ${param(filter.until)}::timestamptz`);
+    if (filter.cursor !== undefined) {
+      const c = decodeCursor(filter.cursor);
+      conditions.push(`(created_at, id) < (${param(c.createdAt)}::timestamptz, ${param(c.id)}::text)`);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    // One extra row tells whether another page exists without a COUNT.
+    const { rows } = await this.#db.query<CallRow>(
+      `SELECT * FROM calls ${where} ORDER BY created_at DESC, id DESC LIMIT ${param(limit + 1)}`,
+      values,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { calls: page.map(toRecord), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  async #updateOne(sql: string, values: unknown[]): Promise<CallRecord | null> {
+    const { rows } = await this.#db.query<CallRow>(sql, values);
+    return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+}

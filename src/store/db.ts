@@ -1,0 +1,186 @@
+// One database code path (DESIGN.md decision 5): the app always talks to a `pg.Pool`. Without a
+// DATABASE_URL the pool runs over embedded PGlite (Postgres compiled to WASM, in-process) through
+// `@electric-sql/pglite/node-postgres`, persisted under `${dataDir}/pglite`; with one, over a real
+// PostgreSQL server. Migrations are applied before the pool is handed out.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import pg from 'pg';
+import { createError } from '../errors.ts';
+import { migrate } from './migrate.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The pino-style subset of a logger this module uses. */
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What the stores need of a pool (pg.Pool fits); tests wrap a pool in one to inject faults. */
+export interface Queryable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mirrors pg's own default row type
+  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres://user:pass@host:port/db. Unset → embedded PGlite in `${dataDir}/pglite`. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  log: StoreLogger;
+  /** Connections in the pool (PostgreSQL only; PGlite is a single connection). Default 10. */
+  poolMax?: number;
+  /** Server-side `statement_timeout` for every statement (PostgreSQL only). Default 15 000. */
+  statementTimeoutMs?: number;
+  /**
+   * Client-side limit on waiting for a query's answer, so a stalled network path (no RST, no
+   * answer) fails instead of hanging forever. Default statementTimeoutMs + 5 000.
+   */
+  queryTimeoutMs?: number;
+  /** Time allowed to open a TCP connection and authenticate (PostgreSQL only). Default 5 000. */
+  connectionTimeoutMs?: number;
+  /** Shown in pg_stat_activity. Default 'voice-gateway'. */
+  applicationName?: string;
+  /** Migrations folder; defaults to the one next to this file. Tests use their own. */
+  migrationsDir?: string;
+}
+
+export interface Database {
+  readonly pool: pg.Pool;
+  readonly kind: DatabaseKind;
+  /** True when a trivial query answers within `timeoutMs` (default 2 000). Never throws. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Ends the pool (and the embedded engine). Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_POOL_MAX = 10;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+
+/** The URL with its password replaced, for logs and error messages. */
+export function redactDatabaseUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    // An unparsable URL may still contain a secret: say nothing about it.
+    return '<unparsable database URL>';
+  }
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') return openPostgres(opts, opts.databaseUrl);
+  return openPglite(opts);
+}
+
+async function openPostgres(opts: OpenDatabaseOptions, databaseUrl: string): Promise<Database> {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch (cause) {
+    throw createError('GW_ERR_STORE_BAD_URL', 'DATABASE_URL is not a valid URL: expected postgres://user:password@host:port/database', { cause });
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw createError('GW_ERR_STORE_BAD_URL', `DATABASE_URL must start with postgres:// (got ${url.protocol}//)`);
+  }
+  const statementTimeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.poolMax ?? DEFAULT_POOL_MAX,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: opts.queryTimeoutMs ?? statementTimeoutMs + 5_000,
+    application_name: opts.applicationName ?? 'voice-gateway',
+    // Detect half-open connections (a peer that vanished without a FIN) at the TCP level.
+    keepAlive: true,
+  });
+  const where = { kind: 'postgres' as const, host: url.hostname, port: url.port || '5432', database: url.pathname.replace(/^\//, '') };
+  attachPoolErrorLog(pool, opts.log, where);
+  try {
+    await migrate(pool, { log: opts.log, dir: opts.migrationsDir });
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  opts.log.info(where, 'database opened');
+  return makeDatabase(pool, 'postgres', async () => {
+    await pool.end();
+  });
+}
+
+async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
+  const dir = path.join(opts.dataDir, 'pglite');
+  await mkdir(dir, { recursive: true });
+  const started = performance.now();
+  // We create PGlite ourselves (rather than letting createPgConfig do it) so close() can shut it
+  // down: an engine handed to createPgConfig is owned by the caller.
+  const engine = await PGlite.create(dir);
+  const config = createPgConfig(engine);
+  const pool = new pg.Pool({
+    // PGlite is one backend: one connection object shared by the pool, so max 1 and queries and
+    // transactions serialize. idleTimeoutMillis 0 keeps that single client instead of recycling it.
+    connection: config.connection,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    host: config.host,
+    port: config.port,
+    max: 1,
+    idleTimeoutMillis: 0,
+  } as pg.PoolConfig);
+  const where = { kind: 'pglite' as const, dataDir: dir };
+  attachPoolErrorLog(pool, opts.log, where);
+  try {
+    await migrate(pool, { log: opts.log, dir: opts.migrationsDir });
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    await engine.close().catch(() => undefined);
+    throw err;
+  }
+  opts.log.info({ ...where, openMs: Math.round(performance.now() - started) }, 'database opened');
+  return makeDatabase(pool, 'pglite', async () => {
+    await pool.end();
+    await engine.close();
+  });
+}
+
+// An idle client whose connection dies (server restart, network cut) makes the pool emit 'error';
+// without a listener that event would crash the process. The pool drops the client by itself.
+function attachPoolErrorLog(pool: pg.Pool, log: StoreLogger, where: object): void {
+  pool.on('error', (err) => {
+    log.warn({ ...where, err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection failed');
+  });
+}
+
+function makeDatabase(pool: pg.Pool, kind: DatabaseKind, shutdown: () => Promise<void>): Database {
+  let closing: Promise<void> | null = null;
+  return {
+    pool,
+    kind,
+    async ping(timeoutMs = 2_000): Promise<boolean> {
+      if (closing !== null) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+        timer.unref();
+      });
+      const query = pool.query('SELECT 1 AS ok').then(
+        (r) => r.rows[0]?.ok === 1,
+        () => false,
+      );
+      try {
+        return await Promise.race([query, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close(): Promise<void> {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
