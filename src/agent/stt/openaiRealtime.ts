@@ -103,7 +103,6 @@ class RealtimeSttStream implements SttStream {
         },
       });
       this.ready = true;
-      this.reconnects = 0;
       for (const b of this.backlog) this.send(b.bytes, b.atMs);
       this.backlog = [];
     });
@@ -115,6 +114,9 @@ class RealtimeSttStream implements SttStream {
       this.queue.push({ type: 'partial', text });
     });
     rt.on('conversation.item.input_audio_transcription.completed', (e) => {
+      // A transcript proves the session works: only then is the reconnect budget restored, so a
+      // socket that opens and drops again and again still runs out of retries.
+      this.reconnects = 0;
       this.partials.delete(e.item_id);
       this.queue.push({ type: 'final', text: e.transcript });
     });
