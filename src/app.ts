@@ -1,0 +1,191 @@
+// buildApp(deps): the whole gateway as a Fastify instance, separate from listen() so tests use
+// inject/injectWS or a real port 0. Each concern is a plugin; the REST API sits in its own scope
+// behind the API key.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { callRoutes } from './api/calls.ts';
+import { requireApiKey } from './api/auth.ts';
+import type { CallSession, CarrierActions } from './call/CallSession.ts';
+import type { Carrier } from './call/events.ts';
+import type { DualChannelRecorder } from './call/recorder.ts';
+import type { StreamClaims } from './call/streamToken.ts';
+import type { Config } from './config.ts';
+import { GatewayError } from './errors.ts';
+import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
+import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
+import { CallRegistry } from './gateway/registry.ts';
+import type { CallStore } from './store/calls.ts';
+import type { Database } from './store/db.ts';
+import type { EventLog } from './store/eventLog.ts';
+
+export interface CallProgram {
+  /** Runs on every call once its stream has started (detectors, flow or greeting). Must not throw. */
+  start(session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>): void;
+  /** Flow id for an inbound call to `to` ('' for the default). */
+  resolveFlowId(to: string): Promise<string>;
+}
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  calls: CallStore;
+  eventLog: EventLog;
+  apiKey: string;
+  streamTokenSecret: string;
+  program: CallProgram;
+  carrierActions?: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
+  /** Extra REST routes under /v1 (flows, numbers, outbound calls), registered behind the API key. */
+  apiPlugins?: Array<(api: FastifyInstance) => Promise<void>>;
+  /** A pino logger to use, or false for none (tests); default: pino at config.logLevel. */
+  logger?: FastifyBaseLogger | false;
+}
+
+export interface Gateway {
+  registry: CallRegistry;
+  counters: StreamCounters;
+  /** Stop taking calls, let active ones finish (up to drainTimeoutMs), end the rest, flush events. */
+  drain(): Promise<void>;
+  /** Background writes (call ends, recordings) still in flight. */
+  settle(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: Gateway;
+  }
+}
+
+/** Loggers never see secrets: auth headers and signatures are redacted wherever they appear. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-twilio-signature"]',
+  'req.headers["x-signalwire-signature"]',
+  'headers.authorization',
+  '*.token',
+  '*.apiKey',
+  '*.authToken',
+];
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    bodyLimit: 256 * 1024,
+    trustProxy: true,
+    // Carriers' status callbacks and our own API share the server: keep slow clients from holding it.
+    requestTimeout: 30_000,
+  });
+  const registry = new CallRegistry(config.maxConcurrentCalls);
+  const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>, what: string): void => {
+    const tracked = p.catch((err: unknown) => app.log.error({ err }, `${what} failed`)).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  };
+
+  const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
+    track(deps.calls.end({ id: session.callId }, reason), 'recording the end of a call');
+    if (recorder !== undefined) {
+      track(
+        (async () => {
+          const dir = path.join(config.dataDir, 'recordings');
+          await mkdir(dir, { recursive: true });
+          const file = path.join(dir, `${session.callId}.wav`);
+          await writeFile(file, recorder.toWav());
+          await deps.calls.setRecording({ id: session.callId }, file);
+          deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
+        })(),
+        'saving a recording',
+      );
+    }
+  };
+
+  app.decorate('gateway', {
+    registry,
+    counters,
+    drain: async () => {
+      registry.startDraining();
+      const idle = await registry.waitIdle(config.drainTimeoutMs);
+      if (!idle) for (const s of registry.all()) s.end('shutdown');
+      await Promise.allSettled([...pending]);
+      await deps.eventLog.flush(10_000);
+    },
+    settle: async () => {
+      await Promise.allSettled([...pending]);
+    },
+  } satisfies Gateway);
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof GatewayError) {
+      if (err.statusCode >= 500) request.log.error({ err }, err.message);
+      return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
+    }
+    const e = err as Error & { statusCode?: number; validation?: unknown; code?: string };
+    if (e.validation !== undefined) return reply.code(400).send({ code: 'GW_ERR_VALIDATION', message: e.message });
+    const status = e.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    return reply.code(status).send({ code: status >= 500 ? 'GW_ERR_INTERNAL' : (e.code ?? 'GW_ERR_BAD_REQUEST'), message: status >= 500 ? 'internal error' : e.message });
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Voice gateway API', version: '1' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (registry.draining) return reply.code(503).send({ status: 'draining', activeCalls: registry.size });
+    const dbOk = await deps.db.ping(2000);
+    if (!dbOk) return reply.code(503).send({ status: 'database unreachable', activeCalls: registry.size });
+    return { status: 'ready', activeCalls: registry.size, events: deps.eventLog.stats() };
+  });
+
+  await app.register(async (carrierScope) => {
+    await carrierWebhooks(carrierScope, {
+      config,
+      calls: deps.calls,
+      registry,
+      streamTokenSecret: deps.streamTokenSecret,
+      resolveFlowId: (to) => deps.program.resolveFlowId(to),
+    });
+    await mediaStreams(carrierScope, {
+      config,
+      registry,
+      counters,
+      timeline: deps.eventLog,
+      streamTokenSecret: deps.streamTokenSecret,
+      carrierActions: deps.carrierActions ?? (() => undefined),
+      onCallStarted: (session, claims) => {
+        track(deps.calls.attachStream({ id: session.callId }, session.streamId), 'recording the stream');
+        track(deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', new Date()), 'recording the answer');
+        try {
+          deps.program.start(session, claims);
+        } catch (err) {
+          app.log.error({ err, callId: session.callId }, 'call program failed to start');
+          session.end('program_failed');
+        }
+      },
+      onCallEnded,
+    });
+  });
+
+  await app.register(
+    async (api) => {
+      requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
+      await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
+      for (const plugin of deps.apiPlugins ?? []) await plugin(api);
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

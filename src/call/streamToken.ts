@@ -1,0 +1,61 @@
+// The per-call stream token. The voice webhook (authenticated by the carrier's signature) puts it in
+// the TwiML's <Parameter>s; the carrier hands it back in the stream's `start` (or, for SignalWire, as
+// the upgrade's Bearer token). It binds the call id and what the session needs about the call, so a
+// websocket without a token we issued never gets its audio processed.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Direction } from './events.ts';
+
+export interface StreamClaims {
+  callId: string;
+  from: string;
+  to: string;
+  direction: Direction;
+  /** Flow to run ('' = resolve by number). */
+  flowId: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+const FIELDS = ['callId', 'from', 'to', 'direction', 'flowId'] as const;
+
+function mac(secret: string, claims: StreamClaims): string {
+  const h = createHmac('sha256', secret);
+  for (const f of FIELDS) h.update(`${claims[f].length}:${claims[f]}|`);
+  h.update(String(claims.expiresAt));
+  return h.digest('base64url');
+}
+
+export function signStreamToken(secret: string, claims: StreamClaims): string {
+  return `${claims.expiresAt}.${mac(secret, claims)}`;
+}
+
+/** The claims travel as stream parameters; the token proves we issued them and they are fresh. */
+export function verifyStreamToken(secret: string, token: string | undefined, claims: Omit<StreamClaims, 'expiresAt'>, nowS = Date.now() / 1000): boolean {
+  if (token === undefined) return false;
+  const dot = token.indexOf('.');
+  if (dot <= 0) return false;
+  const expiresAt = Number(token.slice(0, dot));
+  if (!Number.isInteger(expiresAt) || expiresAt < nowS) return false;
+  const expected = Buffer.from(mac(secret, { ...claims, expiresAt }));
+  const given = Buffer.from(token.slice(dot + 1));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Stream parameters for the claims, as they go into <Parameter>s (each value well under 500 chars). */
+export function streamParameters(secret: string, claims: StreamClaims): Record<string, string> {
+  return {
+    callId: claims.callId,
+    from: claims.from,
+    to: claims.to,
+    direction: claims.direction,
+    flowId: claims.flowId,
+    token: signStreamToken(secret, claims),
+  };
+}
+
+export function claimsFromParameters(p: Record<string, string>): Omit<StreamClaims, 'expiresAt'> | undefined {
+  const { callId, from, to, direction, flowId } = p;
+  if (callId === undefined || from === undefined || to === undefined || flowId === undefined) return undefined;
+  if (direction !== 'inbound' && direction !== 'outbound') return undefined;
+  return { callId, from, to, direction, flowId };
+}

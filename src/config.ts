@@ -1,0 +1,191 @@
+// Configuration comes only from the environment, is validated once at start, and every problem is
+// reported at once with the variable's name, what is wrong, and an example of a good value.
+import { isIP } from 'node:net';
+import path from 'node:path';
+
+export interface CarrierCredentials {
+  twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
+  signalwire?: { projectId: string; apiToken: string; signingKey: string; apiBaseUrl: string };
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: URL;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  apiKey: string | undefined;
+  streamTokenSecret: string | undefined;
+  carriers: CarrierCredentials;
+  /** No carrier credentials and bound to loopback: unsigned webhooks accepted (local replay). */
+  localUnauthenticated: boolean;
+  maxConcurrentCalls: number;
+  maxMessageBytes: number;
+  drainTimeoutMs: number;
+  mediaTimeoutMs: number;
+  recordCalls: boolean;
+  logLevel: string;
+  greetingFile: string;
+  flowsDir: string;
+  defaultFlowId: string;
+  eventBufferMax: number;
+  apiRateLimitPerMinute: number;
+  webhookRateLimitPerMinute: number;
+  providers: {
+    openaiApiKey: string | undefined;
+    openaiBaseUrl: string | undefined;
+    elevenlabsApiKey: string | undefined;
+    elevenlabsBaseUrl: string | undefined;
+    elevenlabsVoiceId: string;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number, example: string): number => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${raw}"), e.g. ${name}=${example}`);
+      return def;
+    }
+    return n;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    problems.push(`${name}: must be true or false (got "${raw}"), e.g. ${name}=true`);
+    return def;
+  };
+  const url = (name: string, protocols: string[], example: string): URL | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return u;
+    } catch {
+      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${raw}"), e.g. ${name}=${example}`);
+      return undefined;
+    }
+  };
+  const paired = (a: string, b: string, exampleA: string, exampleB: string): [string, string] | undefined => {
+    const va = str(a);
+    const vb = str(b);
+    if (va === undefined && vb === undefined) return undefined;
+    if (va === undefined) problems.push(`${a}: required when ${b} is set, e.g. ${a}=${exampleA}`);
+    if (vb === undefined) problems.push(`${b}: required when ${a} is set, e.g. ${b}=${exampleB}`);
+    return va !== undefined && vb !== undefined ? [va, vb] : undefined;
+  };
+
+  const port = int('PORT', 3000, 0, 65535, '3000');
+  const carriers: CarrierCredentials = {};
+  const twilio = paired('TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'your-auth-token');
+  if (twilio) {
+    if (!/^AC[0-9a-fA-F]{32}$/.test(twilio[0])) problems.push('TWILIO_ACCOUNT_SID: must be "AC" followed by 32 hex digits, e.g. TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef');
+    const base = url('TWILIO_API_BASE_URL', ['https:', 'http:'], 'https://api.twilio.com');
+    carriers.twilio = { accountSid: twilio[0], authToken: twilio[1], apiBaseUrl: (base?.toString() ?? 'https://api.twilio.com').replace(/\/$/, '') };
+  }
+  const sw = paired('SIGNALWIRE_PROJECT_ID', 'SIGNALWIRE_API_TOKEN', '0123abcd-…-uuid', 'PTxxxxxxxx');
+  if (sw) {
+    const space = str('SIGNALWIRE_SPACE_URL');
+    const base = url('SIGNALWIRE_API_BASE_URL', ['https:', 'http:'], 'https://example.signalwire.com/api/laml');
+    if (space === undefined && base === undefined) {
+      problems.push('SIGNALWIRE_SPACE_URL: required with SignalWire credentials, e.g. SIGNALWIRE_SPACE_URL=example.signalwire.com');
+    }
+    const apiBaseUrl = base ? base.toString().replace(/\/$/, '') : `https://${space ?? 'invalid'}/api/laml`;
+    carriers.signalwire = { projectId: sw[0], apiToken: sw[1], signingKey: str('SIGNALWIRE_SIGNING_KEY') ?? sw[1], apiBaseUrl };
+  }
+  const anyCarrier = carriers.twilio !== undefined || carriers.signalwire !== undefined;
+
+  // With no carrier credentials nothing can authenticate a webhook, so the gateway listens on loopback
+  // only unless told otherwise: a newcomer's replay works, and nothing is exposed by accident.
+  const host = str('HOST') ?? (anyCarrier ? '0.0.0.0' : '127.0.0.1');
+  const allowUnauthenticated = bool('ALLOW_UNAUTHENTICATED_WEBHOOKS', false);
+  if (!anyCarrier && !isLoopback(host) && !allowUnauthenticated) {
+    problems.push(
+      `HOST: "${host}" would expose webhooks that cannot be authenticated because no carrier credentials are set; set TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN or SIGNALWIRE_PROJECT_ID/SIGNALWIRE_API_TOKEN, or use HOST=127.0.0.1 (or ALLOW_UNAUTHENTICATED_WEBHOOKS=true for a closed network)`,
+    );
+  }
+
+  const publicUrl = url('PUBLIC_URL', ['https:', 'http:'], 'https://gateway.example.com') ?? new URL(`http://localhost:${port}`);
+  if (publicUrl.pathname !== '/' || publicUrl.search !== '') {
+    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${publicUrl.toString()}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+  }
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://gateway:secret@db:5432/gateway');
+  const logLevel = str('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}"), e.g. LOG_LEVEL=info`);
+  const apiKey = str('API_KEY');
+  if (apiKey !== undefined && apiKey.length < 24) problems.push('API_KEY: must be at least 24 characters, e.g. API_KEY=$(openssl rand -hex 24)');
+  const streamTokenSecret = str('STREAM_TOKEN_SECRET');
+  if (streamTokenSecret !== undefined && streamTokenSecret.length < 32) {
+    problems.push('STREAM_TOKEN_SECRET: must be at least 32 characters, e.g. STREAM_TOKEN_SECRET=$(openssl rand -hex 32)');
+  }
+  const elevenlabsBase = url('ELEVENLABS_BASE_URL', ['https:', 'http:'], 'https://api.elevenlabs.io');
+  const openaiBase = url('OPENAI_BASE_URL', ['https:', 'http:'], 'https://api.openai.com/v1');
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl,
+    databaseUrl: databaseUrl?.toString(),
+    dataDir: path.resolve(cwd, str('DATA_DIR') ?? 'data'),
+    apiKey,
+    streamTokenSecret,
+    carriers,
+    localUnauthenticated: !anyCarrier && (isLoopback(host) || allowUnauthenticated),
+    maxConcurrentCalls: int('MAX_CONCURRENT_CALLS', 500, 1, 100_000, '500'),
+    maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
+    drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000, '30000'),
+    mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
+    recordCalls: bool('RECORD_CALLS', false),
+    logLevel,
+    greetingFile: path.resolve(cwd, str('GREETING_FILE') ?? 'fixtures/greeting.wav'),
+    flowsDir: path.resolve(cwd, str('FLOWS_DIR') ?? 'flows'),
+    defaultFlowId: str('DEFAULT_FLOW_ID') ?? 'default',
+    eventBufferMax: int('EVENT_BUFFER_MAX', 100_000, 100, 10_000_000, '100000'),
+    apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),
+    webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
+    providers: {
+      openaiApiKey: str('OPENAI_API_KEY'),
+      openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),
+      elevenlabsApiKey: str('ELEVENLABS_API_KEY'),
+      elevenlabsBaseUrl: elevenlabsBase?.toString().replace(/\/$/, ''),
+      elevenlabsVoiceId: str('ELEVENLABS_VOICE_ID') ?? 'JBFqnCBsd6RMkjVDRZzb',
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The websocket base the carrier connects to (wss for https). */
+export function mediaStreamUrl(config: Pick<Config, 'publicUrl'>, carrier: string): string {
+  const u = new URL(config.publicUrl.toString());
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = `/media/${carrier}`;
+  return u.toString();
+}

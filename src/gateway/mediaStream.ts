@@ -1,0 +1,205 @@
+// WS /media/{carrier}: the bidirectional media stream. Authentication happens before any audio is
+// processed: SignalWire's upgrade carries our token as a Bearer header, Twilio's may carry a signature
+// (checked when present), and every stream's `start` must carry the per-call token we issued in the
+// TwiML. Malformed or unknown messages are counted and ignored; nothing here throws into the socket.
+import type {} from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
+import { CallSession, type CarrierActions, type Timeline } from '../call/CallSession.ts';
+import type { Carrier } from '../call/events.ts';
+import { DualChannelRecorder } from '../call/recorder.ts';
+import { claimsFromParameters, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
+import type { Config } from '../config.ts';
+import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
+import type { InboundEvent } from '../telephony/types.ts';
+import { verifySignedUpgrade } from './carrierAuth.ts';
+import type { CallRegistry } from './registry.ts';
+
+export interface MediaStreamDeps {
+  config: Config;
+  registry: CallRegistry;
+  timeline: Timeline;
+  streamTokenSecret: string;
+  /** REST actions on a call (hang up, transfer), when the carrier's credentials are configured. */
+  carrierActions: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
+  /** Called once the session exists: attach detectors, start the flow. Must not throw. */
+  onCallStarted: (session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>) => void;
+  /** Called once when the session ends (persist the end, save the recording). */
+  onCallEnded: (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined) => void;
+}
+
+/** Per-process counters of what streams sent us that we could not use. */
+export interface StreamCounters {
+  invalidMessages: number;
+  unknownEvents: number;
+  mediaBeforeStart: number;
+  rejectedStreams: number;
+}
+
+const START_TIMEOUT_MS = 10_000;
+// RFC 6455 close codes: 1008 policy violation (auth), 1003 unsupported data, 1013 try again later.
+const CLOSE_UNAUTHORIZED = 1008;
+const CLOSE_UNSUPPORTED = 1003;
+const CLOSE_TRY_LATER = 1013;
+
+function bearer(request: FastifyRequest): string | undefined {
+  const h = request.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps & { counters: StreamCounters }): Promise<void> {
+  const { config, registry, counters } = deps;
+
+  app.get(
+    '/media/:carrier',
+    {
+      websocket: true,
+      schema: { hide: true },
+      preValidation: async (request, reply) => {
+        const carrier = (request.params as { carrier: string }).carrier;
+        if (!isCarrier(carrier)) return reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
+        // A signature that is present must be right; a forged one is refused at the upgrade.
+        if (carrier === 'twilio' && request.headers['x-twilio-signature'] !== undefined && config.carriers.twilio && !verifySignedUpgrade(config, carrier, request)) {
+          counters.rejectedStreams++;
+          request.log.warn({ carrier, ip: request.ip }, 'rejected media stream: forged upgrade signature');
+          return reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid signature' });
+        }
+        if (registry.draining) return reply.code(503).send({ code: 'GW_ERR_DRAINING', message: 'gateway is shutting down' });
+        return undefined;
+      },
+    },
+    (socket: WebSocket, request) => {
+      const carrier = (request.params as { carrier: Carrier }).carrier;
+      const serializer = gatewaySerializerFor(carrier);
+      const upgradeBearer = bearer(request);
+      const log = request.log;
+      let session: CallSession | undefined;
+      let recorder: DualChannelRecorder | undefined;
+      let closed = false;
+
+      const close = (code: number, reason: string): void => {
+        if (closed) return;
+        closed = true;
+        clearTimeout(startTimer);
+        socket.close(code, reason.slice(0, 120));
+      };
+      const startTimer = setTimeout(() => {
+        if (session === undefined) {
+          log.warn({ carrier }, 'media stream sent no start in time; closing');
+          close(CLOSE_UNAUTHORIZED, 'no start');
+        }
+      }, START_TIMEOUT_MS);
+      startTimer.unref();
+
+      const onStart = (ev: Extract<InboundEvent, { type: 'start' }>): void => {
+        if (session !== undefined) return;
+        const claims = claimsFromParameters(ev.customParameters);
+        const token = ev.customParameters.token ?? upgradeBearer;
+        // SignalWire's Bearer header and the start's token are the same token; if both came, both must match.
+        const bearerOk = upgradeBearer === undefined || (claims !== undefined && verifyStreamToken(deps.streamTokenSecret, upgradeBearer, claims));
+        if (claims === undefined || !bearerOk || !verifyStreamToken(deps.streamTokenSecret, token, claims)) {
+          counters.rejectedStreams++;
+          log.warn({ carrier, streamId: ev.streamId }, 'rejected media stream: missing or invalid stream token');
+          close(CLOSE_UNAUTHORIZED, 'invalid stream token');
+          return;
+        }
+        const fmt = ev.mediaFormat;
+        const encoding = fmt.encoding === 'audio/x-mulaw' ? 'mulaw' : 'l16';
+        if ((encoding === 'mulaw' && fmt.sampleRateHz !== SAMPLE_RATE_HZ) || ![8000, 16000, 24000].includes(fmt.sampleRateHz) || fmt.channels !== 1) {
+          counters.rejectedStreams++;
+          log.warn({ carrier, mediaFormat: fmt }, 'rejected media stream: unsupported media format');
+          close(CLOSE_UNSUPPORTED, 'unsupported media format');
+          return;
+        }
+        if (registry.get(claims.callId)) {
+          counters.rejectedStreams++;
+          close(CLOSE_UNAUTHORIZED, 'call already has a stream');
+          return;
+        }
+        recorder = config.recordCalls ? new DualChannelRecorder() : undefined;
+        const streamId = ev.streamId;
+        const dtmf = serializer.dtmf;
+        const s = new CallSession({
+          callId: claims.callId,
+          carrier,
+          direction: claims.direction,
+          from: claims.from,
+          to: claims.to,
+          streamId,
+          carrierCallId: ev.carrierCallId,
+          parameters: ev.customParameters,
+          input: { encoding, sampleRateHz: fmt.sampleRateHz },
+          sink: {
+            sendMedia: (mulaw) => socket.send(serializer.media(streamId, Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString('base64'))),
+            sendMark: (name) => socket.send(serializer.mark(streamId, name)),
+            sendClear: () => socket.send(serializer.clear(streamId)),
+            sendDtmf: dtmf ? (digit) => socket.send(dtmf(streamId, digit)) : undefined,
+            close: (code, reason) => close(code, reason),
+          },
+          timeline: deps.timeline,
+          log,
+          carrierActions: deps.carrierActions(carrier, ev.carrierCallId),
+          recorder,
+          mediaTimeoutMs: config.mediaTimeoutMs,
+          onEnded: (ended, reason) => {
+            registry.remove(ended);
+            deps.onCallEnded(ended, reason, recorder);
+          },
+        });
+        if (registry.add(s) !== 'ok') {
+          log.warn({ carrier, active: registry.size }, 'refusing media stream: at capacity or draining');
+          close(CLOSE_TRY_LATER, 'at capacity');
+          return;
+        }
+        session = s;
+        clearTimeout(startTimer);
+        s.emit({ type: 'call.started', atMs: 0, carrier, streamId, carrierCallId: ev.carrierCallId, mediaFormat: `${fmt.encoding}@${fmt.sampleRateHz}` });
+        deps.onCallStarted(s, claims);
+      };
+
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) {
+          counters.invalidMessages++;
+          return;
+        }
+        const ev = serializer.parse(data.toString('utf8'));
+        switch (ev.type) {
+          case 'media':
+            if (session) session.receiveMedia(ev.payload);
+            else counters.mediaBeforeStart++;
+            return;
+          case 'mark':
+            session?.receiveMark(ev.name);
+            return;
+          case 'dtmf':
+            session?.receiveDtmf(ev.digit, ev.durationMs);
+            return;
+          case 'start':
+            onStart(ev);
+            return;
+          case 'stop':
+            session?.end('stream_stopped');
+            close(1000, 'stopped');
+            return;
+          case 'connected':
+            return;
+          case 'unknown':
+            counters.unknownEvents++;
+            log.debug({ carrier, event: ev.event }, 'ignored unknown stream event');
+            return;
+          case 'invalid':
+            counters.invalidMessages++;
+            log.debug({ carrier, reason: ev.reason }, 'ignored malformed stream message');
+            return;
+        }
+      });
+      socket.on('close', () => {
+        closed = true;
+        clearTimeout(startTimer);
+        session?.end('stream_closed');
+      });
+      socket.on('error', (err) => log.warn({ err, carrier }, 'media stream socket error'));
+    },
+  );
+}

@@ -1,0 +1,58 @@
+// Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
+import pino from 'pino';
+import { buildApp, LOG_REDACT } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createRuntime } from './runtime.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = pino({ level: config.logLevel, redact: LOG_REDACT });
+  const runtime = await createRuntime(config, log);
+  const app = await buildApp({ ...runtime.appDeps, logger: log });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, activeCalls: app.gateway.registry.size, drainTimeoutMs: config.drainTimeoutMs }, 'draining');
+    try {
+      await app.gateway.drain();
+      await app.close();
+      await runtime.close();
+      log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+  log.info(
+    {
+      host: config.host,
+      port: config.port,
+      publicUrl: config.publicUrl.toString(),
+      database: runtime.appDeps.db.kind,
+      apiKeyFile: runtime.apiKeyFile,
+      localUnauthenticated: config.localUnauthenticated,
+    },
+    runtime.apiKeyFile ? `gateway listening; the REST API key is in ${runtime.apiKeyFile}` : 'gateway listening',
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
