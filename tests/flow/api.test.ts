@@ -70,7 +70,7 @@ describe.each(testDatabases())('flows API on %s', (kind) => {
     expect((await call('GET', '/v1/flows/ivr-menu?version=9')).statusCode).toBe(404);
     expect((await call('GET', '/v1/flows/nope')).json()).toMatchObject({ code: 'GW_ERR_FLOW_NOT_FOUND' });
 
-    const list = (await call('GET', '/v1/flows')).json() as { flows: Array<{ id: string; latestVersion: number; versions: number }> };
+    const list = (await call('GET', '/v1/flows')).json<{ flows: Array<{ id: string; latestVersion: number; versions: number }> }>();
     expect(list.flows.map((f) => f.id)).toEqual(['default', 'ivr-menu', 'outbound-reminder', 'support-agent']);
     expect(list.flows.find((f) => f.id === 'ivr-menu')).toMatchObject({ latestVersion: 2, versions: 2 });
     expect((await call('GET', '/v1/flows/ivr-menu/versions')).json().versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
@@ -87,7 +87,7 @@ describe.each(testDatabases())('flows API on %s', (kind) => {
     };
     const res = await call('POST', '/v1/flows', bad);
     expect(res.statusCode).toBe(400);
-    const body = res.json() as { code: string; errors: Array<{ text: string }> };
+    const body = res.json<{ code: string; errors: Array<{ text: string }> }>();
     expect(body.code).toBe('GW_ERR_FLOW_INVALID');
     expect(body.errors.map((e) => e.text).sort()).toEqual(
       [
@@ -118,7 +118,7 @@ describe.each(testDatabases())('flows API on %s', (kind) => {
     expect((await call('PUT', '/v1/numbers/+14155550125', { flowId: 'ivr-menu', version: 7 })).statusCode).toBe(404);
     expect((await call('PUT', '/v1/numbers/+14155550125', { flowId: 'ivr-menu', version: 0 })).json().code).toBe('GW_ERR_VALIDATION');
 
-    const list = (await call('GET', '/v1/numbers')).json() as { numbers: Array<{ e164: string }> };
+    const list = (await call('GET', '/v1/numbers')).json<{ numbers: Array<{ e164: string }> }>();
     expect(list.numbers.map((n) => n.e164)).toEqual(['+14155550123', '+14155550124']);
 
     const resolver = createFlowResolver({ flows: store });
@@ -152,7 +152,7 @@ describe.each(testDatabases())('flows API on %s', (kind) => {
 
   it('documents every route in the OpenAPI document', async () => {
     const res = await gw.app.inject({ method: 'GET', url: '/docs/json' });
-    const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+    const paths = Object.keys(res.json<{ paths: Record<string, unknown> }>().paths);
     for (const p of ['/v1/flows', '/v1/flows/{id}', '/v1/flows/{id}/validate', '/v1/numbers/{e164}', '/v1/numbers', '/v1/departments/{name}']) {
       expect(paths).toContain(p);
     }

@@ -143,7 +143,7 @@ export function startFlow(flow: FlowDefinition, opts: RunFlowOptions & { directi
       }
       throw new Error('expected event never came');
     },
-    flowEvents: () => tc.events.filter((e) => e.type.startsWith('flow.')) as Array<{ type: string; data?: Record<string, unknown> }>,
+    flowEvents: () => tc.events.filter((e) => e.type.startsWith('flow.')),
     path: () =>
       tc.events
         .filter((e) => e.type === 'flow.node.entered')
