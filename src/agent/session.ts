@@ -498,7 +498,7 @@ export class AgentSession {
       if (run.outcome || !again) break;
     }
     await speech;
-    if (ttsError !== undefined && !run.ac.signal.aborted) throw ttsError instanceof Error ? ttsError : new Error(String(ttsError));
+    if (ttsError !== undefined && !run.ac.signal.aborted) throw ttsError instanceof Error ? ttsError : new Error("text-to-speech failed", { cause: ttsError });
     run.utterance.finish();
   }
 

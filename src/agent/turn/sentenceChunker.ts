@@ -30,8 +30,9 @@ export class SentenceChunker {
     for (let m = re.exec(this.buf); m; m = re.exec(this.buf)) {
       const end = m.index + m[0].length - (m[1]?.length ?? 0);
       const candidate = this.buf.slice(start, end).trim();
-      const lastWord = /([\w.]+)[.!?…]+["')\]]*$/.exec(candidate)?.[1]?.toLowerCase() ?? '';
-      if (candidate.length < this.minChars || ABBREVIATIONS.has(lastWord.replace(/\.$/, ''))) continue;
+      // Only a full stop can belong to an abbreviation ("No. 5" but not "No!").
+      const lastWord = /([\w.]+)\.["')\]]*$/.exec(candidate)?.[1]?.toLowerCase();
+      if (candidate.length < this.minChars || (lastWord !== undefined && ABBREVIATIONS.has(lastWord))) continue;
       out.push(candidate);
       start = m.index + m[0].length;
     }

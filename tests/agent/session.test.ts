@@ -1,0 +1,283 @@
+// The agent on a real CallSession (tests/helpers/testCall.ts: a simulated carrier plays what is sent
+// and echoes marks), with the real OpenAI and ElevenLabs SDKs talking to the fake vendor servers.
+// Caller speech is a tone plus the detector events for it; transcripts are scripted on the media clock.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentNodeSpec, AgentOutcome } from '../../src/agent/node.ts';
+import { createProviders } from '../../src/agent/factory.ts';
+import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
+import { AgentSession, type AgentOptions } from '../../src/agent/session.ts';
+import { TtsCache } from '../../src/agent/tts/cache.ts';
+import { ElevenLabsTts } from '../../src/agent/tts/elevenlabs.ts';
+import { FallbackTts } from '../../src/agent/tts/fallback.ts';
+import { OpenAiLlm } from '../../src/agent/llm/openai.ts';
+import { OpenAiTts } from '../../src/agent/tts/openai.ts';
+import type { CallEvent } from '../../src/call/events.ts';
+import { createTestCall, type TestCall } from '../helpers/testCall.ts';
+import { fakeUlaw, startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabsServer.ts';
+import { startFakeOpenAi, TEST_CA, type FakeOpenAi } from '../fakes/openaiServer.ts';
+import { Caller, tone } from './helpers/caller.ts';
+import { ScriptedStt } from './helpers/scriptedStt.ts';
+
+let oai: FakeOpenAi;
+let el: FakeElevenLabs;
+beforeAll(async () => {
+  [oai, el] = await Promise.all([startFakeOpenAi(), startFakeElevenLabs()]);
+});
+afterAll(async () => {
+  await Promise.all([oai.close(), el.close()]);
+});
+beforeEach(() => {
+  oai.chat.length = 0;
+  oai.chatRequests.length = 0;
+  oai.speech.length = 0;
+  oai.speechRequests.length = 0;
+  el.stream.length = 0;
+  el.streamRequests.length = 0;
+});
+
+const policy = { retries: 0, baseDelayMs: 1, maxDelayMs: 1, firstChunkTimeoutMs: 2000, idleTimeoutMs: 2000 };
+
+interface Harness {
+  call: TestCall;
+  caller: Caller;
+  stt: ScriptedStt;
+  agent: AgentSession;
+  cache: TtsCache;
+  outcome: Promise<AgentOutcome>;
+  done: () => AgentOutcome | undefined;
+  ev: (type: string) => Extract<CallEvent, { data?: Record<string, unknown> }>[];
+}
+
+function setup(spec: Partial<AgentNodeSpec> = {}, opts: Partial<AgentOptions> = {}): Harness {
+  const call = createTestCall();
+  const stt = new ScriptedStt();
+  const tts = new FallbackTts([
+    new ElevenLabsTts({ apiKey: el.apiKey, baseUrl: el.baseUrl, voiceId: 'v', modelId: 'eleven_flash_v2_5', policy, breaker: new CircuitBreaker('elevenlabs', { failureThreshold: 1, cooldownMs: 60_000 }) }),
+    new OpenAiTts({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'tts', voice: 'alloy', policy }),
+  ]);
+  const cache = new TtsCache(tts);
+  const agent = new AgentSession(
+    call.session,
+    { instructions: 'You are the Acme phone assistant.', tools: ['transfer', 'end', 'set_variable'], departments: ['billing', 'support'], ...spec },
+    { customer: 'Ada' },
+    { stt, llm: new OpenAiLlm({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'gpt-test', policy }), tts, ttsCache: cache, ...opts },
+    new AbortController().signal,
+  );
+  let result: AgentOutcome | undefined;
+  const outcome = agent.run().then((o) => (result = o));
+  const ev = (type: string) => call.events.filter((e) => e.type === type) as Extract<CallEvent, { data?: Record<string, unknown> }>[];
+  return { call, caller: new Caller(call, stt), stt, agent, cache, outcome, done: () => result, ev };
+}
+
+const lastUser = (i: number) => oai.chatRequests[i]!.body.messages.filter((m) => m.role === 'user').at(-1)?.content;
+
+describe('agent session on a call', () => {
+  it('answers a question sentence by sentence, ends with a tool, and reports latency for the turn', async () => {
+    const h = setup();
+    oai.chat.push({ text: ['We open ', 'at nine. ', 'We close at five.'] });
+    oai.chat.push({ text: ['Goodbye!'], toolCalls: [{ name: 'end', arguments: '{"result":"asked_hours"}' }] });
+    await h.caller.silence(200);
+    const spoke = await h.caller.say('When do you open?', 1200);
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1);
+    // What the caller heard is exactly the two synthesized sentences, in order.
+    expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('We open at nine.'), fakeUlaw('We close at five.')]))).toBe(true);
+    // (The other requests are the static prompts the agent prefetches into the cache.)
+    expect(el.streamRequests.map((r) => r.body.text).filter((t) => t.startsWith('We '))).toEqual(['We open at nine.', 'We close at five.']);
+    expect(lastUser(0)).toBe('When do you open?');
+    expect(oai.chatRequests[0]!.body.messages[0]!.content).toContain('You are the Acme phone assistant.');
+
+    const [end] = h.ev('turn.user_speech_end');
+    expect(end!.atMs).toBe(spoke.endMs);
+    const endpoint = h.ev('turn.endpoint')[0]!.data!;
+    expect(endpoint.reason).toBe('complete');
+    expect(endpoint.waitMs).toBeGreaterThanOrEqual(250);
+    expect(endpoint.waitMs).toBeLessThan(320);
+    for (const t of ['turn.transcript', 'turn.llm_first_token', 'turn.tts_first_byte', 'turn.first_audio']) expect(h.ev(t), t).toHaveLength(1);
+    const first = h.ev('turn.first_audio')[0]!.data!;
+    expect(first.responseLatencyMs).toBeGreaterThanOrEqual(250);
+    expect(typeof first.gatewayOverheadMs).toBe('number');
+    expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('elevenlabs');
+
+    await h.caller.say('Great, thanks.', 700);
+    await h.caller.silenceUntil(() => h.done() !== undefined);
+    expect(h.done()).toEqual({ exit: 'done', reason: 'tool:end', result: 'asked_hours', variables: { customer: 'Ada' } });
+    // The goodbye was played in full before the node ended.
+    expect(h.call.carrier.heard.length).toBe(h.call.carrier.sentAudioBytes());
+  });
+
+  it('starts a cached greeting within tens of milliseconds', async () => {
+    const call = createTestCall();
+    const tts = new ElevenLabsTts({ apiKey: el.apiKey, baseUrl: el.baseUrl, voiceId: 'v', modelId: 'm', policy });
+    const cache = new TtsCache(tts);
+    await cache.prefetch(['Thanks for calling Acme.'], new AbortController().signal);
+    const agent = new AgentSession(call.session, { instructions: 'x', tools: [], greeting: 'Thanks for calling Acme.' }, {}, { stt: new ScriptedStt(), llm: new OpenAiLlm({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'm', policy }), tts, ttsCache: cache }, new AbortController().signal);
+    const t0 = performance.now();
+    const running = agent.run();
+    while (!call.carrier.sent.some((m) => m.type === 'media')) await new Promise((r) => setImmediate(r));
+    const startedMs = performance.now() - t0;
+    expect(startedMs).toBeLessThan(50);
+    expect(el.streamRequests).toHaveLength(1); // the prefetch only
+    call.session.end('test done');
+    await call.feedSilence(20);
+    await Promise.race([running, new Promise((r) => setTimeout(r, 200))]);
+  });
+
+  it('takes a transfer tool call after saying its last sentence', async () => {
+    const h = setup({ greeting: 'Hi, this is Acme.' });
+    oai.chat.push({ text: ['Let me put you through to billing.'], toolCalls: [{ name: 'transfer', arguments: '{"department":"billing"}' }] });
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1); // greeting heard
+    await h.caller.say('I have a question about my invoice.', 1500);
+    await h.caller.silenceUntil(() => h.done() !== undefined);
+    expect(h.done()).toMatchObject({ exit: 'transfer', transferTo: 'billing', reason: 'tool:transfer' });
+    expect(h.ev('agent.tool')[0]!.data).toMatchObject({ name: 'transfer', decision: 'terminal' });
+    expect(h.call.carrier.heard.length).toBe(h.call.carrier.sentAudioBytes());
+    const msgs = oai.chatRequests[0]!.body.messages;
+    expect(msgs.map((m) => m.role)).toEqual(['system', 'assistant', 'user']);
+    expect(msgs[1]!.content).toBe('Hi, this is Acme.');
+  });
+
+  it('barge-in: clears playback at once, cancels the turn and cuts the history to what was heard', async () => {
+    const h = setup();
+    const full = ['Our plans are basic, plus and premium.', 'Basic costs ten dollars a month with calls.', 'Plus costs twenty dollars and adds texts.'];
+    oai.chat.push({ text: full.map((s) => `${s} `) });
+    oai.chat.push({ text: ['Sure, billing it is.'] });
+    await h.caller.say('What plans do you have?', 1000);
+    await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 1);
+    await h.caller.silence(1500);
+    const sentBefore = h.call.carrier.sentAudioBytes();
+    const barge = await h.caller.say('Actually, I need billing.', 1000);
+    await h.caller.silenceUntil(() => oai.chatRequests.length === 2);
+
+    expect(h.call.carrier.sent.filter((m) => m.type === 'clear')).toHaveLength(1);
+    const b = h.ev('turn.barge_in')[0]!.data!;
+    expect(b.speechStartMs).toBe(barge.startMs);
+    expect(b.latencyMs).toBeLessThanOrEqual(150);
+    expect(h.call.carrier.clearsAtMs[0]! - barge.startMs).toBeLessThanOrEqual(150);
+    // About 1.6 s of a 1.9 s first sentence was heard; the rest of the answer never went out again.
+    const heard = h.call.carrier.heard.length / 8;
+    expect(heard).toBeGreaterThan(1400);
+    expect(heard).toBeLessThan(1900);
+    expect(h.call.carrier.sentAudioBytes()).toBeLessThanOrEqual(sentBefore + 8 * 200);
+    const interrupted = h.ev('turn.interrupted')[0]!.data!;
+    // Marks confirm playback per outbound chunk, so the marks' figure trails the bytes by under a chunk.
+    expect(Math.abs((interrupted.heardMs as number) - heard)).toBeLessThanOrEqual(40);
+
+    const msgs = oai.chatRequests[1]!.body.messages;
+    const assistant = msgs.filter((m) => m.role === 'assistant').at(-1)!.content!;
+    expect(assistant.endsWith('…')).toBe(true);
+    expect(full[0]!.startsWith(assistant.slice(0, -1))).toBe(true);
+    expect(assistant.length).toBeLessThan(full[0]!.length);
+    expect(lastUser(1)).toBe('Actually, I need billing.');
+  });
+
+  it('a backchannel or a cough does not interrupt; a false interruption resumes the sentence', async () => {
+    const h = setup();
+    const answer = ['You can pay online or by phone.', 'Online is the fastest way.'];
+    oai.chat.push({ text: answer.map((s) => `${s} `) });
+    await h.caller.say('How can I pay?', 900);
+    await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 1);
+    await h.caller.silence(400);
+    await h.caller.say(undefined, 60); // a cough: shorter than the barge-in minimum
+    expect(h.call.carrier.sent.some((m) => m.type === 'clear')).toBe(false);
+    await h.caller.silence(300);
+    await h.caller.say('mm-hm', 300);
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1);
+    expect(h.ev('turn.resumed')).toHaveLength(1);
+    expect(h.ev('turn.interrupted')).toHaveLength(0);
+    expect(oai.chatRequests).toHaveLength(1); // "mm-hm" was not a turn
+    const assistant = h.agent.messages().filter((m) => m.role === 'assistant').at(-1)!;
+    expect(assistant.content).toBe(answer.join(' '));
+    // The first sentence was replayed from its start after the pause, so the whole answer was heard.
+    const heard = Buffer.from(h.call.carrier.heard);
+    expect(heard.subarray(heard.length - fakeUlaw(answer[1]!).length).equals(fakeUlaw(answer[1]!))).toBe(true);
+  });
+
+  it('falls back to OpenAI speech when ElevenLabs fails, and says so on the timeline', async () => {
+    const h = setup();
+    await h.caller.silenceUntil(() => h.cache.size === 3); // static prompts prefetched
+    el.stream.push({ fault: 'http500' });
+    oai.chat.push({ text: ['Your balance is ten dollars.'] });
+    await h.caller.say('What is my balance?', 900);
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1);
+    expect(h.ev('agent.tts_fallback')[0]!.data).toMatchObject({ from: 'elevenlabs', to: 'openai-tts', code: 'GW_ERR_PROVIDER_FAILED' });
+    expect(oai.speechRequests.map((r) => r.input)).toEqual(['Your balance is ten dollars.']);
+    expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('openai-tts');
+    // 28 chars × 50 ms of speech reached the caller, resampled from 24 kHz.
+    expect(Math.abs(h.call.carrier.heard.length - 28 * 50 * 8)).toBeLessThan(16);
+  });
+
+  it('DTMF reaches the model as input and interrupts playback', async () => {
+    const h = setup({ greeting: 'Press 1 for billing or 2 for support, then pound.' });
+    oai.chat.push({ text: ['Billing, got it.'] });
+    await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 0 && h.call.carrier.heard.length > 800);
+    h.call.dtmf('1');
+    h.call.dtmf('#');
+    await h.caller.silenceUntil(() => oai.chatRequests.length === 1);
+    expect(lastUser(0)).toBe('DTMF: 1#');
+    expect(h.call.carrier.sent.some((m) => m.type === 'clear')).toBe(true);
+  });
+
+  it('reprompts on silence and gives up after the configured reprompts (never dead air)', async () => {
+    const h = setup({ noInputMs: 1000 }, { maxReprompts: 1 });
+    await h.caller.silenceUntil(() => h.done() !== undefined, 10_000);
+    expect(h.ev('agent.reprompt')).toHaveLength(1);
+    expect(h.done()).toMatchObject({ exit: 'limit', reason: 'no_input' });
+    expect(h.call.carrier.heard.length).toBe(fakeUlaw('Are you still there?').length);
+  });
+
+  it('an LLM outage is apologised for, then ends the node with an error', async () => {
+    const h = setup();
+    oai.chat.push({ fault: 'http500' }, { fault: 'http500' });
+    await h.caller.say('Hello?', 600);
+    await h.caller.silenceUntil(() => h.ev('agent.provider_failed').length === 1);
+    // The failed turn completes (nothing heard), then the apology plays.
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 2);
+    expect(Buffer.from(h.call.carrier.heard).equals(fakeUlaw("Sorry, I'm having trouble right now. Could you say that again?"))).toBe(true);
+    await h.caller.say('Hello??', 600);
+    await h.caller.silenceUntil(() => h.done() !== undefined);
+    expect(h.done()).toMatchObject({ exit: 'error', reason: 'provider_failed' });
+  });
+
+  it('end to end through createProviders: realtime transcription over TLS, LLM and ElevenLabs', async () => {
+    const providers = createProviders({
+      openaiApiKey: oai.apiKey,
+      openaiBaseUrl: oai.baseURL,
+      openaiRealtimeBaseUrl: oai.tlsBaseURL,
+      openaiRealtimeCa: TEST_CA,
+      elevenlabsApiKey: el.apiKey,
+      elevenlabsBaseUrl: el.baseUrl,
+      elevenlabsVoiceId: 'voiceX',
+      policy,
+    });
+    oai.realtime.length = 0;
+    oai.realtime.push([
+      { atAudioMs: 100, type: 'speech_started' },
+      { atAudioMs: 1100, type: 'speech_stopped' },
+      { atAudioMs: 1300, type: 'completed', text: 'Do you deliver on Sundays?' },
+    ]);
+    oai.chat.push({ text: ['No, ', 'only Monday to Saturday.'] });
+    const call = createTestCall();
+    const agent = new AgentSession(call.session, { instructions: 'x', tools: [] }, {}, { stt: providers.stt, llm: providers.llm, tts: providers.tts, ttsCache: providers.ttsCache }, new AbortController().signal);
+    const running = agent.run();
+    try {
+      // Real sockets: give them wall time between frames so the transcript arrives as in a live call.
+      const speech = tone(1200);
+      for (let off = 0; off < speech.length; off += 1600) {
+        await call.feed(speech.subarray(off, off + 1600));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      for (let i = 0; i < 400 && !call.events.some((e) => e.type === 'turn.completed'); i++) {
+        await call.feedSilence(40);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(oai.chatRequests.at(-1)!.body.messages.at(-1)).toMatchObject({ role: 'user', content: 'Do you deliver on Sundays?' });
+      expect(Buffer.from(call.carrier.heard).equals(fakeUlaw('No, only Monday to Saturday.'))).toBe(true);
+      expect(el.streamRequests.at(-1)).toMatchObject({ voiceId: 'voiceX', outputFormat: 'ulaw_8000' });
+      expect(oai.realtimeConnections.at(-1)!.audioBytes).toBeGreaterThanOrEqual(1200 * 8);
+    } finally {
+      call.session.end('test done');
+      await Promise.race([running, new Promise((r) => setTimeout(r, 500))]);
+      await providers.close();
+    }
+  });
+});
