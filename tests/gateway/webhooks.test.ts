@@ -108,7 +108,7 @@ describe('carrier webhooks with credentials configured', () => {
     expect((await gw.app.inject({ method: 'GET', url: '/v1/calls', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
     const ok = await gw.app.inject({ method: 'GET', url: '/v1/calls?limit=2', headers: { authorization: `Bearer ${gw.apiKey}` } });
     expect(ok.statusCode).toBe(200);
-    expect((ok.json() as { calls: unknown[] }).calls.length).toBeLessThanOrEqual(2);
+    expect(ok.json<{ calls: unknown[] }>().calls.length).toBeLessThanOrEqual(2);
     const bad = await gw.app.inject({ method: 'GET', url: '/v1/calls?status=exploded', headers: { authorization: `Bearer ${gw.apiKey}` } });
     expect(bad.statusCode).toBe(400);
     const missing = await gw.app.inject({ method: 'GET', url: '/v1/calls/00000000-0000-4000-8000-000000000000', headers: { authorization: `Bearer ${gw.apiKey}` } });
