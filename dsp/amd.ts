@@ -40,6 +40,19 @@ export interface AmdOptions {
   messageEndSilenceMs?: number;
 }
 
+/** T.30 CNG: 1100 Hz, 0.5 s bursts (same 380–700 ms window as the fax detector's, ±3%). */
+const CNG_HZ = 1100;
+const CNG_MIN = msToSamples(380);
+const CNG_MAX = msToSamples(700);
+/** How long a CNG-like beep waits for the fax detector's confirmation. */
+const CNG_HOLD = msToSamples(200);
+/** The utterance counts as starting with the tone when it began this close before it. */
+const CNG_ONSET_SLACK = msToSamples(200);
+
+export function isCngLike(frequencyHz: number, durationSamples: number): boolean {
+  return Math.abs(frequencyHz - CNG_HZ) <= CNG_HZ * 0.03 && durationSamples >= CNG_MIN && durationSamples <= CNG_MAX;
+}
+
 type AmdState = 'waiting' | 'speech' | 'pause' | 'awaitingEnd' | 'done';
 
 /** Defaults tuned on the corpus's `tune` split (see bench/eval-amd.ts). */
@@ -93,6 +106,8 @@ export class AmdStateMachine {
   private now = 0;
   private utteranceStart = 0;
   private lastSpeechEnd = 0;
+  private cngHoldUntil = 0;
+  private heldBeepHz = 0;
 
   constructor(opts: AmdOptions = {}) {
     const o = { ...AMD_DEFAULTS, ...stripUndefined(opts) };
@@ -202,15 +217,29 @@ export class AmdStateMachine {
       this.decide('fax', 'fax', 0.97, `fax ${obs.fax.tone} tone`);
       return true;
     }
-    if (obs.beep?.beep) {
-      this.decide('machine', 'machine_end_beep', 0.97, `beep at ${obs.beep.frequencyHz} Hz`);
+    const beep = obs.beep;
+    if (beep?.beep) {
+      // A lone 1100 Hz burst of 0.4–0.7 s is also a fax's CNG; the fax detector confirms it a frame or
+      // two later, so hold the machine verdict briefly when nothing was said before the tone.
+      const beepStart = beep.endSample - beep.durationSamples;
+      const lone = this.state === 'waiting' || this.utteranceStart >= beepStart - CNG_ONSET_SLACK;
+      if (lone && isCngLike(beep.frequencyHz, beep.durationSamples)) {
+        this.cngHoldUntil = this.now + CNG_HOLD;
+        this.heldBeepHz = beep.frequencyHz;
+        return false;
+      }
+      this.decide('machine', 'machine_end_beep', 0.97, `beep at ${beep.frequencyHz} Hz`);
+      return true;
+    }
+    if (this.cngHoldUntil > 0 && this.now >= this.cngHoldUntil) {
+      this.decide('machine', 'machine_end_beep', 0.9, `beep at ${this.heldBeepHz} Hz`);
       return true;
     }
     if (obs.dtmf && obs.dtmf.digit !== '') {
       this.decide('human', 'human', 0.9, 'key press (in-band DTMF)');
       return true;
     }
-    return false;
+    return this.cngHoldUntil > 0;
   }
 
   private decide(result: AmdVerdict, answeredBy: AmdAnsweredBy, confidence: number, reason: string): void {
@@ -248,6 +277,8 @@ export class AmdStateMachine {
     this.now = 0;
     this.utteranceStart = 0;
     this.lastSpeechEnd = 0;
+    this.cngHoldUntil = 0;
+    this.heldBeepHz = 0;
     Object.assign(this.out, blankFrame());
   }
 }

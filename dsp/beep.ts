@@ -37,13 +37,15 @@ export interface BeepOptions {
   onsetJumpDb?: number;
   /** The next strongest spectral peak must be this far below the tone (dB). */
   secondPeakDb?: number;
+  /** Largest spread of a single tone's hop levels (dB). */
+  levelRangeDb?: number;
 }
 
 /** Reused result: read before the next `process`. */
 export interface BeepFrame {
   /** A beep ended and is signalled with this frame. */
   beep: boolean;
-  /** Frequency of the beep's last step (Hz); for dual tones the stronger tone. */
+  /** Frequency of the beep's last step (Hz); for dual tones the lower tone. */
   frequencyHz: number;
   /** Estimated tone duration, in samples. */
   durationSamples: number;
@@ -59,14 +61,23 @@ const HALF = WINDOW / 2;
 const BIN_HZ = SAMPLE_RATE_HZ / WINDOW;
 /** Hann main lobe: ±2 bins hold > 99% of a windowed tone's energy. */
 const LOBE = 2;
-/** Band over which purity is measured: ≥ 62.5 Hz (above hum and DC) to Nyquist minus a bin. */
-const BAND_LO = 2;
+/**
+ * Band over which purity is measured: from 218 Hz (bin 7, above DC, mains hum and its first
+ * harmonics, and below the telephone band's 300 Hz) to Nyquist minus a bin.
+ */
+const BAND_LO = 7;
 const BAND_HI = HALF - 1;
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
 /** Samples between a tone's onset and the end of its first tonal hop (measured on clean tones). */
-const ONSET_LAG = 216;
-/** Non-tonal hops bridged between the steps of a multi-step beep. */
+const ONSET_LAG = 136;
+/**
+ * A new step must jump at least this far (absolute Hz or relative): a clean change of tone, not a
+ * glide of speech pitch broken into pieces.
+ */
+const MIN_STEP_JUMP_HZ = 60;
+const MIN_STEP_JUMP = 0.1;
+/** Non-tonal hops bridged inside a tone: noise spoiling a hop, or the step of a multi-step beep. */
 const MAX_BRIDGE_HOPS = 2;
 
 export class BeepDetector implements FrameProcessor<BeepFrame> {
@@ -83,6 +94,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   readonly maxSteps: number;
   readonly onsetJumpDb: number;
   readonly secondPeakDb: number;
+  readonly levelRangeDb: number;
   private readonly secondPeakRatio: number;
 
   private readonly fft: FFT;
@@ -121,13 +133,20 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private hopFreq = 0;
   private hopFreq2 = 0;
   private hopLevelDb = 0;
+  private hopWide = false;
+  private stepLevelMin = 0;
+  private stepLevelMax = 0;
+  private stepSteadyLevel = true;
+  private pendingLevelDb = 0;
+  private toneHops = 0;
+  private firstStepLevelDb = 0;
 
   constructor(opts: BeepOptions = {}) {
     this.minFrequencyHz = opts.minFrequencyHz ?? 300;
     this.maxFrequencyHz = opts.maxFrequencyHz ?? 2500;
     this.minDurationMs = opts.minDurationMs ?? 70;
     this.maxDurationMs = opts.maxDurationMs ?? 1500;
-    this.minPurity = opts.minPurity ?? 0.75;
+    this.minPurity = opts.minPurity ?? 0.7;
     this.minDbfs = opts.minDbfs ?? -45;
     this.frequencyToleranceHz = opts.frequencyToleranceHz ?? 10;
     this.frequencyTolerance = opts.frequencyTolerance ?? 0.01;
@@ -136,11 +155,13 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.maxSteps = opts.maxSteps ?? 3;
     this.onsetJumpDb = opts.onsetJumpDb ?? 6;
     if (!(this.onsetJumpDb >= 0)) throw new RangeError('onsetJumpDb must be ≥ 0');
-    this.secondPeakDb = opts.secondPeakDb ?? 20;
+    this.secondPeakDb = opts.secondPeakDb ?? 15;
     if (!(this.secondPeakDb > 0)) throw new RangeError('secondPeakDb must be positive');
     this.secondPeakRatio = 10 ** (-this.secondPeakDb / 10);
-    if (!(this.minFrequencyHz >= 3 * BIN_HZ && this.minFrequencyHz < this.maxFrequencyHz)) {
-      throw new RangeError(`minFrequencyHz must be ≥ ${3 * BIN_HZ} and below maxFrequencyHz`);
+    this.levelRangeDb = opts.levelRangeDb ?? 4;
+    if (!(this.levelRangeDb > 0)) throw new RangeError('levelRangeDb must be positive');
+    if (!(this.minFrequencyHz >= (BAND_LO + 2) * BIN_HZ && this.minFrequencyHz < this.maxFrequencyHz)) {
+      throw new RangeError(`minFrequencyHz must be ≥ ${(BAND_LO + 2) * BIN_HZ} and below maxFrequencyHz`);
     }
     if (!(this.maxFrequencyHz <= SAMPLE_RATE_HZ / 2 - 4 * BIN_HZ)) throw new RangeError('maxFrequencyHz too close to Nyquist');
     if (!(this.minDurationMs >= 30 && this.minDurationMs < this.maxDurationMs)) {
@@ -186,6 +207,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     this.hopLevelDb = meanSquareToDbfs(hopEnergy / HOP);
     this.hopTonal = false;
+    this.hopWide = false;
     if (this.hopLevelDb < this.minDbfs || this.filled < WINDOW) return;
 
     for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
@@ -202,11 +224,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     if (!(total > 0)) return;
 
-    const k1 = this.peakBin(-1, -1);
+    const k1 = this.peakBin(-1, -1, 0);
     const e1 = lobeEnergy(p, k1);
     const f1 = interpolatedHz(p, k1);
     if (!this.inBand(f1)) return;
-    const k2 = this.peakBin(k1, -1);
+    const k2 = this.peakBin(k1, -1, 2 * LOBE);
     const e2 = lobeEnergy(p, k2);
     // A tone in noise leaves a flat residue; a voiced sound leaves other harmonics. So besides the
     // purity, the next strongest peak must sit `secondPeakDb` below.
@@ -217,28 +239,41 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       return;
     }
     if (!this.allowDual) return;
+    // Two tones closer than the lobe exclusion (< ~125 Hz apart) share one wide lobe: take its energy
+    // and centroid, which stays steady while the two peaks beat.
+    const wide = wideLobeEnergy(p, k1);
+    if (wide >= this.minPurity * total && lobeEnergy(p, this.peakBin(k1, -1, WIDE)) <= wide * this.secondPeakRatio) {
+      const fc = wideCentroidHz(p, k1);
+      if (!this.inBand(fc)) return;
+      this.hopTonal = true;
+      this.hopWide = true;
+      this.hopFreq = fc;
+      this.hopFreq2 = 0;
+      return;
+    }
     // Dual tones: both inside the band, the weaker within 10 dB, together pure, and not a key press.
     if (e1 + e2 < this.minPurity * total || e2 < e1 * 0.1) return;
-    const e3 = lobeEnergy(p, this.peakBin(k1, k2));
+    const e3 = lobeEnergy(p, this.peakBin(k1, k2, 2 * LOBE));
     if (e3 > e2 * this.secondPeakRatio) return;
     const f2 = interpolatedHz(p, k2);
     if (!this.inBand(f2)) return;
-    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.05)) return;
+    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.035)) return;
+    // Keep the pair in frequency order so equal-level tones swapping rank between hops stay one step.
     this.hopTonal = true;
-    this.hopFreq = f1;
-    this.hopFreq2 = f2;
+    this.hopFreq = Math.min(f1, f2);
+    this.hopFreq2 = Math.max(f1, f2);
   }
 
-  /** Strongest bin in the whole band, away from the lobes of `exA` and `exB` (when ≥ 0). */
-  private peakBin(exA: number, exB: number): number {
+  /** Strongest bin in the whole band, more than `exclusion` bins from `exA` and `exB` (when ≥ 0). */
+  private peakBin(exA: number, exB: number, exclusion: number): number {
     const p = this.power;
     const first = exA < 0 ? this.kMin : BAND_LO;
     const last = exA < 0 ? this.kMax : BAND_HI;
     let best = first;
     let bestV = -1;
     for (let k = first; k <= last; k++) {
-      if (exA >= 0 && Math.abs(k - exA) <= 2 * LOBE) continue;
-      if (exB >= 0 && Math.abs(k - exB) <= 2 * LOBE) continue;
+      if (exA >= 0 && Math.abs(k - exA) <= exclusion) continue;
+      if (exB >= 0 && Math.abs(k - exB) <= exclusion) continue;
       const v = p[k] as number;
       if (v > bestV) {
         bestV = v;
@@ -272,8 +307,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       return;
     }
     if (!this.hopTonal) {
-      // Bridge a hop or two of mixed spectrum: the step between two tones of a two-step beep.
-      if (this.bridge < MAX_BRIDGE_HOPS && this.stepHops >= MIN_STEP_HOPS) {
+      // Bridge a hop or two of mixed spectrum: noise at low SNR, or the step between two tones.
+      if (this.bridge < MAX_BRIDGE_HOPS && this.toneHops >= 2) {
         if (this.bridge === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
         this.bridge++;
         return;
@@ -282,6 +317,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       return;
     }
     this.bridge = 0;
+    this.toneHops++;
     const tol = this.tolerance(this.stepFreq);
     const f = this.hopFreq;
     const sameStep =
@@ -296,12 +332,29 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       if (this.hopFreq2 !== 0) this.stepFreq2 += (this.hopFreq2 - this.stepFreq2) * a;
       if (f < this.stepMin) this.stepMin = f;
       if (f > this.stepMax) this.stepMax = f;
+      if (this.hopWide || this.hopFreq2 !== 0) this.stepSteadyLevel = false;
+      // The first and the last hop of a step may hold only part of the tone: judge the level on the
+      // hops in between (each hop's level is folded in when the next one arrives).
+      if (this.stepHops === 3) {
+        this.stepLevelMin = this.stepLevelMax = this.pendingLevelDb;
+      } else if (this.stepHops > 3) {
+        if (this.pendingLevelDb < this.stepLevelMin) this.stepLevelMin = this.pendingLevelDb;
+        if (this.pendingLevelDb > this.stepLevelMax) this.stepLevelMax = this.pendingLevelDb;
+      }
+      this.pendingLevelDb = this.hopLevelDb;
       if (this.hopLevelDb > this.toneLevelDb) this.toneLevelDb = this.hopLevelDb;
       if (!this.tooLong && hopEnd - this.toneStart > this.maxDurationSamples + HOP) this.tooLong = true;
       return;
     }
-    if (this.stepHops >= MIN_STEP_HOPS && this.steps < this.maxSteps && !this.tooLong) {
+    const jump = Math.abs(f - this.stepFreq);
+    if (
+      this.stepHops >= MIN_STEP_HOPS &&
+      this.steps < this.maxSteps &&
+      !this.tooLong &&
+      jump >= Math.max(MIN_STEP_JUMP_HZ, this.stepFreq * MIN_STEP_JUMP)
+    ) {
       // Multi-step beep: a clean jump to another steady frequency continues the same beep.
+      if (this.steps === 1) this.firstStepLevelDb = this.toneLevelDb;
       this.steps++;
       this.setStep();
       this.toneLevelDb = this.hopLevelDb;
@@ -313,6 +366,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   }
 
   private setStep(): void {
+    this.stepSteadyLevel = !this.hopWide && this.hopFreq2 === 0;
+    this.stepLevelMin = this.stepLevelMax = this.hopLevelDb;
+    this.pendingLevelDb = this.hopLevelDb;
     this.stepFreq = this.hopFreq;
     this.stepFreq2 = this.hopFreq2;
     this.stepMin = this.hopFreq;
@@ -325,10 +381,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.tooLong = false;
     this.bridge = 0;
     // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
-    // spectrum while it sits in the window's middle): measured, that is ~27 ms after the onset.
+    // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
     this.setStep();
     this.steps = 1;
+    this.toneHops = 1;
     this.toneLevelDb = this.hopLevelDb;
     this.preToneLevelDb = preLevel;
   }
@@ -341,11 +398,14 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const end = this.bridge > 0 ? this.bridgeEnd : this.samples - HOP + HOP / 4;
     this.bridge = 0;
     const duration = end - this.toneStart;
-    const tonalHops = this.stepHops;
+    const tonalHops = this.toneHops;
     if (this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - HOP / 2) return this.restartAfterEnd(dropped);
     if (duration > this.maxDurationSamples) return this.restartAfterEnd(dropped);
+    // A single beep holds its level; a voiced sound swells and fades (beating dual tones are exempt).
+    if (this.stepSteadyLevel && this.stepLevelMax - this.stepLevelMin > this.levelRangeDb) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
-    if (this.toneLevelDb - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
+    const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
+    if (firstLevel - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
     const out = this.out;
     out.beep = true;
     out.frequencyHz = Math.round(this.stepFreq);
@@ -376,6 +436,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.stepMax = 0;
     this.bridge = 0;
     this.bridgeEnd = 0;
+    this.hopWide = false;
+    this.stepLevelMin = 0;
+    this.stepLevelMax = 0;
+    this.stepSteadyLevel = true;
+    this.toneHops = 0;
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
     const out = this.out;
@@ -385,6 +450,25 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     out.endSample = 0;
     out.toneActive = false;
   }
+}
+
+/** Half-width of the wide lobe that holds two close tones (bins). */
+const WIDE = 2 * LOBE;
+
+function wideLobeEnergy(p: Float64Array, k: number): number {
+  let e = 0;
+  for (let j = Math.max(0, k - WIDE); j <= Math.min(HALF, k + WIDE); j++) e += p[j] as number;
+  return e;
+}
+
+function wideCentroidHz(p: Float64Array, k: number): number {
+  let e = 0;
+  let m = 0;
+  for (let j = Math.max(0, k - WIDE); j <= Math.min(HALF, k + WIDE); j++) {
+    e += p[j] as number;
+    m += j * (p[j] as number);
+  }
+  return e > 0 ? (m / e) * BIN_HZ : k * BIN_HZ;
 }
 
 function lobeEnergy(p: Float64Array, k: number): number {

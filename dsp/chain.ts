@@ -7,7 +7,10 @@ import { Vad, type VadFrame, type VadOptions } from './vad.ts';
 import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
 import { FaxDetector, type FaxFrame, type FaxOptions, type FaxTone } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
-import { AmdStateMachine, type AmdAnsweredBy, type AmdObservation, type AmdOptions, type AmdVerdict } from './amd.ts';
+import { AmdStateMachine, isCngLike, type AmdAnsweredBy, type AmdObservation, type AmdOptions, type AmdVerdict } from './amd.ts';
+
+/** Frames a CNG-like beep waits for the fax detector (which decides ≤ 2 frames after the burst). */
+const CNG_CONFIRM_FRAMES = 3;
 
 export type ChainEvent =
   | { type: 'speech.started'; atSample: number; startSample: number }
@@ -48,6 +51,10 @@ export class DetectorChain implements FrameProcessor<void> {
   private readonly obs: AmdObservation;
   private speechStart = 0;
   private samples = 0;
+  private heldBeepFrames = 0;
+  private heldBeepHz = 0;
+  private heldBeepDuration = 0;
+  private heldBeepEnd = 0;
 
   constructor(options: DetectorChainOptions, sink: ChainSink) {
     this.options = options;
@@ -80,13 +87,26 @@ export class DetectorChain implements FrameProcessor<void> {
       const b: BeepFrame = this.beep.process(frame);
       obs.beep = b;
       if (o.beep && b.beep) {
-        this.sink({ type: 'beep', atSample: at, frequencyHz: b.frequencyHz, durationSamples: b.durationSamples, endSample: b.endSample });
+        // A fax's CNG burst looks like a 1100 Hz beep; the fax detector recognises it a frame or two
+        // later, so such a beep is held until then and dropped if it was CNG.
+        if (this.fax && isCngLike(b.frequencyHz, b.durationSamples)) {
+          this.heldBeepFrames = CNG_CONFIRM_FRAMES;
+          this.heldBeepHz = b.frequencyHz;
+          this.heldBeepDuration = b.durationSamples;
+          this.heldBeepEnd = b.endSample;
+        } else {
+          this.sink({ type: 'beep', atSample: at, frequencyHz: b.frequencyHz, durationSamples: b.durationSamples, endSample: b.endSample });
+        }
       }
     }
     if (this.fax) {
       const f: FaxFrame = this.fax.process(frame);
       obs.fax = f;
+      if (f.tone === 'CNG') this.heldBeepFrames = 0;
       if (o.fax && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
+    }
+    if (this.heldBeepFrames > 0 && --this.heldBeepFrames === 0) {
+      this.sink({ type: 'beep', atSample: at, frequencyHz: this.heldBeepHz, durationSamples: this.heldBeepDuration, endSample: this.heldBeepEnd });
     }
     if (this.dtmf) {
       const d: DtmfFrame = this.dtmf.process(frame);
@@ -132,5 +152,6 @@ export class DetectorChain implements FrameProcessor<void> {
     if (this.vad) this.obs.vad = this.vad.result;
     this.speechStart = 0;
     this.samples = 0;
+    this.heldBeepFrames = 0;
   }
 }

@@ -1,0 +1,264 @@
+// `npm run eval:amd [-- --json] [--split tune|heldout] [--mode fast|message-end] [--verbose]`
+// Runs AMD over the labelled corpus (fixtures/amd/manifest.json) and prints, per split, the figures
+// the issue asks for: human/machine accuracy, humans called machine, machines called human, fax and
+// dead-air accuracy, beep recall, false beeps, median verdict times and beep signal latency.
+// Tuning uses the `tune` split only; `heldout` is reported separately and never tuned on.
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { decodeWavTo8k } from '../dsp/wav.ts';
+import { analyseRecording, type AnalysisResult } from '../dsp/analyse.ts';
+import type { AmdMode, AmdOptions } from '../dsp/amd.ts';
+
+export type Truth = 'human' | 'machine' | 'fax' | 'silence' | 'dtmf';
+export type Split = 'tune' | 'heldout';
+
+export interface ManifestEntry {
+  file: string;
+  truth: Truth;
+  split: Split;
+  beepEndMs: number | null;
+  beepHz: number | null;
+  firstUtteranceEndMs: number | null;
+  group: string;
+}
+
+export interface FileOutcome {
+  file: string;
+  truth: Truth;
+  split: Split;
+  result: AnalysisResult['result'];
+  answeredBy: AnalysisResult['answeredBy'];
+  confidence: number;
+  decisionMs: number | null;
+  beepMs: number | null;
+  beepEndMs: number | null;
+  firstUtteranceEndMs: number | null;
+  dtmfDigits: string;
+  reason: string;
+  /** Verdict as the truth expects (human/dtmf→human, machine→machine, fax→fax, silence→unknown). */
+  correct: boolean;
+}
+
+export interface SplitFigures {
+  split: Split;
+  files: number;
+  humans: number;
+  machines: number;
+  /** Human/machine accuracy over human + machine files. */
+  humanMachineAccuracy: number | null;
+  humansCalledMachine: number | null;
+  machinesCalledHuman: number | null;
+  /** Human or machine files left at `unknown`. */
+  humanMachineUnknown: number | null;
+  faxAccuracy: number | null;
+  deadAirAccuracy: number | null;
+  /** DTMF files whose key was heard in-band. */
+  dtmfDetected: number | null;
+  beepFiles: number;
+  beepRecall: number | null;
+  /** Files without a beep where a beep was signalled, plus beep files with a beep signalled at the wrong time. */
+  falseBeeps: number | null;
+  medianHumanVerdictMs: number | null;
+  medianHumanVerdictAfterUtteranceMs: number | null;
+  medianMachineVerdictMs: number | null;
+  medianBeepLatencyMs: number | null;
+  errors: { file: string; truth: Truth; result: string; reason: string }[];
+}
+
+export interface EvalReport {
+  mode: AmdMode;
+  options: AmdOptions;
+  splits: SplitFigures[];
+  outcomes: FileOutcome[];
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_FIXTURES_DIR = resolve(HERE, '..', 'fixtures');
+
+/** A beep counts as found when signalled from 100 ms before to 1 s after its labelled end. */
+const BEEP_EARLY_MS = 100;
+const BEEP_LATE_MS = 1000;
+
+export async function loadManifest(fixturesDir = DEFAULT_FIXTURES_DIR): Promise<ManifestEntry[]> {
+  const raw = JSON.parse(await readFile(join(fixturesDir, 'amd', 'manifest.json'), 'utf8')) as { files: ManifestEntry[] };
+  return raw.files;
+}
+
+/** Decoded corpus, cached by the caller when evaluating many parameter sets. */
+export async function loadCorpus(fixturesDir = DEFAULT_FIXTURES_DIR): Promise<{ entry: ManifestEntry; samples: Int16Array }[]> {
+  const entries = await loadManifest(fixturesDir);
+  return Promise.all(
+    entries.map(async (entry) => ({ entry, samples: decodeWavTo8k(new Uint8Array(await readFile(join(fixturesDir, entry.file)))) })),
+  );
+}
+
+export function judge(entry: ManifestEntry, r: AnalysisResult): FileOutcome {
+  const expected = entry.truth === 'dtmf' ? 'human' : entry.truth === 'silence' ? 'unknown' : entry.truth;
+  const digits = r.events.flatMap((e) => (e.type === 'dtmf' ? [e.digit] : [])).join('');
+  return {
+    file: entry.file,
+    truth: entry.truth,
+    split: entry.split,
+    result: r.result,
+    answeredBy: r.answeredBy,
+    confidence: r.confidence,
+    decisionMs: r.decisionMs,
+    beepMs: r.beepMs,
+    beepEndMs: entry.beepEndMs,
+    firstUtteranceEndMs: entry.firstUtteranceEndMs,
+    dtmfDigits: digits,
+    reason: r.reason,
+    correct: r.result === expected,
+  };
+}
+
+export function evaluateOutcomes(outcomes: FileOutcome[], split: Split): SplitFigures {
+  const all = outcomes.filter((o) => o.split === split);
+  const humans = all.filter((o) => o.truth === 'human');
+  const machines = all.filter((o) => o.truth === 'machine');
+  const fax = all.filter((o) => o.truth === 'fax');
+  const dead = all.filter((o) => o.truth === 'silence');
+  const dtmf = all.filter((o) => o.truth === 'dtmf');
+  const hm = [...humans, ...machines];
+  const beepFiles = all.filter((o) => o.beepEndMs !== null);
+  const found = beepFiles.filter((o) => beepFound(o));
+  const falseBeeps =
+    all.filter((o) => o.beepEndMs === null && o.beepMs !== null).length + beepFiles.filter((o) => o.beepMs !== null && !beepFound(o)).length;
+  const humanVerdicts = humans.filter((o) => o.result === 'human' && o.decisionMs !== null);
+  return {
+    split,
+    files: all.length,
+    humans: humans.length,
+    machines: machines.length,
+    humanMachineAccuracy: share(hm.filter((o) => o.correct).length, hm.length),
+    humansCalledMachine: share(humans.filter((o) => o.result === 'machine').length, humans.length),
+    machinesCalledHuman: share(machines.filter((o) => o.result === 'human').length, machines.length),
+    humanMachineUnknown: share(hm.filter((o) => o.result === 'unknown').length, hm.length),
+    faxAccuracy: share(fax.filter((o) => o.correct).length, fax.length),
+    deadAirAccuracy: share(dead.filter((o) => o.correct).length, dead.length),
+    dtmfDetected: share(dtmf.filter((o) => o.dtmfDigits.length > 0).length, dtmf.length),
+    beepFiles: beepFiles.length,
+    beepRecall: share(found.length, beepFiles.length),
+    falseBeeps: share(falseBeeps, all.length),
+    medianHumanVerdictMs: median(humanVerdicts.map((o) => o.decisionMs as number)),
+    medianHumanVerdictAfterUtteranceMs: median(
+      humanVerdicts.filter((o) => o.firstUtteranceEndMs !== null).map((o) => (o.decisionMs as number) - (o.firstUtteranceEndMs as number)),
+    ),
+    medianMachineVerdictMs: median(machines.filter((o) => o.result === 'machine' && o.decisionMs !== null).map((o) => o.decisionMs as number)),
+    medianBeepLatencyMs: median(found.map((o) => (o.beepMs as number) - (o.beepEndMs as number))),
+    errors: all.filter((o) => !o.correct).map((o) => ({ file: o.file, truth: o.truth, result: o.result, reason: o.reason })),
+  };
+}
+
+function beepFound(o: FileOutcome): boolean {
+  if (o.beepEndMs === null || o.beepMs === null) return false;
+  const d = o.beepMs - o.beepEndMs;
+  return d >= -BEEP_EARLY_MS && d <= BEEP_LATE_MS;
+}
+
+function share(n: number, of: number): number | null {
+  return of > 0 ? n / of : null;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export interface EvaluateOptions {
+  fixturesDir?: string;
+  mode?: AmdMode;
+  amd?: AmdOptions;
+  splits?: Split[];
+  /** Pre-decoded corpus (see loadCorpus), to evaluate many parameter sets without re-reading files. */
+  corpus?: { entry: ManifestEntry; samples: Int16Array }[];
+}
+
+/** The evaluation as a function, for the benchmark runner and for tuning scripts. */
+export async function evaluateAmd(opts: EvaluateOptions = {}): Promise<EvalReport> {
+  const mode = opts.mode ?? 'message-end';
+  const amd: AmdOptions = { ...opts.amd, mode };
+  const splits = opts.splits ?? ['tune', 'heldout'];
+  const corpus = opts.corpus ?? (await loadCorpus(opts.fixturesDir));
+  const outcomes = corpus.filter((c) => splits.includes(c.entry.split)).map((c) => judge(c.entry, analyseRecording(c.samples, { amd })));
+  return { mode, options: amd, splits: splits.map((s) => evaluateOutcomes(outcomes, s)), outcomes };
+}
+
+function pct(x: number | null): string {
+  return x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+}
+function msf(x: number | null): string {
+  return x === null ? 'n/a' : `${Math.round(x)} ms`;
+}
+
+export function formatReport(report: EvalReport, verbose = false): string {
+  const rows: [string, (f: SplitFigures) => string, string][] = [
+    ['files (humans / machines)', (f) => `${f.files} (${f.humans} / ${f.machines})`, ''],
+    ['human/machine accuracy', (f) => pct(f.humanMachineAccuracy), '≥ 98%'],
+    ['humans called machine', (f) => pct(f.humansCalledMachine), '≤ 0.5%'],
+    ['machines called human', (f) => pct(f.machinesCalledHuman), ''],
+    ['human/machine left unknown', (f) => pct(f.humanMachineUnknown), ''],
+    ['fax accuracy', (f) => pct(f.faxAccuracy), ''],
+    ['dead-air accuracy (unknown)', (f) => pct(f.deadAirAccuracy), ''],
+    ['DTMF key heard in-band', (f) => pct(f.dtmfDetected), ''],
+    ['beep recall', (f) => `${pct(f.beepRecall)} of ${f.beepFiles}`, '≥ 98%'],
+    ['false beeps (per file)', (f) => pct(f.falseBeeps), '≤ 1%'],
+    ['median human verdict', (f) => msf(f.medianHumanVerdictMs), ''],
+    ['  … after first utterance end', (f) => msf(f.medianHumanVerdictAfterUtteranceMs), '≤ 1200 ms'],
+    ['median machine verdict', (f) => msf(f.medianMachineVerdictMs), ''],
+    ['median beep signal after beep end', (f) => msf(f.medianBeepLatencyMs), '≤ 150 ms'],
+  ];
+  const head = ['', ...report.splits.map((s) => s.split), 'target'];
+  const table = [head, ...rows.map(([name, fn, target]) => [name, ...report.splits.map(fn), target])];
+  const widths = head.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+  const lines = [`AMD evaluation, mode ${report.mode}`, ...table.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '))];
+  if (verbose) {
+    for (const s of report.splits) {
+      for (const e of s.errors) lines.push(`  [${s.split}] ${e.file}: truth ${e.truth}, got ${e.result} (${e.reason})`);
+    }
+    for (const o of report.outcomes) {
+      const beepBad = o.beepEndMs !== null ? !(o.beepMs !== null && o.beepMs - o.beepEndMs >= -BEEP_EARLY_MS && o.beepMs - o.beepEndMs <= BEEP_LATE_MS) : o.beepMs !== null;
+      if (beepBad) lines.push(`  [${o.split}] beep ${o.file}: labelled end ${o.beepEndMs ?? '-'}, signalled ${o.beepMs ?? '-'}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function cli(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      mode: { type: 'string', default: 'message-end' },
+      split: { type: 'string', multiple: true },
+      fixtures: { type: 'string' },
+    },
+  });
+  const mode = values.mode;
+  if (mode !== 'fast' && mode !== 'message-end') throw new Error(`--mode must be fast or message-end, got ${mode}`);
+  const splits = (values.split ?? ['tune', 'heldout']).map((s) => {
+    if (s !== 'tune' && s !== 'heldout') throw new Error(`--split must be tune or heldout, got ${s}`);
+    return s;
+  });
+  const report = await evaluateAmd({ mode, splits, ...(values.fixtures ? { fixturesDir: resolve(values.fixtures) } : {}) });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ mode: report.mode, options: report.options, splits: report.splits, outcomes: report.outcomes })}\n`);
+  } else {
+    process.stdout.write(`${formatReport(report, values.verbose)}\n`);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await cli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`eval:amd: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
