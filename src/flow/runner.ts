@@ -63,9 +63,10 @@ export async function runFlow(call: CallControl, flow: FlowDefinition, opts: Run
       // Only reachable with an unvalidated flow: validation rejects dangling exits.
       return fail(ctx, createError('GW_ERR_FLOW_UNKNOWN_NODE', `node "${current}" does not exist in flow "${ctx.flow.id}"`), done);
     }
-    if (++steps > maxSteps) {
+    if (steps >= maxSteps) {
       return fail(ctx, createError('GW_ERR_FLOW_LOOP', `the flow visited ${maxSteps} nodes without ending; check for a loop without input`), done);
     }
+    steps++;
     ctx.nodeId = current;
     if (node.type !== 'say' && node.type !== 'play' && node.type !== 'gather' && node.type !== 'set' && node.type !== 'branch') ctx.typeAhead = [];
     ctx.emit('flow.node.entered', { node: current, type: node.type });

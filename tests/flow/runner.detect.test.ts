@@ -1,0 +1,133 @@
+// amd and voicemail nodes routed by the detector events a call emits (amd.verdict, amd.message_end,
+// beep, speech.started/stopped), all timed on the media clock.
+import { describe, expect, it } from 'vitest';
+import type { AmdResult, AnsweredBy } from '../../src/call/events.ts';
+import type { FlowDefinition } from '../../src/flow/types.ts';
+import { entered, ScriptedTts, startFlow, type FlowHarness } from './helpers.ts';
+
+const outbound: FlowDefinition = {
+  id: 'reminder',
+  start: 'detect',
+  nodes: {
+    detect: { type: 'amd', timeoutMs: 5000, human: 'greet', machine: 'vm', fax: 'fax' },
+    greet: { type: 'say', text: 'Hello {{amd.result}}.', next: 'bye' },
+    vm: { type: 'voicemail', text: 'Please call us back.', silenceMs: 1500, maxWaitMs: 20_000 },
+    fax: { type: 'hangup', reason: 'fax' },
+    bye: { type: 'hangup' },
+  },
+};
+
+const verdict = (h: FlowHarness, result: AmdResult, answeredBy: AnsweredBy): void =>
+  h.tc.session.emit({ type: 'amd.verdict', atMs: h.tc.session.mediaMs(), result, answeredBy, confidence: 0.9, reason: 'test' });
+
+describe('amd node', () => {
+  it('routes a human verdict to the greeting', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts }, direction: 'outbound' });
+    await h.advance(2000);
+    verdict(h, 'human', 'human');
+    const result = await h.finish();
+    expect(h.path()).toEqual(['detect', 'greet', 'bye']);
+    expect(tts.said).toEqual(['Hello human.']);
+    expect(result.outcome).toBe('hangup');
+  });
+
+  it('uses a verdict that arrived before the node ran', async () => {
+    const flow: FlowDefinition = { ...outbound, start: 'wait', nodes: { ...outbound.nodes, wait: { type: 'say', text: 'One moment.', next: 'detect' } } };
+    const tts = new ScriptedTts();
+    const h = startFlow(flow, { deps: { tts } });
+    await h.until((e) => e.type === 'playout.started');
+    verdict(h, 'fax', 'fax');
+    const result = await h.finish();
+    expect(h.path()).toEqual(['wait', 'detect', 'fax']);
+    expect(result.reason).toBe('fax');
+  });
+
+  it('takes unknown (default: the human exit) when no verdict comes within the timeout', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts } });
+    await h.until(entered('greet'));
+    const exited = h.flowEvents().find((e) => e.type === 'flow.node.exited');
+    expect(exited?.data).toMatchObject({ node: 'detect', exit: 'human', next: 'greet' });
+    const at = (h.tc.events.find(entered('greet')) as { atMs: number }).atMs;
+    expect(at).toBeGreaterThanOrEqual(5000);
+    expect(at).toBeLessThan(5100);
+    await h.finish();
+    expect(tts.said).toEqual(['Hello unknown.']);
+  });
+});
+
+describe('voicemail node', () => {
+  it('waits for the beep after the greeting, then leaves the message and hangs up', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts }, direction: 'outbound' });
+    h.tc.session.emit({ type: 'speech.started', atMs: 0 });
+    await h.advance(1200);
+    verdict(h, 'machine', 'machine_start');
+    await h.until(entered('vm'));
+    // Greeting continues with pauses shorter than silenceMs, then the beep.
+    await h.advance(1800);
+    h.tc.session.emit({ type: 'speech.stopped', atMs: h.tc.session.mediaMs(), durationMs: 3000 });
+    await h.advance(600);
+    h.tc.session.emit({ type: 'speech.started', atMs: h.tc.session.mediaMs() });
+    await h.advance(1000);
+    h.tc.session.emit({ type: 'speech.stopped', atMs: h.tc.session.mediaMs(), durationMs: 1000 });
+    await h.advance(400);
+    const beepAt = h.tc.session.mediaMs();
+    h.tc.session.emit({ type: 'beep', atMs: beepAt, frequencyHz: 1000, durationMs: 300 });
+    const result = await h.finish();
+    expect(result.outcome).toBe('voicemail');
+    expect(result.reason).toBe('voicemail_left:beep');
+    expect(h.flowEvents().find((e) => e.type === 'flow.voicemail.greeting_ended')?.data).toMatchObject({ by: 'beep' });
+    const started = h.tc.eventsOfType('playout.started')[0];
+    expect(started?.label).toBe('voicemail:vm');
+    expect(started?.atMs).toBeGreaterThanOrEqual(beepAt);
+    expect(started?.atMs).toBeLessThanOrEqual(beepAt + 40);
+    // The whole message was heard before hanging up.
+    const finished = h.tc.eventsOfType('playout.finished')[0];
+    expect(finished?.heardMs).toBe(finished?.audioMs);
+    expect(h.carrier.hangups).toBe(1);
+    expect(tts.said).toEqual(['Please call us back.']);
+  });
+
+  it('goes on the AMD message end if it came first', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts } });
+    verdict(h, 'machine', 'machine_start');
+    await h.until(entered('vm'));
+    await h.advance(3000);
+    h.tc.session.emit({ type: 'amd.message_end', atMs: h.tc.session.mediaMs(), answeredBy: 'machine_end_silence', reason: 'silence' });
+    const result = await h.finish();
+    expect(result.reason).toBe('voicemail_left:message_end');
+  });
+
+  it('ends the greeting after silenceMs without speech once speech was heard', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts } });
+    h.tc.session.emit({ type: 'speech.started', atMs: 0 });
+    verdict(h, 'machine', 'machine_start');
+    await h.until(entered('vm'));
+    await h.advance(2000);
+    const stoppedAt = h.tc.session.mediaMs();
+    h.tc.session.emit({ type: 'speech.stopped', atMs: stoppedAt, durationMs: 2000 });
+    const result = await h.finish();
+    expect(result.reason).toBe('voicemail_left:silence');
+    const ended = h.tc.events.find((e) => e.type === 'flow.voicemail.greeting_ended') as { atMs: number };
+    expect(ended.atMs - stoppedAt).toBeGreaterThanOrEqual(1500);
+    expect(ended.atMs - stoppedAt).toBeLessThan(1560);
+  });
+
+  it('leaves the message after maxWaitMs when the greeting never ends', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts } });
+    h.tc.session.emit({ type: 'speech.started', atMs: 0 });
+    verdict(h, 'machine', 'machine_start');
+    await h.until(entered('vm'));
+    const enteredAt = h.tc.session.mediaMs();
+    const result = await h.finish();
+    expect(result.reason).toBe('voicemail_left:max_wait');
+    const ended = h.tc.events.find((e) => e.type === 'flow.voicemail.greeting_ended') as { atMs: number };
+    expect(ended.atMs - enteredAt).toBeGreaterThanOrEqual(20_000);
+    expect(ended.atMs - enteredAt).toBeLessThan(20_060);
+  });
+});
