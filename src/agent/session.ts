@@ -70,6 +70,8 @@ interface TurnRun {
   spoken: { msg: ChatMessage; first: number; last: number }[];
   outcome: AgentOutcome | undefined;
   failed: boolean;
+  /** The TTS provider that answered (a fallback chain names the link that did). */
+  provider: string | undefined;
 }
 
 interface Barge {
@@ -375,6 +377,7 @@ export class AgentSession {
       spoken: [],
       outcome: undefined,
       failed: false,
+      provider: undefined,
       utterance: new Utterance(this.call, label, () => {
         if (this.current === run && this.state === 'thinking') this.state = 'speaking';
         metrics?.firstAudio();
@@ -437,7 +440,7 @@ export class AgentSession {
       signal: run.ac.signal,
       onFallback: (n) =>
         this.emit('agent.tts_fallback', { turn: run.n, from: n.from, to: n.to, code: n.error instanceof GatewayError ? n.error.code : 'unknown' }),
-      onProvider: (name) => run.metrics?.ttsFirstByte(name),
+      onProvider: (name) => (run.provider = name),
     };
   }
 
@@ -455,7 +458,10 @@ export class AgentSession {
       speech = speech.then(async () => {
         if (run.ac.signal.aborted) return;
         run.metrics?.ttsRequest();
-        for await (const c of this.o.tts.synthesize(text, this.synthOptions(run))) run.utterance.write(idx, c);
+        for await (const c of this.o.tts.synthesize(text, this.synthOptions(run))) {
+          run.metrics?.ttsFirstByte(run.provider ?? this.o.tts.name);
+          run.utterance.write(idx, c);
+        }
         run.utterance.endSentence(idx);
       }).catch((err: unknown) => {
         // Kept, not thrown here: the chain must never hold an unhandled rejection while the LLM streams.

@@ -238,6 +238,32 @@ describe('agent session on a call', () => {
     expect(h.done()).toMatchObject({ exit: 'error', reason: 'provider_failed' });
   });
 
+  it('waits longer after a trailing "and…", so a mid-thought pause does not cut the caller off', async () => {
+    const h = setup();
+    oai.chat.push({ text: ['Let me look at that invoice.'] });
+    await h.caller.say('I want to check my balance and', 1200);
+    await h.caller.silence(800); // longer than the complete-sentence wait, shorter than the incomplete one
+    expect(oai.chatRequests).toHaveLength(0);
+    await h.caller.say('my last invoice.', 900);
+    await h.caller.silenceUntil(() => oai.chatRequests.length === 1);
+    expect(lastUser(0)).toBe('I want to check my balance and my last invoice.');
+    expect(h.ev('turn.endpoint')[0]!.data).toMatchObject({ reason: 'complete' });
+    expect(h.ev('turn.endpoint')).toHaveLength(1);
+  });
+
+  it('runs non-terminal tools (set_variable) and lets the model continue; stops at the turn limit', async () => {
+    const h = setup({ maxTurns: 1 });
+    oai.chat.push({ toolCalls: [{ name: 'set_variable', arguments: '{"name":"account","value":"A-42"}' }] });
+    oai.chat.push({ text: ['Thanks, I have noted account A-42.'] });
+    await h.caller.say('My account is A-42.', 1000);
+    await h.caller.silenceUntil(() => h.done() !== undefined);
+    expect(h.done()).toEqual({ exit: 'limit', reason: 'max_turns', variables: { customer: 'Ada', account: 'A-42' } });
+    const second = oai.chatRequests[1]!.body.messages;
+    expect(second.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ function: { name: 'set_variable' } }] });
+    expect(second.at(-1)).toMatchObject({ role: 'tool', content: 'ok' });
+    expect(Buffer.from(h.call.carrier.heard).equals(fakeUlaw('Thanks, I have noted account A-42.'))).toBe(true);
+  });
+
   it('end to end through createProviders: realtime transcription over TLS, LLM and ElevenLabs', async () => {
     const providers = createProviders({
       openaiApiKey: oai.apiKey,
