@@ -10,7 +10,7 @@ const menu = (gather: Partial<GatherNode>, extra: FlowDefinition['nodes'] = {}):
   id: 'menu',
   start: 'ask',
   nodes: {
-    ask: { type: 'gather', prompt: { text: 'Press a key.' }, next: 'got', noInput: 'none', ...gather } as GatherNode,
+    ask: { type: 'gather', prompt: { text: 'Press a key.' }, next: 'got', noInput: 'none', ...gather },
     got: { type: 'say', text: 'You chose {{input.value}} by {{input.source}}.', next: 'bye' },
     none: { type: 'say', text: 'Nothing.', next: 'bye' },
     bye: { type: 'hangup' },

@@ -43,7 +43,7 @@ const httpFlow = (node: Partial<HttpNode>): FlowDefinition => ({
   id: 'lookup',
   start: 'fetch',
   nodes: {
-    fetch: { type: 'http', url: `${base}/balance`, next: 'tell', onError: 'oops', ...node } as HttpNode,
+    fetch: { type: 'http', url: `${base}/balance`, next: 'tell', onError: 'oops', ...node },
     tell: { type: 'say', text: 'Your balance is {{vars.balance}} on {{http.body.plan.name}}.', next: 'bye' },
     oops: { type: 'say', text: 'Lookup failed.', next: 'bye' },
     bye: { type: 'hangup' },
