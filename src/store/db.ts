@@ -1,13 +1,14 @@
 // One database code path (DESIGN.md decision 5): the app always talks to a `pg.Pool`. Without a
-// DATABASE_URL the pool runs over embedded PGlite (Postgres compiled to WASM, in-process) through
+// DATABASE_URL the pool runs over embedded PGlite (Postgres compiled to WASM, on a worker thread) through
 // `@electric-sql/pglite/node-postgres`, persisted under `${dataDir}/pglite`; with one, over a real
 // PostgreSQL server. Migrations are applied before the pool is handed out.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { createError } from '../errors.ts';
+import { PgliteThread } from './pgliteThread.ts';
 import { migrate } from './migrate.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -116,10 +117,11 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const dir = path.join(opts.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
   const started = performance.now();
-  // We create PGlite ourselves (rather than letting createPgConfig do it) so close() can shut it
-  // down: an engine handed to createPgConfig is owned by the caller.
-  const engine = await PGlite.create(dir);
-  const config = createPgConfig(engine);
+  // PGlite runs on a worker thread (see pgliteThread.ts): in-process, its WASM queries run
+  // synchronously on the event loop and would stall every call's audio while events are written.
+  // We own the engine (rather than letting createPgConfig create one) so close() can shut it down.
+  const engine = await PgliteThread.start(dir);
+  const config = createPgConfig(engine as unknown as PGlite);
   const pool = new pg.Pool({
     // PGlite is one backend: one connection object shared by the pool, so max 1 and queries and
     // transactions serialize. idleTimeoutMillis 0 keeps that single client instead of recycling it.

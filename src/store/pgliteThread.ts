@@ -1,0 +1,81 @@
+// The main-thread side of PGlite-on-a-worker. It looks to `@electric-sql/pglite/node-postgres` like a
+// PGlite instance (waitReady + execProtocolStream), so node-postgres and the whole app keep their
+// one code path (a pg.Pool), while the database work happens off the audio thread. Responses are
+// parsed with pg-protocol's own parser, exactly as node-postgres parses a socket.
+import { Worker } from 'node:worker_threads';
+import { Parser } from 'pg-protocol/dist/parser.js';
+import type { BackendMessage } from 'pg-protocol/dist/messages.js';
+import type { WorkerReply, WorkerRequest } from './pgliteWorker.ts';
+
+export class PgliteThread {
+  readonly waitReady: Promise<void>;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private closed: Promise<void> | undefined;
+  private failure: Error | undefined;
+
+  constructor(dataDir: string) {
+    this.worker = new Worker(new URL('./pgliteWorker.ts', import.meta.url), { workerData: { dataDir } });
+    this.waitReady = new Promise<void>((resolve, reject) => {
+      const onReply = (reply: WorkerReply): void => {
+        if (reply.type === 'ready') resolve();
+        else if (reply.type === 'failed') reject(new Error(`PGlite failed to open ${dataDir}: ${reply.message}`));
+      };
+      this.worker.on('message', onReply);
+      this.worker.once('error', reject);
+    });
+    this.worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => this.failAll(new Error(`PGlite worker exited (code ${code})`)));
+  }
+
+  static async start(dataDir: string): Promise<PgliteThread> {
+    const thread = new PgliteThread(dataDir);
+    await thread.waitReady;
+    return thread;
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (reply.type !== 'result' && reply.type !== 'error') return;
+    const waiter = this.pending.get(reply.id);
+    if (waiter === undefined) return;
+    this.pending.delete(reply.id);
+    if (reply.type === 'result') waiter.resolve(reply.bytes);
+    else waiter.reject(new Error(reply.message));
+  }
+
+  private failAll(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.pending.values()) w.reject(err);
+    this.pending.clear();
+  }
+
+  execProtocolRaw(bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'exec', id, bytes } satisfies WorkerRequest);
+    });
+  }
+
+  /** What node-postgres' PGlite adapter calls for every protocol message it sends. */
+  async execProtocolStream(bytes: Uint8Array): Promise<BackendMessage[]> {
+    const raw = await this.execProtocolRaw(bytes);
+    const messages: BackendMessage[] = [];
+    new Parser().parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), (m) => messages.push(m));
+    return messages;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.on('message', (reply: WorkerReply) => {
+        if (reply.type === 'closed') void this.worker.terminate();
+      });
+      this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    });
+    return this.closed;
+  }
+}

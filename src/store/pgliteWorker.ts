@@ -1,0 +1,46 @@
+// Runs embedded PGlite on its own thread. PGlite is PostgreSQL compiled to WASM: every query runs
+// synchronously on the thread that owns it, so on the main thread each batch of call events would
+// stall the audio of every call. Here it only speaks the wire protocol: bytes in, bytes out.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+export type WorkerRequest = { type: 'exec'; id: number; bytes: Uint8Array } | { type: 'close' };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; bytes: Uint8Array }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'closed' };
+
+const port = parentPort;
+if (port === null) throw new Error('pgliteWorker must run in a worker thread');
+const send = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(reply, transfer);
+
+let db: PGlite;
+try {
+  db = await PGlite.create((workerData as { dataDir: string }).dataDir);
+  send({ type: 'ready' });
+} catch (err) {
+  send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  throw err;
+}
+
+// One protocol exchange at a time, in arrival order (PGlite is a single backend).
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: WorkerRequest) => {
+  queue = queue.then(async () => {
+    if (msg.type === 'close') {
+      await db.close();
+      send({ type: 'closed' });
+      port.close();
+      return;
+    }
+    try {
+      // The result may be a view into WASM memory: copy it before handing its buffer over.
+      const out = (await db.execProtocolRaw(msg.bytes)).slice();
+      send({ type: 'result', id: msg.id, bytes: out }, [out.buffer]);
+    } catch (err) {
+      send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+});
