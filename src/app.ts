@@ -9,6 +9,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
 import { requireApiKey } from './api/auth.ts';
+import { metricsRoutes } from './api/metrics.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
+      await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);
     },
     { prefix: '/v1' },
