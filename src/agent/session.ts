@@ -547,6 +547,7 @@ export class AgentSession {
     if (run.ac.signal.aborted || this.current !== run || this.state === 'ended') return;
     this.emit('turn.completed', { turn: run.n, heardMs: run.utterance.heardMs(), audioMs: run.utterance.audioMs });
     this.current = undefined;
+    run.ac.abort(); // releases its listener on the node's signal; all of its work is done
     if (run.failed) {
       this.noteFailure(run);
       return;

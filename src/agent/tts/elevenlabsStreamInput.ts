@@ -99,7 +99,19 @@ export class ElevenLabsStreamInputTts implements TextToSpeech {
         if (text.length > 0) send(JSON.stringify(o?.flush ? { text, flush: true } : { text }));
       },
       end: () => send(JSON.stringify({ text: '' })),
-      [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
+      [Symbol.asyncIterator]: () => {
+        const it = queue[Symbol.asyncIterator]();
+        return {
+          next: () => it.next(),
+          // A consumer that stops reading early must not leave the socket open.
+          return: () => {
+            finished = true;
+            ws.terminate();
+            signal.removeEventListener('abort', onAbort);
+            return it.return ? it.return() : Promise.resolve({ value: undefined, done: true as const });
+          },
+        };
+      },
     };
   }
 

@@ -129,6 +129,9 @@ export class Utterance {
   /** Stop for good (confirmed barge-in, node end): nothing more is written. */
   cancel(): void {
     this.cancelled = true;
+    // What was already sent plays out (or was cleared); the playback must still end, or the call
+    // would count it as playing forever.
+    this.writer?.end();
     this.writer = undefined;
   }
 
