@@ -5,7 +5,9 @@ import { GatewayError } from '../../src/errors.ts';
 import { parseDtmfSpec, replayCall } from '../../src/replay/client.ts';
 import { decodeL16 } from '../../src/telephony/l16.ts';
 import { validateSignature } from '../../src/telephony/signature.ts';
+import { CarrierRestClient } from '../../src/telephony/rest.ts';
 import { refusalTwiml } from '../../src/telephony/twiml.ts';
+import { startFakeCarrier } from '../fakes/carrier.ts';
 import { PUBLIC_ORIGIN, startFakeGateway, tone, type FakeGateway, type FakeStream } from './fakeGateway.ts';
 
 const TOKEN = 'auth-token-abc';
@@ -195,6 +197,59 @@ describe('replayCall, Twilio dialect', () => {
     expect(validateSignature(TOKEN, hook.headers['x-twilio-signature'] as string, `${gw.httpUrl}/voice/twilio?callId=out-1`, hook.params)).toBe(true);
     expect(result.endReason).toBe('no-stream');
     expect(result.webhook.verbs).toEqual(['Reject']);
+  });
+
+  it('answers an outbound call placed through the (fake) carrier REST API', async () => {
+    gw = await startFakeGateway();
+    const account = 'AC' + 'c'.repeat(32);
+    const carrier = await startFakeCarrier({ [account]: TOKEN });
+    try {
+      const rest = new CarrierRestClient({ carrier: 'twilio', accountSid: account, authToken: TOKEN, baseUrl: carrier.baseUrl });
+      const placed = await rest.createCall({ to: '+14155550123', from: '+14155550100', url: `${gw.httpUrl}/voice/twilio?callId=out-7` });
+      const call = carrier.calls.get(placed.sid)!;
+      const streamP = gw.nextStream();
+      const result = await replayCall({
+        carrier: 'twilio',
+        url: gw.url,
+        audio: tone(200),
+        speed: 4,
+        holdMs: 0,
+        authToken: TOKEN,
+        callSid: call.sid,
+        accountSid: call.accountSid,
+        from: call.from,
+        to: call.to,
+        webhook: { url: call.url!, params: { Direction: 'outbound-api', CallStatus: 'in-progress' } },
+      });
+      const stream = await streamP;
+      await stream.closed;
+      expect(gw.webhooks[0]!.params).toMatchObject({ CallSid: placed.sid, AccountSid: account, From: '+14155550100', To: '+14155550123', Direction: 'outbound-api' });
+      expect(stream.of('start')[0]!.event.carrierCallId).toBe(placed.sid);
+      expect(result).toMatchObject({ carrierCallId: placed.sid, endReason: 'finished', callId: 'call-123' });
+    } finally {
+      await carrier.close();
+    }
+  });
+
+  it('records what it cannot use from the gateway without stopping', async () => {
+    gw = await startFakeGateway({
+      onStream: (s) => {
+        void s.waitFor((e) => e.event.type === 'start').then(() => {
+          s.sendRaw('{"event":"media","streamSid":"MZother","media":{"payload":"AAAA"}}');
+          s.sendRaw('{"event":"dtmf","streamSid":"' + s.streamId + '","dtmf":{"digit":"5"}}');
+          s.sendRaw('not json');
+        });
+      },
+    });
+    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(200), speed: 4, holdMs: 0 });
+    expect(result.endReason).toBe('finished');
+    const notes = result.timeline.filter((e) => e.event.startsWith('gateway.')).map((e) => [e.event, e.detail]);
+    expect(notes).toEqual([
+      ['gateway.invalid', 'media for unknown streamSid MZother'],
+      ['gateway.unknown', 'dtmf'], // Twilio streams take no DTMF from the server
+      ['gateway.invalid', 'message is not valid JSON'],
+    ]);
+    expect(result.receivedAudioMs).toBe(0);
   });
 
   it('aborts cleanly: sends stop and closes', async () => {
