@@ -1,0 +1,83 @@
+// Attaches the detectors a call needs to its inbound audio: one frame consumer runs the whole dsp/
+// chain (VAD, beep, fax, in-band DTMF, AMD) and turns what it finds into timeline events. Times come
+// from the media clock (the frame's start sample), so a replay at any speed gives the same timeline.
+// Nothing here allocates per frame; event objects are created only when something is detected.
+import { FRAME_SAMPLES, samplesToMs } from '../../dsp/frame.ts';
+import { DetectorChain, type ChainEvent } from '../../dsp/chain.ts';
+import type { AmdOptions } from '../../dsp/amd.ts';
+import type { CallControl } from './control.ts';
+import type { DetectorEvent, Direction } from './events.ts';
+
+export interface DetectorOptions {
+  /** AMD from the moment of attaching (answer), or false. */
+  amd?: AmdOptions | false;
+  /** In-band DTMF for carriers or legs that do not send dtmf events. */
+  dtmfInband: boolean;
+  beep: boolean;
+  fax: boolean;
+  /** speech.started / speech.stopped events. */
+  vad: boolean;
+}
+
+/**
+ * What a call runs unless its flow says otherwise: outbound calls get AMD from answer (message-end
+ * mode, so a voicemail drop can wait for the beep); inbound calls skip AMD.
+ */
+export function defaultDetectorOptions(direction: Direction): DetectorOptions {
+  return {
+    amd: direction === 'outbound' ? { mode: 'message-end' } : false,
+    dtmfInband: false,
+    beep: direction === 'outbound',
+    fax: direction === 'outbound',
+    vad: true,
+  };
+}
+
+/** Starts the detectors on `call`'s inbound frames; returns the function that stops them. */
+export function attachDetectors(call: CallControl, options: DetectorOptions): () => void {
+  let frameEnd = 0;
+  const emit = (e: DetectorEvent | { type: 'dtmf'; atMs: number; digit: string; source: 'inband' }) => call.emit(e);
+  const sink = (e: ChainEvent): void => {
+    const atMs = samplesToMs(frameEnd);
+    switch (e.type) {
+      case 'speech.started':
+        emit({ type: 'speech.started', atMs });
+        break;
+      case 'speech.stopped':
+        emit({ type: 'speech.stopped', atMs, durationMs: samplesToMs(e.durationSamples) });
+        break;
+      case 'amd.verdict':
+        emit({ type: 'amd.verdict', atMs, result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason });
+        break;
+      case 'amd.message_end':
+        emit({ type: 'amd.message_end', atMs, answeredBy: e.answeredBy, reason: e.reason });
+        break;
+      case 'beep':
+        emit({ type: 'beep', atMs, frequencyHz: e.frequencyHz, durationMs: samplesToMs(e.durationSamples) });
+        break;
+      case 'fax.tone':
+        emit({ type: 'fax.tone', atMs, tone: e.tone });
+        break;
+      case 'dtmf':
+        emit({ type: 'dtmf', atMs, digit: e.digit, source: 'inband' });
+        break;
+    }
+  };
+  const chain = new DetectorChain(
+    { amd: options.amd ?? false, vad: options.vad, beep: options.beep, dtmfInband: options.dtmfInband, fax: options.fax },
+    sink,
+  );
+  const removeConsumer = call.addFrameConsumer((frame, startSample) => {
+    frameEnd = startSample + FRAME_SAMPLES;
+    chain.process(frame);
+  });
+  let detached = false;
+  const detach = (): void => {
+    if (detached) return;
+    detached = true;
+    removeConsumer();
+    call.signal.removeEventListener('abort', detach);
+  };
+  call.signal.addEventListener('abort', detach, { once: true });
+  return detach;
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { BeepDetector } from '../../dsp/beep.ts';
+import { add, concat, dtmf, frames, noise, pcm, silence, speech, tone, tones } from './signals.ts';
+
+interface Found {
+  frequencyHz: number;
+  durationMs: number;
+  /** When the beep was signalled (end of the frame that reported it). */
+  atMs: number;
+}
+
+function beeps(x: Float64Array, d = new BeepDetector()): Found[] {
+  const out: Found[] = [];
+  frames(pcm(x), (f, start) => {
+    const r = d.process(f);
+    if (r.beep) out.push({ frequencyHz: r.frequencyHz, durationMs: r.durationSamples / 8, atMs: (start + 160) / 8 });
+  });
+  return out;
+}
+
+describe('BeepDetector', () => {
+  it('signals single beeps of 300 Hz–2.5 kHz, 70 ms–1.5 s, within 40 ms of their end', () => {
+    for (const f of [300, 440, 697, 1000, 1400, 1950, 2500]) {
+      for (const d of [70, 120, 400, 1500]) {
+        const found = beeps(concat(silence(400), tone(f, d, -18), silence(400)));
+        expect(found, `${f} Hz ${d} ms`).toHaveLength(1);
+        const b = found[0]!;
+        expect(Math.abs(b.frequencyHz - f)).toBeLessThanOrEqual(Math.max(5, f * 0.01));
+        expect(b.atMs - (400 + d)).toBeGreaterThanOrEqual(0);
+        expect(b.atMs - (400 + d)).toBeLessThanOrEqual(40);
+        expect(Math.abs(b.durationMs - d)).toBeLessThanOrEqual(20);
+      }
+    }
+  });
+
+  it('works from −30 to −6 dBFS in noise 12 dB below the beep, and after mu-law-like noise floors', () => {
+    for (const [i, level] of [-30, -18, -6].entries()) {
+      const x = concat(silence(500), tone(1000 + i * 170, 300, level), silence(500));
+      add(x, noise(1300, level - 12, 40 + i));
+      expect(beeps(x), `${level} dBFS`).toHaveLength(1);
+    }
+  });
+
+  it('rejects tones that are too short or longer than 1.5 s', () => {
+    expect(beeps(concat(silence(300), tone(1000, 45, -15), silence(300)))).toHaveLength(0);
+    expect(beeps(concat(silence(300), tone(1000, 1700, -15), silence(300)))).toHaveLength(0);
+    expect(beeps(concat(silence(300), tone(2100, 3300, -15), silence(300)))).toHaveLength(0);
+  });
+
+  it('treats two-step and dual-tone beeps as one beep', () => {
+    expect(beeps(concat(silence(300), tone(800, 200, -15), tone(1200, 250, -15), silence(400)))).toHaveLength(1);
+    expect(beeps(concat(silence(300), tones([440, 620], 300, -18), silence(400)))).toHaveLength(1);
+    expect(beeps(concat(silence(300), tones([1000, 1090], 300, -18), silence(400)))).toHaveLength(1);
+  });
+
+  it('does not fire on speech-like audio, sustained vowels, chords or DTMF', () => {
+    const found: Found[] = [];
+    for (let seed = 1; seed <= 8; seed++) found.push(...beeps(speech(8000, { seed, dbfs: -28 + seed * 2.5, f0: 85 + seed * 15 })));
+    for (let seed = 1; seed <= 4; seed++) found.push(...beeps(concat(speech(900, { seed, steadyVowel: true }), silence(300))));
+    for (const chord of [[262, 330, 392], [294, 370, 440, 587], [523, 659, 784]]) found.push(...beeps(concat(silence(200), tones(chord, 600), silence(300))));
+    for (const key of ['1', '5', '9', '#', 'D']) found.push(...beeps(concat(silence(200), dtmf(key, 250), silence(300))));
+    expect(found).toEqual([]);
+  });
+
+  it('signals the beep at the end of a greeting, not during it', () => {
+    const x = concat(silence(300), speech(3000, { seed: 4 }), silence(400), tone(1000, 250, -20), silence(500));
+    const found = beeps(x);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.atMs).toBeGreaterThanOrEqual(3950);
+    expect(found[0]!.atMs).toBeLessThanOrEqual(3990);
+  });
+
+  it('is back to its initial state after reset()', () => {
+    const d = new BeepDetector();
+    const x = concat(silence(300), tone(1000, 300, -15), silence(300));
+    frames(pcm(tone(700, 200, -15)), (f) => d.process(f)); // left mid-tone
+    d.reset();
+    expect(beeps(x, d)).toEqual(beeps(x));
+  });
+
+  it('validates its parameters', () => {
+    expect(() => new BeepDetector({ minFrequencyHz: 100 })).toThrow(RangeError);
+    expect(() => new BeepDetector({ minDurationMs: 2000 })).toThrow(RangeError);
+    expect(() => new BeepDetector({ minPurity: 1.2 })).toThrow(RangeError);
+    expect(() => new BeepDetector({ maxSteps: 0 })).toThrow(RangeError);
+  });
+});

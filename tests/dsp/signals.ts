@@ -1,0 +1,170 @@
+// Synthetic test signals at 8 kHz: tones, DTMF, noise, speech-like voiced syllables and chords, with a
+// seeded PRNG so every run is the same. Levels are dBFS referenced to a full-scale sine (as dsp/levels.ts).
+import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
+import { DTMF_COLS_HZ, DTMF_KEYS, DTMF_ROWS_HZ } from '../../dsp/dtmf-tones.ts';
+
+/** Mulberry32: tiny deterministic PRNG. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const ms = (n: number): number => Math.round((n * SAMPLE_RATE_HZ) / 1000);
+const amp = (dbfs: number): number => 32767 * 10 ** (dbfs / 20);
+
+export function silence(durMs: number): Float64Array {
+  return new Float64Array(ms(durMs));
+}
+
+export function tone(freqHz: number, durMs: number, dbfs = -12, phase = 0): Float64Array {
+  const out = new Float64Array(ms(durMs));
+  const a = amp(dbfs);
+  const w = (2 * Math.PI * freqHz) / SAMPLE_RATE_HZ;
+  for (let i = 0; i < out.length; i++) out[i] = a * Math.sin(w * i + phase);
+  return out;
+}
+
+/** Sum of tones of equal level (chords, dual tones); `dbfs` is the level of each. */
+export function tones(freqsHz: number[], durMs: number, dbfs = -15): Float64Array {
+  const out = new Float64Array(ms(durMs));
+  freqsHz.forEach((f, k) => add(out, tone(f, durMs, dbfs, k * 1.3)));
+  return out;
+}
+
+/**
+ * A DTMF key: low tone at `dbfs`, high tone at dbfs + twistDb (positive = reverse twist), each
+ * frequency scaled by (1 + offset).
+ */
+export function dtmf(key: string, durMs: number, opts: { dbfs?: number; twistDb?: number; rowOffset?: number; colOffset?: number } = {}): Float64Array {
+  const r = DTMF_KEYS.findIndex((row) => row.includes(key));
+  const c = (DTMF_KEYS[r] as string).indexOf(key);
+  const dbfs = opts.dbfs ?? -10;
+  const low = tone((DTMF_ROWS_HZ[r] as number) * (1 + (opts.rowOffset ?? 0)), durMs, dbfs);
+  const high = tone((DTMF_COLS_HZ[c] as number) * (1 + (opts.colOffset ?? 0)), durMs, dbfs + (opts.twistDb ?? 0), 0.7);
+  return add(low, high);
+}
+
+export function noise(durMs: number, dbfs: number, seed = 1): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(ms(durMs));
+  // Gaussian by Box–Muller; rms of a full-scale sine is 32767/√2, so σ = amp/√2 gives `dbfs`.
+  const sigma = amp(dbfs) / Math.SQRT2;
+  for (let i = 0; i < out.length; i++) {
+    const u = Math.max(1e-12, r());
+    out[i] = sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+  }
+  return out;
+}
+
+/** Vowel formant sets (F1, F2, F3 in Hz), after Peterson & Barney (1952) averages for men. */
+const VOWELS: [number, number, number][] = [
+  [270, 2290, 3010],
+  [390, 1990, 2550],
+  [530, 1840, 2480],
+  [660, 1720, 2410],
+  [730, 1090, 2440],
+  [570, 840, 2410],
+  [440, 1020, 2240],
+  [300, 870, 2240],
+  [640, 1190, 2390],
+  [490, 1350, 1690],
+];
+
+/**
+ * Speech-like voiced audio: syllables of a harmonic source (f0 with intonation and jitter) shaped by
+ * vowel formants, with a syllabic (~4–6 Hz) envelope; `pauseMs` of silence between words of
+ * 2–3 syllables. Level is the active-speech rms in dBFS.
+ */
+export function speech(durMs: number, opts: { dbfs?: number; seed?: number; f0?: number; pauseMs?: number; steadyVowel?: boolean } = {}): Float64Array {
+  const r = rng(opts.seed ?? 7);
+  const out = new Float64Array(ms(durMs));
+  const f0Base = opts.f0 ?? 110 + r() * 100;
+  let phase = new Float64Array(40);
+  let i = 0;
+  let syllable = 0;
+  while (i < out.length) {
+    const sylLen = opts.steadyVowel ? out.length : ms(140 + r() * 160);
+    const [f1, f2, f3] = VOWELS[Math.floor(r() * VOWELS.length)] as [number, number, number];
+    const f0Start = f0Base * (0.9 + r() * 0.25);
+    const f0End = f0Start * (0.85 + r() * 0.25);
+    for (let n = 0; n < sylLen && i < out.length; n++, i++) {
+      const t = n / sylLen;
+      const f0 = (f0Start + (f0End - f0Start) * t) * (1 + 0.004 * Math.sin(n * 0.05 + syllable));
+      const env = opts.steadyVowel ? 1 : Math.sin(Math.PI * t) ** 0.6;
+      let s = 0;
+      for (let h = 1; h < phase.length; h++) {
+        const f = h * f0;
+        if (f > 3600) break;
+        phase[h] = ((phase[h] as number) + (2 * Math.PI * f) / SAMPLE_RATE_HZ) % (2 * Math.PI);
+        const g = formant(f, f1, 80) + 0.5 * formant(f, f2, 120) + 0.25 * formant(f, f3, 180);
+        s += (g / h ** 0.3) * Math.sin(phase[h] as number);
+      }
+      out[i] = s * env;
+    }
+    syllable++;
+    if (!opts.steadyVowel && syllable % (2 + Math.floor(r() * 2)) === 0) {
+      i += ms(opts.pauseMs ?? 120 + r() * 120);
+      phase = new Float64Array(40);
+    }
+  }
+  return scaleTo(out, opts.dbfs ?? -20);
+}
+
+function formant(f: number, centre: number, bw: number): number {
+  const x = (f - centre) / bw;
+  return 1 / (1 + x * x);
+}
+
+/** Scale so the rms of the non-silent samples is `dbfs`. */
+export function scaleTo(x: Float64Array, dbfs: number): Float64Array {
+  let e = 0;
+  let n = 0;
+  for (const v of x) {
+    if (v !== 0) {
+      e += v * v;
+      n++;
+    }
+  }
+  const rms = n > 0 ? Math.sqrt(e / n) : 0;
+  const target = amp(dbfs) / Math.SQRT2;
+  if (rms > 0) for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * (target / rms);
+  return x;
+}
+
+/** In-place sum into `a` (length of a). */
+export function add(a: Float64Array, b: Float64Array, at = 0): Float64Array {
+  for (let i = 0; i < b.length && at + i < a.length; i++) a[at + i] = (a[at + i] as number) + (b[i] as number);
+  return a;
+}
+
+export function concat(...parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Clip and round to 16-bit PCM, padded with silence to whole frames. */
+export function pcm(x: Float64Array): Int16Array {
+  const out = new Int16Array(Math.ceil(x.length / FRAME_SAMPLES) * FRAME_SAMPLES);
+  for (let i = 0; i < x.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round(x[i] as number)));
+  return out;
+}
+
+/** Feed whole 160-sample frames through `fn` (one reused frame buffer, as the call layer does). */
+export function frames(samples: Int16Array, fn: (frame: Int16Array, startSample: number) => void): void {
+  const frame = new Int16Array(FRAME_SAMPLES);
+  for (let s = 0; s + FRAME_SAMPLES <= samples.length; s += FRAME_SAMPLES) {
+    frame.set(samples.subarray(s, s + FRAME_SAMPLES));
+    fn(frame, s);
+  }
+}
