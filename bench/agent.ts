@@ -146,7 +146,8 @@ function makeCall(i: number, cache: TtsCache, greeting: boolean): BenchCall {
     session,
     { instructions: 'bench', tools: ['end'], ...(greeting ? { greeting: 'Thanks for calling.' } : {}), noInputMs: 60_000 },
     {},
-    { stt, llm: new InstantLlm(), tts, ttsCache: cache, fillerAfterMs: 60_000 },
+    // The bench emits exact speech events, so there is no VAD onset or hangover to undo.
+    { stt, llm: new InstantLlm(), tts, ttsCache: cache, fillerAfterMs: 60_000, vadOnsetMs: 0, vadHangoverMs: 0 },
     session.signal,
   );
   return { session, carrier, stt, events, outcome: agent.run(), speechStartWall: 0, startWall };
@@ -171,9 +172,9 @@ function row(name: string, calls: number, values: number[], note: string, target
 }
 
 /** One caller turn is a 6 s cycle of 20 ms frames (see `plan`). */
-const CYCLE_FRAMES = 300;
+const CYCLE_FRAMES = 320;
 const SPEECH_FRAMES = SPEECH_MS / 20;
-const BARGE_AT_FRAME = 63; // ~400 ms into the answer (endpointing 250 ms + first audio)
+const BARGE_AT_FRAME = 75; // ~500 ms into the answer (endpointing 400 ms, then first audio)
 const BARGE_FRAMES = 45;
 
 /**

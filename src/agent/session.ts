@@ -32,6 +32,14 @@ export interface BargeInOptions {
 }
 
 export interface AgentOptions {
+  /**
+   * The call's VAD reports speech.started after this much speech and speech.stopped after
+   * `vadHangoverMs` of silence (dsp/vad.ts defaults: 60 and 240 ms). The agent dates speech from its
+   * estimated true start and end, so barge-in and endpointing budgets are measured as the caller
+   * experiences them.
+   */
+  vadOnsetMs?: number;
+  vadHangoverMs?: number;
   stt: SpeechToText | undefined;
   llm: LanguageModel | undefined;
   tts: TextToSpeech;
@@ -122,6 +130,8 @@ export class AgentSession {
     this.call = call;
     this.spec = spec;
     this.o = {
+      vadOnsetMs: 60,
+      vadHangoverMs: 240,
       noInputMs: 8000,
       maxReprompts: 2,
       repromptText: 'Are you still there?',
@@ -192,11 +202,11 @@ export class AgentSession {
     switch (e.type) {
       case 'speech.started':
         this.vadSeen = true;
-        this.onSpeechStart(e.atMs);
+        this.onSpeechStart(e.atMs - this.o.vadOnsetMs);
         break;
       case 'speech.stopped':
         this.vadSeen = true;
-        this.onSpeechStop(e.atMs);
+        this.onSpeechStop(Math.max(0, e.atMs - this.o.vadHangoverMs));
         break;
       case 'dtmf':
         this.onDtmf(e.digit);

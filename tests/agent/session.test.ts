@@ -11,6 +11,7 @@ import { ElevenLabsTts } from '../../src/agent/tts/elevenlabs.ts';
 import { FallbackTts } from '../../src/agent/tts/fallback.ts';
 import { OpenAiLlm } from '../../src/agent/llm/openai.ts';
 import { OpenAiTts } from '../../src/agent/tts/openai.ts';
+import { attachDetectors } from '../../src/call/detectors.ts';
 import type { CallEvent } from '../../src/call/events.ts';
 import { createTestCall, type TestCall } from '../helpers/testCall.ts';
 import { fakeUlaw, startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabsServer.ts';
@@ -60,7 +61,8 @@ function setup(spec: Partial<AgentNodeSpec> = {}, opts: Partial<AgentOptions> = 
     call.session,
     { instructions: 'You are the Acme phone assistant.', tools: ['transfer', 'end', 'set_variable'], departments: ['billing', 'support'], ...spec },
     { customer: 'Ada' },
-    { stt, llm: new OpenAiLlm({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'gpt-test', policy }), tts, ttsCache: cache, ...opts },
+    // The caller helper emits exact speech events (no VAD onset or hangover to undo).
+    { stt, llm: new OpenAiLlm({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'gpt-test', policy }), tts, ttsCache: cache, vadOnsetMs: 0, vadHangoverMs: 0, ...opts },
     new AbortController().signal,
   );
   let result: AgentOutcome | undefined;
@@ -90,11 +92,11 @@ describe('agent session on a call', () => {
     expect(end!.atMs).toBe(spoke.endMs);
     const endpoint = h.ev('turn.endpoint')[0]!.data!;
     expect(endpoint.reason).toBe('complete');
-    expect(endpoint.waitMs).toBeGreaterThanOrEqual(250);
-    expect(endpoint.waitMs).toBeLessThan(320);
+    expect(endpoint.waitMs).toBeGreaterThanOrEqual(400);
+    expect(endpoint.waitMs).toBeLessThan(460);
     for (const t of ['turn.transcript', 'turn.llm_first_token', 'turn.tts_first_byte', 'turn.first_audio']) expect(h.ev(t), t).toHaveLength(1);
     const first = h.ev('turn.first_audio')[0]!.data!;
-    expect(first.responseLatencyMs).toBeGreaterThanOrEqual(250);
+    expect(first.responseLatencyMs).toBeGreaterThanOrEqual(400);
     expect(typeof first.gatewayOverheadMs).toBe('number');
     expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('elevenlabs');
 
@@ -242,7 +244,7 @@ describe('agent session on a call', () => {
     const h = setup();
     oai.chat.push({ text: ['Let me look at that invoice.'] });
     await h.caller.say('I want to check my balance and', 1200);
-    await h.caller.silence(800); // longer than the complete-sentence wait, shorter than the incomplete one
+    await h.caller.silence(1000); // longer than the complete-sentence wait, shorter than the incomplete one
     expect(oai.chatRequests).toHaveLength(0);
     await h.caller.say('my last invoice.', 900);
     await h.caller.silenceUntil(() => oai.chatRequests.length === 1);
@@ -262,6 +264,29 @@ describe('agent session on a call', () => {
     expect(second.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ function: { name: 'set_variable' } }] });
     expect(second.at(-1)).toMatchObject({ role: 'tool', content: 'ok' });
     expect(Buffer.from(h.call.carrier.heard).equals(fakeUlaw('Thanks, I have noted account A-42.'))).toBe(true);
+  });
+
+  it("with the call's own VAD: endpointing dates the caller's real speech end, and barge-in clears ≤ 150 ms after speech onset", async () => {
+    const h = setup({}, { vadOnsetMs: 60, vadHangoverMs: 240 });
+    attachDetectors(h.call.session, { amd: false, dtmfInband: false, beep: false, fax: false, vad: true });
+    oai.chat.push({ text: ['Our opening hours are nine to five on weekdays. ', 'On Saturdays we open at ten.'] });
+    oai.chat.push({ text: ['Sundays we are closed.'] });
+    await h.caller.silence(1000);
+    const start = h.caller.now();
+    h.stt.at(start + 1200 + 100, { type: 'final', text: 'When are you open?' });
+    await h.call.feed(tone(1200));
+    const end = h.caller.now();
+    await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 1);
+    expect(Math.abs(h.ev('turn.user_speech_end')[0]!.atMs - end)).toBeLessThanOrEqual(40);
+    expect(h.ev('turn.first_audio')[0]!.data!.responseLatencyMs).toBeLessThan(520);
+    await h.caller.silence(1000);
+    const bargeStart = h.caller.now();
+    h.stt.at(bargeStart + 900 + 100, { type: 'final', text: 'And on Sundays?' });
+    await h.call.feed(tone(900));
+    expect(h.call.carrier.clearsAtMs).toHaveLength(1);
+    expect(h.call.carrier.clearsAtMs[0]! - bargeStart).toBeLessThanOrEqual(150);
+    await h.caller.silenceUntil(() => oai.chatRequests.length === 2);
+    expect(lastUser(1)).toBe('And on Sundays?');
   });
 
   it('end to end through createProviders: realtime transcription over TLS, LLM and ElevenLabs', async () => {

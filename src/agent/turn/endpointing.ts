@@ -14,7 +14,11 @@ export interface EndpointingOptions {
   transcriptTimeoutMs: number;
 }
 
-export const DEFAULT_ENDPOINTING: EndpointingOptions = { completeMs: 250, neutralMs: 700, incompleteMs: 1600, transcriptTimeoutMs: 2000 };
+/**
+ * Silence after the caller's last sound. The call VAD's own 240 ms hangover is part of it (the agent
+ * dates speech end before the hangover), so "complete" commits 160 ms after the VAD says stop.
+ */
+export const DEFAULT_ENDPOINTING: EndpointingOptions = { completeMs: 400, neutralMs: 800, incompleteMs: 1800, transcriptTimeoutMs: 2000 };
 
 const TRAILING_INCOMPLETE = new Set([
   'and', 'but', 'or', 'so', 'because', 'then', 'um', 'uh', 'erm', 'er', 'hmm', 'like', 'the', 'a', 'an', 'to', 'of',
