@@ -279,6 +279,11 @@ export class AgentSession {
     const t = text.trim();
     this.partial = '';
     if (t === '') return;
+    // Recognition delay as the caller's turn sees it (Pipecat's STT TTFB: speech end → final).
+    this.emit('turn.stt_final', {
+      text: t,
+      ...(this.speechStopMs !== undefined && !this.userSpeaking ? { sinceSpeechEndMs: this.call.mediaMs() - this.speechStopMs } : {}),
+    });
     const b = this.bargeState;
     if (this.current && !b) {
       // Words while the agent talks that the VAD did not flag as long speech.

@@ -107,20 +107,22 @@ describe('agent session on a call', () => {
     expect(h.call.carrier.heard.length).toBe(h.call.carrier.sentAudioBytes());
   });
 
-  it('starts a cached greeting within tens of milliseconds', async () => {
+  it('starts a cached greeting at once: before the next inbound frame, with no TTS request', async () => {
+    // (Its wall-clock start is a benchmark figure — bench/agent.ts — not a timed test.)
     const call = createTestCall();
     const tts = new ElevenLabsTts({ apiKey: el.apiKey, baseUrl: el.baseUrl, voiceId: 'v', modelId: 'm', policy });
     const cache = new TtsCache(tts);
     await cache.prefetch(['Thanks for calling Acme.'], new AbortController().signal);
-    const agent = new AgentSession(call.session, { instructions: 'x', tools: [], greeting: 'Thanks for calling Acme.' }, {}, { stt: new ScriptedStt(), llm: new OpenAiLlm({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'm', policy }), tts, ttsCache: cache }, new AbortController().signal);
-    const t0 = performance.now();
-    const running = agent.run();
-    while (!call.carrier.sent.some((m) => m.type === 'media')) await new Promise((r) => setImmediate(r));
-    const startedMs = performance.now() - t0;
-    expect(startedMs).toBeLessThan(50);
+    const spec = { instructions: 'x', tools: [], greeting: 'Thanks for calling Acme.' };
+    const greeter = new AgentSession(call.session, spec, {}, { stt: new ScriptedStt(), llm: new OpenAiLlm({ apiKey: oai.apiKey, baseURL: oai.baseURL, model: 'm', policy }), tts, ttsCache: cache }, new AbortController().signal);
+    const running = greeter.run();
+    await new Promise((r) => setImmediate(r));
+    expect(call.session.mediaMs()).toBe(0);
+    const media = call.carrier.sent.filter((m) => m.type === 'media');
+    expect(media.length).toBeGreaterThan(0);
+    expect(Buffer.concat(media.map((m) => (m as { bytes: Uint8Array }).bytes)).equals(fakeUlaw('Thanks for calling Acme.'))).toBe(true);
     expect(el.streamRequests).toHaveLength(1); // the prefetch only
     call.session.end('test done');
-    await call.feedSilence(20);
     await Promise.race([running, new Promise((r) => setTimeout(r, 200))]);
   });
 
@@ -287,6 +289,36 @@ describe('agent session on a call', () => {
     expect(h.call.carrier.clearsAtMs[0]! - bargeStart).toBeLessThanOrEqual(150);
     await h.caller.silenceUntil(() => oai.chatRequests.length === 2);
     expect(lastUser(1)).toBe('And on Sundays?');
+  });
+
+  it('speech that goes on after the turn was committed merges into one turn; the unheard answer is dropped', async () => {
+    const h = setup();
+    oai.chat.push({ text: ['Hello! How can I help?'], latencyMs: 150 });
+    oai.chat.push({ text: ['Sure, billing.'] });
+    await h.caller.say('Hi.', 500);
+    await h.caller.silenceUntil(() => oai.chatRequests.length === 1); // committed, answer on its way
+    await h.caller.say('I need help with billing.', 1200);
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1);
+    expect(oai.chatRequests).toHaveLength(2);
+    expect(lastUser(1)).toBe('Hi. I need help with billing.');
+    expect(oai.chatRequests[1]!.body.messages.filter((m) => m.role === 'user')).toHaveLength(1);
+    expect(Buffer.from(h.call.carrier.heard).equals(fakeUlaw('Sure, billing.'))).toBe(true);
+    expect(h.ev('turn.stt_final').map((e) => e.data!.text)).toEqual(['Hi.', 'I need help with billing.']);
+  });
+
+  it('never dead air: a slow answer gets a filler first, and max duration ends the node', async () => {
+    const h = setup({ maxDurationMs: 12_000 }, { fillerAfterMs: 300 });
+    await h.caller.silenceUntil(() => h.cache.size === 3, 20_000, 1); // static prompts prefetched
+    const committed = h.caller.now();
+    oai.chat.push({ text: ['Here is your answer.'], latencyMs: 100 });
+    await h.caller.say('Tell me something.', 800);
+    // Media paced at ~20× real time, so the LLM's 100 ms of wall latency is seconds of caller silence.
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1, 10_000, 1);
+    expect(h.ev('turn.first_audio')[0]!.atMs - committed).toBeGreaterThan(1500);
+    expect(h.ev('agent.filler')).toHaveLength(1);
+    expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('One moment, please.'), fakeUlaw('Here is your answer.')]))).toBe(true);
+    await h.caller.silenceUntil(() => h.done() !== undefined);
+    expect(h.done()).toMatchObject({ exit: 'limit', reason: 'max_duration' });
   });
 
   it('end to end through createProviders: realtime transcription over TLS, LLM and ElevenLabs', async () => {

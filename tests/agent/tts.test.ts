@@ -178,15 +178,14 @@ describe('FallbackTts', () => {
 });
 
 describe('TtsCache', () => {
-  it('synthesizes a static prompt once; later calls are served from memory at once', async () => {
+  it('synthesizes a static prompt once; later calls are served from memory', async () => {
     const cache = new TtsCache(eleven());
     const [a, b] = await Promise.all([cache.get('Welcome to Acme.', { signal: signal() }), cache.get('Welcome to Acme.', { signal: signal() })]);
     expect(el.streamRequests).toHaveLength(1);
     expect(a).toBe(b);
-    const t0 = performance.now();
     const c = await cache.get('Welcome to Acme.', { signal: signal() });
-    expect(performance.now() - t0).toBeLessThan(5);
     expect(c).toBe(a);
+    expect(cache.hits).toBe(1);
     expect(el.streamRequests).toHaveLength(1);
   });
 

@@ -40,9 +40,12 @@ export class Caller {
     await this.call.feedSilence(ms);
   }
 
-  /** Feed silence until `pred` holds (or `maxMs` of media time pass). */
-  async silenceUntil(pred: () => boolean, maxMs = 20_000): Promise<void> {
-    for (let t = 0; t < maxMs && !pred(); t += 20) await this.call.feedSilence(20);
+  /** Feed silence until `pred` holds (or `maxMs` of media time pass); `paceMs` of wall time per frame. */
+  async silenceUntil(pred: () => boolean, maxMs = 20_000, paceMs = 0): Promise<void> {
+    for (let t = 0; t < maxMs && !pred(); t += 20) {
+      await this.call.feedSilence(20);
+      if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
+    }
     if (!pred()) throw new Error(`condition not reached within ${maxMs} ms of media time`);
   }
 }
