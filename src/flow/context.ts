@@ -94,12 +94,20 @@ export class RunContext {
   nodeId = '';
   private readonly roots: Record<string, Value>;
 
-  constructor(call: CallControl, flow: FlowDefinition, deps: FlowDeps, signal: AbortSignal, variables: Record<string, unknown>, version: number | undefined) {
+  constructor(
+    call: CallControl,
+    flow: FlowDefinition,
+    deps: FlowDeps,
+    signal: AbortSignal,
+    variables: Record<string, unknown>,
+    version: number | undefined,
+    observer: CallObserver | undefined,
+  ) {
     this.call = call;
     this.flow = flow;
     this.deps = deps;
     this.signal = signal;
-    this.observer = new CallObserver(call);
+    this.observer = observer ?? new CallObserver(call);
     const { contact, ...rest } = variables;
     this.roots = {
       contact: toValue(contact ?? {}),

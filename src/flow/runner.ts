@@ -5,7 +5,7 @@
 // aborts; it never throws.
 import type { CallControl } from '../call/control.ts';
 import { GatewayError, createError, isAbortError } from '../errors.ts';
-import { RunContext, type FlowDeps, type NodeResult } from './context.ts';
+import { RunContext, type CallObserver, type FlowDeps, type NodeResult } from './context.ts';
 import { runBranch, runHangup, runPlay, runSay, runSet } from './nodes/basic.ts';
 import { runAgent } from './nodes/agent.ts';
 import { runAmd, runVoicemail } from './nodes/detect.ts';
@@ -16,7 +16,7 @@ import { speak } from './prompt.ts';
 import type { FlowDefinition, FlowNode } from './types.ts';
 import { formatIssue, validateFlow } from './validate.ts';
 
-export type { FlowDeps } from './context.ts';
+export { CallObserver, type FlowDeps } from './context.ts';
 
 export interface RunFlowOptions {
   /** `contact` becomes the contact root; every other key overrides the flow's initial vars. */
@@ -26,6 +26,11 @@ export interface RunFlowOptions {
   signal?: AbortSignal;
   /** The stored version being run, for the timeline. */
   version?: number;
+  /**
+   * Detector events seen since before the run (create it when the stream starts, so an AMD verdict
+   * that lands while the flow is still being looked up is not missed). The run closes it.
+   */
+  observer?: CallObserver;
 }
 
 export type FlowOutcome = 'hangup' | 'transferred' | 'voicemail' | 'aborted' | 'failed';
@@ -45,7 +50,7 @@ export const DEFAULT_FALLBACK_TEXT = 'Sorry, something went wrong. Please call a
 export async function runFlow(call: CallControl, flow: FlowDefinition, opts: RunFlowOptions = {}): Promise<FlowResult> {
   const signal = opts.signal === undefined ? call.signal : AbortSignal.any([call.signal, opts.signal]);
   const deps = opts.deps ?? {};
-  const ctx = new RunContext(call, flow, deps, signal, opts.variables ?? {}, opts.version);
+  const ctx = new RunContext(call, flow, deps, signal, opts.variables ?? {}, opts.version, opts.observer);
   const maxSteps = deps.maxSteps ?? DEFAULT_MAX_STEPS;
   let steps = 0;
   let current = flow.start;

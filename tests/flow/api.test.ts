@@ -2,14 +2,10 @@
 // inject, on every database engine the gateway supports.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { departmentRoutes } from '../../src/api/departments.ts';
-import { flowRoutes } from '../../src/api/flows.ts';
-import { numberRoutes } from '../../src/api/numbers.ts';
-import { greetingProgram, loadGreeting } from '../../src/gateway/greetingProgram.ts';
 import { createFlowResolver } from '../../src/flow/resolve.ts';
 import { FlowStore } from '../../src/store/flows.ts';
 import { testDatabases } from '../helpers/db.ts';
-import { GREETING_FILE, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const example = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../flows/${name}.json`, import.meta.url), 'utf8'));
 
@@ -20,19 +16,9 @@ describe.each(testDatabases())('flows API on %s', (kind) => {
     gw.app.inject({ method, url, headers: { authorization: `Bearer ${gw.apiKey}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   beforeAll(async () => {
-    gw = await startTestGateway(kind, {
-      program: async ({ tdb }) => {
-        store = new FlowStore(tdb.db.pool);
-        return greetingProgram(await loadGreeting(GREETING_FILE));
-      },
-      extra: {
-        apiPlugins: [
-          (api) => flowRoutes(api, { flows: store, capabilities: { speech: false, agent: false } }),
-          (api) => numberRoutes(api, { flows: store }),
-          (api) => departmentRoutes(api, { flows: store }),
-        ],
-      },
-    });
+    // The real runtime registers the flow, number and department routes (src/runtime.ts).
+    gw = await startTestGateway(kind);
+    store = new FlowStore(gw.tdb.db.pool);
   });
   afterAll(async () => {
     await gw.close();
