@@ -331,6 +331,12 @@ export class CallStore {
     );
   }
 
+  /** Records which flow (and stored version; null for a shipped flow) the call runs. */
+  async setFlow(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
+    const where = keyWhere(key, 3);
+    return this.#updateOne(`UPDATE calls SET flow_id = $1, flow_version = $2 WHERE ${where.sql} RETURNING *`, [flowId, flowVersion, ...where.values]);
+  }
+
   async setRecording(key: CallKey, recordingPath: string): Promise<CallRecord | null> {
     const where = keyWhere(key, 2);
     return this.#updateOne(`UPDATE calls SET recording_path = $1 WHERE ${where.sql} RETURNING *`, [recordingPath, ...where.values]);

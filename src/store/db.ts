@@ -1,15 +1,15 @@
 // One database code path (DESIGN.md decision 5): the app always talks to a `pg.Pool`. Without a
-// DATABASE_URL the pool runs over embedded PGlite (Postgres compiled to WASM, on a worker thread) through
-// `@electric-sql/pglite/node-postgres`, persisted under `${dataDir}/pglite`; with one, over a real
-// PostgreSQL server. Migrations are applied before the pool is handed out.
+// DATABASE_URL the pool runs over embedded PGlite (Postgres compiled to WASM, on a worker thread,
+// see pgliteThread.ts) through our node-postgres connection (pgliteConnection.ts), persisted under
+// `${dataDir}/pglite`; with one, over a real PostgreSQL server. Migrations are applied before the
+// pool is handed out.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { createError } from '../errors.ts';
 import { PgliteThread } from './pgliteThread.ts';
 import { migrate } from './migrate.ts';
+import { createPglitePool } from './pgliteConnection.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -119,21 +119,10 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now();
   // PGlite runs on a worker thread (see pgliteThread.ts): in-process, its WASM queries run
   // synchronously on the event loop and would stall every call's audio while events are written.
-  // We own the engine (rather than letting createPgConfig create one) so close() can shut it down.
   const engine = await PgliteThread.start(dir);
-  const config = createPgConfig(engine as unknown as PGlite);
-  const pool = new pg.Pool({
-    // PGlite is one backend: one connection object shared by the pool, so max 1 and queries and
-    // transactions serialize. idleTimeoutMillis 0 keeps that single client instead of recycling it.
-    connection: config.connection,
-    user: config.user,
-    password: config.password,
-    database: config.database,
-    host: config.host,
-    port: config.port,
-    max: 1,
-    idleTimeoutMillis: 0,
-  } as pg.PoolConfig);
+  // Our own node-postgres connection rather than the package's node-postgres adapter, which
+  // desynchronizes after the first failed query (see pgliteConnection.ts).
+  const pool = createPglitePool(engine);
   const where = { kind: 'pglite' as const, dataDir: dir };
   attachPoolErrorLog(pool, opts.log, where);
   try {

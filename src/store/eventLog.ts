@@ -196,11 +196,12 @@ export class EventLog {
         this.#log?.error({ callId, type: event.type }, 'event appended after the event log was closed; dropped');
         return;
       }
-      const seq = (this.#nextSeq.get(callId) ?? 0) + 1;
-      this.#nextSeq.set(callId, seq);
       const { type, atMs, ...rest } = event;
       let data = JSON.stringify(rest);
       if (data.includes('\\u0000')) data = data.replace(NUL_ESCAPE, '$1\\ufffd');
+      // Numbered only once it can be stored, so unserializable events leave no gap.
+      const seq = (this.#nextSeq.get(callId) ?? 0) + 1;
+      this.#nextSeq.set(callId, seq);
       if (this.#queue.size >= this.#maxBuffered) this.#evictOldest();
       this.#queue.push({ callId, seq, atMs: Number.isFinite(atMs) ? atMs : null, wallMs: this.#wallClock(), type, data });
       this.#schedule();

@@ -1,0 +1,203 @@
+// node-postgres ⇄ embedded PGlite (in-process or on a worker thread, see pgliteThread.ts), in place
+// of `@electric-sql/pglite/node-postgres`. That adapter (0.5.16) has three flaws that break a pg.Pool as soon as one query fails, and a store must expect
+// failing queries (a unique violation, a bad cursor…):
+//
+// 1. PGlite answers a failing extended-protocol message (Parse, Bind, Execute…) with ErrorResponse
+//    *and* ReadyForQuery at once, then again ReadyForQuery at the Sync (electric-sql/pglite#958,
+//    "Premature ReadyForQuery"). node-postgres takes the second one as the end of the *next* query,
+//    which then resolves with no rows, and every later query receives its predecessor's result. A
+//    real server answers ReadyForQuery only to Sync, Query and the end of a COPY (PostgreSQL
+//    protocol docs, "Extended Query": after an error the backend "reads and discards messages until
+//    a Sync is reached, then issues ReadyForQuery"), so answers to any other message drop it.
+// 2. pg.Pool destroys a client whose query failed and opens a new one. The adapter hands every
+//    client the same connection object, whose delayed 'end' then kills the new client ("Connection
+//    terminated unexpectedly"). Here each client gets its own connection object.
+// 3. With one connection object per client, the dead client's last messages (the Sync after the
+//    error) could interleave with the new client's. All connections of one engine therefore share
+//    one queue, ordered by the time node-postgres *sent* each message.
+//
+// A closed connection also ends its session the way a server does on disconnect: an open
+// transaction is rolled back and session state (advisory locks, prepared statements, settings) is
+// discarded, so the next client of the single PGlite backend starts clean.
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import { serialize } from 'pg-protocol';
+
+type Serialize = typeof serialize;
+
+/** A backend message as parsed by pg-protocol (ReadyForQuery carries the transaction status). */
+export interface PgliteBackendMessage {
+  name: string;
+  status?: string;
+}
+
+/** What we need of PGlite: PGlite itself, or PgliteThread which runs it on a worker. */
+export interface PgliteEngine {
+  readonly waitReady: Promise<void>;
+  execProtocolStream(bytes: Uint8Array, opts?: { throwOnError?: boolean }): Promise<readonly PgliteBackendMessage[]>;
+}
+
+// Frontend message type bytes (PostgreSQL docs, "Message Formats") that a server answers with
+// ReadyForQuery: Sync 'S', Query 'Q', CopyDone 'c', CopyFail 'f'.
+const READY_AFTER = new Set(['S', 'Q', 'c', 'f'].map((c) => c.charCodeAt(0)));
+
+/** The one engine and the queue every connection to it sends through. */
+export class PgliteWire {
+  readonly engine: PgliteEngine;
+  #tail: Promise<void> = Promise.resolve();
+  /** Transaction status of the last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' failed one. */
+  #txStatus = 'I';
+
+  constructor(engine: PgliteEngine) {
+    this.engine = engine;
+  }
+
+  get inTransaction(): boolean {
+    return this.#txStatus !== 'I';
+  }
+
+  /** Queues a task after everything queued so far. Tasks never reject (they report through callbacks). */
+  enqueue(task: () => Promise<void>): void {
+    this.#tail = this.#tail.then(task);
+  }
+
+  async exec(bytes: Uint8Array): Promise<readonly PgliteBackendMessage[]> {
+    const answers = await this.engine.execProtocolStream(bytes, { throwOnError: false });
+    const kind = bytes[0];
+    if (kind === undefined || !READY_AFTER.has(kind)) return answers.filter((m) => m.name !== 'readyForQuery');
+    for (const m of answers) if (m.name === 'readyForQuery' && m.status !== undefined) this.#txStatus = m.status;
+    return answers;
+  }
+}
+
+/** Implements the part of pg's Connection that pg.Client uses, over a PgliteWire. */
+export class PgliteConnection extends EventEmitter {
+  readonly #wire: PgliteWire;
+  #ended = false;
+  _connecting = false;
+  parsedStatements: Record<string, string> = {};
+  submittedNamedStatements: Record<string, string> = {};
+  readonly stream = { destroy: (): void => this.end() };
+
+  constructor(wire: PgliteWire) {
+    super();
+    this.#wire = wire;
+  }
+
+  connect(_port: number, _host: string): void {
+    this._connecting = true;
+    // pg.Client treats the first ReadyForQuery as "connected" (no startup/authentication here).
+    this.#wire.engine.waitReady.then(
+      () => process.nextTick(() => this.emit('readyForQuery', { name: 'readyForQuery', length: 5, status: 'I' })),
+      (err: unknown) => this.emit('error', err),
+    );
+  }
+
+  requestSsl(): void {}
+  startup(_config: unknown): void {}
+  cancel(_processId: number, _secretKey: number): void {}
+  password(_password: string): void {}
+  ref(): void {}
+  unref(): void {}
+
+  sendSASLInitialResponseMessage(mechanism: string, initialResponse: string): void {
+    this.#send(serialize.sendSASLInitialResponseMessage(mechanism, initialResponse));
+  }
+  sendSCRAMClientFinalMessage(additionalData: string): void {
+    this.#send(serialize.sendSCRAMClientFinalMessage(additionalData));
+  }
+  query(text: string): void {
+    this.#send(serialize.query(text));
+  }
+  parse(query: Parameters<Serialize['parse']>[0]): void {
+    this.#send(serialize.parse(query));
+  }
+  bind(config: Parameters<Serialize['bind']>[0]): void {
+    this.#send(serialize.bind(config));
+  }
+  execute(config: Parameters<Serialize['execute']>[0]): void {
+    this.#send(serialize.execute(config));
+  }
+  describe(msg: Parameters<Serialize['describe']>[0]): void {
+    this.#send(serialize.describe(msg));
+  }
+  close(msg: Parameters<Serialize['close']>[0]): void {
+    this.#send(serialize.close(msg));
+  }
+  flush(): void {
+    this.#send(serialize.flush());
+  }
+  sync(): void {
+    this.#send(serialize.sync());
+  }
+  sendCopyFromChunk(chunk: Buffer): void {
+    this.#send(serialize.copyData(chunk));
+  }
+  endCopyFrom(): void {
+    this.#send(serialize.copyDone());
+  }
+  sendCopyFail(message: string): void {
+    this.#send(serialize.copyFail(message));
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const wire = this.#wire;
+    wire.enqueue(async () => {
+      try {
+        if (wire.inTransaction) await wire.exec(serialize.query('ROLLBACK'));
+        await wire.exec(serialize.query('DISCARD ALL'));
+      } catch {
+        // The engine is gone; there is no session left to clean.
+      }
+      process.nextTick(() => {
+        this.emit('end');
+        this.removeAllListeners();
+      });
+    });
+  }
+
+  #send(bytes: Uint8Array): void {
+    // Messages of a connection that has ended still run (e.g. the Sync that closes a failed
+    // query) so the backend's protocol state stays consistent; nobody hears their answers.
+    this.#wire.enqueue(async () => {
+      let answers: readonly PgliteBackendMessage[];
+      try {
+        answers = await this.#wire.exec(bytes);
+      } catch (err) {
+        if (!this.#ended) this.emit('error', err);
+        return;
+      }
+      if (this.#ended) return;
+      const tap = this.listenerCount('message') > 0;
+      for (const m of answers) {
+        if (tap) this.emit('message', m);
+        this.emit(m.name === 'error' ? 'errorMessage' : m.name, m);
+      }
+    });
+  }
+}
+
+/** A pg.Pool over one PGlite engine: one client at a time, each on a fresh connection object. */
+export function createPglitePool(engine: PgliteEngine): pg.Pool {
+  const wire = new PgliteWire(engine);
+  class PgliteClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connection: new PgliteConnection(wire) } as pg.ClientConfig);
+    }
+  }
+  return new pg.Pool({
+    Client: PgliteClient,
+    // Nothing is dialled; these only satisfy pg's connection-parameter parsing.
+    host: 'localhost',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+    password: 'unused',
+    // PGlite is one backend: one client at a time, so queries and transactions serialize.
+    // idleTimeoutMillis 0 keeps that client instead of recycling it.
+    max: 1,
+    idleTimeoutMillis: 0,
+  });
+}
