@@ -72,57 +72,85 @@ describe('replayCall, Twilio dialect', () => {
     expect(result.webhook.signedUrl).toBe(`${PUBLIC_ORIGIN}/voice/twilio`);
     // 800 ms of media at 4× takes about 200 ms of wall time.
     expect(result.wallMs).toBeGreaterThanOrEqual(200);
-    expect(result.wallMs).toBeLessThan(450);
+    expect(result.wallMs).toBeLessThan(2000);
   });
 
-  it('paces on a drift-free schedule: frame k arrives near k × 20 ms / speed', async () => {
-    gw = await startFakeGateway();
+  it('paces on a drift-free schedule: a stall is caught up, not carried forward', async () => {
+    // The replay and this gateway share one event loop: blocking it when frame 10 arrives stalls the
+    // replay too. A schedule computed from t0 sends the backlog at once and ends on time; one that
+    // sleeps 20 ms / speed between frames would end a whole stall late.
+    const STALL_MS = 800;
+    let stallEnd = 0;
+    let streamT0 = 0;
+    gw = await startFakeGateway({
+      onStream: (s) => {
+        streamT0 = s.t0;
+        void s.waitFor((e) => e.event.type === 'media' && e.event.chunk === 10).then(() => {
+          const until = performance.now() + STALL_MS;
+          while (performance.now() < until);
+          stallEnd = performance.now();
+        });
+      },
+    });
     const streamP = gw.nextStream();
-    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(1000), speed: 2, holdMs: 0 });
+    const t0 = performance.now();
+    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(1000), speed: 2, holdMs: 0, maxHoldMs: 0 });
     const stream = await streamP;
     await stream.closed;
     const media = stream.of('media');
     expect(media.length).toBe(50);
-    const t0 = stream.of('start')[0]!.wallMs;
-    // Each frame goes out when its 20 ms have elapsed at 2×: frame k at (k+1) × 10 ms of wall time.
-    const lateness = media.map((m, k) => m.wallMs - t0 - (k + 1) * 10);
-    expect(Math.min(...lateness)).toBeGreaterThan(-5);
-    // No accumulated drift: the last frame is no later than the typical one plus scheduler noise.
-    expect(lateness.at(-1)!).toBeLessThan(60);
+    expect(media.map((m) => m.event.chunk)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    // Never early: 1000 ms of audio at 2× cannot be sent in less than 500 ms.
     expect(result.wallMs).toBeGreaterThanOrEqual(490);
-    expect(result.wallMs).toBeLessThan(1500);
+    // The 40 frames that fell due during the stall went out in one burst right after it…
+    // (frames already read off the socket with frame 10 may precede the stall, so count those after it.)
+    const after = media.filter((m) => m.wallMs >= stallEnd - streamT0).map((m) => m.wallMs);
+    expect(after.length).toBeGreaterThanOrEqual(30);
+    expect(Math.max(...after) - Math.min(...after)).toBeLessThan(100);
+    // …so the stream ends right after the stall (all its audio was due by then), not a stall late
+    // (500 + 800 ms for a sleep-per-frame loop).
+    expect(result.wallMs).toBeLessThan(stallEnd - t0 + 250);
   });
 
   it('echoes each mark when the audio queued before it has played, and at once when idle', async () => {
     gw = await startFakeGateway({
       onStream: (s) => {
         void s.waitFor((e) => e.event.type === 'start').then(() => {
-          s.sendAudio(gatewayAudio(400));
+          // One message each: media of any size is played in order (chunking is covered elsewhere).
+          s.sendAudio(gatewayAudio(400), 400 * 8);
           s.sendMark('first');
-          s.sendAudio(gatewayAudio(300));
+          s.sendAudio(gatewayAudio(300), 300 * 8);
           s.sendMark('second');
         });
         void s.atMedia(1000).then(() => s.sendMark('idle'));
       },
     });
     const streamP = gw.nextStream();
-    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(1200), speed: 2, holdMs: 0 });
+    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(1200), speed: 1, holdMs: 0 });
     const stream = await streamP;
     await stream.closed;
-    const echoAt = (name: string) => stream.of('mark').find((m) => m.event.name === name)!.mediaMs;
-    expect(Math.abs(echoAt('first') - 400)).toBeLessThanOrEqual(60);
-    expect(Math.abs(echoAt('second') - 700)).toBeLessThanOrEqual(60);
-    expect(Math.abs(echoAt('idle') - 1000)).toBeLessThanOrEqual(40);
     expect(stream.of('mark').map((m) => m.event.name)).toEqual(['first', 'second', 'idle']);
+    // On the replay's clock: playback starts when the audio arrives; marks fall due 400 and 700 ms later.
+    const playStart = result.timeline.find((e) => e.event === 'playback.start')!.atMs;
     const byName = Object.fromEntries(result.marks.map((m) => [m.name, m]));
-    expect(Math.abs(byName.first!.echoedAtMs! - 400)).toBeLessThanOrEqual(60);
+    expect(Math.abs(byName.first!.echoedAtMs! - (playStart + 400))).toBeLessThanOrEqual(2);
+    // The second message may arrive a little later under load, leaving a gap; never earlier.
+    expect(byName.second!.echoedAtMs! - byName.first!.echoedAtMs!).toBeGreaterThanOrEqual(300 - 2);
+    expect(byName.second!.echoedAtMs! - byName.first!.echoedAtMs!).toBeLessThan(300 + 100);
     expect(byName.second!.cleared).toBe(false);
     expect(byName.idle!.echoedAtMs).toBe(byName.idle!.receivedAtMs);
+    // On the gateway's media clock: never early, and not much late.
+    const echoAt = (name: string) => stream.of('mark').find((m) => m.event.name === name)!.mediaMs;
+    expect(echoAt('first')).toBeGreaterThanOrEqual(playStart + 400 - 20);
+    expect(echoAt('first')).toBeLessThan(playStart + 400 + 300);
+    expect(echoAt('second')).toBeGreaterThanOrEqual(byName.second!.echoedAtMs! - 20);
+    expect(echoAt('idle')).toBeGreaterThanOrEqual(1000);
+    expect(echoAt('idle')).toBeLessThan(1000 + 300);
     expect(result.clears).toEqual([]);
-    expect(result.firstAudio!.mediaMs).toBeLessThan(100);
-    expect(result.firstAudio!.wallMs).toBeLessThan(100);
-    // Heard: 700 ms of the gateway's audio, starting near 0.
-    expect(Math.abs(audibleBytes(result.audio) - 700 * 8)).toBeLessThanOrEqual(8 * 60);
+    expect(Math.abs(result.firstAudio!.mediaMs - result.firstAudio!.wallMs)).toBeLessThanOrEqual(2);
+    expect(result.firstAudio!.mediaMs).toBeLessThan(500);
+    // Heard: all 700 ms of the gateway's audio.
+    expect(audibleBytes(result.audio)).toBe(700 * 8);
     expect(result.receivedAudioMs).toBe(700);
     expect(result.timeline.map((e) => e.event)).toEqual(expect.arrayContaining(['webhook', 'start', 'audio.first', 'playback.start', 'mark', 'mark.echo', 'playback.end', 'audio.end', 'stop']));
   });
@@ -131,27 +159,33 @@ describe('replayCall, Twilio dialect', () => {
     gw = await startFakeGateway({
       onStream: (s) => {
         void s.waitFor((e) => e.event.type === 'start').then(() => {
-          s.sendAudio(gatewayAudio(1000));
+          s.sendAudio(gatewayAudio(1000), 1000 * 8);
           s.sendMark('m1');
-          s.sendAudio(gatewayAudio(1000));
+          s.sendAudio(gatewayAudio(1000), 1000 * 8);
           s.sendMark('m2');
         });
-        void s.atMedia(500).then(() => s.sendClear());
+        void s.atMedia(300).then(() => s.sendClear());
       },
     });
     const streamP = gw.nextStream();
-    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(1200), speed: 2, holdMs: 0 });
+    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(1000), speed: 1, holdMs: 0 });
     const stream = await streamP;
     await stream.closed;
     const marks = stream.of('mark');
     expect(marks.map((m) => m.event.name)).toEqual(['m1', 'm2']);
-    for (const m of marks) expect(Math.abs(m.mediaMs - 500)).toBeLessThanOrEqual(40);
+    // Both at once (no audio frame between them), long before m1's audio could have played out.
+    expect(marks[0]!.mediaMs).toBe(marks[1]!.mediaMs);
+    expect(marks[0]!.mediaMs).toBeLessThan(900);
     expect(result.clears.length).toBe(1);
-    expect(result.clears[0]!.marks).toEqual(['m1', 'm2']);
-    expect(Math.abs(result.clears[0]!.droppedMs - 1500)).toBeLessThanOrEqual(60);
-    expect(result.marks.every((m) => m.cleared)).toBe(true);
-    // Only what played before the clear was heard.
-    expect(Math.abs(audibleBytes(result.audio) - 500 * 8)).toBeLessThanOrEqual(8 * 60);
+    const clear = result.clears[0]!;
+    expect(clear.marks).toEqual(['m1', 'm2']);
+    expect(result.marks.every((m) => m.cleared && m.echoedAtMs === clear.atMs)).toBe(true);
+    // Only what played before the clear was heard; the rest of the 2000 ms was dropped.
+    const playStart = result.timeline.find((e) => e.event === 'playback.start')!.atMs;
+    const heardMs = audibleBytes(result.audio) / 8;
+    expect(heardMs).toBeLessThanOrEqual(clear.atMs - playStart + 1);
+    expect(Math.abs(heardMs + clear.droppedMs - 2000)).toBeLessThanOrEqual(1);
+    expect(heardMs).toBeGreaterThan(0);
     expect(result.receivedAudioMs).toBe(2000);
   });
 
@@ -174,10 +208,11 @@ describe('replayCall, Twilio dialect', () => {
 
   it('stops early when the gateway closes the socket', async () => {
     gw = await startFakeGateway({ onStream: (s) => void s.atMedia(300).then(() => s.close(1000, 'flow hung up')) });
-    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(5000), speed: 4, holdMs: 0 });
+    const result = await replayCall({ carrier: 'twilio', url: gw.url, audio: tone(10_000), speed: 4, holdMs: 0 });
     expect(result.endReason).toBe('gateway-closed');
     expect(result.close).toEqual({ code: 1000, reason: 'flow hung up' });
-    expect(result.sentAudioMs).toBeLessThan(700);
+    expect(result.sentAudioMs).toBeGreaterThanOrEqual(300);
+    expect(result.sentAudioMs).toBeLessThan(10_000);
     expect(result.timeline.some((e) => e.event === 'stop')).toBe(false);
   });
 
@@ -284,7 +319,7 @@ describe('replayCall, SignalWire dialect', () => {
     });
     const streamP = gw.nextStream();
     const audio = tone(400, 500, 16000);
-    const result = await replayCall({ carrier: 'signalwire', url: gw.url, audio, speed: 4, holdMs: 0, dtmf: [{ digit: 'D', atMs: 100, durationMs: 120 }] });
+    const result = await replayCall({ carrier: 'signalwire', url: gw.url, audio, speed: 4, holdMs: 1000, dtmf: [{ digit: 'D', atMs: 100, durationMs: 120 }] });
     const stream = await streamP;
     await stream.closed;
 
@@ -298,7 +333,8 @@ describe('replayCall, SignalWire dialect', () => {
     expect(start.event.carrierCallId).toMatch(/^[0-9a-f]{8}-/);
 
     const media = stream.of('media');
-    expect(media.length).toBe(20);
+    // 400 ms of caller audio, then 1000 ms of silence (longer if the gateway's audio is still playing).
+    expect(media.length).toBeGreaterThanOrEqual(70);
     expect(JSON.parse(media[0]!.raw).streamSid).toBeUndefined();
     // The wire carries the caller's samples unchanged, big-endian.
     const first = decodeL16(media[0]!.event.payload);
@@ -308,9 +344,10 @@ describe('replayCall, SignalWire dialect', () => {
     const dtmf = stream.of('dtmf')[0]!;
     expect(dtmf.event).toMatchObject({ digit: 'D', durationMs: 120, track: undefined });
     expect(dtmf.mediaMs).toBe(100);
-    // start 1, media 2-21, the DTMF and the mark echo take one number each, then stop.
-    expect(JSON.parse(stream.of('stop')[0]!.raw)).toEqual({ event: 'stop', sequenceNumber: String(media.length + 4) });
-    expect(stream.of('mark')[0]!.event.name).toBe('sw-1');
+    // start 1, media 2-21, the DTMF and any mark echo take one number each, then stop.
+    const echoes = stream.of('mark');
+    expect(echoes.map((m) => JSON.parse(m.raw))).toEqual([{ event: 'mark', streamSid: start.event.streamId, mark: { name: 'sw-1' } }]);
+    expect(JSON.parse(stream.of('stop')[0]!.raw)).toEqual({ event: 'stop', sequenceNumber: String(1 + media.length + 1 + echoes.length + 1) });
 
     expect(result.dtmfReceived.map((d) => d.digit)).toEqual(['B']);
     expect(result.stream!.format).toEqual({ encoding: 'audio/x-L16', sampleRateHz: 16000, channels: 1 });

@@ -27,7 +27,8 @@ export class FakeStream {
   streamId = '';
   private readonly ws: WebSocket;
   private samples = 0;
-  private readonly t0 = performance.now();
+  /** performance.now() when the socket opened; `wallMs` of events count from here. */
+  readonly t0 = performance.now();
   private bytesPerMs = 8;
   private readonly listeners: Array<(e: ReceivedEvent) => void> = [];
   readonly closed: Promise<void>;
