@@ -32,8 +32,12 @@ export interface StoredDepartment extends Department {
   updatedAt: string;
 }
 
-/** Unique-violation retries when two instances version the same flow at once. */
-const SAVE_ATTEMPTS = 5;
+/**
+ * Unique-violation retries when deploys of the same flow race: each round at least one writer wins
+ * (the losers wait for its commit, then get 23505 and read the new maximum), so N concurrent
+ * deploys need at most N rounds. Concurrent deploys of one flow are rare; 20 is generous.
+ */
+const SAVE_ATTEMPTS = 20;
 
 const iso = (v: Date | string): string => (v instanceof Date ? v : new Date(v)).toISOString();
 

@@ -166,7 +166,8 @@ describe('agent node', () => {
     const agent: AgentRunner = async (call, spec, variables) => {
       seen.push(spec, variables);
       await call.sleep(3000);
-      return { exit: 'transfer', reason: 'tool:transfer', variables: { intent: 'buy' }, transferTo: 'sales' };
+      // Like the real agent session, it hands back its inputs along with what it set.
+      return { exit: 'transfer', reason: 'tool:transfer', variables: { ...variables, intent: 'buy' }, transferTo: 'sales' };
     };
     const h = startFlow(flow, { deps: { tts: new ScriptedTts(), agent, departments: directory(sales), now: () => MONDAY_10AM_NY } });
     const result = await h.finish();
@@ -174,6 +175,7 @@ describe('agent node', () => {
     expect(seen[1]).toMatchObject({ vars: { company: 'Acme' }, call: { from: '+14155550100' } });
     expect(result.outcome).toBe('transferred');
     expect(result.variables.intent).toBe('buy');
+    expect(h.flowEvents().filter((e) => e.type === 'flow.variable.set').map((e) => e.data?.name)).toEqual(['vars.intent', 'agent']);
     expect(h.path()).toEqual(['assistant', 'route', 'dept']);
     expect(h.carrier.transfers.map((t) => t.number)).toEqual(['+14155550111']);
   });

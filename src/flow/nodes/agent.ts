@@ -22,14 +22,19 @@ export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeRe
     ...(node.noInputMs !== undefined ? { noInputMs: node.noInputMs } : {}),
   };
   ctx.emit('flow.agent.started', { node: ctx.nodeId, tools: spec.tools });
+  const input: Record<string, unknown> = { contact: ctx.scope.contact, vars: ctx.vars(), call: ctx.scope.call };
+  const before = new Map(Object.entries(input).map(([k, v]) => [k, JSON.stringify(v)]));
   let outcome;
   try {
-    outcome = await agent(ctx.call, spec, { contact: ctx.scope.contact, vars: ctx.vars(), call: ctx.scope.call }, ctx.signal);
+    outcome = await agent(ctx.call, spec, input, ctx.signal);
   } catch (err) {
     if (isAbortError(err) || ctx.signal.aborted) throw err;
     throw createError('GW_ERR_FLOW_AGENT_FAILED', `the agent failed: ${(err as Error).message}`, { cause: err });
   }
-  for (const [k, v] of Object.entries(outcome.variables)) ctx.setVar(k, v);
+  // The agent hands back its whole variable set, inputs included: keep only what it set or changed.
+  for (const [k, v] of Object.entries(outcome.variables)) {
+    if (before.get(k) !== JSON.stringify(v)) ctx.setVar(k, v);
+  }
   const transferTo = outcome.transferTo ?? null;
   ctx.setRoot('agent', {
     exit: outcome.exit,
