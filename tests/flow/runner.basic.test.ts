@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OfflineTts } from '../../src/agent/tts/offline.ts';
+import { AudioFolder } from '../../src/flow/audio.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { ScriptedTts, startFlow } from './helpers.ts';
 
@@ -34,5 +37,51 @@ describe('runner: say, set, branch, hangup', () => {
     const finished = h.tc.eventsOfType('playout.finished')[0];
     expect(finished).toMatchObject({ label: 'say:greet', interrupted: false });
     expect(finished?.heardMs).toBe(280);
+  });
+});
+
+describe('runner: audio files and the offline voice', () => {
+  const audio = new AudioFolder(path.resolve(import.meta.dirname, '../../fixtures'));
+  const files: FlowDefinition = {
+    id: 'files',
+    start: 'a',
+    nodes: {
+      a: { type: 'play', audio: 'greeting.wav', next: 'b' },
+      b: { type: 'say', audio: '{{nope}}/../../package.json', next: 'c', onError: 'c' },
+      c: { type: 'say', audio: 'missing.wav', next: 'z', onError: 'z' },
+      z: { type: 'hangup', reason: 'bye {{vars.who ?? "all"}}' },
+    },
+  };
+
+  it('plays WAV files from the audio folder (8 kHz mu-law), refusing paths outside it and missing files', async () => {
+    const h = startFlow(files, { deps: { audio } });
+    const result = await h.finish();
+    expect(result.reason).toBe('bye all');
+    const played = h.tc.eventsOfType('playout.finished');
+    expect(played.map((p) => p.label)).toEqual(['play:a']);
+    expect(played[0]?.heardMs).toBe(played[0]?.audioMs);
+    expect(h.flowEvents().filter((e) => e.type === 'flow.error').map((e) => e.data?.code)).toEqual(['GW_ERR_FLOW_AUDIO_NAME', 'GW_ERR_FLOW_AUDIO_MISSING']);
+    expect(h.path()).toEqual(['a', 'b', 'c', 'z']);
+  });
+
+  it('says text with the offline eSpeak voice', async () => {
+    const tts = new OfflineTts();
+    try {
+      const flow: FlowDefinition = { id: 'speak', start: 'a', nodes: { a: { type: 'say', text: 'Hello {{contact.firstName}}.', next: 'z' }, z: { type: 'hangup' } } };
+      const h = startFlow(flow, { deps: { tts }, variables: { contact: { firstName: 'Jane' } } });
+      // The voice synthesizes in wall time (a worker thread): feed media at a pace it can follow.
+      for (let i = 0; i < 5000 && h.result() === undefined && !h.tc.session.ended; i++) {
+        await h.tc.feedSilence(20);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await h.finish();
+      const played = h.tc.eventsOfType('playout.finished')[0];
+      // "Hello Jane." is roughly half a second to a second of speech at 175 wpm.
+      expect(played?.audioMs).toBeGreaterThan(400);
+      expect(played?.audioMs).toBeLessThan(3000);
+      expect(played?.heardMs).toBe(played?.audioMs);
+    } finally {
+      await tts.close();
+    }
   });
 });
