@@ -10,15 +10,13 @@ import type { CallControl } from '../call/control.ts';
 import type { CallEvent } from '../call/events.ts';
 import { GatewayError, isAbortError } from '../errors.ts';
 import type { AgentNodeSpec, AgentOutcome } from './node.ts';
-import type { ChatMessage, LanguageModel, SpeechToText, SttStream, TextToSpeech, ToolCall } from './providers.ts';
-import { decideTool, toolDefinitions, type ToolDecision } from './tools.ts';
+import type { ChatMessage, LanguageModel, SpeechToText, SttStream, TextToSpeech } from './providers.ts';
 import type { TtsCache } from './tts/cache.ts';
-import type { SynthesizeOptions } from './tts/fallback.ts';
 import { isBackchannel } from './turn/backchannel.ts';
 import { DEFAULT_ENDPOINTING, endpointWait, type EndpointingOptions, type EndpointReason } from './turn/endpointing.ts';
 import { heardText } from './turn/heardText.ts';
 import { TurnMetrics } from './turn/metrics.ts';
-import { SentenceChunker } from './turn/sentenceChunker.ts';
+import { generateResponse, removeMessage, speakStatic, truncateRun, type ResponseContext, type TurnRun } from './turn/response.ts';
 import { Utterance } from './turn/utterance.ts';
 
 export interface BargeInOptions {
@@ -67,21 +65,6 @@ const DEFAULT_BARGE_IN: BargeInOptions = { enabled: true, minSpeechMs: 120, conf
 
 type State = 'listening' | 'thinking' | 'speaking' | 'ended';
 
-interface TurnRun {
-  n: number;
-  ac: AbortController;
-  utterance: Utterance;
-  metrics: TurnMetrics | undefined;
-  /** The user message that started it (put back on a merge). */
-  userMsg: ChatMessage | undefined;
-  /** Assistant messages of this run and the sentence indexes each one spoke. */
-  spoken: { msg: ChatMessage; first: number; last: number }[];
-  outcome: AgentOutcome | undefined;
-  failed: boolean;
-  /** The TTS provider that answered (a fallback chain names the link that did). */
-  provider: string | undefined;
-}
-
 interface Barge {
   startMs: number;
   startWall: number;
@@ -123,6 +106,7 @@ export class AgentSession {
   private dtmfDigits = '';
   private dtmfGen = 0;
   private sttStream: SttStream | undefined;
+  private responseCtx: ResponseContext | undefined;
   private resolveOutcome!: (o: AgentOutcome) => void;
   private readonly outcome: Promise<AgentOutcome>;
 
@@ -406,7 +390,7 @@ export class AgentSession {
   private startResponse(userMsg: ChatMessage, speechEndMs: number): void {
     const run = this.newRun(`agent:turn${this.turnCount}`, userMsg, speechEndMs);
     this.watchForSilence(run);
-    void this.respond(run).then(
+    void generateResponse(this.ctx(), run).then(
       () => this.afterRun(run),
       (err: unknown) => this.runFailed(run, err),
     );
@@ -414,7 +398,7 @@ export class AgentSession {
 
   private startStatic(text: string, label: string): void {
     const run = this.newRun(label, undefined, undefined);
-    void this.speakStatic(run, text).then(
+    void speakStatic(this.ctx(), run, text).then(
       () => this.afterRun(run),
       (err: unknown) => this.runFailed(run, err),
     );
@@ -429,124 +413,6 @@ export class AgentSession {
       this.emit('agent.filler', { turn: run.n });
       this.call.play(audio, { label: 'filler' });
     });
-  }
-
-  private async speakStatic(run: TurnRun, text: string): Promise<void> {
-    const msg: ChatMessage = { role: 'assistant', content: text };
-    this.history.push(msg);
-    const idx = run.utterance.beginSentence(text);
-    run.spoken.push({ msg, first: idx, last: idx });
-    const t0 = performance.now();
-    const opts = this.synthOptions(run);
-    if (this.o.ttsCache) {
-      const audio = await this.o.ttsCache.get(text, opts);
-      if (run.ac.signal.aborted) return;
-      run.utterance.write(idx, audio);
-    } else {
-      for await (const c of this.o.tts.synthesize(text, opts)) run.utterance.write(idx, c);
-    }
-    run.utterance.endSentence(idx);
-    this.emit('agent.static_prompt', { label: run.utterance.label, sinceRequestWallMs: Math.round((performance.now() - t0) * 1000) / 1000 });
-    run.utterance.finish();
-  }
-
-  private synthOptions(run: TurnRun): SynthesizeOptions {
-    return {
-      signal: run.ac.signal,
-      onFallback: (n) =>
-        this.emit('agent.tts_fallback', { turn: run.n, from: n.from, to: n.to, code: n.error instanceof GatewayError ? n.error.code : 'unknown' }),
-      onProvider: (name) => (run.provider = name),
-    };
-  }
-
-  private async respond(run: TurnRun): Promise<void> {
-    const llm = this.o.llm as LanguageModel;
-    const tools = toolDefinitions(this.spec.tools, this.spec.departments);
-    let speech = Promise.resolve();
-    let ttsError: unknown;
-    const say = (text: string, msg: ChatMessage) => {
-      const idx = run.utterance.beginSentence(text);
-      const entry = run.spoken.find((s) => s.msg === msg);
-      if (entry) entry.last = idx;
-      else run.spoken.push({ msg, first: idx, last: idx });
-      run.metrics?.sentenceReady();
-      speech = speech.then(async () => {
-        if (run.ac.signal.aborted) return;
-        run.metrics?.ttsRequest();
-        for await (const c of this.o.tts.synthesize(text, this.synthOptions(run))) {
-          run.metrics?.ttsFirstByte(run.provider ?? this.o.tts.name);
-          run.utterance.write(idx, c);
-        }
-        run.utterance.endSentence(idx);
-      }).catch((err: unknown) => {
-        // Kept, not thrown here: the chain must never hold an unhandled rejection while the LLM streams.
-        ttsError ??= err;
-      });
-    };
-    for (let hop = 0; hop <= this.o.maxToolHops && !run.ac.signal.aborted; hop++) {
-      const msg: ChatMessage = { role: 'assistant', content: '' };
-      this.history.push(msg);
-      const chunker = new SentenceChunker();
-      const calls: ToolCall[] = [];
-      run.metrics?.llmRequest();
-      for await (const chunk of llm.stream({ messages: this.history.filter((m) => m !== msg), tools, signal: run.ac.signal })) {
-        if (ttsError) break;
-        if (chunk.type === 'text') {
-          run.metrics?.llmFirstToken();
-          msg.content += chunk.text;
-          for (const s of chunker.push(chunk.text)) say(s, msg);
-        } else calls.push(chunk.call);
-      }
-      if (run.ac.signal.aborted) return;
-      const rest = chunker.flush();
-      if (rest) say(rest, msg);
-      msg.content = msg.content.trim();
-      if (calls.length === 0) {
-        if (msg.content === '') {
-          this.removeMessage(msg);
-          run.failed = true; // an empty answer: treated like a failure so the caller hears something
-        }
-        break;
-      }
-      msg.toolCalls = calls;
-      let again = false;
-      for (const call of calls) {
-        const d = decideTool(call, this.spec.tools, this.spec.departments);
-        this.emit('agent.tool', { turn: run.n, name: call.name, arguments: call.arguments, decision: d.kind });
-        this.history.push({ role: 'tool', toolCallId: call.id, content: this.applyTool(d, run) });
-        if (d.kind !== 'terminal') again = true;
-      }
-      if (run.outcome || !again) break;
-    }
-    await speech;
-    if (ttsError !== undefined && !run.ac.signal.aborted) throw ttsError instanceof Error ? ttsError : new Error("text-to-speech failed", { cause: ttsError });
-    run.utterance.finish();
-  }
-
-  private applyTool(d: ToolDecision, run: TurnRun): string {
-    switch (d.kind) {
-      case 'terminal':
-        run.outcome ??= {
-          exit: d.exit,
-          reason: d.reason,
-          variables: this.variables,
-          ...(d.result !== undefined ? { result: d.result } : {}),
-          ...(d.transferTo !== undefined ? { transferTo: d.transferTo } : {}),
-        };
-        return d.toolResult;
-      case 'set_variable':
-        this.variables[d.name] = d.value;
-        return 'ok';
-      case 'send_dtmf':
-        try {
-          this.call.sendDtmf(d.digits);
-          return 'sent';
-        } catch (err) {
-          return `error: ${err instanceof GatewayError ? err.code : 'send failed'}`;
-        }
-      case 'invalid':
-        return d.toolResult;
-    }
   }
 
   /** After a run's audio is out: wait until heard (or a barge-in decides), then move on. */
@@ -597,7 +463,7 @@ export class AgentSession {
   private noteFailure(run: TurnRun): void {
     this.failures++;
     // The history must not end in an unanswered tool call or a half answer the caller never heard.
-    this.truncateRun(run);
+    truncateRun(this.history, run);
     if (this.failures >= this.o.maxConsecutiveFailures) {
       this.finish({ exit: 'error', reason: 'provider_failed', variables: this.variables });
       return;
@@ -651,40 +517,16 @@ export class AgentSession {
     const nothingHeard = !run.utterance.hasAudio || (run.utterance.isPaused && run.utterance.heardMs() === 0);
     if (run.userMsg && nothingHeard) {
       // Nothing of the answer was heard: the caller was still talking. Their words join the next turn.
-      this.removeMessage(run.userMsg);
+      removeMessage(this.history, run.userMsg);
       this.finals.unshift(run.userMsg.content);
       this.turnCount--;
     }
     // pause() clears the carrier if anything is still queued there and learns what was heard.
     void run.utterance.pause(`barge-in:${reason}`).then((heardMs) => {
       run.utterance.cancel();
-      this.truncateRun(run);
+      truncateRun(this.history, run);
       this.emit('turn.interrupted', { turn: run.n, reason, heardMs, audioMs: run.utterance.audioMs, heardText: heardText(run.utterance.spoken(), heardMs) });
     });
-  }
-
-  /** Cut the run's assistant messages to what was heard; drop unanswered tool calls. */
-  private truncateRun(run: TurnRun): void {
-    const sentences = run.utterance.spoken();
-    const heard = run.utterance.heardMs();
-    const complete = !run.utterance.isPaused && !run.ac.signal.aborted && !run.failed;
-    for (const { msg, first, last } of run.spoken) {
-      if (!complete) {
-        const own = sentences.slice(first, last + 1);
-        msg.content = heardText(own, heard);
-      }
-    }
-    // Assistant messages of this run with tool calls whose results are in the history stay valid;
-    // messages without any heard text or calls are removed.
-    for (let i = this.history.length - 1; i >= 0; i--) {
-      const m = this.history[i]!;
-      if (m.role === 'assistant' && m.content === '' && !m.toolCalls && run.spoken.some((s) => s.msg === m)) this.history.splice(i, 1);
-    }
-  }
-
-  private removeMessage(msg: ChatMessage): void {
-    const i = this.history.lastIndexOf(msg);
-    if (i >= 0) this.history.splice(i, 1);
   }
 
   // ── listening, no-input ──────────────────────────────────────────────────────────────────────────
@@ -704,6 +546,21 @@ export class AgentSession {
       this.emit('agent.reprompt', { count: this.reprompts });
       this.startStatic(this.o.repromptText, `reprompt${this.reprompts}`);
     });
+  }
+
+  private ctx(): ResponseContext {
+    this.responseCtx ??= {
+      call: this.call,
+      llm: this.o.llm as LanguageModel,
+      tts: this.o.tts,
+      ttsCache: this.o.ttsCache,
+      history: this.history,
+      spec: this.spec,
+      variables: this.variables,
+      maxToolHops: this.o.maxToolHops,
+      emit: (type, data) => this.emit(type, data),
+    };
+    return this.responseCtx;
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────

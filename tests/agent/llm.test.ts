@@ -16,7 +16,8 @@ beforeEach(() => {
   fake.chatRequests.length = 0;
 });
 
-const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 5, firstChunkTimeoutMs: 300, idleTimeoutMs: 300 };
+// Generous timeouts: a loaded CI machine must not turn a slow first request into a retry.
+const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 5, firstChunkTimeoutMs: 3000, idleTimeoutMs: 3000 };
 
 async function collect(llm: OpenAiLlm, signal = new AbortController().signal): Promise<LlmChunk[]> {
   const out: LlmChunk[] = [];

@@ -36,7 +36,7 @@ beforeEach(() => {
   el.streamRequests.length = 0;
 });
 
-const policy = { retries: 0, baseDelayMs: 1, maxDelayMs: 1, firstChunkTimeoutMs: 2000, idleTimeoutMs: 2000 };
+const policy = { retries: 0, baseDelayMs: 1, maxDelayMs: 1, firstChunkTimeoutMs: 5000, idleTimeoutMs: 5000 };
 
 interface Harness {
   call: TestCall;

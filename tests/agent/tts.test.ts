@@ -28,7 +28,7 @@ beforeEach(() => {
   oai.speechRequests.length = 0;
 });
 
-const policy = { retries: 1, baseDelayMs: 1, maxDelayMs: 2, firstChunkTimeoutMs: 500, idleTimeoutMs: 500 };
+const policy = { retries: 1, baseDelayMs: 1, maxDelayMs: 2, firstChunkTimeoutMs: 3000, idleTimeoutMs: 3000 };
 const signal = () => new AbortController().signal;
 
 async function all(tts: TextToSpeech, text: string, opts: Parameters<FallbackTts['synthesize']>[1] = { signal: signal() }): Promise<Uint8Array> {
