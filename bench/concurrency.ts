@@ -1,0 +1,210 @@
+// Section 3, concurrency: N calls replayed at real-time pace (speed 1) against one gateway child
+// process, each with its greeting played and the detector chain on. The calls come from one or two
+// load-generator child processes (never the gateway's process). After the ramp, the event-loop delay
+// histogram of /v1/metrics is reset and read again at the end of a steady window, where every call is
+// live; CPU and memory per call come from the same window. Dropped frames: inbound frames sent but not
+// processed by the gateway; short greetings: callers that heard less of the greeting than was sent.
+// Figure of merit: the largest N whose p99 event-loop lag stays under one 20 ms frame.
+// `node bench/concurrency.ts [--short] [--n 50,200]`
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { FRAME_MS } from '../dsp/frame.ts';
+import { startGateway, type BenchGateway } from './lib/gateway.ts';
+import { IdleProbe } from './lib/idleProbe.ts';
+import { LoadGenerators, type MergedLoad } from './lib/loadgen.ts';
+import { lagMs, sleep, waitUntil, type SectionContext, type SectionResult } from './lib/section.ts';
+import { round, summarize } from './lib/stats.ts';
+
+export interface ConcurrencyLevel {
+  n: number;
+  completed: number;
+  failed: number;
+  failures: string[];
+  activeInWindow: number;
+  windowMs: number;
+  /** Event-loop delay as /v1/metrics reports it (includes its 5 ms tick). */
+  reportedDelayMs: { p50: number; p99: number; max: number };
+  lagMs: { p50: number; p99: number; max: number };
+  /** An idle process's lag over the same window: the scheduler's share on a shared machine. */
+  idleProbeLagMs: { p50: number; p99: number; max: number };
+  cpuCorePerCall: number;
+  cpuCoreTotal: number;
+  memoryMbPerCall: number;
+  rssMb: number;
+  framesSent: number;
+  framesProcessed: number;
+  droppedFrames: number;
+  shortGreetings: number;
+  firstAudioMs: { p50: number; p99: number; max: number };
+  generatorCpuCore: number;
+  generatorLoopDelayMs: { p99: number; max: number };
+  holds: boolean;
+}
+
+export interface ConcurrencyOptions {
+  levels?: number[];
+  steadyMs?: number;
+  /** Extend beyond the last level while it holds (×1.5 per step), up to this many more steps. */
+  extraSteps?: number;
+}
+
+const MAX_N = 1500;
+
+async function runLevel(gw: BenchGateway, gens: LoadGenerators, n: number, steadyMs: number, greeting: number, probe: IdleProbe, progress: (l: string) => void): Promise<ConcurrencyLevel> {
+  const rampMs = Math.min(10_000, Math.max(2000, n * 15));
+  const settleMs = 2500; // the last greeting (≈2.2 s) is out before the window opens
+  const audioMs = rampMs + settleMs + steadyMs + 1000;
+  const holdMs = 500;
+  const idle = await gw.stats();
+  const before = idle;
+  progress(`concurrency: N=${n}, ramp ${rampMs} ms, window ${steadyMs} ms`);
+  const t0 = performance.now();
+  const load = gens.run({ wsUrl: gw.wsUrl, calls: n, audioMs, holdMs, speed: 1, rampMs, timeoutMs: audioMs + rampMs + 60_000, direction: 'outbound' });
+  let failedEarly: Error | undefined;
+  load.catch((err: unknown) => {
+    failedEarly = err instanceof Error ? err : new Error(String(err));
+  });
+  await sleep(rampMs + settleMs);
+  await gw.metrics(true);
+  await probe.read(true);
+  const w0 = await gw.stats();
+  const tw0 = performance.now();
+  await sleep(steadyMs);
+  const m = await gw.metrics();
+  const p = await probe.read();
+  const w1 = await gw.stats();
+  const windowMs = performance.now() - tw0;
+  if (failedEarly) throw failedEarly;
+  const result: MergedLoad = await load;
+  const totalMs = performance.now() - t0;
+  await waitUntil(async () => (await gw.stats()).activeCalls === 0, 15_000, 200);
+  const after = await gw.stats();
+
+  const ok = result.outcomes.filter((o) => o.ok);
+  const failures = [...new Set(result.outcomes.filter((o) => !o.ok).map((o) => o.error ?? o.endReason))].slice(0, 3);
+  const framesSent = result.outcomes.reduce((s, o) => s + Math.round(o.sentAudioMs / FRAME_MS), 0);
+  const framesProcessed = after.mediaMessages - before.mediaMessages;
+  const shortGreetings = ok.filter((o) => o.receivedAudioMs < greeting - 2 * FRAME_MS).length;
+  const fa = summarize(ok.flatMap((o) => (o.firstAudioWallMs === null ? [] : [o.firstAudioWallMs])));
+  const active = Math.max(1, Math.min(w0.activeCalls, w1.activeCalls));
+  const cpuCore = (w1.cpuUs - w0.cpuUs) / 1000 / windowMs;
+  const genCpu = result.generators.reduce((s, g) => s + g.cpuMs, 0) / totalMs;
+  const d = m.eventLoopDelayMs;
+  const lag = { p50: lagMs(d.p50), p99: lagMs(d.p99), max: lagMs(d.max) };
+  const failed = result.outcomes.length - ok.length;
+  return {
+    n,
+    completed: ok.length,
+    failed,
+    failures,
+    activeInWindow: Math.min(w0.activeCalls, w1.activeCalls),
+    windowMs: Math.round(windowMs),
+    reportedDelayMs: { p50: d.p50, p99: d.p99, max: d.max },
+    lagMs: lag,
+    idleProbeLagMs: { p50: round(lagMs(p.p50), 2), p99: round(lagMs(p.p99), 2), max: round(lagMs(p.max), 2) },
+    cpuCorePerCall: round(cpuCore / active, 5),
+    cpuCoreTotal: round(cpuCore, 3),
+    memoryMbPerCall: round((w1.rssMb - idle.rssMb) / active, 3),
+    rssMb: round(w1.rssMb, 1),
+    framesSent,
+    framesProcessed,
+    droppedFrames: Math.max(0, framesSent - framesProcessed),
+    shortGreetings,
+    firstAudioMs: { p50: fa.p50, p99: fa.p99, max: fa.max },
+    generatorCpuCore: round(genCpu, 3),
+    generatorLoopDelayMs: { p99: round(Math.max(...result.generators.map((g) => g.loopDelayMs.p99)), 1), max: round(Math.max(...result.generators.map((g) => g.loopDelayMs.max)), 1) },
+    holds: failed === 0 && lag.p99 < FRAME_MS && w0.activeCalls >= n && w1.activeCalls >= n,
+  };
+}
+
+/**
+ * Two calls at idle: compiles the hot paths and fills the prompt cache, and tells how much greeting
+ * audio a caller should receive (the reference for "short greetings").
+ */
+export async function warmUp(gw: BenchGateway, gens: LoadGenerators): Promise<number> {
+  const r = await gens.run({ wsUrl: gw.wsUrl, calls: 2, audioMs: 4000, holdMs: 500, speed: 1, rampMs: 0, timeoutMs: 60_000, direction: 'outbound' });
+  const bad = r.outcomes.find((o) => !o.ok);
+  if (bad) throw new Error(`warm-up call failed: ${bad.error ?? bad.endReason}`);
+  return Math.max(...r.outcomes.map((o) => o.receivedAudioMs));
+}
+
+export async function runConcurrencyLevels(gw: BenchGateway, opts: { short: boolean; progress: (l: string) => void } & ConcurrencyOptions): Promise<ConcurrencyLevel[]> {
+  const levels = opts.levels ?? (opts.short ? [50, 200] : [50, 200, 500]);
+  const steadyMs = opts.steadyMs ?? (opts.short ? 8000 : 20_000);
+  const extra = opts.extraSteps ?? (opts.short ? 0 : 3);
+  const gens = await LoadGenerators.start(2);
+  const probe = await IdleProbe.start();
+  const out: ConcurrencyLevel[] = [];
+  try {
+    const greeting = await warmUp(gw, gens);
+    for (const n of levels) out.push(await runLevel(gw, gens, n, steadyMs, greeting, probe, opts.progress));
+    let n = levels[levels.length - 1] ?? 0;
+    for (let step = 0; step < extra && out[out.length - 1]?.holds === true; step++) {
+      n = Math.round((n * 1.5) / 50) * 50;
+      if (n > MAX_N) break;
+      out.push(await runLevel(gw, gens, n, steadyMs, greeting, probe, opts.progress));
+    }
+  } finally {
+    await Promise.all([gens.stop(), probe.stop()]);
+  }
+  return out;
+}
+
+export async function runConcurrencyBench(ctx: SectionContext, opts: ConcurrencyOptions = {}): Promise<SectionResult> {
+  const gw = await ctx.gateway();
+  const levels = await runConcurrencyLevels(gw, { short: ctx.short, progress: ctx.progress, ...opts });
+  const holding = levels.filter((l) => l.holds).map((l) => l.n);
+  const best = holding.length > 0 ? Math.max(...holding) : 0;
+  const at200 = levels.find((l) => l.n === 200);
+  const detectors = (await gw.stats()).detectors;
+  return {
+    id: 'concurrency',
+    title: '3. Concurrency (one gateway process, calls at real-time pace, greeting + detectors)',
+    header: ['N', 'ok', 'failed', 'lag p50', 'lag p99', 'lag max', 'idle proc p99', 'CPU core', 'CPU %core/call', 'MB/call', 'RSS MB', 'dropped frames', 'short greetings', '1st audio p50', '1st audio p99', 'gen CPU core', 'gen lag p99', 'holds'],
+    rows: levels.map((l) => [
+      l.n,
+      l.completed,
+      l.failed,
+      l.lagMs.p50,
+      l.lagMs.p99,
+      l.lagMs.max,
+      l.idleProbeLagMs.p99,
+      l.cpuCoreTotal,
+      round(l.cpuCorePerCall * 100, 3),
+      l.memoryMbPerCall,
+      l.rssMb,
+      l.droppedFrames,
+      l.shortGreetings,
+      l.firstAudioMs.p50,
+      l.firstAudioMs.p99,
+      l.generatorCpuCore,
+      l.generatorLoopDelayMs.p99,
+      l.holds,
+    ]),
+    figures: { levels, largestNHolding: best, detectors },
+    checks: [
+      ...(at200 ? [{ name: 'concurrency N=200: p99 event-loop lag', value: at200.lagMs.p99, op: '<' as const, bound: 100, unit: 'ms', note: 'target < 20 ms at N=500' }] : []),
+      ...(at200 ? [{ name: 'concurrency N=200: calls failed', value: at200.failed, op: '<=' as const, bound: 0, unit: 'calls', note: 'every call completes' }] : []),
+      ...(at200 ? [{ name: 'concurrency N=200: dropped inbound frames', value: at200.droppedFrames / Math.max(1, at200.framesSent), op: '<=' as const, bound: 0.001, unit: 'share', note: 'frames sent but not processed' }] : []),
+    ],
+    notes: [
+      `Figure of merit: largest N with p99 event-loop lag < 20 ms (and no failed call) = ${best || 'none of those tried'}.`,
+      `lag = /v1/metrics eventLoopDelayMs − its 5 ms sampling tick; p50/p99/max over the steady window with all N calls live.`,
+      `idle proc p99 = lag of an idle child process over the same window: what the machine's scheduler alone adds.`,
+      `CPU core = gateway child's CPU over the window ÷ wall time (1.0 = one core); gen = the two load-generator children together.`,
+      `detectors: ${detectors.benchAttached} calls with the full chain attached by the bench (AMD message-end, VAD, beep, fax), ${detectors.programAttached} by the call program${detectors.programAttachedLate ? `, ${detectors.programAttachedLate} where the program attached more later (two chains!)` : ''}.`,
+      ...levels.flatMap((l) => (l.failures.length ? [`N=${l.n} failures: ${l.failures.join(' | ')}`] : [])),
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' } } });
+  let gw: BenchGateway | undefined;
+  const levels = values.n ? values.n.split(',').map(Number) : undefined;
+  const r = await runConcurrencyBench(
+    { short: values.short ?? false, gateway: async () => (gw ??= await startGateway()), progress: (l) => process.stderr.write(`${l}\n`) },
+    levels ? { levels } : {},
+  ).finally(() => gw?.stop());
+  process.stdout.write(`${JSON.stringify(r.figures, null, 2)}\n`);
+}

@@ -1,0 +1,137 @@
+// Starts the gateway in a child process for a benchmark section and reads its figures: /v1/metrics
+// (event-loop delay, CPU, memory; what an operator sees) and the child's own counters over IPC.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchChild } from './children.ts';
+
+const CHILD = fileURLToPath(new URL('./gatewayChild.ts', import.meta.url));
+
+/**
+ * The flow every benchmark call runs: a short static greeting (synthesized once and cached at start,
+ * as the runtime does for shipped flows' static prompts), then listening for a key until the caller
+ * hangs up — so calls stay up for as long as the replay plays, with their detectors running.
+ */
+export const BENCH_FLOW_ID = 'bench-greet-listen';
+const BENCH_FLOW = {
+  id: BENCH_FLOW_ID,
+  name: 'Benchmark: greet, then listen',
+  start: 'greet',
+  nodes: {
+    greet: { type: 'say', text: 'Hello, and thank you for calling.', next: 'listen' },
+    listen: { type: 'gather', input: ['dtmf'], maxDigits: 1, noInputTimeoutMs: 60_000, retries: 10, next: 'bye', noInput: 'bye', noMatch: 'bye' },
+    bye: { type: 'hangup', reason: 'bench_done' },
+  },
+};
+
+export interface GatewayMetrics {
+  activeCalls: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number; samples: number };
+  cpuMs: { user: number; system: number };
+  memoryMb: { rss: number; heapUsed: number };
+  events: { buffered: number; written: number; dropped: number; failedWrites: number };
+}
+
+export interface GatewayStats {
+  cpuUs: number;
+  wallMs: number;
+  rssMb: number;
+  heapMb: number;
+  activeCalls: number;
+  mediaMessages: number;
+  frames: number;
+  events: { buffered: number; written: number; dropped: number; failedWrites: number; rejected: number };
+  detectors: { mode: string; calls: number; benchAttached: number; programAttached: number; programAttachedLate: number };
+}
+
+export interface GatewayOptions {
+  /** postgres://… or undefined for embedded PGlite in a fresh data folder. */
+  databaseUrl?: string;
+  /** 'auto' (default): the full detector chain on every call unless the call program attaches its own. */
+  detectors?: 'auto' | 'off';
+  env?: Record<string, string>;
+}
+
+export interface BenchGateway {
+  /** ws://127.0.0.1:PORT, what the replay client takes. */
+  wsUrl: string;
+  httpUrl: string;
+  apiKey: string;
+  pid: number;
+  database: string;
+  metrics(reset?: boolean): Promise<GatewayMetrics>;
+  stats(): Promise<GatewayStats>;
+  /** Stall (or release) every database query inside the gateway. */
+  stall(on: boolean): Promise<void>;
+  /** The last few kB the gateway wrote to stderr (its log at BENCH_LOG_LEVEL, default warn). */
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGateway> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-'));
+  const flowsDir = path.join(dataDir, 'flows');
+  await mkdir(flowsDir);
+  await writeFile(path.join(flowsDir, `${BENCH_FLOW_ID}.json`), JSON.stringify(BENCH_FLOW, null, 2));
+  const env: Record<string, string | undefined> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    DATABASE_URL: opts.databaseUrl ?? '',
+    // Capacity and rate limits are raised so that the benchmark measures the process, not the limits.
+    MAX_CONCURRENT_CALLS: '100000',
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    DRAIN_TIMEOUT_MS: '1000',
+    FLOWS_DIR: flowsDir,
+    DEFAULT_FLOW_ID: BENCH_FLOW_ID,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    BENCH_DETECTORS: opts.detectors ?? 'auto',
+    // Carrier credentials would switch signature checks on; the replay client sends none.
+    TWILIO_ACCOUNT_SID: undefined,
+    TWILIO_AUTH_TOKEN: undefined,
+    SIGNALWIRE_PROJECT_ID: undefined,
+    SIGNALWIRE_API_TOKEN: undefined,
+    API_KEY: undefined,
+    ...opts.env,
+  };
+  const child = BenchChild.start('gateway', CHILD, env);
+  let ready;
+  try {
+    ready = await child.waitFor('ready', 120_000);
+  } catch (err) {
+    await child.stop(1000);
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const port = ready.port as number;
+  const apiKey = ready.apiKey as string;
+  const httpUrl = `http://127.0.0.1:${port}`;
+  return {
+    wsUrl: `ws://127.0.0.1:${port}`,
+    httpUrl,
+    apiKey,
+    pid: child.pid,
+    database: String(ready.database),
+    async metrics(reset = false) {
+      const res = await fetch(`${httpUrl}/v1/metrics${reset ? '?reset=true' : ''}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`GET /v1/metrics answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      return (await res.json()) as GatewayMetrics;
+    },
+    async stats() {
+      return (await child.request({ type: 'stats' }, 10_000)) as unknown as GatewayStats;
+    },
+    async stall(on) {
+      await child.request({ type: 'stall', on }, 10_000);
+    },
+    logTail: () => child.stderrTail,
+    async stop() {
+      await child.stop(10_000);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// The gateway as the benchmark runs it: a child process composed exactly like src/main.ts
+// (loadConfig → createRuntime → buildApp → listen), on a port the OS picks, plus three bench-only
+// hooks reachable over IPC: process CPU and media counters (`stats`), a switch that stalls every
+// database query (`stall`, for PGlite, whose engine lives on a worker thread inside this process), and
+// "AMD on": when the call program attaches no frame consumer of its own at stream start, the full
+// detector chain (AMD in message-end mode, VAD, beep, fax) is attached to the call, as an outbound
+// call's detectors would be.
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { buildApp, LOG_REDACT, type CallProgram } from '../../src/app.ts';
+import type { CallSession } from '../../src/call/CallSession.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createRuntime } from '../../src/runtime.ts';
+import { serveParent } from './children.ts';
+
+type Attach = (call: CallSession) => () => void;
+
+/** The detector chain of src/call/detectors.ts (when that module is present) and its outbound defaults. */
+async function loadDetectors(): Promise<{ attach: Attach; outboundDefaults: unknown } | undefined> {
+  try {
+    const mod = await import('../../src/call/detectors.ts');
+    return {
+      attach: (call) => mod.attachDetectors(call, { amd: { mode: 'message-end' }, vad: true, beep: true, fax: true, dtmfInband: false }),
+      outboundDefaults: mod.defaultDetectorOptions('outbound'),
+    };
+  } catch (err) {
+    process.stderr.write(`detectors not available: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = pino({ level: config.logLevel, redact: LOG_REDACT }, pino.destination(2));
+  const runtime = await createRuntime(config, log);
+  const mode = process.env.BENCH_DETECTORS ?? 'auto';
+  const detectors = mode === 'off' ? undefined : await loadDetectors();
+  const attach = detectors?.attach;
+
+  const counts = { calls: 0, endedMediaMessages: 0, endedFrames: 0, benchAttached: 0, programAttached: 0, programAttachedLate: 0 };
+  const real = runtime.appDeps.program;
+  const program: CallProgram = {
+    start(session, claims) {
+      counts.calls++;
+      let added = 0;
+      const add = session.addFrameConsumer.bind(session);
+      session.addFrameConsumer = (consumer) => {
+        added++;
+        return add(consumer);
+      };
+      real.start(session, claims);
+      const byProgram = added > 0;
+      if (byProgram) counts.programAttached++;
+      else if (attach) {
+        attach(session);
+        counts.benchAttached++;
+      }
+      session.signal.addEventListener(
+        'abort',
+        () => {
+          counts.endedMediaMessages += session.stats.mediaMessages;
+          counts.endedFrames += session.stats.framesProcessed;
+          // A program that attaches its detectors later (after resolving a flow) now runs two chains.
+          if (!byProgram && added > (attach ? 1 : 0)) counts.programAttachedLate++;
+        },
+        { once: true },
+      );
+    },
+    resolveFlowId: (to) => real.resolveFlowId(to),
+  };
+
+  // Stall: every query waits until released, as when the database stops answering.
+  const pool = runtime.appDeps.db.pool;
+  let stalled = false;
+  let waiters: Array<() => void> = [];
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    if (!stalled) return query(...args);
+    return new Promise<void>((resolve) => waiters.push(resolve)).then(() => query(...args));
+  };
+
+  const app = await buildApp({ ...runtime.appDeps, program, logger: log });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  serveParent(
+    {
+      stats: () => {
+        let liveMedia = 0;
+        let liveFrames = 0;
+        for (const s of app.gateway.registry.all()) {
+          liveMedia += s.stats.mediaMessages;
+          liveFrames += s.stats.framesProcessed;
+        }
+        const cpu = process.cpuUsage();
+        const mem = process.memoryUsage();
+        return {
+          cpuUs: cpu.user + cpu.system,
+          wallMs: performance.now(),
+          rssMb: mem.rss / 1048576,
+          heapMb: mem.heapUsed / 1048576,
+          activeCalls: app.gateway.registry.size,
+          mediaMessages: counts.endedMediaMessages + liveMedia,
+          frames: counts.endedFrames + liveFrames,
+          events: runtime.appDeps.eventLog.stats(),
+          detectors: { mode: attach ? mode : 'not available', outboundDefaults: detectors?.outboundDefaults, ...counts },
+        };
+      },
+      stall: (m) => {
+        stalled = m.on === true;
+        if (!stalled) {
+          const release = waiters;
+          waiters = [];
+          for (const r of release) r();
+        }
+        return { stalled };
+      },
+    },
+    async () => {
+      stalled = false;
+      for (const r of waiters) r();
+      await app.gateway.drain();
+      await app.close();
+      await runtime.close();
+    },
+  );
+  process.send?.({ type: 'ready', port, apiKey: runtime.appDeps.apiKey, database: runtime.appDeps.db.kind });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench gateway failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
