@@ -35,6 +35,13 @@ export interface FlowDeps {
   maxSteps?: number | undefined;
 }
 
+/**
+ * Carrier DTMF events and in-band detection of the same tone land within a few frames of each other;
+ * a person cannot press the same key twice, released, within this time (Q.24 minimum tone 40 ms plus
+ * pause 40 ms, in practice > 100 ms per press) and the carrier reports with some lag.
+ */
+export const DTMF_DUPLICATE_MS = 300;
+
 /** Detector facts observed since the run started. */
 export class CallObserver {
   amdVerdict: { result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string; atMs: number } | undefined;
@@ -44,14 +51,34 @@ export class CallObserver {
   speaking = false;
   heardSpeech = false;
   lastSpeechStoppedAtMs: number | undefined;
+  private lastDtmf: { digit: string; source: string; atMs: number } | undefined;
+  private readonly duplicates = new WeakSet<CallEvent>();
   private readonly unsubscribe: () => void;
 
   constructor(call: CallControl) {
     this.unsubscribe = call.subscribe((e) => this.observe(e));
   }
 
+  /**
+   * The same key press reported twice, by the carrier and by the in-band detector, within
+   * DTMF_DUPLICATE_MS. The observer subscribes before any node's inbox, so it has classified an
+   * event by the time a node sees it.
+   */
+  isDuplicateDtmf(e: CallEvent): boolean {
+    return this.duplicates.has(e);
+  }
+
   private observe(e: CallEvent): void {
     switch (e.type) {
+      case 'dtmf': {
+        const last = this.lastDtmf;
+        if (last !== undefined && last.digit === e.digit && last.source !== e.source && Math.abs(e.atMs - last.atMs) < DTMF_DUPLICATE_MS) {
+          this.duplicates.add(e);
+          break;
+        }
+        this.lastDtmf = { digit: e.digit, source: e.source, atMs: e.atMs };
+        break;
+      }
       case 'amd.verdict':
         this.amdVerdict ??= { result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason, atMs: e.atMs };
         break;

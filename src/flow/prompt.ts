@@ -80,7 +80,9 @@ export function startPrompt(ctx: RunContext, prompt: Prompt, label: string): Act
  */
 export async function speak(ctx: RunContext, prompt: Prompt, label: string, interruptible: boolean): Promise<PromptResult> {
   if (!interruptible) return startPrompt(ctx, prompt, label).done;
-  const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) => (e.type === 'dtmf' || e.type === 'speech.started' ? e : undefined));
+  const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) =>
+    (e.type === 'dtmf' && !ctx.observer.isDuplicateDtmf(e)) || e.type === 'speech.started' ? e : undefined,
+  );
   const active = startPrompt(ctx, prompt, label);
   let bargedIn = false;
   inbox.onItem = (e) => {

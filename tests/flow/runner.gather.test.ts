@@ -204,3 +204,22 @@ describe('gather (speech)', () => {
     expect(stt.closed).toBe(1);
   });
 });
+
+describe('gather (duplicate DTMF)', () => {
+  it('counts a key reported by both the carrier and the in-band detector once, but keeps real repeats', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(menu({ maxDigits: 4, interDigitTimeoutMs: 1000 }), { deps: { tts } });
+    await h.until((e) => e.type === 'playout.finished');
+    const s = h.tc.session;
+    s.emit({ type: 'dtmf', atMs: s.mediaMs(), digit: '1', source: 'inband' });
+    h.tc.dtmf('1');
+    await h.advance(400);
+    h.tc.dtmf('1');
+    await h.advance(40);
+    s.emit({ type: 'dtmf', atMs: s.mediaMs(), digit: '1', source: 'inband' });
+    await h.advance(400);
+    h.tc.dtmf('2');
+    await h.finish();
+    expect(inputs(h)[0]).toMatchObject({ value: '112', finishedBy: 'timeout' });
+  });
+});

@@ -106,7 +106,7 @@ export async function runGather(ctx: RunContext, node: GatherNode): Promise<Node
 
 async function collectOnce(ctx: RunContext, cfg: Config, prompts: Prompt[], attempt: number): Promise<Collected> {
   const inbox = new Inbox<Item>(ctx.call, ctx.signal, (e) => {
-    if (e.type === 'dtmf' && cfg.dtmf) return { kind: 'dtmf', digit: e.digit };
+    if (e.type === 'dtmf' && cfg.dtmf && !ctx.observer.isDuplicateDtmf(e)) return { kind: 'dtmf', digit: e.digit };
     if (e.type === 'speech.started' && cfg.speech) return { kind: 'speech_started' };
     return undefined;
   });
