@@ -25,8 +25,9 @@ export interface Config {
   mediaTimeoutMs: number;
   recordCalls: boolean;
   logLevel: string;
-  greetingFile: string;
   flowsDir: string;
+  /** Audio files `play` nodes and `say` nodes with an audio file may use. */
+  audioDir: string;
   defaultFlowId: string;
   eventBufferMax: number;
   apiRateLimitPerMinute: number;
@@ -164,8 +165,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
     logLevel,
-    greetingFile: path.resolve(cwd, str('GREETING_FILE') ?? 'fixtures/greeting.wav'),
     flowsDir: path.resolve(cwd, str('FLOWS_DIR') ?? 'flows'),
+    audioDir: path.resolve(cwd, str('AUDIO_DIR') ?? 'fixtures'),
     defaultFlowId: str('DEFAULT_FLOW_ID') ?? 'default',
     eventBufferMax: int('EVENT_BUFFER_MAX', 100_000, 100, 10_000_000, '100000'),
     apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),

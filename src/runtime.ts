@@ -1,13 +1,32 @@
-// The composition root: turns a Config into the running parts (database, event log, secrets, call
-// program, carrier clients) the app is built from, and closes them in order.
+// The composition root: turns a Config into the running parts the app is built from — database,
+// event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
+// fallback), the flow program with detectors per call — and closes them in order.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AppDeps } from './app.ts';
+import { createAgentRuntime } from './agent/runner.ts';
+import type { TextToSpeech } from './agent/providers.ts';
+import type { TtsCache } from './agent/tts/cache.ts';
+import { outboundCallRoutes } from './api/outboundCalls.ts';
+import { departmentRoutes } from './api/departments.ts';
+import { flowRoutes } from './api/flows.ts';
+import { numberRoutes } from './api/numbers.ts';
+import type { AppDeps, CallProgram } from './app.ts';
+import { attachDetectors, defaultDetectorOptions } from './call/detectors.ts';
 import type { Config } from './config.ts';
-import { greetingProgram, loadGreeting } from './gateway/greetingProgram.ts';
+import { AudioFolder } from './flow/audio.ts';
+import { flowProgram } from './flow/program.ts';
+import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
+import type { FlowDefinition } from './flow/types.ts';
+import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 import { CallStore } from './store/calls.ts';
-import { openDatabase } from './store/db.ts';
+import { openDatabase, type Database } from './store/db.ts';
 import { EventLog } from './store/eventLog.ts';
+import { FlowStore } from './store/flows.ts';
+
+/** Longest wall time inbound audio is held for a flow to start (database or disk being slow). */
+const FLOW_START_WAIT_MS = 3000;
 
 export interface Runtime {
   appDeps: Omit<AppDeps, 'logger'>;
@@ -16,11 +35,43 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
+/** Static prompts a flow will say (no templates): synthesized once at start so they play at once. */
+export function staticPrompts(flow: FlowDefinition): string[] {
+  const texts = new Set<string>();
+  const walk = (v: unknown, key: string): void => {
+    if (typeof v === 'string') {
+      if (['text', 'prompt', 'reprompt', 'message', 'greeting', 'noInputText', 'noMatchText'].includes(key) && v.trim() !== '' && !v.includes('{{')) texts.add(v);
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk(flow.nodes, '');
+  return [...texts];
+}
+
+/** The cache as a TextToSpeech: `say` nodes and greetings reuse audio synthesized before. */
+export function cachedTts(cache: TtsCache, name: string): TextToSpeech {
+  return {
+    name: `cached(${name})`,
+    async *synthesize(text, opts) {
+      yield await cache.get(text, opts);
+    },
+  };
+}
+
+export interface RuntimeOptions {
+  /** An open database to use (tests); the runtime then leaves closing it to the caller. */
+  db?: Database;
+  /** Fixed API key (tests); default: API_KEY or the key stored in the data folder. */
+  apiKey?: string;
+}
+
+export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const ownsDb = opts.db === undefined;
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
   const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax });
   const calls = new CallStore(db.pool);
-  let apiKey = config.apiKey;
+  const flows = new FlowStore(db.pool);
+  let apiKey = opts.apiKey ?? config.apiKey;
   let apiKeyFile: string | undefined;
   if (apiKey === undefined) {
     const stored = await loadOrCreateSecret(config.dataDir, 'api-key', 24);
@@ -29,13 +80,105 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     if (stored.created) log.info({ apiKeyFile }, 'created a REST API key (set API_KEY to choose your own)');
   }
   const streamTokenSecret = config.streamTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'stream-token-secret')).value;
-  const greeting = await loadGreeting(config.greetingFile);
+  const clients = carrierClientsFromConfig(config);
+  const p = config.providers;
+  const { runAgent, providers } = createAgentRuntime({
+    ...(p.openaiApiKey ? { openaiApiKey: p.openaiApiKey } : {}),
+    ...(p.openaiBaseUrl ? { openaiBaseUrl: p.openaiBaseUrl } : {}),
+    ...(p.elevenlabsApiKey ? { elevenlabsApiKey: p.elevenlabsApiKey } : {}),
+    ...(p.elevenlabsBaseUrl ? { elevenlabsBaseUrl: p.elevenlabsBaseUrl } : {}),
+    elevenlabsVoiceId: p.elevenlabsVoiceId,
+  });
+  const resolver = createFlowResolver({ flows, defaultFlowId: config.defaultFlowId, builtinDir: config.flowsDir });
+  const tts = cachedTts(providers.ttsCache, providers.tts.name);
+  const program = flowProgram({
+    resolver,
+    deps: {
+      tts,
+      stt: providers.stt,
+      agent: runAgent,
+      audio: new AudioFolder(config.audioDir),
+      departments: departmentDirectory(flows),
+      loadFlow: async (id) => (await resolver.load(id))?.flow,
+    },
+    variables: async (claims) => {
+      if (claims.direction !== 'outbound') return undefined;
+      const call = await calls.get(claims.callId);
+      const vars = call?.metadata.variables;
+      return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
+    },
+    onResolved: (callId, flowId, version) => {
+      calls.setFlow({ id: callId }, flowId, version).catch((err: unknown) => log.warn({ err, callId }, 'recording the flow of a call failed'));
+    },
+    log,
+  });
+  const callProgram: CallProgram = {
+    start(session, claims) {
+      // Detectors start with the stream (answer) so their timeline is on the media clock from 0.
+      // Outbound calls run AMD unless the call was placed with amd: false.
+      const options = defaultDetectorOptions(session.direction);
+      const detach = attachDetectors(session, options);
+      session.signal.addEventListener('abort', detach, { once: true });
+      // Inbound audio waits (bounded) until the flow has started, so the flow and the detectors see
+      // the same media timeline however long finding the flow took.
+      session.holdMedia();
+      const release = (): void => {
+        unsubscribe();
+        clearTimeout(watchdog);
+        session.releaseMedia();
+      };
+      const unsubscribe = session.subscribe((e) => {
+        if (e.type === 'flow.started' || e.type === 'flow.error') release();
+      });
+      const watchdog = setTimeout(release, FLOW_START_WAIT_MS);
+      watchdog.unref();
+      program.start(session, claims);
+    },
+    resolveFlowId: (to) => program.resolveFlowId(to),
+  };
+
+  // Compile the flow schema and load the default flow now rather than on the first call.
+  await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
+  // Warm the TTS cache with the shipped flows' static prompts, in the background.
+  const warmup = new AbortController();
+  void (async () => {
+    const files = (await readdir(config.flowsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !f.includes('schema'));
+    const texts: string[] = [];
+    for (const f of files) {
+      try {
+        texts.push(...staticPrompts(JSON.parse(await readFile(path.join(config.flowsDir, f), 'utf8')) as FlowDefinition));
+      } catch {
+        // An unreadable example flow is reported when it is used, not here.
+      }
+    }
+    await providers.ttsCache.prefetch(texts, warmup.signal);
+    log.info({ prompts: texts.length }, 'prompt cache warmed');
+  })().catch((err: unknown) => log.warn({ err }, 'warming the prompt cache failed'));
+
   return {
-    appDeps: { config, db, calls, eventLog, apiKey, streamTokenSecret, program: greetingProgram(greeting) },
+    appDeps: {
+      config,
+      db,
+      calls,
+      eventLog,
+      apiKey,
+      streamTokenSecret,
+      program: callProgram,
+      carrierActions: carrierActionsFor(clients),
+      apiPlugins: [
+        (api) => flowRoutes(api, { flows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined } }),
+        (api) => numberRoutes(api, { flows }),
+        (api) => departmentRoutes(api, { flows }),
+        (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),
+      ],
+    },
     apiKeyFile,
     close: async () => {
+      warmup.abort();
+      await program.settle();
+      await providers.close();
       await eventLog.close();
-      await db.close();
+      if (ownsDb) await db.close();
     },
   };
 }

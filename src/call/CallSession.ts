@@ -60,6 +60,12 @@ export interface CallSessionOptions {
   onEnded?: (session: CallSession, reason: string) => void;
 }
 
+/**
+ * A memory guard only (two minutes of 20 ms messages, about 1 MB): the functional bound on a hold is
+ * the caller's wall-clock watchdog. A replay at 20× sends a minute of audio in three seconds.
+ */
+const MAX_HELD_MESSAGES = 6000;
+
 const abortError = (): Error => Object.assign(new Error('call ended or aborted'), { name: 'AbortError' });
 
 export class CallSession implements CallControl {
@@ -87,6 +93,9 @@ export class CallSession implements CallControl {
   private fill = 0;
   private readonly resampler: Resampler | undefined;
   private endedReason: string | undefined;
+  /** Inbound messages held while the call's program gets ready (see holdMedia). */
+  private held: Array<{ payload: Uint8Array } | { digit: string; durationMs: number | undefined }> | undefined;
+  private draining = false;
   private lastMediaWall = performance.now();
   private readonly watchdog: NodeJS.Timeout | undefined;
   /** Counters for the health of the stream. */
@@ -133,10 +142,49 @@ export class CallSession implements CallControl {
 
   // ---- inbound, from the carrier ----
 
+  /**
+   * Hold inbound media (and DTMF) until releaseMedia(): the call's program starts after wall-clock work
+   * (finding its flow), and holding keeps that work off the media clock — the flow starts at media
+   * time 0 whether that took 1 ms or 100, live or replayed at 20×. The caller bounds the hold in wall
+   * time; past MAX_HELD_MESSAGES it ends by itself.
+   */
+  holdMedia(): void {
+    this.held ??= [];
+  }
+
+  /**
+   * Process what was held, one message per event-loop turn (as if it were arriving now, so the program
+   * interleaves with it as it would live); what arrives meanwhile queues behind it.
+   */
+  releaseMedia(): void {
+    if (this.held === undefined || this.draining) return;
+    this.draining = true;
+    const next = (): void => {
+      const held = this.held;
+      const item = held?.shift();
+      if (held === undefined || item === undefined || this.ended) {
+        this.held = undefined;
+        this.draining = false;
+        return;
+      }
+      this.held = undefined; // let this item through
+      if ('payload' in item) this.receiveMedia(item.payload);
+      else this.receiveDtmf(item.digit, item.durationMs);
+      this.held = held;
+      setImmediate(next);
+    };
+    next();
+  }
+
   /** Raw payload bytes of one `media` message, in the stream's input format. */
   receiveMedia(payload: Uint8Array): void {
     if (this.ended) return;
     this.lastMediaWall = performance.now();
+    if (this.held !== undefined) {
+      this.held.push({ payload: payload.slice() });
+      if (this.held.length > MAX_HELD_MESSAGES) this.releaseMedia();
+      return;
+    }
     this.stats.mediaMessages++;
     if (this.opts.input.encoding === 'mulaw') {
       for (let i = 0; i < payload.length; i++) {
@@ -205,6 +253,10 @@ export class CallSession implements CallControl {
 
   receiveDtmf(digit: string, durationMs?: number): void {
     if (this.ended) return;
+    if (this.held !== undefined) {
+      this.held.push({ digit, durationMs });
+      return;
+    }
     this.emit({ type: 'dtmf', atMs: this.clock.nowMs(), digit, source: 'carrier', ...(durationMs === undefined ? {} : { durationMs }) });
   }
 

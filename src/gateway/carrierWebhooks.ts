@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { streamParameters } from '../call/streamToken.ts';
 import type { Carrier, Direction } from '../call/events.ts';
 import { mediaStreamUrl, type Config } from '../config.ts';
-import type { CallStore } from '../store/calls.ts';
+import { isTerminalStatus, type CallStore } from '../store/calls.ts';
 import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
@@ -111,8 +111,14 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       return twiml(reply, refusalTwiml());
     }
     const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
-    // An outbound call we placed already has a record (and maybe a flow); an inbound one is created here.
-    const existing = await calls.findByCarrierCallId(carrier, callSid);
+    // An outbound call we placed already has a record (found by the id we put in its webhook URL, or
+    // by the carrier's id); an inbound one is created here.
+    const ourId = (request.query as { callId?: unknown }).callId;
+    let existing = await calls.findByCarrierCallId(carrier, callSid);
+    if (existing === null && typeof ourId === 'string' && /^[0-9a-f-]{36}$/.test(ourId)) {
+      const placed = await calls.get(ourId);
+      if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);
+    }
     const call =
       existing ??
       (
@@ -160,8 +166,10 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const applied = await calls.applyStatus(carrier, callSid, status, at);
     request.log.info({ carrier, callStatus: status, changed: applied?.changed ?? false, callId: applied?.call.id }, 'status callback');
     if (applied === null) return reply.code(204).send(); // unknown call or status: acknowledged, ignored
-    // A call the carrier ended (no-answer, busy…) whose stream is still open here ends now too.
-    if (applied.changed && ['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(applied.call.status)) {
+    // A call the carrier ended (no-answer, busy…) ends here too: its record gets that reason (unless
+    // the gateway ended it first), and a stream still open is closed.
+    if (applied.changed && isTerminalStatus(applied.call.status)) {
+      await calls.end({ id: applied.call.id }, applied.call.status, applied.call.status);
       registry.get(applied.call.id)?.end(`carrier_${applied.call.status}`);
     }
     return reply.code(204).send();

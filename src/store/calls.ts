@@ -365,6 +365,9 @@ export class CallStore {
       conditions.push(`(from_number = ${p} OR to_number = ${p})`);
     }
     if (filter.flowId !== undefined) conditions.push(`flow_id = ${param(filter.flowId)}`);
+    for (const [name, d] of [['since', filter.since], ['until', filter.until]] as const) {
+      if (d !== undefined && !Number.isFinite(d.getTime())) throw badRequest('GW_ERR_STORE_BAD_RANGE', `${name} is not a valid date: use an ISO 8601 timestamp`);
+    }
     if (filter.since !== undefined) conditions.push(`created_at >= ${param(filter.since)}::timestamptz`);
     if (filter.until !== undefined) conditions.push(`created_at < ${param(filter.until)}::timestamptz`);
     if (filter.cursor !== undefined) {

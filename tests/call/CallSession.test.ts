@@ -167,3 +167,28 @@ describe('CallSession media clock and lifecycle', () => {
     expect(call.session.endReason).toBe('media_timeout');
   });
 });
+
+describe('CallSession hold', () => {
+  it('holds inbound media and DTMF until released, then processes them in order on the media clock', async () => {
+    const call = createTestCall();
+    const frames: number[] = [];
+    call.session.addFrameConsumer((_f, start) => frames.push(start));
+    call.session.holdMedia();
+    call.session.receiveMedia(encodeMulaw(tone(40)));
+    call.dtmf('7');
+    call.session.receiveMedia(encodeMulaw(tone(20)));
+    expect(frames).toEqual([]);
+    expect(call.session.mediaMs()).toBe(0);
+    expect(call.eventsOfType('dtmf')).toEqual([]);
+    call.session.releaseMedia();
+    // Drained one message per event-loop turn; what arrives meanwhile queues behind.
+    expect(frames).toEqual([0, 160]);
+    call.session.receiveMedia(encodeMulaw(tone(20)));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(frames).toEqual([0, 160, 320, 480]);
+    expect(call.eventsOfType('dtmf')[0]).toMatchObject({ digit: '7', atMs: 40 });
+    // Once drained, media flows straight through again.
+    call.session.receiveMedia(encodeMulaw(tone(20)));
+    expect(frames).toEqual([0, 160, 320, 480, 640]);
+  });
+});

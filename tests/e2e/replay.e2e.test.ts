@@ -1,6 +1,7 @@
 // The whole path: the replay client acts as each carrier (webhook → TwiML → media stream), the real
-// server runs the call, and the call and its timeline are found through the REST API — on PGlite and,
-// when TEST_DATABASE_URL is set (always in CI), on PostgreSQL.
+// server runs the call (default flow: a spoken greeting, then hang up), and the call and its timeline
+// are found through the REST API — on PGlite and, when TEST_DATABASE_URL is set (always in CI), on
+// PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../dsp/wav.ts';
@@ -20,44 +21,40 @@ describe.each(testDatabases())('replayed calls end to end on %s', (kind) => {
   });
 
   for (const carrier of ['twilio', 'signalwire'] as const) {
-    it(`${carrier}: webhook, stream, greeting with marks, DTMF, and the timeline through the API`, async () => {
-      const result = await replayCall({
-        carrier,
-        audio: HELLO,
-        url: gw.wsUrl,
-        publicUrl: PUBLIC_URL,
-        speed: 10,
-        holdMs: 2500,
-        dtmf: [{ digit: '5', atMs: 600 }],
-      });
-      expect(result.endReason).toBe('finished');
+    it(`${carrier}: webhook, stream, spoken greeting with marks, DTMF, hang-up, and the timeline through the API`, async () => {
+      const result = await replayCall({ carrier, audio: HELLO, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 5, holdMs: 9000, dtmf: [{ digit: '5', atMs: 600 }] });
+      // The default flow speaks its greeting and hangs up: the gateway closes the stream.
+      expect(result.endReason).toBe('gateway-closed');
       expect(result.callId).toMatch(/^[0-9a-f-]{36}$/);
       expect(result.firstAudio).toBeDefined();
-      expect(result.receivedAudioMs).toBeGreaterThan(1000);
+      expect(result.receivedAudioMs).toBeGreaterThan(2000);
       expect(result.marks.length).toBeGreaterThan(5);
       expect(result.marks.every((m) => m.echoedAtMs !== undefined && !m.cleared)).toBe(true);
 
       await gw.app.gateway.settle();
       await gw.eventLog.flush();
-      const res = await gw.api(`/v1/calls/${result.callId}`);
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { call: Record<string, unknown>; events: Array<{ type: string; atMs: number; digit?: string; heardMs?: number }> };
-      expect(body.call).toMatchObject({ carrier, direction: 'inbound', carrierCallId: result.carrierCallId, streamId: result.streamId, endReason: 'stream_stopped' });
+      const { status, body } = await gw.api(`/v1/calls/${result.callId}`);
+      expect(status).toBe(200);
+      const events = body.events as Array<{ type: string; atMs: number; digit?: string; heardMs?: number; data?: Record<string, unknown> }>;
+      expect(body.call).toMatchObject({ carrier, direction: 'inbound', carrierCallId: result.carrierCallId, streamId: result.streamId, endReason: 'default_flow_done', flowId: 'default' });
       expect(body.call.answeredAt).not.toBeNull();
-      const types = body.events.map((e) => e.type);
+      const types = events.map((e) => e.type);
       expect(types[0]).toBe('call.started');
       expect(types.at(-1)).toBe('call.ended');
-      const dtmf = body.events.find((e) => e.type === 'dtmf');
+      expect(types).toContain('flow.started');
+      expect(events.find((e) => e.type === 'flow.node.entered')?.data).toMatchObject({ node: 'greet', type: 'say' });
+      const dtmf = events.find((e) => e.type === 'dtmf');
       expect(dtmf?.digit).toBe('5');
       expect(dtmf?.atMs).toBeGreaterThanOrEqual(600);
       expect(dtmf?.atMs).toBeLessThanOrEqual(640);
-      // The greeting goes out on `start`, before the first inbound frame is processed (media time 0).
-      expect(body.events.find((e) => e.type === 'playout.started')?.atMs).toBe(0);
-      const finished = body.events.find((e) => e.type === 'playout.finished');
-      expect(finished?.heardMs).toBeGreaterThan(1000);
+      const finished = events.find((e) => e.type === 'playout.finished');
+      expect(finished?.heardMs).toBeGreaterThan(2000);
+      // Seq numbers are dense and ordered.
+      expect((events as unknown as Array<{ seq: number }>).map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
 
-      const list = (await (await gw.api(`/v1/calls?direction=inbound&number=${encodeURIComponent('+15005550006')}`)).json()) as { calls: Array<{ id: string }> };
-      expect(Array.isArray(list.calls)).toBe(true);
+      const list = await gw.api(`/v1/calls?direction=inbound&number=${encodeURIComponent('+15005550006')}&limit=10`);
+      expect(list.status).toBe(200);
+      expect((list.body.calls as Array<{ id: string }>).map((c) => c.id)).toContain(result.callId);
     });
   }
 });

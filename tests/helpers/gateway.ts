@@ -1,20 +1,23 @@
-// Start the real gateway on port 0 against a fresh test database (PGlite or PostgreSQL).
+// Start the real gateway (the same composition as `npm start`) on port 0 against a fresh test
+// database (PGlite or PostgreSQL).
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppDeps, type CallProgram } from '../../src/app.ts';
+import pino from 'pino';
+import { buildApp, type CallProgram } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { greetingProgram, loadGreeting } from '../../src/gateway/greetingProgram.ts';
-import { CallStore } from '../../src/store/calls.ts';
-import { EventLog } from '../../src/store/eventLog.ts';
+import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import type { CallStore } from '../../src/store/calls.ts';
+import type { EventLog } from '../../src/store/eventLog.ts';
 import { openTestDatabase, type TestDatabase, type TestDatabaseKind } from './db.ts';
 
 export const PUBLIC_URL = 'https://gateway.test';
-export const GREETING_FILE = path.resolve(import.meta.dirname, '../../fixtures/greeting.wav');
+export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures');
 
 export interface TestGateway {
   app: FastifyInstance;
   config: Config;
+  runtime: Runtime;
   tdb: TestDatabase;
   calls: CallStore;
   eventLog: EventLog;
@@ -23,34 +26,22 @@ export interface TestGateway {
   httpUrl: string;
   /** ws://127.0.0.1:PORT */
   wsUrl: string;
-  api(pathname: string, init?: RequestInit): Promise<Response>;
+  api(pathname: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: any }> // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON bodies of many shapes;
   close(): Promise<void>;
 }
 
 export interface TestGatewayOptions {
   env?: Record<string, string>;
-  program?: (deps: { config: Config; calls: CallStore; eventLog: EventLog; tdb: TestDatabase }) => Promise<CallProgram>;
-  extra?: Partial<Pick<AppDeps, 'carrierActions' | 'apiPlugins'>>;
+  /** Replace the call program (default: the real flow program with detectors). */
+  program?: CallProgram;
 }
 
 export async function startTestGateway(kind: TestDatabaseKind, opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const tdb = await openTestDatabase(kind);
-  const config = loadConfig({ PORT: '0', PUBLIC_URL, DATA_DIR: tdb.dataDir, GREETING_FILE, LOG_LEVEL: 'silent', ...opts.env }, process.cwd());
-  const eventLog = new EventLog({ db: tdb.db.pool, flushIntervalMs: 20 });
-  const calls = new CallStore(tdb.db.pool);
+  const config = loadConfig({ PORT: '0', PUBLIC_URL, DATA_DIR: tdb.dataDir, LOG_LEVEL: 'silent', ...opts.env }, path.resolve(import.meta.dirname, '../..'));
   const apiKey = randomBytes(24).toString('hex');
-  const program = opts.program ? await opts.program({ config, calls, eventLog, tdb }) : greetingProgram(await loadGreeting(GREETING_FILE));
-  const app = await buildApp({
-    config,
-    db: tdb.db,
-    calls,
-    eventLog,
-    apiKey,
-    streamTokenSecret: randomBytes(32).toString('hex'),
-    program,
-    logger: false,
-    ...opts.extra,
-  });
+  const runtime = await createRuntime(config, pino({ level: 'silent' }), { db: tdb.db, apiKey });
+  const app = await buildApp({ ...runtime.appDeps, ...(opts.program ? { program: opts.program } : {}), logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -58,17 +49,26 @@ export async function startTestGateway(kind: TestDatabaseKind, opts: TestGateway
   return {
     app,
     config,
+    runtime,
     tdb,
-    calls,
-    eventLog,
+    calls: runtime.appDeps.calls,
+    eventLog: runtime.appDeps.eventLog,
     apiKey,
     httpUrl,
     wsUrl: `ws://127.0.0.1:${port}`,
-    api: (pathname, init = {}) => fetch(`${httpUrl}${pathname}`, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...(init.headers ?? {}) } }),
+    api: async (pathname, init = {}) => {
+      const res = await fetch(`${httpUrl}${pathname}`, {
+        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+        headers: { authorization: `Bearer ${apiKey}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+    },
     close: async () => {
       await app.gateway.drain();
       await app.close();
-      await eventLog.close();
+      await runtime.close();
       await tdb.cleanup();
     },
   };
