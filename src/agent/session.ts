@@ -58,6 +58,8 @@ export interface AgentOptions {
   defaultMaxDurationMs?: number;
   dtmfInterDigitMs?: number;
   maxToolHops?: number;
+  /** First words fast: the first piece of an answer may end at a clause break this far in (0 = off). */
+  firstClauseMinChars?: number;
   language?: string;
 }
 
@@ -127,6 +129,7 @@ export class AgentSession {
       defaultMaxDurationMs: 15 * 60_000,
       dtmfInterDigitMs: 1500,
       maxToolHops: 4,
+      firstClauseMinChars: 40,
       ...opts,
     };
     this.endpointing = { ...DEFAULT_ENDPOINTING, ...opts.endpointing };
@@ -558,6 +561,7 @@ export class AgentSession {
       spec: this.spec,
       variables: this.variables,
       maxToolHops: this.o.maxToolHops,
+      firstClauseMinChars: this.o.firstClauseMinChars,
       emit: (type, data) => this.emit(type, data),
     };
     return this.responseCtx;

@@ -39,6 +39,15 @@ describe('SentenceChunker', () => {
     expect(whole).toEqual(['Hello there.', 'How can I help you today?', 'I can check balances.']);
   });
 
+  it('may end the first piece of an answer at a clause break, to speak sooner', () => {
+    const c = new SentenceChunker({ firstClauseMinChars: 20 });
+    expect(c.push('Well, ')).toEqual([]); // too short to stand alone
+    expect(c.push('looking at your account, ')).toEqual(['Well, looking at your account,']);
+    expect(c.push('I see two payments, both ')).toEqual([]); // only the first piece is cut early
+    expect(c.push('on time. Anything else?')).toEqual(['I see two payments, both on time.']);
+    expect(c.flush()).toBe('Anything else?');
+  });
+
   it('cuts very long unpunctuated text at a comma so TTS is not starved', () => {
     const out = chunkAll(['one two three four five, six seven eight nine ten eleven twelve'], { maxChars: 30 });
     expect(out[0]).toBe('one two three four five,');

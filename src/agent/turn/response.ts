@@ -41,6 +41,8 @@ export interface ResponseContext {
   spec: AgentNodeSpec;
   variables: Record<string, unknown>;
   maxToolHops: number;
+  /** See SentenceChunkerOptions.firstClauseMinChars. */
+  firstClauseMinChars: number;
   emit(type: `agent.${string}` | `turn.${string}`, data: Record<string, unknown>): void;
 }
 
@@ -104,7 +106,7 @@ export async function generateResponse(ctx: ResponseContext, run: TurnRun): Prom
   for (let hop = 0; hop <= ctx.maxToolHops && !run.ac.signal.aborted; hop++) {
     const msg: ChatMessage = { role: 'assistant', content: '' };
     ctx.history.push(msg);
-    const chunker = new SentenceChunker();
+    const chunker = new SentenceChunker({ firstClauseMinChars: ctx.firstClauseMinChars });
     const calls: ToolCall[] = [];
     run.metrics?.llmRequest();
     for await (const chunk of llm.stream({ messages: ctx.history.filter((m) => m !== msg), tools, signal: run.ac.signal })) {

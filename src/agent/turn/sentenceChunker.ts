@@ -5,6 +5,11 @@
 const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'st', 'jr', 'sr', 'vs', 'etc', 'e.g', 'i.e', 'approx', 'no', 'inc', 'ltd']);
 
 export interface SentenceChunkerOptions {
+  /**
+   * The first piece of an answer may end at a clause break (", ", "; ", " - ") once it is this long,
+   * so the caller hears the first words before the model finishes its first sentence. 0 = off.
+   */
+  firstClauseMinChars?: number;
   /** A sentence shorter than this waits to be joined with the next (avoids a TTS call for "So."). */
   minChars?: number;
   /** Force a cut when this long without a boundary. */
@@ -15,10 +20,13 @@ export class SentenceChunker {
   private buf = '';
   private readonly minChars: number;
   private readonly maxChars: number;
+  private readonly firstClauseMinChars: number;
+  private emitted = false;
 
   constructor(opts: SentenceChunkerOptions = {}) {
     this.minChars = opts.minChars ?? 2;
     this.maxChars = opts.maxChars ?? 220;
+    this.firstClauseMinChars = opts.firstClauseMinChars ?? 0;
   }
 
   /** Add streamed text; returns the sentences now complete (possibly none). */
@@ -37,6 +45,14 @@ export class SentenceChunker {
       start = m.index + m[0].length;
     }
     this.buf = this.buf.slice(start);
+    if (!this.emitted && out.length === 0 && this.firstClauseMinChars > 0 && this.buf.length >= this.firstClauseMinChars) {
+      const clause = /^(.*?[,;:]|.*? -)\s+/s.exec(this.buf.slice(this.firstClauseMinChars - 1));
+      if (clause) {
+        const at = this.firstClauseMinChars - 1 + clause[0].length;
+        out.push(this.buf.slice(0, at).trim());
+        this.buf = this.buf.slice(at);
+      }
+    }
     while (this.buf.length > this.maxChars) {
       const window = this.buf.slice(0, this.maxChars);
       const cut = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; ')) + 1 || window.lastIndexOf(' ');
@@ -44,13 +60,16 @@ export class SentenceChunker {
       out.push(this.buf.slice(0, at).trim());
       this.buf = this.buf.slice(at).trimStart();
     }
-    return out.filter((s) => s.length > 0);
+    const result = out.filter((s) => s.length > 0);
+    if (result.length > 0) this.emitted = true;
+    return result;
   }
 
   /** The rest, at the end of the stream. */
   flush(): string | undefined {
     const rest = this.buf.trim();
     this.buf = '';
+    this.emitted = false;
     return rest.length > 0 ? rest : undefined;
   }
 }
