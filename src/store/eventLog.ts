@@ -159,6 +159,7 @@ export class EventLog {
   #outageStartedMs = 0;
   #droppedInOutage = 0;
   #closing: Promise<void> | null = null;
+  #droppedAfterClose = 0;
 
   #written = 0;
   #dropped = 0;
@@ -192,8 +193,9 @@ export class EventLog {
   append(callId: string, event: CallEvent): void {
     try {
       if (this.#closing !== null) {
+        // Logged once: a session still running after shutdown would otherwise flood the log.
+        if (this.#droppedAfterClose++ === 0) this.#log?.error({ callId, type: event.type }, 'event appended after the event log was closed; dropped (counted in stats().dropped)');
         this.#dropped++;
-        this.#log?.error({ callId, type: event.type }, 'event appended after the event log was closed; dropped');
         return;
       }
       const { type, atMs, ...rest } = event;

@@ -280,6 +280,7 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
       await expect(store.list({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'GW_ERR_STORE_BAD_CURSOR', statusCode: 400 });
       await expect(store.list({ cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toMatchObject({ code: 'GW_ERR_STORE_BAD_CURSOR' });
       await expect(store.list({ status: 'bogus' as CallStatus })).rejects.toMatchObject({ code: 'GW_ERR_STORE_UNKNOWN_STATUS' });
+      await expect(store.list({ since: new Date('not a date') })).rejects.toMatchObject({ code: 'GW_ERR_STORE_BAD_RANGE', statusCode: 400 });
       expect((await store.list({ limit: 100 })).calls).toEqual([]);
     });
   });

@@ -224,7 +224,9 @@ describe.each(testDatabases())('EventLog on %s', (kind) => {
     await el.close();
     expect(await seqs('z')).toEqual(range(1, 50));
     el.append('z', speech(51));
-    expect(el.stats()).toMatchObject({ written: 50, dropped: 1, buffered: 0 });
+    el.append('z', speech(52));
+    expect(el.stats()).toMatchObject({ written: 50, dropped: 2, buffered: 0 });
+    expect(logs.entries.filter((e) => e.msg?.startsWith('event appended after the event log was closed') === true)).toHaveLength(1);
     expect(await seqs('z')).toEqual(range(1, 50));
   });
 
@@ -237,6 +239,18 @@ describe.each(testDatabases())('EventLog on %s', (kind) => {
     expect(performance.now() - t0).toBeLessThan(2_000);
     expect(el.stats()).toMatchObject({ buffered: 0, dropped: 20, written: 0 });
     expect(logs.entries.some((e) => e.level === 'error' && e.msg === 'event log closed with unwritten events; they are lost')).toBe(true);
+  });
+
+  it('counts a sequence reused after release() as duplicates instead of overwriting', async () => {
+    const el = make();
+    el.append('rel', speech(1));
+    el.append('rel', speech(2));
+    await el.flush();
+    el.release('rel');
+    el.append('rel', { type: 'speech.stopped', atMs: 3, durationMs: 1 });
+    expect(await el.flush()).toBe(true);
+    expect((await el.listEvents('rel')).map((e) => e.type)).toEqual(['speech.started', 'speech.started']);
+    expect(el.stats()).toMatchObject({ written: 2, duplicates: 1 });
   });
 
   it('closes when its AbortSignal aborts', async () => {
@@ -275,19 +289,20 @@ describe.each(testDatabases().filter((k) => k === 'postgres'))('EventLog through
     return rows.map((r) => r.seq);
   }
 
+  /** Appends spread over `ms` of wall time so the flusher retries while events keep coming; returns p99 µs. */
   async function appendDuring(el: EventLog, callId: string, count: number, ms: number): Promise<number> {
-    // Spread over `ms` of wall time so the flusher retries while events keep coming.
-    let worstUs = 0;
+    const us: number[] = [];
     const chunks = 10;
     for (let c = 0; c < chunks; c++) {
       for (let i = 0; i < count / chunks; i++) {
         const t0 = performance.now();
         el.append(callId, speech(c * 1000 + i));
-        worstUs = Math.max(worstUs, (performance.now() - t0) * 1000);
+        us.push((performance.now() - t0) * 1000);
       }
       await new Promise((resolve) => setTimeout(resolve, ms / chunks));
     }
-    return worstUs;
+    us.sort((a, b) => a - b);
+    return us[Math.floor(us.length * 0.99)] ?? 0;
   }
 
   it('rides out a database that goes away and comes back', async () => {
@@ -296,10 +311,11 @@ describe.each(testDatabases().filter((k) => k === 'postgres'))('EventLog through
       el.append('net-kill', speech(0));
       expect(await el.flush(5_000)).toBe(true);
       proxy.kill();
-      const worstUs = await appendDuring(el, 'net-kill', 2000, 1000);
+      const p99Us = await appendDuring(el, 'net-kill', 2000, 1000);
       expect(el.stats().failedWrites).toBeGreaterThanOrEqual(2);
       expect(el.stats().buffered).toBe(2000);
-      expect(worstUs).toBeLessThan(5_000);
+      // A single sample can be preempted on a busy machine; the 99th percentile cannot hide a wait.
+      expect(p99Us).toBeLessThan(500);
       proxy.restore();
       expect(await el.flush(20_000)).toBe(true);
       expect(await storedSeqs('net-kill')).toEqual(Array.from({ length: 2001 }, (_, i) => i + 1));
@@ -316,7 +332,7 @@ describe.each(testDatabases().filter((k) => k === 'postgres'))('EventLog through
       el.append('net-stall', speech(0));
       expect(await el.flush(5_000)).toBe(true);
       proxy.stall();
-      await appendDuring(el, 'net-stall', 1000, 1500);
+      expect(await appendDuring(el, 'net-stall', 1000, 1500)).toBeLessThan(500);
       // The pool's client-side query timeout turns the hang into failures that are retried.
       await vi.waitFor(() => expect(el.stats().failedWrites).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 20 });
       expect(el.stats().buffered).toBeGreaterThan(0);
