@@ -1,31 +1,19 @@
 // The replay client: plays a recording into the gateway exactly as a carrier would. It POSTs the voice
 // webhook (signed), reads <Connect><Stream> from the answer, opens the media websocket with the carrier's
-// auth (Twilio: X-Twilio-Signature over the stream URL; SignalWire: Bearer authBearerToken), sends
-// connected/start, then 20 ms media frames paced at `speed` × real time, DTMF at given media times, and
-// stop. Meanwhile it plays back what the gateway sends like a carrier's buffer does (see CarrierPlayback)
-// and records a timeline. Being a stand-in for a real-time device, it runs on the wall clock scaled by
-// `speed`; every time it reports is media time (ms of caller audio sent), which the gateway's media clock
-// also counts, so both timelines line up.
-import { performance } from 'node:perf_hooks';
+// auth (Twilio: X-Twilio-Signature over the stream URL; SignalWire: Bearer authBearerToken), then runs
+// the stream (see stream.ts) and reports a timeline on the replay's media clock.
 import WebSocket from 'ws';
-import { FRAME_MS } from '../../dsp/frame.ts';
 import type { PcmAudio } from '../../dsp/wav.ts';
 import { createError } from '../errors.ts';
 import { carrierDialectFor } from '../telephony/serializers.ts';
 import { computeSignature } from '../telephony/signature.ts';
 import type { Carrier, MediaFormat } from '../telephony/types.ts';
-import { carrierSupportsFormat, frameForWire, InboundAudioDecoder, MULAW_8K, parseCodec } from './audio.ts';
+import { carrierSupportsFormat, frameForWire, MULAW_8K, parseCodec } from './audio.ts';
 import { carrierSid } from './ids.ts';
-import { CarrierPlayback, type MarkEcho } from './playback.ts';
+import { runCarrierStream, type DtmfPress, type StreamOutcome, type TimelineEntry } from './stream.ts';
 import { postVoiceWebhook } from './webhook.ts';
 
-export interface DtmfPress {
-  digit: string;
-  /** Media time (ms of caller audio sent) at which the key is pressed. */
-  atMs: number;
-  /** SignalWire reports a duration; default 250 ms. */
-  durationMs?: number;
-}
+export type { DtmfPress, MarkRecord, ReplayEndReason, TimelineEntry } from './stream.ts';
 
 export interface ReplayOptions {
   carrier: Carrier;
@@ -57,24 +45,7 @@ export interface ReplayOptions {
   onEvent?: (entry: TimelineEntry) => void;
 }
 
-export interface TimelineEntry {
-  /** Media time of the replay: ms of caller audio sent when it happened. */
-  atMs: number;
-  event: string;
-  detail?: string;
-}
-
-export type ReplayEndReason = 'finished' | 'gateway-closed' | 'aborted' | 'no-stream';
-
-export interface MarkRecord {
-  name: string;
-  receivedAtMs: number;
-  echoedAtMs: number | undefined;
-  /** Echoed because of a clear. */
-  cleared: boolean;
-}
-
-export interface ReplayResult {
+export interface ReplayResult extends Omit<StreamOutcome, 'endReason'> {
   carrier: Carrier;
   /** The gateway's call id (the `callId` <Parameter>). */
   callId: string | undefined;
@@ -84,26 +55,10 @@ export interface ReplayResult {
   webhook: { url: string; signedUrl: string; signed: boolean; twiml: string; verbs: string[] };
   stream: { url: string; connectUrl: string; parameters: Record<string, string>; authBearerToken: string | undefined; format: MediaFormat } | undefined;
   timeline: TimelineEntry[];
-  /** From `start` sent to the first media received. */
-  firstAudio: { mediaMs: number; wallMs: number } | undefined;
-  marks: MarkRecord[];
-  clears: Array<{ atMs: number; droppedMs: number; marks: string[] }>;
-  dtmfSent: Array<{ digit: string; atMs: number }>;
-  /** SignalWire DTMF injected by the gateway. */
-  dtmfReceived: Array<{ digit: string; atMs: number }>;
-  /** What the caller heard: the gateway's audio as played, 8 kHz mu-law, time-aligned from stream start. */
-  audio: Uint8Array;
-  /** All audio the gateway sent, including what a clear dropped. */
-  receivedAudioMs: number;
-  sentAudioMs: number;
-  endReason: ReplayEndReason;
-  close: { code: number; reason: string } | undefined;
-  wallMs: number;
+  endReason: StreamOutcome['endReason'] | 'no-stream';
 }
 
 const DEFAULT_URL = 'ws://127.0.0.1:3000';
-const DEFAULT_DTMF_MS = 250;
-const CLOSE_WAIT_MS = 2000;
 
 /** Parse `1@2500,#@4000` (digit@media ms) into presses. */
 export function parseDtmfSpec(spec: string): DtmfPress[] {
@@ -119,29 +74,6 @@ function argError(message: string): Error {
   return createError('GW_ERR_REPLAY_ARGS', message, { statusCode: 400 });
 }
 
-/** Sleeps until a deadline, an early wake-up (new work), or an abort. */
-class Waker {
-  private pending: (() => void) | undefined;
-
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        this.pending = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      signal.addEventListener('abort', done, { once: true });
-      this.pending = done;
-    });
-  }
-
-  wake(): void {
-    this.pending?.();
-  }
-}
 
 export async function replayCall(opts: ReplayOptions): Promise<ReplayResult> {
   const { carrier } = opts;
@@ -247,201 +179,22 @@ export async function replayCall(opts: ReplayOptions): Promise<ReplayResult> {
     });
   });
 
-  // 3. Stream: connected, start, then paced media.
-  const playback = new CarrierPlayback();
-  const decoder = new InboundAudioDecoder(format);
-  const stopped = new AbortController();
-  const waker = new Waker();
-  const marks: MarkRecord[] = [];
-  const clears: ReplayResult['clears'] = [];
-  const dtmfSent: ReplayResult['dtmfSent'] = [];
-  const dtmfReceived: ReplayResult['dtmfReceived'] = [];
-  let endReason: ReplayEndReason | undefined;
-  let close: ReplayResult['close'];
-  let firstAudio: ReplayResult['firstAudio'];
-  let seq = 0;
-  let playing = false;
-
-  const send = (text: string): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(text);
-  };
-  send(dialect.connected());
-  send(dialect.start(++seq, { streamId, carrierCallId, accountId, tracks: ['inbound'], mediaFormat: format, customParameters: stream.parameters }));
-  const t0 = performance.now();
-  const mediaNow = (): number => (performance.now() - t0) * speed;
-  log(0, 'start', `${carrier} ${format.encoding}@${format.sampleRateHz} → ${connectUrl}`);
-
-  const echo = (m: MarkEcho): void => {
-    send(dialect.mark(++seq, streamId, m.name));
-    const rec = marks.find((r) => r.name === m.name && r.echoedAtMs === undefined);
-    if (rec) {
-      rec.echoedAtMs = Math.round(m.atMs);
-      rec.cleared = m.cleared;
-    }
-    log(m.atMs, 'mark.echo', m.cleared ? `${m.name} (cleared)` : m.name);
-  };
-  const settle = (now: number): void => {
-    for (const m of playback.dueMarks(now)) echo(m);
-    if (playing && !playback.isPlaying(now)) {
-      playing = false;
-      log(playback.queueEndMs(), 'playback.end');
-    }
-  };
-
-  ws.on('message', (data, isBinary) => {
-    const now = mediaNow();
-    if (isBinary) {
-      log(now, 'gateway.invalid', 'binary frame');
-      return;
-    }
-    const text = (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf-8');
-    const msg = dialect.parseGateway(text);
-    if ('streamId' in msg && msg.streamId !== undefined && msg.streamId !== streamId) {
-      log(now, 'gateway.invalid', `${msg.type} for unknown streamSid ${msg.streamId}`);
-      return;
-    }
-    settle(now);
-    switch (msg.type) {
-      case 'media': {
-        if (!firstAudio) {
-          firstAudio = { mediaMs: Math.round(now), wallMs: Math.round(performance.now() - t0) };
-          log(now, 'audio.first');
-        }
-        if (!playing) {
-          playing = true;
-          log(now, 'playback.start');
-        }
-        playback.enqueueAudio(decoder.decode(msg.payload), now);
-        break;
-      }
-      case 'mark': {
-        marks.push({ name: msg.name, receivedAtMs: Math.round(now), echoedAtMs: undefined, cleared: false });
-        log(now, 'mark', msg.name);
-        const immediate = playback.enqueueMark(msg.name, now);
-        if (immediate) echo(immediate);
-        break;
-      }
-      case 'clear': {
-        const r = playback.clear(now);
-        const names = r.marks.map((m) => m.name);
-        clears.push({ atMs: Math.round(now), droppedMs: Math.round(r.droppedMs), marks: names });
-        log(now, 'clear', `dropped ${Math.round(r.droppedMs)} ms${names.length ? `, marks ${names.join(', ')}` : ''}`);
-        for (const m of r.marks) echo(m);
-        if (playing) {
-          playing = false;
-          log(now, 'playback.end', 'cleared');
-        }
-        break;
-      }
-      case 'dtmf':
-        dtmfReceived.push({ digit: msg.digit, atMs: Math.round(now) });
-        log(now, 'dtmf.received', msg.digit);
-        break;
-      case 'unknown':
-        log(now, 'gateway.unknown', msg.event);
-        break;
-      case 'invalid':
-        log(now, 'gateway.invalid', msg.reason);
-        break;
-    }
-    waker.wake();
+  const outcome = await runCarrierStream({
+    ws,
+    dialect,
+    format,
+    framed,
+    streamId,
+    carrierCallId,
+    accountId,
+    customParameters: stream.parameters,
+    speed,
+    holdMs,
+    maxHoldMs,
+    dtmf,
+    signal: opts.signal,
+    log,
+    startDetail: `${carrier} ${format.encoding}@${format.sampleRateHz} → ${connectUrl}`,
   });
-  const closed = new Promise<void>((resolve) => {
-    ws.on('close', (code, reason) => {
-      close = { code, reason: reason.toString('utf-8') };
-      if (!endReason) {
-        endReason = 'gateway-closed';
-        log(mediaNow(), 'gateway.closed', `${code}${close.reason ? ` ${close.reason}` : ''}`);
-      }
-      stopped.abort();
-      resolve();
-    });
-  });
-  ws.on('error', (err) => log(mediaNow(), 'socket.error', err.message));
-  const onAbort = () => {
-    if (!endReason) endReason = 'aborted';
-    stopped.abort();
-  };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
-
-  // The pump: frame k (media [20k, 20k+20)) goes out at media time 20(k+1), when a carrier would have it.
-  // Due times are computed from t0, never accumulated, so the schedule does not drift.
-  const frameBytes = framed.frameBytes;
-  const totalFrames = Math.ceil(framed.bytes.length / frameBytes);
-  const audioEndMs = totalFrames * FRAME_MS;
-  const bytesView = Buffer.from(framed.bytes.buffer, framed.bytes.byteOffset, framed.bytes.byteLength);
-  const silenceB64 = Buffer.from(framed.silence).toString('base64');
-  let k = 0;
-  let d = 0;
-  let finished = false;
-  while (!stopped.signal.aborted && !finished) {
-    const now = mediaNow();
-    for (;;) {
-      const frameDue = (k + 1) * FRAME_MS;
-      const press = dtmf[d];
-      if (press !== undefined && press.atMs <= now && press.atMs < frameDue) {
-        send(dialect.dtmf(++seq, streamId, press.digit, press.durationMs ?? DEFAULT_DTMF_MS));
-        dtmfSent.push({ digit: press.digit, atMs: press.atMs });
-        log(press.atMs, 'dtmf', press.digit);
-        d++;
-        continue;
-      }
-      if (frameDue > now) break;
-      settle(frameDue);
-      const payloadB64 = k < totalFrames ? bytesView.toString('base64', k * frameBytes, Math.min((k + 1) * frameBytes, bytesView.length)) : silenceB64;
-      send(dialect.media(++seq, streamId, { track: 'inbound', chunk: k + 1, timestampMs: k * FRAME_MS, payloadBase64: payloadB64 }));
-      k++;
-      if (k === totalFrames) log(audioEndMs, 'audio.end', `${Math.round(framed.durationMs)} ms of caller audio sent`);
-      if (k >= totalFrames) {
-        const sentMs = k * FRAME_MS;
-        if (sentMs >= audioEndMs + holdMs && (!playback.isPlaying(sentMs) || sentMs >= audioEndMs + maxHoldMs)) {
-          finished = true;
-          break;
-        }
-      }
-    }
-    if (finished) break;
-    settle(now);
-    const candidates = [(k + 1) * FRAME_MS];
-    const nextMark = playback.nextMarkDueMs();
-    if (nextMark !== undefined) candidates.push(nextMark);
-    if (playing) candidates.push(playback.queueEndMs());
-    const nextPress = dtmf[d];
-    if (nextPress !== undefined) candidates.push(nextPress.atMs);
-    await waker.sleep((Math.min(...candidates) - mediaNow()) / speed, stopped.signal);
-  }
-  opts.signal?.removeEventListener('abort', onAbort);
-
-  const endMs = mediaNow();
-  if (!endReason) endReason = finished ? 'finished' : 'aborted';
-  if (ws.readyState === WebSocket.OPEN) {
-    settle(endMs);
-    send(dialect.stop(++seq, { streamId, carrierCallId, accountId }));
-    log(endMs, 'stop', endReason);
-    ws.close(1000, endReason === 'finished' ? 'stream finished' : endReason);
-  }
-  if (ws.readyState !== WebSocket.CLOSED) {
-    const timer = setTimeout(() => ws.terminate(), CLOSE_WAIT_MS);
-    await closed;
-    clearTimeout(timer);
-  }
-
-  return {
-    ...identity,
-    callId: stream.parameters.callId,
-    stream: streamInfo,
-    timeline,
-    firstAudio,
-    marks,
-    clears,
-    dtmfSent,
-    dtmfReceived,
-    audio: playback.heardAudio(endMs),
-    receivedAudioMs: playback.receivedMs(),
-    sentAudioMs: k * FRAME_MS,
-    endReason,
-    close,
-    wallMs: Math.round(performance.now() - t0),
-  };
+  return { ...identity, callId: stream.parameters.callId, stream: streamInfo, timeline, ...outcome };
 }
