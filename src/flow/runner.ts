@@ -138,6 +138,9 @@ function runNode(ctx: RunContext, node: FlowNode): Promise<NodeResult> | NodeRes
       return runHttp(ctx, node);
     case 'hangup':
       return runHangup(ctx, node);
+    default:
+      // Only an unvalidated (or older, stored) definition gets here.
+      throw createError('GW_ERR_FLOW_UNKNOWN_NODE_TYPE', `node "${ctx.nodeId}" has an unknown type "${String((node as { type?: unknown }).type)}"`);
   }
 }
 

@@ -139,6 +139,17 @@ describe('errors and the flow fallback', () => {
     expect(errors).toEqual(['GW_ERR_FLOW_TTS_FAILED', 'GW_ERR_FLOW_TTS_FAILED']);
   });
 
+  it('survives an unvalidated definition: unknown node types and dangling exits end in the fallback', async () => {
+    const bad = { id: 'raw', start: 'a', nodes: { a: { type: 'teleport' } } } as unknown as FlowDefinition;
+    const h = startFlow(bad, {});
+    const result = await h.finish();
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'GW_ERR_FLOW_UNKNOWN_NODE_TYPE' });
+    expect(h.carrier.hangups).toBe(1);
+    const dangling = { id: 'raw', start: 'a', nodes: { a: { type: 'set', values: { x: { expr: 'vars.nothing' } }, next: 'gone' } } } as unknown as FlowDefinition;
+    const h2 = startFlow(dangling, {});
+    expect(await h2.finish()).toMatchObject({ outcome: 'failed', reason: 'GW_ERR_FLOW_UNKNOWN_NODE', variables: { x: null } });
+  });
+
   it('stops a flow that loops without waiting for anything', async () => {
     const flow: FlowDefinition = {
       id: 'loop',

@@ -18,7 +18,7 @@ export async function runPlay(ctx: RunContext, node: PlayNode): Promise<NodeResu
 
 export function runSet(ctx: RunContext, node: SetNode): NodeResult {
   for (const [name, value] of Object.entries(node.values)) {
-    if (value !== null && typeof value === 'object') ctx.setVar(name, evaluate(ctx.templates.expression(value.expr), ctx.scope));
+    if (value !== null && typeof value === 'object') ctx.setVar(name, evaluate(ctx.templates.expression(value.expr), ctx.scope) ?? null);
     else ctx.setVar(name, typeof value === 'string' ? ctx.render(value) : value);
   }
   return exit('next', node.next);
