@@ -107,4 +107,22 @@ describe('OpenAiRealtimeStt', () => {
     expect(fake.realtimeConnections).toHaveLength(3);
     ac.abort();
   });
+
+  it('a session the server refuses (error event) fails the stream instead of going quiet', async () => {
+    fake.realtime.push([{ atAudioMs: 100, type: 'error', code: 'invalid_value', message: 'Invalid model' }]);
+    const stt = new OpenAiRealtimeStt({ apiKey: fake.apiKey, baseURL: fake.tlsBaseURL, model: 'nope', ca: TEST_CA });
+    const stream = stt.open({ signal: new AbortController().signal });
+    let error: unknown;
+    const pump = (async () => {
+      try {
+        for await (const _ of stream);
+      } catch (err) {
+        error = err;
+      }
+    })();
+    for (let i = 0; i < 20 && error === undefined; i++) await feed(stream, i * 200, 200);
+    await pump;
+    expect(error).toMatchObject({ code: 'GW_ERR_STT_FAILED', details: { code: 'invalid_value' } });
+    expect(fake.realtimeConnections).toHaveLength(1);
+  });
 });

@@ -41,7 +41,9 @@ export type RealtimeStep =
   | { atAudioMs: number; type: 'delta'; text: string }
   | { atAudioMs: number; type: 'completed'; text: string }
   /** Close the socket abruptly (no close frame): a dropped connection. */
-  | { atAudioMs: number; type: 'drop' };
+  | { atAudioMs: number; type: 'drop' }
+  /** A server `error` event (the realtime API's shape: {type:'error', error:{type, code, message}}). */
+  | { atAudioMs: number; type: 'error'; code: string; message: string };
 
 export interface RecordedChat {
   body: {
@@ -259,6 +261,9 @@ export async function startFakeOpenAi(opts: { apiKey?: string } = {}): Promise<F
           case 'completed':
             send({ type: 'conversation.item.input_audio_transcription.completed', item_id: itemId, content_index: 0, transcript: step.text, usage: { type: 'duration', seconds: 1 } });
             itemN++;
+            break;
+          case 'error':
+            send({ type: 'error', error: { type: 'invalid_request_error', code: step.code, message: step.message, param: null, event_id: null } });
             break;
           case 'drop':
             ws.terminate();

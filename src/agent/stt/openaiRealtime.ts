@@ -84,8 +84,12 @@ class RealtimeSttStream implements SttStream {
     this.partials.clear();
     const rt = new OpenAIRealtimeWS({ intent: 'transcription', ...(this.opts.ca ? { options: { ca: this.opts.ca } } : {}) }, this.client);
     this.rt = rt;
-    rt.on('error', () => {
-      // Transport errors also close the socket; the close handler decides about reconnecting.
+    rt.on('error', (err) => {
+      // Transport errors also close the socket; the close handler decides about reconnecting. An error
+      // the server reports as an event (bad session config, unknown model, auth) will not heal by
+      // reconnecting: the stream fails so the agent knows speech input is gone.
+      if (err.error === undefined || this.closed) return;
+      this.fail(createError('GW_ERR_STT_FAILED', `realtime transcription refused the session: ${err.message}`, { retryable: false, statusCode: 502, details: { type: err.error.type, code: err.error.code } }));
     });
     rt.socket.on('open', () => {
       if (this.closed || rt !== this.rt) return;
@@ -128,12 +132,19 @@ class RealtimeSttStream implements SttStream {
     });
   }
 
+  private fail(err: Error): void {
+    this.closed = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    const rt = this.rt;
+    this.rt = undefined;
+    if (rt && rt.socket.readyState <= 1) rt.socket.terminate();
+    this.queue.fail(err);
+  }
+
   private async reconnect(): Promise<void> {
     const max = this.opts.maxReconnects ?? 3;
     if (this.reconnects >= max) {
-      this.closed = true;
-      this.signal.removeEventListener('abort', this.onAbort);
-      this.queue.fail(createError('GW_ERR_STT_DISCONNECTED', `realtime transcription socket dropped ${max + 1} times; speech input is unavailable for this call`, { retryable: false, statusCode: 502 }));
+      this.fail(createError('GW_ERR_STT_DISCONNECTED', `realtime transcription socket dropped ${max + 1} times; speech input is unavailable for this call`, { retryable: false, statusCode: 502 }));
       return;
     }
     const delay = (this.opts.reconnectBaseDelayMs ?? 200) * 2 ** this.reconnects;
