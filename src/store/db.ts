@@ -99,7 +99,7 @@ async function openPostgres(opts: OpenDatabaseOptions, databaseUrl: string): Pro
     // Detect half-open connections (a peer that vanished without a FIN) at the TCP level.
     keepAlive: true,
   });
-  const where = { kind: 'postgres' as const, host: url.hostname, port: url.port || '5432', database: url.pathname.replace(/^\//, '') };
+  const where = { kind: 'postgres' as const, url: redactDatabaseUrl(databaseUrl), host: url.hostname, port: url.port || '5432', database: url.pathname.replace(/^\//, '') };
   attachPoolErrorLog(pool, opts.log, where);
   try {
     await migrate(pool, { log: opts.log, dir: opts.migrationsDir });
