@@ -31,7 +31,7 @@ export interface FlowDeps {
   fetch?: typeof fetch | undefined;
   /** Calendar time for business hours (tests and replays pin it). Default: the system clock. */
   now?: (() => Date) | undefined;
-  /** Node visits before the run is declared looping. Default 1000. */
+  /** Node visits in a row without media time passing before the run is declared looping. Default 200. */
   maxSteps?: number | undefined;
 }
 

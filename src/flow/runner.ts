@@ -44,7 +44,9 @@ export interface FlowResult {
   variables: Record<string, unknown>;
 }
 
-export const DEFAULT_MAX_STEPS = 1000;
+/** Node visits in a row without media time passing before the run is declared looping. */
+export const DEFAULT_MAX_STEPS = 200;
+const YIELD_EVERY_STEPS = 25;
 export const DEFAULT_FALLBACK_TEXT = 'Sorry, something went wrong. Please call again later. Goodbye.';
 
 export async function runFlow(call: CallControl, flow: FlowDefinition, opts: RunFlowOptions = {}): Promise<FlowResult> {
@@ -53,6 +55,9 @@ export async function runFlow(call: CallControl, flow: FlowDefinition, opts: Run
   const ctx = new RunContext(call, flow, deps, signal, opts.variables ?? {}, opts.version, opts.observer);
   const maxSteps = deps.maxSteps ?? DEFAULT_MAX_STEPS;
   let steps = 0;
+  // Loop guard: node visits in a row that did not wait (no media time passed while the node ran:
+  // no prompt, input or timeout). A long call that keeps waiting is fine; a tight loop is a bug.
+  let stepsWithoutWait = 0;
   let current = flow.start;
   const done = (outcome: FlowOutcome, reason: string): FlowResult => {
     ctx.emit('flow.ended', { outcome, reason, node: ctx.nodeId, steps });
@@ -68,16 +73,21 @@ export async function runFlow(call: CallControl, flow: FlowDefinition, opts: Run
       // Only reachable with an unvalidated flow: validation rejects dangling exits.
       return fail(ctx, createError('GW_ERR_FLOW_UNKNOWN_NODE', `node "${current}" does not exist in flow "${ctx.flow.id}"`), done);
     }
-    if (steps >= maxSteps) {
-      return fail(ctx, createError('GW_ERR_FLOW_LOOP', `the flow visited ${maxSteps} nodes without ending; check for a loop without input`), done);
+    if (stepsWithoutWait >= maxSteps) {
+      return fail(ctx, createError('GW_ERR_FLOW_LOOP', `the flow visited ${maxSteps} nodes in a row without waiting for anything; check for a loop without input`), done);
     }
     steps++;
+    stepsWithoutWait++;
+    // Nodes that do not wait run back to back in microtasks; let other calls' I/O in now and then.
+    if (stepsWithoutWait % YIELD_EVERY_STEPS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     ctx.nodeId = current;
     if (node.type !== 'say' && node.type !== 'play' && node.type !== 'gather' && node.type !== 'set' && node.type !== 'branch') ctx.typeAhead = [];
     ctx.emit('flow.node.entered', { node: current, type: node.type });
     let result: NodeResult;
+    const enteredAtMs = call.mediaMs();
     try {
       result = await runNode(ctx, node);
+      if (call.mediaMs() !== enteredAtMs) stepsWithoutWait = 0;
     } catch (err) {
       if (isAbortError(err) || signal.aborted) return done('aborted', call.signal.aborted ? 'call_ended' : 'aborted');
       const error = asGatewayError(err);
