@@ -216,6 +216,9 @@ export class CallSession implements CallControl {
   private processFrame(): void {
     this.fill = 0;
     const start = this.clock.nowSamples;
+    // While the frame's consumers run, media time is the frame's end: what they detect, they detect
+    // having heard the whole frame, and anything they emit carries that time. Timers fire after them.
+    this.clock.tick(FRAME_SAMPLES);
     this.opts.recorder?.addCallerFrame(this.frame);
     const frameConsumers = this.frameConsumers;
     for (let i = 0; i < frameConsumers.length; i++) {
@@ -237,7 +240,7 @@ export class CallSession implements CallControl {
       }
     }
     this.stats.framesProcessed++;
-    this.clock.advance(FRAME_SAMPLES);
+    this.clock.fireDue();
   }
 
   private consumerFailed(err: unknown, list: unknown[], index: number): void {

@@ -34,6 +34,16 @@ export class MediaClock {
   /** Advance by `samples` and fire every timer that is now due, in order. */
   advance(samples: number): void {
     this.samples += samples;
+    this.fireDue();
+  }
+
+  /** Move the clock without firing timers (the frame's consumers run before its timers). */
+  tick(samples: number): void {
+    this.samples += samples;
+  }
+
+  /** Fire every timer that is due, in order. */
+  fireDue(): void {
     for (;;) {
       const top = this.heap[0];
       if (top === undefined || top.atSample > this.samples) return;
