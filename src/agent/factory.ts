@@ -33,6 +33,11 @@ export interface ProviderOptions {
   elevenlabsVoiceId?: string;
   elevenlabsModelId?: string;
   offlineVoice?: string;
+  /**
+   * Stream LLM tokens into ElevenLabs' stream-input websocket (lower first-audio latency); the TTS
+   * chain stays the fallback. Needs an ElevenLabs key.
+   */
+  elevenlabsTokenStreaming?: boolean;
   /** Order of the TTS fallback chain; providers without keys are left out. */
   ttsOrder?: TtsProviderName[];
   policy?: Partial<StreamPolicy>;
@@ -47,6 +52,8 @@ export interface Providers {
   tts: FallbackTts;
   /** Cache over the chain for static prompts. */
   ttsCache: TtsCache;
+  /** Token-streaming TTS, when configured. */
+  streamTts: ElevenLabsStreamInputTts | undefined;
   breakers: Record<string, CircuitBreaker>;
   close(): Promise<void>;
 }
@@ -102,12 +109,23 @@ export function createProviders(o: ProviderOptions): Providers {
   // The offline voice is always the last resort, even if the configured order left it out.
   if (!chain.includes(offline)) chain.push(offline);
   const tts = new FallbackTts(chain);
+  const streamTts =
+    o.elevenlabsTokenStreaming && o.elevenlabsApiKey
+      ? new ElevenLabsStreamInputTts({
+          apiKey: o.elevenlabsApiKey,
+          voiceId: o.elevenlabsVoiceId ?? DEFAULT_ELEVENLABS_VOICE,
+          modelId: o.elevenlabsModelId ?? 'eleven_flash_v2_5',
+          policy,
+          ...(o.elevenlabsBaseUrl ? { baseUrl: o.elevenlabsBaseUrl } : {}),
+        })
+      : undefined;
   const ttsCache = new TtsCache(tts, { ...(o.ttsCacheMaxBytes ? { maxBytes: o.ttsCacheMaxBytes } : {}) });
   return {
     stt,
     llm,
     tts,
     ttsCache,
+    streamTts,
     breakers,
     close: async () => {
       ttsCache.close();

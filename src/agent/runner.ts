@@ -13,10 +13,17 @@ export function createAgentRunner(options: AgentOptions): AgentRunner {
  * Build the process-wide providers from configuration and the `runAgent` entry point bound to them.
  * `close()` on the providers stops the offline voice worker and the TTS cache at shutdown.
  */
-export function createAgentRuntime(config: ProviderOptions, agent: Partial<Omit<AgentOptions, 'stt' | 'llm' | 'tts' | 'ttsCache'>> = {}): { runAgent: AgentRunner; providers: Providers } {
+export function createAgentRuntime(config: ProviderOptions, agent: Partial<Omit<AgentOptions, 'stt' | 'llm' | 'tts' | 'ttsCache' | 'streamTts'>> = {}): { runAgent: AgentRunner; providers: Providers } {
   const providers = createProviders(config);
   return {
     providers,
-    runAgent: createAgentRunner({ ...agent, stt: providers.stt, llm: providers.llm, tts: providers.tts, ttsCache: providers.ttsCache }),
+    runAgent: createAgentRunner({
+      ...agent,
+      stt: providers.stt,
+      llm: providers.llm,
+      tts: providers.tts,
+      ttsCache: providers.ttsCache,
+      ...(providers.streamTts ? { streamTts: providers.streamTts } : {}),
+    }),
   };
 }

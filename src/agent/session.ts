@@ -12,6 +12,7 @@ import { GatewayError, isAbortError } from '../errors.ts';
 import type { AgentNodeSpec, AgentOutcome } from './node.ts';
 import type { ChatMessage, LanguageModel, SpeechToText, SttStream, TextToSpeech } from './providers.ts';
 import type { TtsCache } from './tts/cache.ts';
+import type { StreamingTextToSpeech } from './tts/elevenlabsStreamInput.ts';
 import { isBackchannel } from './turn/backchannel.ts';
 import { DEFAULT_ENDPOINTING, endpointWait, type EndpointingOptions, type EndpointReason } from './turn/endpointing.ts';
 import { heardText } from './turn/heardText.ts';
@@ -43,6 +44,10 @@ export interface AgentOptions {
   tts: TextToSpeech;
   /** For static prompts (greeting, reprompt, apology, filler). */
   ttsCache?: TtsCache;
+  /** Stream LLM tokens into this TTS (ElevenLabs stream-input) instead of sentence by sentence. */
+  streamTts?: StreamingTextToSpeech;
+  /** Token stream silent this long (wall) → the answer is voiced through `tts` instead. */
+  streamFirstAudioTimeoutMs?: number;
   endpointing?: Partial<EndpointingOptions>;
   bargeIn?: Partial<BargeInOptions>;
   /** Default no-input reprompt delay when the node gives none. */
@@ -83,7 +88,8 @@ const SYSTEM_SUFFIX =
 export class AgentSession {
   private readonly call: CallControl;
   private readonly spec: AgentNodeSpec;
-  private readonly o: Required<Omit<AgentOptions, 'stt' | 'llm' | 'ttsCache' | 'language' | 'endpointing' | 'bargeIn'>> & Pick<AgentOptions, 'stt' | 'llm' | 'ttsCache' | 'language'>;
+  private readonly o: Required<Omit<AgentOptions, 'stt' | 'llm' | 'ttsCache' | 'streamTts' | 'language' | 'endpointing' | 'bargeIn'>> &
+    Pick<AgentOptions, 'stt' | 'llm' | 'ttsCache' | 'streamTts' | 'language'>;
   private readonly endpointing: EndpointingOptions;
   private readonly barge: BargeInOptions;
   private readonly ac = new AbortController();
@@ -130,6 +136,7 @@ export class AgentSession {
       dtmfInterDigitMs: 1500,
       maxToolHops: 4,
       firstClauseMinChars: 40,
+      streamFirstAudioTimeoutMs: 3000,
       ...opts,
     };
     this.endpointing = { ...DEFAULT_ENDPOINTING, ...opts.endpointing };
@@ -562,6 +569,8 @@ export class AgentSession {
       variables: this.variables,
       maxToolHops: this.o.maxToolHops,
       firstClauseMinChars: this.o.firstClauseMinChars,
+      streamTts: this.o.streamTts,
+      streamFirstAudioTimeoutMs: this.o.streamFirstAudioTimeoutMs,
       emit: (type, data) => this.emit(type, data),
     };
     return this.responseCtx;

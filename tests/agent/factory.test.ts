@@ -24,7 +24,9 @@ describe('createProviders', () => {
     expect(p.stt?.name).toBe('openai-realtime');
     expect(p.llm?.name).toBe('openai');
     expect(Object.keys(p.breakers).sort()).toEqual(['elevenlabs', 'openai-llm', 'openai-tts']);
-    const q = createProviders({ ...keys, ttsOrder: ['openai', 'elevenlabs-ws'] });
+    expect(p.streamTts).toBeUndefined();
+    const q = createProviders({ ...keys, ttsOrder: ['openai', 'elevenlabs-ws'], elevenlabsTokenStreaming: true });
+    expect(q.streamTts?.name).toBe('elevenlabs-ws');
     // The offline voice is always appended as the last resort.
     expect(q.tts.chain.map((t) => t.name)).toEqual(['openai-tts', 'elevenlabs-ws', 'offline-espeak']);
     await Promise.all([p.close(), q.close()]);

@@ -8,6 +8,7 @@ import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
 import { AgentSession, type AgentOptions } from '../../src/agent/session.ts';
 import { TtsCache } from '../../src/agent/tts/cache.ts';
 import { ElevenLabsTts } from '../../src/agent/tts/elevenlabs.ts';
+import { ElevenLabsStreamInputTts } from '../../src/agent/tts/elevenlabsStreamInput.ts';
 import { FallbackTts } from '../../src/agent/tts/fallback.ts';
 import { OpenAiLlm } from '../../src/agent/llm/openai.ts';
 import { OpenAiTts } from '../../src/agent/tts/openai.ts';
@@ -319,6 +320,32 @@ describe('agent session on a call', () => {
     expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('One moment, please.'), fakeUlaw('Here is your answer.')]))).toBe(true);
     await h.caller.silenceUntil(() => h.done() !== undefined);
     expect(h.done()).toMatchObject({ exit: 'limit', reason: 'max_duration' });
+  });
+
+  it('token streaming: LLM tokens go straight into the stream-input socket and its audio is played', async () => {
+    const streamTts = new ElevenLabsStreamInputTts({ apiKey: el.apiKey, baseUrl: el.baseUrl, voiceId: 'v', modelId: 'eleven_flash_v2_5' });
+    const h = setup({}, { streamTts });
+    const sessionsBefore = el.streamInputSessions.length;
+    oai.chat.push({ text: ['We open ', 'at nine. ', 'We close at five.'] });
+    await h.caller.say('When do you open?', 900);
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1, 20_000, 1);
+    expect(el.streamInputSessions.slice(sessionsBefore).map((x) => x.texts)).toEqual([['We open ', 'at nine. ', 'We close at five.']]);
+    expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('We open at nine. '), fakeUlaw('We close at five.')]))).toBe(true);
+    expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('elevenlabs-ws');
+    expect(h.agent.messages().at(-1)).toMatchObject({ role: 'assistant', content: 'We open at nine. We close at five.' });
+  });
+
+  it('token streaming that fails before any audio falls back to the sentence chain, losing no words', async () => {
+    const streamTts = new ElevenLabsStreamInputTts({ apiKey: el.apiKey, baseUrl: el.baseUrl, voiceId: 'v', modelId: 'm' });
+    const h = setup({}, { streamTts });
+    await h.caller.silenceUntil(() => h.cache.size === 3, 20_000, 1); // static prompts prefetched
+    el.streamInput.push({ fault: 'http500' });
+    oai.chat.push({ text: ['First part. ', 'Second part.'] });
+    await h.caller.say('Tell me.', 700);
+    await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1, 20_000, 1);
+    expect(h.ev('agent.tts_fallback')[0]!.data).toMatchObject({ from: 'elevenlabs-ws', to: 'elevenlabs>openai-tts' });
+    expect(el.streamRequests.map((r) => r.body.text).slice(-2)).toEqual(['First part.', 'Second part.']);
+    expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('First part.'), fakeUlaw('Second part.')]))).toBe(true);
   });
 
   it('end to end through createProviders: realtime transcription over TLS, LLM and ElevenLabs', async () => {

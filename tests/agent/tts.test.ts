@@ -76,9 +76,14 @@ describe('ElevenLabsStreamInputTts (websocket)', () => {
     for (const t of ['Hi ', 'there. ', 'How are ', 'you? ']) session.write(t);
     session.end();
     const parts: Uint8Array[] = [];
-    for await (const c of session) parts.push(c);
+    const chars: number[] = [];
+    for await (const c of session) {
+      parts.push(c.audio);
+      chars.push(c.chars);
+    }
     const got = Buffer.concat(parts);
     expect(got.equals(Buffer.concat([fakeUlaw('Hi there. '), fakeUlaw('How are you? ')]))).toBe(true);
+    expect(chars).toEqual(['Hi there. '.length, 'How are you? '.length]); // from the alignment
     const s = el.streamInputSessions.at(-1)!;
     expect(s).toMatchObject({ voiceId: 'v2', modelId: 'eleven_flash_v2_5', outputFormat: 'ulaw_8000' });
     expect(s.texts).toEqual(['Hi ', 'there. ', 'How are ', 'you? ']);

@@ -22,13 +22,25 @@ export interface ElevenLabsStreamInputOptions {
   breaker?: CircuitBreaker;
 }
 
+/** Audio for a span of the input text; `chars` is how many input characters it voices (alignment). */
+export interface AlignedAudio {
+  audio: Uint8Array;
+  chars: number;
+}
+
 /** A text-in, audio-out session: write tokens as the LLM streams them, read mu-law as it is made. */
-export interface TextStreamSession extends AsyncIterable<Uint8Array> {
+export interface TextStreamSession extends AsyncIterable<AlignedAudio> {
   write(text: string, opts?: { flush?: boolean }): void;
   end(): void;
 }
 
-export class ElevenLabsStreamInputTts implements TextToSpeech {
+/** A TTS that takes text token by token (the agent streams LLM output into it). */
+export interface StreamingTextToSpeech {
+  readonly name: string;
+  openTextStream(signal: AbortSignal): TextStreamSession;
+}
+
+export class ElevenLabsStreamInputTts implements TextToSpeech, StreamingTextToSpeech {
   readonly name = 'elevenlabs-ws';
   readonly voice: string;
   private readonly opts: ElevenLabsStreamInputOptions;
@@ -49,7 +61,7 @@ export class ElevenLabsStreamInputTts implements TextToSpeech {
 
   /** Open a token-streaming session. Failures surface as an error from the async iterator. */
   openTextStream(signal: AbortSignal): TextStreamSession {
-    const queue = new AsyncQueue<Uint8Array>();
+    const queue = new AsyncQueue<AlignedAudio>();
     const ws = new WebSocket(this.url(), { headers: { 'xi-api-key': this.opts.apiKey }, perMessageDeflate: false });
     const outbox: string[] = [JSON.stringify({ text: ' ' })];
     let finished = false;
@@ -77,8 +89,16 @@ export class ElevenLabsStreamInputTts implements TextToSpeech {
       if (!finished) fail(err);
     });
     ws.on('message', (data) => {
-      const msg = JSON.parse((data as Buffer).toString("utf8")) as { audio?: string | null; isFinal?: boolean | null; error?: string; message?: string };
-      if (typeof msg.audio === 'string' && msg.audio.length > 0) queue.push(new Uint8Array(Buffer.from(msg.audio, 'base64')));
+      const msg = JSON.parse((data as Buffer).toString('utf8')) as {
+        audio?: string | null;
+        isFinal?: boolean | null;
+        error?: string;
+        message?: string;
+        alignment?: { chars?: string[] } | null;
+      };
+      if (typeof msg.audio === 'string' && msg.audio.length > 0) {
+        queue.push({ audio: new Uint8Array(Buffer.from(msg.audio, 'base64')), chars: msg.alignment?.chars?.length ?? 0 });
+      }
       if (msg.isFinal === true) {
         finished = true;
         queue.end();
@@ -116,12 +136,13 @@ export class ElevenLabsStreamInputTts implements TextToSpeech {
   }
 
   synthesize(text: string, o: { signal: AbortSignal }): AsyncIterable<Uint8Array> {
-    return resilientStream(this.name, this.opts.policy ?? DEFAULT_STREAM_POLICY, this.opts.breaker, o.signal, (signal) => {
-      const session = this.openTextStream(signal);
+    const open = (signal: AbortSignal) => this.openTextStream(signal);
+    return resilientStream(this.name, this.opts.policy ?? DEFAULT_STREAM_POLICY, this.opts.breaker, o.signal, async function* (signal) {
+      const session = open(signal);
       // The service wants text to end with a space to know a word is complete (API reference).
       session.write(text.endsWith(' ') ? text : `${text} `, { flush: true });
       session.end();
-      return session;
+      for await (const a of session) yield a.audio;
     });
   }
 }

@@ -8,10 +8,12 @@ import type { AgentNodeSpec, AgentOutcome } from '../node.ts';
 import type { ChatMessage, LanguageModel, TextToSpeech, ToolCall } from '../providers.ts';
 import { decideTool, toolDefinitions, type ToolDecision } from '../tools.ts';
 import type { TtsCache } from '../tts/cache.ts';
+import type { StreamingTextToSpeech } from '../tts/elevenlabsStreamInput.ts';
 import type { SynthesizeOptions } from '../tts/fallback.ts';
 import { heardText } from './heardText.ts';
 import type { TurnMetrics } from './metrics.ts';
 import { SentenceChunker } from './sentenceChunker.ts';
+import { SentenceSpeech, TokenSpeech, type SpeechOut } from './speechOut.ts';
 import type { Utterance } from './utterance.ts';
 
 /** One response (or static prompt) in flight: its cancellation, audio and bookkeeping. */
@@ -41,6 +43,9 @@ export interface ResponseContext {
   spec: AgentNodeSpec;
   variables: Record<string, unknown>;
   maxToolHops: number;
+  /** Token streaming TTS (ElevenLabs stream-input); `tts` stays the fallback. */
+  streamTts: StreamingTextToSpeech | undefined;
+  streamFirstAudioTimeoutMs: number;
   /** See SentenceChunkerOptions.firstClauseMinChars. */
   firstClauseMinChars: number;
   emit(type: `agent.${string}` | `turn.${string}`, data: Record<string, unknown>): void;
@@ -82,27 +87,12 @@ export function synthOptions(ctx: ResponseContext, run: TurnRun): SynthesizeOpti
 export async function generateResponse(ctx: ResponseContext, run: TurnRun): Promise<void> {
   const llm = ctx.llm;
   const tools = toolDefinitions(ctx.spec.tools, ctx.spec.departments);
-  let speech = Promise.resolve();
-  let ttsError: unknown;
-  const say = (text: string, msg: ChatMessage) => {
-    const idx = run.utterance.beginSentence(text);
-    const entry = run.spoken.find((s) => s.msg === msg);
-    if (entry) entry.last = idx;
-    else run.spoken.push({ msg, first: idx, last: idx });
-    run.metrics?.sentenceReady();
-    speech = speech.then(async () => {
-      if (run.ac.signal.aborted) return;
-      run.metrics?.ttsRequest();
-      for await (const c of ctx.tts.synthesize(text, synthOptions(ctx, run))) {
-        run.metrics?.ttsFirstByte(run.provider ?? ctx.tts.name);
-        run.utterance.write(idx, c);
-      }
-      run.utterance.endSentence(idx);
-    }).catch((err: unknown) => {
-      // Kept, not thrown here: the chain must never hold an unhandled rejection while the LLM streams.
-      ttsError ??= err;
-    });
-  };
+  const options = () => synthOptions(ctx, run);
+  const speech: SpeechOut = ctx.streamTts
+    ? new TokenSpeech(run, ctx.streamTts, ctx.tts, options, ctx.streamFirstAudioTimeoutMs, (error) =>
+        ctx.emit('agent.tts_fallback', { turn: run.n, from: ctx.streamTts?.name, to: ctx.tts.name, code: error instanceof GatewayError ? error.code : 'unknown' }),
+      )
+    : new SentenceSpeech(run, ctx.tts, options);
   for (let hop = 0; hop <= ctx.maxToolHops && !run.ac.signal.aborted; hop++) {
     const msg: ChatMessage = { role: 'assistant', content: '' };
     ctx.history.push(msg);
@@ -110,16 +100,17 @@ export async function generateResponse(ctx: ResponseContext, run: TurnRun): Prom
     const calls: ToolCall[] = [];
     run.metrics?.llmRequest();
     for await (const chunk of llm.stream({ messages: ctx.history.filter((m) => m !== msg), tools, signal: run.ac.signal })) {
-      if (ttsError) break;
+      if (speech.failed) break;
       if (chunk.type === 'text') {
         run.metrics?.llmFirstToken();
         msg.content += chunk.text;
-        for (const s of chunker.push(chunk.text)) say(s, msg);
+        speech.token(chunk.text);
+        for (const s of chunker.push(chunk.text)) speech.sentence(s, msg);
       } else calls.push(chunk.call);
     }
     if (run.ac.signal.aborted) return;
     const rest = chunker.flush();
-    if (rest) say(rest, msg);
+    if (rest) speech.sentence(rest, msg);
     msg.content = msg.content.trim();
     if (calls.length === 0) {
       if (msg.content === '') {
@@ -138,8 +129,7 @@ export async function generateResponse(ctx: ResponseContext, run: TurnRun): Prom
     }
     if (run.outcome || !again) break;
   }
-  await speech;
-  if (ttsError !== undefined && !run.ac.signal.aborted) throw ttsError instanceof Error ? ttsError : new Error("text-to-speech failed", { cause: ttsError });
+  await speech.close();
   run.utterance.finish();
 }
 

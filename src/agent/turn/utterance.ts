@@ -45,11 +45,22 @@ export class Utterance {
     return this.sentences.length - 1;
   }
 
+  /** Replace a sentence's text (token streaming learns it after its audio may have started). */
+  setText(index: number, text: string): void {
+    const s = this.sentences[index];
+    if (s) s.text = text;
+  }
+
   write(index: number, chunk: Uint8Array): void {
     if (this.cancelled) return;
     const s = this.sentences[index];
     if (!s) return;
-    // Sentences are synthesized in order, so a chunk always extends the tail of the utterance.
+    // Audio arrives in sentence order, so a chunk always extends the tail of the utterance; a
+    // sentence's audio starts where the utterance stood when its first chunk came.
+    if (s.bytes === 0) {
+      s.startByte = this.totalBytes;
+      s.startMs = this.totalBytes / BYTES_PER_MS;
+    }
     s.chunks.push(chunk);
     s.bytes += chunk.length;
     s.durationMs = s.bytes / BYTES_PER_MS;
@@ -112,7 +123,7 @@ export class Utterance {
   resume(): void {
     if (!this.paused || this.cancelled) return;
     this.paused = false;
-    const from = this.sentences.find((s) => this.heardBytes < s.startByte + s.bytes);
+    const from = this.sentences.find((s) => s.bytes > 0 && this.heardBytes < s.startByte + s.bytes);
     if (!from) {
       // Everything written had been heard; only audio still to come will go out.
       this.writerStartByte = this.totalBytes;
