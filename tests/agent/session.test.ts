@@ -148,7 +148,7 @@ describe('agent session on a call', () => {
     oai.chat.push({ text: ['Sure, billing it is.'] });
     await h.caller.say('What plans do you have?', 1000);
     await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 1);
-    await h.caller.silence(1500);
+    await h.caller.silenceUntil(() => h.call.carrier.heard.length >= 1500 * 8, 20_000, 1);
     const sentBefore = h.call.carrier.sentAudioBytes();
     const barge = await h.caller.say('Actually, I need billing.', 1000);
     await h.caller.silenceUntil(() => oai.chatRequests.length === 2);
@@ -333,6 +333,24 @@ describe('agent session on a call', () => {
     expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('We open at nine. '), fakeUlaw('We close at five.')]))).toBe(true);
     expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('elevenlabs-ws');
     expect(h.agent.messages().at(-1)).toMatchObject({ role: 'assistant', content: 'We open at nine. We close at five.' });
+  });
+
+  it('token streaming: a barge-in cuts the history by the alignment of what was heard', async () => {
+    const streamTts = new ElevenLabsStreamInputTts({ apiKey: el.apiKey, baseUrl: el.baseUrl, voiceId: 'v', modelId: 'm' });
+    const h = setup({}, { streamTts });
+    const full = ['Our plans are basic, plus and premium.', 'Basic costs ten dollars a month with calls.', 'Plus costs twenty dollars and adds texts.'];
+    oai.chat.push({ text: full.map((x) => `${x} `) });
+    oai.chat.push({ text: ['Sure.'] });
+    await h.caller.say('What plans do you have?', 1000);
+    await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 1, 20_000, 1);
+    // The first sentence (1.95 s) and a bit of the second are heard (waiting on audio, not on time).
+    await h.caller.silenceUntil(() => h.call.carrier.heard.length >= 2300 * 8, 20_000, 1);
+    await h.caller.say('Stop, billing please.', 1000);
+    await h.caller.silenceUntil(() => oai.chatRequests.length === 2, 20_000, 1);
+    const assistant = oai.chatRequests[1]!.body.messages.filter((m) => m.role === 'assistant').at(-1)!.content!;
+    expect(assistant.startsWith(`${full[0]} `)).toBe(true);
+    expect(assistant.endsWith('…')).toBe(true);
+    expect(assistant.length).toBeLessThan(`${full[0]} ${full[1]}`.length);
   });
 
   it('token streaming that fails before any audio falls back to the sentence chain, losing no words', async () => {
