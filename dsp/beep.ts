@@ -66,6 +66,8 @@ const LOBE = 2;
  * harmonics, and below the telephone band's 300 Hz) to Nyquist minus a bin.
  */
 const BAND_LO = 7;
+/** Other peaks are looked for from 281 Hz up: the 5th and lower harmonics of mains hum sit below. */
+const SEARCH_LO = 9;
 const BAND_HI = HALF - 1;
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
@@ -77,6 +79,10 @@ const ONSET_LAG = 136;
  */
 const MIN_STEP_JUMP_HZ = 60;
 const MIN_STEP_JUMP = 0.1;
+/** Duration estimates are good to about ±1.5 hops (a dual tone's onset hop is often not tonal yet). */
+const DURATION_SLACK = (3 * HOP) / 2;
+/** At most one hop in this many of a beep may be a bridged (non-tonal) one. */
+const MAX_BRIDGED_SHARE_INV = 4;
 /** Non-tonal hops bridged inside a tone: noise spoiling a hop, or the step of a multi-step beep. */
 const MAX_BRIDGE_HOPS = 2;
 
@@ -136,9 +142,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private hopWide = false;
   private stepLevelMin = 0;
   private stepLevelMax = 0;
-  private stepSteadyLevel = true;
   private pendingLevelDb = 0;
   private toneHops = 0;
+  private bridgedHops = 0;
   private firstStepLevelDb = 0;
 
   constructor(opts: BeepOptions = {}) {
@@ -158,7 +164,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.secondPeakDb = opts.secondPeakDb ?? 15;
     if (!(this.secondPeakDb > 0)) throw new RangeError('secondPeakDb must be positive');
     this.secondPeakRatio = 10 ** (-this.secondPeakDb / 10);
-    this.levelRangeDb = opts.levelRangeDb ?? 4;
+    this.levelRangeDb = opts.levelRangeDb ?? 2.5;
     if (!(this.levelRangeDb > 0)) throw new RangeError('levelRangeDb must be positive');
     if (!(this.minFrequencyHz >= (BAND_LO + 2) * BIN_HZ && this.minFrequencyHz < this.maxFrequencyHz)) {
       throw new RangeError(`minFrequencyHz must be ≥ ${(BAND_LO + 2) * BIN_HZ} and below maxFrequencyHz`);
@@ -228,7 +234,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const e1 = lobeEnergy(p, k1);
     const f1 = interpolatedHz(p, k1);
     if (!this.inBand(f1)) return;
-    const k2 = this.peakBin(k1, -1, 2 * LOBE);
+    const k2 = this.peakBin(k1, -1, LOBE + 1);
     const e2 = lobeEnergy(p, k2);
     // A tone in noise leaves a flat residue; a voiced sound leaves other harmonics. So besides the
     // purity, the next strongest peak must sit `secondPeakDb` below.
@@ -242,7 +248,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // Two tones closer than the lobe exclusion (< ~125 Hz apart) share one wide lobe: take its energy
     // and centroid, which stays steady while the two peaks beat.
     const wide = wideLobeEnergy(p, k1);
-    if (wide >= this.minPurity * total && lobeEnergy(p, this.peakBin(k1, -1, WIDE)) <= wide * this.secondPeakRatio) {
+    if (wide >= this.minPurity * total && lobeEnergy(p, this.peakBin(k1, -1, WIDE)) <= wide * this.secondPeakRatio * WIDE_STRICTER) {
       const fc = wideCentroidHz(p, k1);
       if (!this.inBand(fc)) return;
       this.hopTonal = true;
@@ -251,23 +257,37 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.hopFreq2 = 0;
       return;
     }
-    // Dual tones: both inside the band, the weaker within 10 dB, together pure, and not a key press.
-    if (e1 + e2 < this.minPurity * total || e2 < e1 * 0.1) return;
-    const e3 = lobeEnergy(p, this.peakBin(k1, k2, 2 * LOBE));
-    if (e3 > e2 * this.secondPeakRatio) return;
+    this.dualTone(p, total, k1, e1, k2, e2, f1);
+  }
+
+  /** Two resolved tones (not a DTMF pair); sets the hop's frequencies when found. */
+  private dualTone(p: Float64Array, total: number, k1: number, e1: number, k2: number, e2: number, f1: number): boolean {
+    // Dual tones: both inside the band, the weaker within 6 dB, together pure, and not a key press.
+    if (e1 + e2 < this.minPurity * total || e2 < e1 * 0.25) return false;
+    const e3 = lobeEnergy(p, this.peakBin(k1, k2, LOBE + 1));
+    if (e3 > e2 * this.secondPeakRatio) return false;
     const f2 = interpolatedHz(p, k2);
-    if (!this.inBand(f2)) return;
-    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.035)) return;
-    // Keep the pair in frequency order so equal-level tones swapping rank between hops stay one step.
+    if (!this.inBand(f2)) return false;
+    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.035)) return false;
     this.hopTonal = true;
+    if (Math.abs(k2 - k1) <= 2 * WIDE) {
+      // Close pairs are sometimes seen as one wide lobe: describe them the same way (centroid), so a
+      // beep does not break into pieces when successive hops see it differently.
+      this.hopWide = true;
+      this.hopFreq = (f1 * e1 + f2 * e2) / (e1 + e2);
+      this.hopFreq2 = 0;
+      return true;
+    }
+    // Keep the pair in frequency order so equal-level tones swapping rank between hops stay one step.
     this.hopFreq = Math.min(f1, f2);
     this.hopFreq2 = Math.max(f1, f2);
+    return true;
   }
 
   /** Strongest bin in the whole band, more than `exclusion` bins from `exA` and `exB` (when ≥ 0). */
   private peakBin(exA: number, exB: number, exclusion: number): number {
     const p = this.power;
-    const first = exA < 0 ? this.kMin : BAND_LO;
+    const first = exA < 0 ? this.kMin : SEARCH_LO;
     const last = exA < 0 ? this.kMax : BAND_HI;
     let best = first;
     let bestV = -1;
@@ -311,6 +331,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       if (this.bridge < MAX_BRIDGE_HOPS && this.toneHops >= 2) {
         if (this.bridge === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
         this.bridge++;
+        this.bridgedHops++;
         return;
       }
       this.endTone(false);
@@ -318,7 +339,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     this.bridge = 0;
     this.toneHops++;
-    const tol = this.tolerance(this.stepFreq);
+    // A pair's energy centroid wobbles with the noise in either lobe: allow it twice the drift.
+    const tol = this.tolerance(this.stepFreq) * (this.hopWide ? 2 : 1);
     const f = this.hopFreq;
     const sameStep =
       Math.max(this.stepMax, f) - Math.min(this.stepMin, f) <= 1.5 * tol &&
@@ -332,7 +354,6 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       if (this.hopFreq2 !== 0) this.stepFreq2 += (this.hopFreq2 - this.stepFreq2) * a;
       if (f < this.stepMin) this.stepMin = f;
       if (f > this.stepMax) this.stepMax = f;
-      if (this.hopWide || this.hopFreq2 !== 0) this.stepSteadyLevel = false;
       // The first and the last hop of a step may hold only part of the tone: judge the level on the
       // hops in between (each hop's level is folded in when the next one arrives).
       if (this.stepHops === 3) {
@@ -366,7 +387,6 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   }
 
   private setStep(): void {
-    this.stepSteadyLevel = !this.hopWide && this.hopFreq2 === 0;
     this.stepLevelMin = this.stepLevelMax = this.hopLevelDb;
     this.pendingLevelDb = this.hopLevelDb;
     this.stepFreq = this.hopFreq;
@@ -386,6 +406,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.setStep();
     this.steps = 1;
     this.toneHops = 1;
+    this.bridgedHops = 0;
     this.toneLevelDb = this.hopLevelDb;
     this.preToneLevelDb = preLevel;
   }
@@ -399,10 +420,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridge = 0;
     const duration = end - this.toneStart;
     const tonalHops = this.toneHops;
-    if (this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - HOP / 2) return this.restartAfterEnd(dropped);
+    if (this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
+    // Noise may spoil the odd hop of a beep; a sound that is tonal only now and then is not a beep.
+    if (this.bridgedHops * MAX_BRIDGED_SHARE_INV > tonalHops + this.bridgedHops) return this.restartAfterEnd(dropped);
     if (duration > this.maxDurationSamples) return this.restartAfterEnd(dropped);
-    // A single beep holds its level; a voiced sound swells and fades (beating dual tones are exempt).
-    if (this.stepSteadyLevel && this.stepLevelMax - this.stepLevelMin > this.levelRangeDb) return this.restartAfterEnd(dropped);
+    // A beep holds its level (a close pair beats faster than a hop, so its hop level is steady too);
+    // a voiced sound swells and fades.
+    // The last hop may be cut short (quieter), but never louder: a louder one counts.
+    const levelMax = Math.max(this.stepLevelMax, this.stepHops > 2 ? this.pendingLevelDb : -Infinity);
+    if (levelMax - this.stepLevelMin > this.levelRangeDb) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     if (firstLevel - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
@@ -439,8 +465,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopWide = false;
     this.stepLevelMin = 0;
     this.stepLevelMax = 0;
-    this.stepSteadyLevel = true;
     this.toneHops = 0;
+    this.bridgedHops = 0;
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
     const out = this.out;
@@ -452,8 +478,14 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   }
 }
 
-/** Half-width of the wide lobe that holds two close tones (bins). */
-const WIDE = 2 * LOBE;
+/** Half-width of the wide lobe that holds two close tones (bins): tones up to ~4 bins (125 Hz) apart. */
+const WIDE = 2 * LOBE + 1;
+
+/**
+ * A wide lobe can also be two neighbouring harmonics of a voice, so its residue must be 5 dB cleaner
+ * than a single tone's.
+ */
+const WIDE_STRICTER = 10 ** (-5 / 10);
 
 function wideLobeEnergy(p: Float64Array, k: number): number {
   let e = 0;
