@@ -1,14 +1,19 @@
 // The shipped example flows, resolved the way the gateway does (flow program → resolver → runner),
 // driven on the test call: the path taken, the prompts said and the transfers made.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentRunner } from '../../src/agent/node.ts';
+import { attachDetectors, defaultDetectorOptions } from '../../src/call/detectors.ts';
 import type { FlowDeps } from '../../src/flow/context.ts';
 import { flowProgram } from '../../src/flow/program.ts';
 import { createFlowResolver } from '../../src/flow/resolve.ts';
-import type { Department } from '../../src/flow/types.ts';
+import { runFlow, type FlowResult } from '../../src/flow/runner.ts';
+import type { Department, FlowDefinition } from '../../src/flow/types.ts';
 import { createTestCall } from '../helpers/testCall.ts';
 import { entered, RecordingCarrier, ScriptedStt, ScriptedTts } from './helpers.ts';
 
+const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures');
 const MONDAY_10AM_NY = new Date('2026-11-23T15:00:00Z');
 const depts: Department[] = [
   { name: 'sales', numbers: ['+14155550111'], timeZone: 'America/New_York', hours: { mon: ['09:00-17:00'] } },
@@ -133,5 +138,42 @@ describe('shipped flows', () => {
     await s.finish();
     expect(s.tc.session.endReason).toBe('flow_unavailable');
     expect(s.tc.events.find((e) => e.type === 'flow.error')).toMatchObject({ data: { code: 'GW_ERR_FLOW_NOT_FOUND' } });
+  });
+});
+
+describe('outbound-reminder with the real detectors on recorded audio', () => {
+  const manifest = JSON.parse(readFileSync(path.join(FIXTURES, 'amd/manifest.json'), 'utf8')) as { files: Array<{ file: string; beepEndMs: number | null }> };
+  const flow = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../flows/outbound-reminder.json'), 'utf8')) as FlowDefinition;
+
+  async function call(file: string) {
+    const carrier = new RecordingCarrier();
+    const tc = createTestCall({ carrierActions: carrier, direction: 'outbound' });
+    attachDetectors(tc.session, defaultDetectorOptions('outbound'));
+    let result: FlowResult | undefined;
+    const run = runFlow(tc.session, flow, { deps: { tts: new ScriptedTts() }, variables: { contact: { firstName: 'Jane' } } }).then((r) => (result = r));
+    await tc.feedWav(path.join(FIXTURES, file));
+    for (let t = 0; t < 60_000 && result === undefined && !tc.session.ended; t += 20) await tc.feedSilence(20);
+    await run;
+    const path_ = tc.events.filter((e) => e.type === 'flow.node.entered').map((e) => String((e as { data?: { node?: string } }).data?.node));
+    return { tc, path: path_ };
+  }
+
+  it.each(['amd/machine_beep1004hz_110ms_es-co_late_-12dB_floorwhite-64.wav', 'amd/machine_beep1400hz_170ms_fr-armelle_short_-11dB_snr12white.wav'])(
+    'leaves the voicemail after the beep of %s',
+    async (file) => {
+      const { tc, path: taken } = await call(file);
+      expect(taken).toEqual(['detect', 'leave_voicemail']);
+      const beepEndMs = manifest.files.find((f) => f.file === file)?.beepEndMs as number;
+      const message = tc.eventsOfType('playout.started').find((e) => e.label === 'voicemail:leave_voicemail');
+      // Started after the beep had ended, within a frame or two of the detector's report.
+      expect(message?.atMs).toBeGreaterThanOrEqual(beepEndMs);
+      expect(message?.atMs).toBeLessThan(beepEndMs + 200);
+      expect(tc.session.endReason).toBe('voicemail_left');
+    },
+  );
+
+  it('greets a person', async () => {
+    const { path: taken } = await call('amd/human_no_fr-june_-8dB_snr12pink.wav');
+    expect(taken.slice(0, 3)).toEqual(['detect', 'greet', 'confirm']);
   });
 });

@@ -2,6 +2,7 @@
 // beep, speech.started/stopped), all timed on the media clock.
 import { describe, expect, it } from 'vitest';
 import type { AmdResult, AnsweredBy } from '../../src/call/events.ts';
+import { BEEP_GRACE_MS } from '../../src/flow/nodes/detect.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { entered, ScriptedTts, startFlow, type FlowHarness } from './helpers.ts';
 
@@ -112,9 +113,26 @@ describe('voicemail node', () => {
     h.tc.session.emit({ type: 'speech.stopped', atMs: stoppedAt, durationMs: 2000 });
     const result = await h.finish();
     expect(result.reason).toBe('voicemail_left:silence');
+    // silenceMs, then the grace for a late beep.
     const ended = h.tc.events.find((e) => e.type === 'flow.voicemail.greeting_ended') as { atMs: number };
-    expect(ended.atMs - stoppedAt).toBeGreaterThanOrEqual(1500);
-    expect(ended.atMs - stoppedAt).toBeLessThan(1560);
+    expect(ended.atMs - stoppedAt).toBeGreaterThanOrEqual(1500 + BEEP_GRACE_MS);
+    expect(ended.atMs - stoppedAt).toBeLessThan(1500 + BEEP_GRACE_MS + 60);
+  });
+
+  it('after a silence or message end that was not a beep, still waits briefly for a late beep', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(outbound, { deps: { tts } });
+    verdict(h, 'machine', 'machine_start');
+    await h.until(entered('vm'));
+    await h.advance(1000);
+    h.tc.session.emit({ type: 'amd.message_end', atMs: h.tc.session.mediaMs(), answeredBy: 'machine_end_silence', reason: 'silence' });
+    await h.advance(300);
+    const beepAt = h.tc.session.mediaMs();
+    h.tc.session.emit({ type: 'beep', atMs: beepAt, frequencyHz: 1000, durationMs: 500 });
+    const result = await h.finish();
+    expect(result.reason).toBe('voicemail_left:message_end+beep');
+    const ended = h.tc.events.find((e) => e.type === 'flow.voicemail.greeting_ended') as { atMs: number };
+    expect(ended.atMs - beepAt).toBeLessThanOrEqual(20);
   });
 
   it('leaves the message after maxWaitMs when the greeting never ends', async () => {

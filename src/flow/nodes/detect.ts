@@ -11,6 +11,12 @@ import type { AmdNode, VoicemailNode } from '../types.ts';
 /** Twilio's default AMD Timeout is 30 s (reference/telephony.md); the node uses the same. */
 export const AMD_DEFAULT_TIMEOUT_MS = 30_000;
 export const VOICEMAIL_DEFAULTS = { silenceMs: 1500, maxWaitMs: 30_000 } as const;
+/**
+ * After a greeting end that was not a beep (silence, timeout), a beep may still be on its way or
+ * under way: a message started during the beep loses its first words. Wait this long for one; a
+ * late start costs nothing on a machine that is recording.
+ */
+export const BEEP_GRACE_MS = 700;
 
 export async function runAmd(ctx: RunContext, node: AmdNode): Promise<NodeResult> {
   const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) => (e.type === 'amd.verdict' || e.type === 'fax.tone' ? e : undefined));
@@ -56,7 +62,7 @@ export async function runAmd(ctx: RunContext, node: AmdNode): Promise<NodeResult
   }
 }
 
-type GreetingEnd = 'beep' | 'message_end' | 'silence' | 'max_wait';
+type GreetingEnd = 'beep' | 'message_end' | 'silence' | 'max_wait' | 'message_end+beep' | 'silence+beep';
 
 export async function runVoicemail(ctx: RunContext, node: VoicemailNode): Promise<NodeResult> {
   const ended = await waitForGreetingEnd(ctx, node.silenceMs ?? VOICEMAIL_DEFAULTS.silenceMs, node.maxWaitMs ?? VOICEMAIL_DEFAULTS.maxWaitMs);
@@ -70,6 +76,15 @@ export async function runVoicemail(ctx: RunContext, node: VoicemailNode): Promis
     throw createError('GW_ERR_FLOW_HANGUP_FAILED', `hanging up after the voicemail failed: ${(cause as Error).message}`, { cause });
   }
   return { kind: 'end', outcome: 'voicemail', reason: `voicemail_left:${ended}` };
+}
+
+/** Wait up to BEEP_GRACE_MS for a beep after a greeting end that was not one. */
+async function graceForBeep(inbox: Inbox<CallEvent>, by: 'message_end' | 'silence'): Promise<GreetingEnd> {
+  for (;;) {
+    const e = await inbox.next(BEEP_GRACE_MS);
+    if (e === 'timeout') return by;
+    if (e.type === 'beep') return `${by}+beep`;
+  }
 }
 
 /**
@@ -86,8 +101,8 @@ async function waitForGreetingEnd(ctx: RunContext, silenceMs: number, maxWaitMs:
   try {
     // A beep or message end that came after the machine verdict already marks the end.
     const verdictAt = obs.amdVerdict?.atMs ?? 0;
-    if (obs.messageEnd !== undefined) return 'message_end';
     if (obs.lastBeepAtMs !== undefined && obs.lastBeepAtMs >= verdictAt) return 'beep';
+    if (obs.messageEnd !== undefined) return obs.messageEnd.answeredBy === 'machine_end_beep' ? 'message_end' : await graceForBeep(inbox, 'message_end');
     let speaking = obs.speaking;
     let heard = obs.heardSpeech;
     let silentSince = obs.lastSpeechStoppedAtMs ?? startMs;
@@ -96,14 +111,14 @@ async function waitForGreetingEnd(ctx: RunContext, silenceMs: number, maxWaitMs:
       const left = maxWaitMs - (now - startMs);
       if (left <= 0) return 'max_wait';
       const silenceLeft = heard && !speaking ? silenceMs - (now - silentSince) : Infinity;
-      if (silenceLeft <= 0) return 'silence';
+      if (silenceLeft <= 0) return await graceForBeep(inbox, 'silence');
       const e = await inbox.next(Math.min(left, silenceLeft));
       if (e === 'timeout') continue;
       switch (e.type) {
         case 'beep':
           return 'beep';
         case 'amd.message_end':
-          return 'message_end';
+          return e.answeredBy === 'machine_end_beep' ? 'message_end' : await graceForBeep(inbox, 'message_end');
         case 'speech.started':
           speaking = true;
           heard = true;
