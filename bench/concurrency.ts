@@ -51,7 +51,9 @@ export interface ConcurrencyOptions {
 const MAX_N = 1500;
 
 async function runLevel(gw: BenchGateway, gens: LoadGenerators, n: number, steadyMs: number, greeting: number, probe: IdleProbe, progress: (l: string) => void): Promise<ConcurrencyLevel> {
-  const rampMs = Math.min(10_000, Math.max(2000, n * 15));
+  // Calls arrive at 20 per second: capacity for live calls is measured here, not the set-up rate
+  // (each set-up is a webhook plus several database writes).
+  const rampMs = Math.min(30_000, Math.max(2000, n * 50));
   const settleMs = 2500; // the last greeting (≈2.2 s) is out before the window opens
   const audioMs = rampMs + settleMs + steadyMs + 1000;
   const holdMs = 500;
@@ -192,7 +194,7 @@ export async function runConcurrencyBench(ctx: SectionContext, opts: Concurrency
       `lag = /v1/metrics eventLoopDelayMs − its 5 ms sampling tick; p50/p99/max over the steady window with all N calls live.`,
       `idle proc p99 = lag of an idle child process over the same window: what the machine's scheduler alone adds.`,
       `CPU core = gateway child's CPU over the window ÷ wall time (1.0 = one core); gen = the two load-generator children together.`,
-      `detectors: ${detectors.benchAttached} calls with the full chain attached by the bench (AMD message-end, VAD, beep, fax), ${detectors.programAttached} by the call program${detectors.programAttachedLate ? `, ${detectors.programAttachedLate} where the program attached more later (two chains!)` : ''}.`,
+      `detectors: ${detectors.programAttached} calls with detectors attached by the call program (outbound defaults: ${JSON.stringify(detectors.outboundDefaults ?? null)}), ${detectors.benchAttached} by the bench${detectors.programAttachedLate ? `, ${detectors.programAttachedLate} where the program attached more later (two chains!)` : ''}.`,
       ...levels.flatMap((l) => (l.failures.length ? [`N=${l.n} failures: ${l.failures.join(' | ')}`] : [])),
     ],
   };

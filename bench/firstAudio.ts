@@ -3,8 +3,7 @@
 // and under load (while a background load of calls at real-time pace runs from load-generator
 // children). Probe calls run from this process, which does nothing else meanwhile.
 // `node bench/firstAudio.ts [--short]`
-import { replayCall } from '../src/replay/client.ts';
-import { callerAudio } from './lib/callerAudio.ts';
+import { probeCall } from './lib/firstAudioProbe.ts';
 import { startGateway, type BenchGateway } from './lib/gateway.ts';
 import { LoadGenerators } from './lib/loadgen.ts';
 import { sleep, type SectionContext, type SectionResult } from './lib/section.ts';
@@ -16,28 +15,16 @@ export interface ProbeResult {
   errors: string[];
 }
 
-/** `count` calls one after another; each ends right after its first audio (no hold). */
+const PROBE_TIMEOUT_MS = 3000;
+
+/** `count` probe calls one after another, each hanging up at its first audio. */
 export async function probeFirstAudio(gw: BenchGateway, count: number, signal?: AbortSignal): Promise<ProbeResult> {
-  const audio = callerAudio(400);
   const times: number[] = [];
   const errors: string[] = [];
   for (let i = 0; i < count && !signal?.aborted; i++) {
-    try {
-      const r = await replayCall({
-        carrier: 'twilio',
-        audio,
-        url: gw.wsUrl,
-        speed: 1,
-        holdMs: 600,
-        maxHoldMs: 600,
-        webhook: { url: `${gw.httpUrl}/voice/twilio`, params: { Direction: 'outbound-api' } },
-        signal: AbortSignal.any([AbortSignal.timeout(20_000), ...(signal ? [signal] : [])]),
-      });
-      if (r.firstAudio) times.push(r.firstAudio.wallMs);
-      else errors.push(`no audio within the call (${r.endReason})`);
-    } catch (err) {
-      errors.push((err as Error).message.slice(0, 160));
-    }
+    const r = await probeCall(gw, PROBE_TIMEOUT_MS);
+    if (r.ok) times.push(r.firstAudioMs);
+    else errors.push(r.error);
   }
   return { summary: summarize(times), failed: errors.length, errors: [...new Set(errors)].slice(0, 3) };
 }
@@ -47,21 +34,27 @@ export async function runFirstAudioBench(ctx: SectionContext): Promise<SectionRe
   const probes = ctx.short ? 20 : 60;
   const loadCalls = ctx.short ? 100 : 300;
   ctx.progress(`first audio: ${probes} probe calls at idle`);
-  await probeFirstAudio(gw, 2); // warm-up: JIT and the prompt cache
+  await probeFirstAudio(gw, 3); // warm-up: JIT and the prompt cache
   const idle = await probeFirstAudio(gw, probes);
 
   ctx.progress(`first audio: ${probes} probe calls under a load of ${loadCalls} calls`);
   const gens = await LoadGenerators.start(2);
   let loaded: ProbeResult;
   try {
-    const rampMs = Math.min(8000, loadCalls * 15);
-    // Long enough to cover the probes: each takes about a second at idle, more under load.
-    const audioMs = rampMs + 2500 + probes * 1500 + 5000;
+    // Calls arrive at 20 per second (set-up rate is not what this measures).
+    const rampMs = loadCalls * 50;
+    // Long enough to cover the probes (each hangs up at its first audio, at most 3 s).
+    const audioMs = rampMs + 2500 + probes * 500 + 5000;
     const stop = new AbortController();
     const load = gens.run({ wsUrl: gw.wsUrl, calls: loadCalls, audioMs, holdMs: 0, speed: 1, rampMs, timeoutMs: audioMs + rampMs + 60_000, direction: 'outbound' });
-    load.catch(() => stop.abort());
+    let loadEnded = false;
+    void load.then(
+      () => (loadEnded = true),
+      () => stop.abort(),
+    );
     await sleep(rampMs + 2500, stop.signal);
     loaded = await probeFirstAudio(gw, probes, stop.signal);
+    if (loadEnded) loaded.errors.push('the background load ended before the probes did: some probes ran without it');
     const bg = await load;
     const bgFailed = bg.outcomes.filter((o) => !o.ok).length;
     if (bgFailed > 0) loaded.errors.push(`${bgFailed} of ${loadCalls} background calls failed`);

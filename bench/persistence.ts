@@ -13,14 +13,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldLoop } from 'node:timers/promises';
-import type { CallEvent } from '../src/call/events.ts';
-import { replayCall } from '../src/replay/client.ts';
 import { carrierSid } from '../src/replay/ids.ts';
 import { postVoiceWebhook } from '../src/replay/webhook.ts';
 import { openDatabase } from '../src/store/db.ts';
-import { EventLog } from '../src/store/eventLog.ts';
-import { callerAudio } from './lib/callerAudio.ts';
+import { eventLogThroughput, type ThroughputFigure } from './lib/eventLogThroughput.ts';
+import { probeCall } from './lib/firstAudioProbe.ts';
 import { startGateway, type BenchGateway } from './lib/gateway.ts';
 import { IdleProbe } from './lib/idleProbe.ts';
 import { LoadGenerators } from './lib/loadgen.ts';
@@ -34,56 +31,17 @@ import { TwimlReplay } from './lib/twimlReplay.ts';
 
 const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
-export interface ThroughputFigure {
-  database: string;
-  events: number;
-  eventsPerSecond: number;
-  appendUs: number;
-  failedWrites: number;
-  error?: string;
-}
-
-/** The mix of a call's timeline: mostly speech and playout events, some detector verdicts. */
-function sampleEvent(k: number): CallEvent {
-  const atMs = k * 20;
-  switch (k % 5) {
-    case 0:
-      return { type: 'speech.started', atMs };
-    case 1:
-      return { type: 'speech.stopped', atMs, durationMs: 840 };
-    case 2:
-      return { type: 'playout.started', atMs, playbackId: `pb${k}`, label: 'greeting', audioMs: 2100 };
-    case 3:
-      return { type: 'playout.finished', atMs, playbackId: `pb${k}`, label: 'greeting', heardMs: 2100, audioMs: 2100, interrupted: false };
-    default:
-      return { type: 'amd.verdict', atMs, result: 'human', answeredBy: 'human', confidence: 0.93, reason: 'short greeting then silence' };
-  }
-}
-
-export async function measureThroughput(kind: 'pglite' | 'postgres', total: number, databaseUrl?: string): Promise<ThroughputFigure> {
+/** EventLog throughput on a PostgreSQL database, in this process. */
+export async function postgresThroughput(databaseUrl: string, total: number): Promise<ThroughputFigure> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-el-'));
-  const db = await openDatabase({ databaseUrl, dataDir, log: quietLog });
-  const log = new EventLog({ db: db.pool, log: quietLog, maxBuffered: total * 2 });
   try {
-    const calls = 200;
-    const ids = Array.from({ length: calls }, (_, i) => `bench-${process.pid}-${kind}-${i}`);
-    let appendMs = 0;
-    const t0 = performance.now();
-    for (let k = 0; k < total; ) {
-      const a0 = performance.now();
-      for (let j = 0; j < 2000 && k < total; j++, k++) log.append(ids[k % calls] as string, sampleEvent(k));
-      appendMs += performance.now() - a0;
-      // Let the flusher run between bursts, as the real-time path does between media messages.
-      await yieldLoop();
+    const db = await openDatabase({ databaseUrl, dataDir, log: quietLog });
+    try {
+      return await eventLogThroughput(db.pool, 'postgres', total);
+    } finally {
+      await db.close();
     }
-    const done = await waitUntil(async () => log.stats().written >= total, 120_000, 5);
-    const elapsed = performance.now() - t0;
-    const s = log.stats();
-    if (!done) throw new Error(`only ${s.written} of ${total} events written within 120 s (${s.lastError ?? 'no error'})`);
-    return { database: kind, events: total, eventsPerSecond: Math.round((total * 1000) / elapsed), appendUs: round((appendMs * 1000) / total, 2), failedWrites: s.failedWrites };
   } finally {
-    await log.close();
-    await db.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -99,21 +57,17 @@ export interface StallFigure {
   note?: string;
 }
 
-async function firstAudioProbes(urls: string[], gw: BenchGateway, waitMs: number): Promise<number[]> {
-  const audio = callerAudio(500);
-  const out: number[] = [];
-  for (const url of urls) {
-    const r = await replayCall({ carrier: 'twilio', audio, url: gw.wsUrl, speed: 1, holdMs: waitMs, maxHoldMs: waitMs, webhook: { url }, signal: AbortSignal.timeout(waitMs + 10_000) }).catch(() => undefined);
-    if (r?.firstAudio) out.push(r.firstAudio.wallMs);
-  }
-  return out;
+/** Probe calls all at once (so the window's length does not depend on how they fare). */
+async function firstAudioProbes(urls: string[], gw: BenchGateway, timeoutMs: number): Promise<number[]> {
+  const results = await Promise.all(urls.map((url) => probeCall(gw, timeoutMs, url)));
+  return results.flatMap((r) => (r.ok ? [r.firstAudioMs] : []));
 }
 
 export async function measureStall(gw: BenchGateway, database: string, stall: (on: boolean) => Promise<void> | void, short: boolean, progress: (l: string) => void): Promise<StallFigure> {
   const calls = short ? 40 : 100;
   const windowMs = short ? 5000 : 10_000;
   const probes = short ? 4 : 8;
-  const rampMs = 2000;
+  const rampMs = calls * 50;
   const gens = await LoadGenerators.start(1);
   const probe = await IdleProbe.start();
   const twiml = await TwimlReplay.start();
@@ -123,7 +77,7 @@ export async function measureStall(gw: BenchGateway, database: string, stall: (o
     const stallUrls: string[] = [];
     for (let i = 0; i < probes; i++) healthyUrls.push(await twiml.prepare(gw.httpUrl));
     for (let i = 0; i < probes; i++) stallUrls.push(await twiml.prepare(gw.httpUrl));
-    await firstAudioProbes([await twiml.prepare(gw.httpUrl)], gw, 1500); // warm-up
+    await firstAudioProbes([await twiml.prepare(gw.httpUrl)], gw, 3000); // warm-up
 
     const audioMs = rampMs + 2500 + 2 * windowMs + 15_000;
     const load = gens.run({ wsUrl: gw.wsUrl, calls, audioMs, holdMs: 0, speed: 1, rampMs, timeoutMs: audioMs + 90_000, direction: 'outbound' });
@@ -135,9 +89,9 @@ export async function measureStall(gw: BenchGateway, database: string, stall: (o
     progress(`persistence: ${database} — healthy window, ${calls} calls`);
     await gw.metrics(true);
     await probe.read(true);
-    const healthyFa = await firstAudioProbes(healthyUrls, gw, 1500);
-    const remaining = windowMs - 0;
-    await sleep(Math.max(0, remaining - healthyFa.length * 2000));
+    const healthyStart = performance.now();
+    const healthyFa = await firstAudioProbes(healthyUrls, gw, 3000);
+    await sleep(Math.max(0, windowMs - (performance.now() - healthyStart)));
     const mh = await gw.metrics(true);
     const ph = await probe.read(true);
 
@@ -145,7 +99,7 @@ export async function measureStall(gw: BenchGateway, database: string, stall: (o
     const beforeStall = await gw.stats();
     await stall(true);
     const stallStart = performance.now();
-    const stalledFa = await firstAudioProbes(stallUrls, gw, 3000);
+    const stalledFa = await firstAudioProbes(stallUrls, gw, Math.min(3000, windowMs - 1000));
     // A brand-new call needs its webhook answered, and the webhook records the call first.
     const webhookT0 = performance.now();
     const newCall = await postVoiceWebhook({
@@ -205,13 +159,15 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
   const stalls: StallFigure[] = [];
   const notes: string[] = [];
 
-  ctx.progress(`persistence: ${total} events through the EventLog on PGlite`);
-  throughput.push(await measureThroughput('pglite', total).catch((err: unknown) => ({ database: 'pglite', events: total, eventsPerSecond: Number.NaN, appendUs: Number.NaN, failedWrites: 0, error: (err as Error).message })));
+  const failed = (database: string, err: unknown): ThroughputFigure => ({ database, events: total, eventsPerSecond: Number.NaN, appendUs: Number.NaN, failedWrites: 0, error: (err as Error).message });
+  const shared = await ctx.gateway();
+  ctx.progress(`persistence: ${total} events through the EventLog on ${shared.database} (inside the gateway child)`);
+  throughput.push(await shared.eventLogThroughput(total).catch((err: unknown) => failed(shared.database, err)));
   if (pgUrl) {
     const scratch = await createScratchDatabase(pgUrl);
     try {
       ctx.progress(`persistence: ${total} events through the EventLog on PostgreSQL`);
-      throughput.push(await measureThroughput('postgres', total, scratch.url).catch((err: unknown) => ({ database: 'postgres', events: total, eventsPerSecond: Number.NaN, appendUs: Number.NaN, failedWrites: 0, error: (err as Error).message })));
+      throughput.push(await postgresThroughput(scratch.url, total).catch((err: unknown) => failed('postgres', err)));
     } finally {
       await scratch.drop();
     }
@@ -219,10 +175,11 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
     notes.push('PostgreSQL: not measured (set BENCH_DATABASE_URL or TEST_DATABASE_URL).');
   }
 
-  // Stall on PGlite: the shared gateway, its queries held inside the child.
-  const shared = await ctx.gateway();
-  stalls.push(await measureStall(shared, shared.database, (on) => shared.stall(on), ctx.short, ctx.progress));
-  if (pgUrl) {
+  // Stall on the shared gateway: its queries are held inside the child (PGlite: as a paused engine).
+  stalls.push(await measureStall(shared, `${shared.database} (queries held)`, (on) => shared.stall(on), ctx.short, ctx.progress));
+  // PostgreSQL behind a TCP proxy that stops forwarding needs a gateway of its own; the short pass
+  // skips it to stay well under its time budget.
+  if (pgUrl && !ctx.short) {
     const scratch = await createScratchDatabase(pgUrl);
     const proxy = await StallableProxy.start(scratch.url);
     let gw: BenchGateway | undefined;
@@ -234,6 +191,8 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
       await proxy.close();
       await scratch.drop();
     }
+  } else if (pgUrl) {
+    notes.push('PostgreSQL stall (TCP proxy): full run only (npm run bench -- --only persistence).');
   }
 
   const rows: Cell[][] = [
@@ -251,7 +210,11 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
   const pg = throughput.find((t) => t.database === 'postgres');
   if (pg) checks.push({ name: 'EventLog events/s on PostgreSQL', value: pg.eventsPerSecond, op: '>', bound: 1000, unit: 'events/s', note: 'low floor' });
   for (const s of stalls) {
-    checks.push({ name: `stall ${s.database}: lag p99 stalled − healthy`, value: round(s.stalled.lagP99 - Math.max(s.healthy.lagP99, s.stalled.idleProbeP99), 2), op: '<', bound: 50, unit: 'ms', note: 'a stalled database must not slow the event loop' });
+    // Lag is noisy on a shared machine: compare with the worse of the healthy window and an idle
+    // process over the stalled window, with room for noise; a stall that blocked the loop would add
+    // whole seconds.
+    const reference = Math.max(s.healthy.lagP99, s.stalled.idleProbeP99);
+    checks.push({ name: `stall ${s.database}: lag p99 stalled ÷ max(healthy, idle process)`, value: round(s.stalled.lagP99 / Math.max(reference, 10), 2), op: '<', bound: 3, unit: '×', note: 'a stalled database must not slow the event loop' });
     checks.push({ name: `stall ${s.database}: events lost`, value: s.recovery.dropped + s.recovery.buffered, op: '<=', bound: 0, unit: 'events', note: 'buffered, then written after recovery' });
     checks.push({ name: `stall ${s.database}: live calls failed`, value: s.callsFailed, op: '<=', bound: 0, unit: 'calls', note: 'calls in progress carry on' });
   }
@@ -263,7 +226,14 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
     rows,
     figures: { throughput, stalls },
     checks,
-    notes,
+    notes: [
+      ...notes,
+      ...stalls.flatMap((s) =>
+        s.stalled.firstAudioOk < s.stalled.firstAudioTried
+          ? [`TARGET MISSED (${s.database}): ${s.stalled.firstAudioTried - s.stalled.firstAudioOk} of ${s.stalled.firstAudioTried} streams started during the stall heard no greeting within 3 s — something on the path from stream start to the greeting waits for the database.`]
+          : [],
+      ),
+    ],
   };
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild } from './children.ts';
+import type { ThroughputFigure } from './eventLogThroughput.ts';
 
 const CHILD = fileURLToPath(new URL('./gatewayChild.ts', import.meta.url));
 
@@ -42,7 +43,7 @@ export interface GatewayStats {
   mediaMessages: number;
   frames: number;
   events: { buffered: number; written: number; dropped: number; failedWrites: number; rejected: number };
-  detectors: { mode: string; calls: number; benchAttached: number; programAttached: number; programAttachedLate: number };
+  detectors: { mode: string; outboundDefaults?: unknown; calls: number; benchAttached: number; programAttached: number; programAttachedLate: number };
 }
 
 export interface GatewayOptions {
@@ -62,6 +63,8 @@ export interface BenchGateway {
   database: string;
   metrics(reset?: boolean): Promise<GatewayMetrics>;
   stats(): Promise<GatewayStats>;
+  /** EventLog throughput measured inside the gateway child, on its own open database. */
+  eventLogThroughput(events: number): Promise<ThroughputFigure>;
   /** Stall (or release) every database query inside the gateway. */
   stall(on: boolean): Promise<void>;
   /** The last few kB the gateway wrote to stderr (its log at BENCH_LOG_LEVEL, default warn). */
@@ -124,6 +127,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     },
     async stats() {
       return (await child.request({ type: 'stats' }, 10_000)) as unknown as GatewayStats;
+    },
+    async eventLogThroughput(events) {
+      return (await child.request({ type: 'throughput', events }, 180_000)).figure as ThroughputFigure;
     },
     async stall(on) {
       await child.request({ type: 'stall', on }, 10_000);

@@ -12,6 +12,7 @@ import type { CallSession } from '../../src/call/CallSession.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createRuntime } from '../../src/runtime.ts';
 import { serveParent } from './children.ts';
+import { eventLogThroughput } from './eventLogThroughput.ts';
 
 type Attach = (call: CallSession) => () => void;
 
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
           detectors: { mode: attach ? mode : 'not available', outboundDefaults: detectors?.outboundDefaults, ...counts },
         };
       },
+      throughput: async (m) => ({ figure: await eventLogThroughput(pool, runtime.appDeps.db.kind, Number(m.events)) }),
       stall: (m) => {
         stalled = m.on === true;
         if (!stalled) {
