@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'dist/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['node_modules/**', 'data/**', 'tmp/**', 'coverage/**', 'dist/**', '**/*.js', '!eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
