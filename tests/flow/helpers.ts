@@ -128,6 +128,13 @@ export function startFlow(flow: FlowDefinition, opts: RunFlowOptions & { directi
     result: () => result,
     async finish(maxMs = 120_000) {
       for (let t = 0; t < maxMs && result === undefined && !tc.session.ended; t += 20) await tc.feedSilence(20);
+      // Some nodes wait on wall time (an http request): keep the media going at a pace they can
+      // follow, for up to 10 s of wall time, before declaring the run stuck.
+      const deadline = performance.now() + 10_000;
+      while (result === undefined && !tc.session.ended && performance.now() < deadline) {
+        await tc.feedSilence(20);
+        await new Promise((r) => setTimeout(r, 5));
+      }
       // After the call ends the run settles within a few promise turns.
       for (let i = 0; i < 50 && result === undefined; i++) await new Promise((r) => setImmediate(r));
       if (result === undefined) throw new Error(`flow still running after ${maxMs} ms of media`);
