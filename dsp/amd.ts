@@ -38,6 +38,10 @@ export interface AmdOptions {
   totalTimeoutMs?: number;
   /** In message-end mode: silence after a greeting that ends it when no beep comes. */
   messageEndSilenceMs?: number;
+  /** Answers at least this long (but under speechThresholdMs) are ambiguous: they may be a short greeting. */
+  ambiguousSpeechMs?: number;
+  /** Silence an ambiguous answer needs before it is called human (a beep or more speech may still come). */
+  ambiguousEndSilenceMs?: number;
 }
 
 /** T.30 CNG: 1100 Hz, 0.5 s bursts (same 380–700 ms window as the fax detector's, ±3%). */
@@ -63,6 +67,8 @@ export const AMD_DEFAULTS: Required<AmdOptions> = {
   silenceTimeoutMs: 5000,
   totalTimeoutMs: 30000,
   messageEndSilenceMs: 1500,
+  ambiguousSpeechMs: 2000,
+  ambiguousEndSilenceMs: 1800,
 };
 
 /** What one frame contributed; reused, read before the next call. */
@@ -101,6 +107,8 @@ export class AmdStateMachine {
   private readonly silenceTimeout: number;
   private readonly totalTimeout: number;
   private readonly messageEndSilence: number;
+  private readonly ambiguousSpeech: number;
+  private readonly ambiguousEndSilence: number;
   private readonly out: AmdFrame = blankFrame();
   private state: AmdState = 'waiting';
   private now = 0;
@@ -118,6 +126,8 @@ export class AmdStateMachine {
       'silenceTimeoutMs',
       'totalTimeoutMs',
       'messageEndSilenceMs',
+      'ambiguousSpeechMs',
+      'ambiguousEndSilenceMs',
     ];
     for (const k of positive) {
       const v = o[k];
@@ -130,6 +140,8 @@ export class AmdStateMachine {
     this.silenceTimeout = msToSamples(o.silenceTimeoutMs);
     this.totalTimeout = msToSamples(o.totalTimeoutMs);
     this.messageEndSilence = msToSamples(o.messageEndSilenceMs);
+    this.ambiguousSpeech = msToSamples(o.ambiguousSpeechMs);
+    this.ambiguousEndSilence = msToSamples(Math.max(o.ambiguousEndSilenceMs, o.speechEndThresholdMs));
   }
 
   get currentState(): AmdState {
@@ -186,11 +198,15 @@ export class AmdStateMachine {
     } else {
       this.state = 'pause';
       const silence = this.now - this.lastSpeechEnd;
-      if (silence >= this.speechEndThreshold) {
+      // An answer long enough to be a short greeting waits longer for a beep or more speech before
+      // it is called a person: the cost is latency on a few long answers, never a hung-up person.
+      const spoken = this.lastSpeechEnd - this.utteranceStart;
+      const needed = spoken >= this.ambiguousSpeech ? this.ambiguousEndSilence : this.speechEndThreshold;
+      if (silence >= needed) {
         const lengthMs = Math.round(samplesToMs(this.lastSpeechEnd - this.utteranceStart));
         // Shorter answers are more typical of people: confidence falls toward the machine threshold.
         const confidence = 0.6 + 0.38 * Math.max(0, 1 - lengthMs / this.options.speechThresholdMs);
-        this.decide('human', 'human', round2(confidence), `${lengthMs} ms of speech, then ${this.options.speechEndThresholdMs} ms of silence`);
+        this.decide('human', 'human', round2(confidence), `${lengthMs} ms of speech, then ${Math.round(samplesToMs(needed))} ms of silence`);
         return;
       }
     }
