@@ -123,9 +123,10 @@ function semanticChecks(flow: Record<string, unknown>, ctx: ValidationContext, e
       if (typeof value !== 'string') return;
       targets.push(value);
       if (!ids.has(value)) errors.push({ path: `${base}.${field}`, message: `points at unknown node "${value}"` });
-      else if (value === id && type !== 'gather' && type !== 'branch') {
-        // A node looping straight to itself never waits for anything (gather/branch may re-enter deliberately).
-        errors.push({ path: `${base}.${field}`, message: 'points at its own node' });
+      else if (value === id && (type === 'set' || type === 'branch')) {
+        // These nodes do not wait and cannot change what they see: looping to themselves never ends.
+        // (A play that repeats itself, or a gather that asks again, waits each time.)
+        errors.push({ path: `${base}.${field}`, message: 'points at its own node, which would loop without waiting' });
       }
     };
     for (const field of EXIT_FIELDS[type]) exit(field, raw[field]);

@@ -44,9 +44,13 @@ describe('flow validation', () => {
   });
 
   it('refuses a node that loops straight to itself without waiting', () => {
-    expect(errorsOf(flow({ a: { type: 'set', values: { x: 1 }, next: 'a' } }))).toEqual(['nodes.a.next: points at its own node']);
-    // A gather may re-enter itself (ask again); that waits for input.
-    expect(errorsOf(flow({ a: { type: 'gather', next: 'b', noInput: 'a' }, b: { type: 'hangup' } }))).toEqual([]);
+    expect(errorsOf(flow({ a: { type: 'set', values: { x: 1 }, next: 'a' } }))).toEqual(['nodes.a.next: points at its own node, which would loop without waiting']);
+    expect(errorsOf(flow({ a: { type: 'branch', conditions: [{ when: 'true', next: 'a' }], default: 'a' } }))).toEqual([
+      'nodes.a.default: points at its own node, which would loop without waiting',
+      'nodes.a.conditions[0].next: points at its own node, which would loop without waiting',
+    ]);
+    // A gather may ask again and a play may repeat (hold music): each round waits.
+    expect(errorsOf(flow({ a: { type: 'gather', next: 'b', noInput: 'a' }, b: { type: 'play', audio: 'hold.wav', next: 'b' } }))).toEqual([]);
   });
 
   it('finds unreachable nodes', () => {
