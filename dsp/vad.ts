@@ -3,7 +3,7 @@
 // (`offsetSnrDb` once speech is under way: the lower release threshold keeps weak word endings).
 // Speech starts after `onsetMs` of active frames and stops after `hangoverMs` of inactive ones —
 // the two-state hysteresis of pipecat's VADState and WebRTC's VAD hangover, on the media clock.
-import { FRAME_SAMPLES, msToSamples, samplesToMs, type FrameProcessor } from './frame.ts';
+import { FRAME_SAMPLES, msToSamples, type FrameProcessor } from './frame.ts';
 import { MIN_DBFS, NoiseFloor, meanSquareToDbfs } from './levels.ts';
 
 export interface VadOptions {
@@ -134,11 +134,6 @@ export class Vad implements FrameProcessor<VadFrame> {
   /** The result object `process` fills (also before the first frame). */
   get result(): VadFrame {
     return this.out;
-  }
-
-  /** Media time processed so far, in ms. */
-  get mediaMs(): number {
-    return samplesToMs(this.samples);
   }
 
   reset(): void {
