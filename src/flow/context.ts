@@ -10,10 +10,7 @@ import { createError } from '../errors.ts';
 import type { AudioSource } from './audio.ts';
 import type { Scope, Value } from './expression.ts';
 import { TemplateRenderer } from './template.ts';
-import type { Department, FlowDefinition } from './types.ts';
-
-/** Names that would reach an object's prototype if used as keys. */
-export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+import { FORBIDDEN_PROPERTIES, type Department, type FlowDefinition } from './types.ts';
 
 export interface DepartmentDirectory {
   get(name: string): Promise<Department | undefined>;
@@ -161,7 +158,7 @@ export class RunContext {
   }
 
   setVar(name: string, value: unknown): void {
-    if (FORBIDDEN_NAMES.has(name)) {
+    if (FORBIDDEN_PROPERTIES.has(name)) {
       throw createError('GW_ERR_FLOW_VARIABLE_NAME', `variable name "${name}" is not allowed`, { statusCode: 400 });
     }
     const v = toValue(value);
@@ -212,7 +209,7 @@ export function toValue(v: unknown): Value {
   if (typeof v === 'object') {
     const out: Record<string, Value> = {};
     for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
-      if (FORBIDDEN_NAMES.has(k)) continue;
+      if (FORBIDDEN_PROPERTIES.has(k)) continue;
       out[k] = toValue(item);
     }
     return out;

@@ -200,6 +200,9 @@ export const EXIT_FIELDS: { readonly [K in NodeType]: readonly string[] } = {
 /** E.164: '+', country code, up to 15 digits in all (ITU-T E.164 §6). */
 export const E164 = /^\+[1-9][0-9]{6,14}$/;
 
+/** Names that would reach an object's prototype if used as keys or properties; refused everywhere. */
+export const FORBIDDEN_PROPERTIES: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
 /** The roots templates and expressions may read. */
 export const VARIABLE_ROOTS = ['contact', 'vars', 'call', 'input', 'amd', 'http', 'agent', 'flow'] as const;
 export type VariableRoot = (typeof VARIABLE_ROOTS)[number];

@@ -7,7 +7,7 @@ import type { ErrorObject } from 'ajv';
 import schema from '../../flows/flow.schema.json' with { type: 'json' };
 import { parseExpression, referencedRoots } from './expression.ts';
 import { parseTemplate } from './template.ts';
-import { E164, EXIT_FIELDS, VARIABLE_ROOTS, type FlowDefinition, type NodeType } from './types.ts';
+import { E164, EXIT_FIELDS, FORBIDDEN_PROPERTIES, VARIABLE_ROOTS, type FlowDefinition, type NodeType } from './types.ts';
 
 export interface ValidationIssue {
   /** Dotted path into the flow: `nodes.ask.timeoutMs`, `start`, `nodes.menu.conditions[1].when`. */
@@ -139,6 +139,7 @@ function semanticChecks(flow: Record<string, unknown>, ctx: ValidationContext, e
     }
     edges.set(id, targets);
     checkNode(type, raw, base, ctx, errors, warnings);
+    checkVariableNames(raw, base, errors);
   }
 
   checkFallback(flow.fallback, ctx, errors, warnings);
@@ -250,6 +251,18 @@ function checkFallback(fallback: unknown, ctx: ValidationContext, errors: Valida
   checkTemplate('fallback.transferTo', fallback.transferTo, errors);
   checkNumber('fallback.transferTo', fallback.transferTo, errors);
   checkDepartment('fallback.department', fallback.department, ctx, warnings);
+}
+
+/** Variable names that would reach a prototype (`__proto__`…) pass the name pattern; refuse them. */
+function checkVariableNames(n: Record<string, unknown>, base: string, errors: ValidationIssue[]): void {
+  const bad = (path: string, name: unknown): void => {
+    if (typeof name === 'string' && FORBIDDEN_PROPERTIES.has(name)) errors.push({ path, message: `"${name}" is not allowed as a variable name` });
+  };
+  bad(`${base}.resultVar`, n.resultVar);
+  for (const field of ['values', 'assign']) {
+    const map = n[field];
+    if (isObject(map)) for (const k of Object.keys(map)) bad(`${base}.${field}.${k}`, k);
+  }
 }
 
 function exactlyOne(n: Record<string, unknown>, fields: string[], base: string, errors: ValidationIssue[]): void {

@@ -101,6 +101,16 @@ describe('flow validation', () => {
     );
   });
 
+  it('refuses variable names that reach prototypes', () => {
+    expect(
+      errorsOf(
+        JSON.parse(
+          '{"id":"t","start":"a","nodes":{"a":{"type":"set","values":{"__proto__":1},"next":"b"},"b":{"type":"gather","resultVar":"constructor","next":"c","noInput":"c"},"c":{"type":"hangup"}}}',
+        ),
+      ),
+    ).toEqual(['nodes.a.values.__proto__: "__proto__" is not allowed as a variable name', 'nodes.b.resultVar: "constructor" is not allowed as a variable name']);
+  });
+
   it('checks templates parse and read only known roots, in every text field', () => {
     expect(
       errorsOf(
