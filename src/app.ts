@@ -23,6 +23,9 @@ import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
 
+/** How long after a call ends its event numbering is kept in memory. */
+const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
+
 export interface CallProgram {
   /** Runs on every call once its stream has started (detectors, flow or greeting). Must not throw. */
   start(session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>): void;
@@ -90,6 +93,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
     track(deps.calls.end({ id: session.callId }, reason), 'recording the end of a call');
+    // The call's sequence counter is kept a while after the end: the flow's last events and the
+    // recording's are still numbered after `call.ended`.
+    setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
     if (recorder !== undefined) {
       track(
         (async () => {

@@ -30,6 +30,8 @@ const FLOW_START_WAIT_MS = 3000;
 
 export interface Runtime {
   appDeps: Omit<AppDeps, 'logger'>;
+  /** Resolves once the shipped flows' static prompts are synthesized (the first calls then start at once). */
+  warmedUp: Promise<void>;
   /** Where the generated API key was stored (undefined when API_KEY is set). */
   apiKeyFile: string | undefined;
   close(): Promise<void>;
@@ -141,7 +143,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
   // Warm the TTS cache with the shipped flows' static prompts, in the background.
   const warmup = new AbortController();
-  void (async () => {
+  const warmedUp = (async () => {
     const files = (await readdir(config.flowsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !f.includes('schema'));
     const texts: string[] = [];
     for (const f of files) {
@@ -173,6 +175,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       ],
     },
     apiKeyFile,
+    warmedUp,
     close: async () => {
       warmup.abort();
       await program.settle();

@@ -43,6 +43,8 @@ export async function startTestGateway(kind: TestDatabaseKind, opts: TestGateway
   const runtime = await createRuntime(config, pino({ level: 'silent' }), { db: tdb.db, apiKey });
   const app = await buildApp({ ...runtime.appDeps, ...(opts.program ? { program: opts.program } : {}), logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  // As in production, prompts are synthesized once up front; tests start from that warm state.
+  await runtime.warmedUp;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const httpUrl = `http://127.0.0.1:${port}`;
