@@ -38,6 +38,13 @@ export interface Config {
     elevenlabsApiKey: string | undefined;
     elevenlabsBaseUrl: string | undefined;
     elevenlabsVoiceId: string;
+    elevenlabsModelId: string | undefined;
+    openaiLlmModel: string | undefined;
+    openaiSttModel: string | undefined;
+    openaiTtsModel: string | undefined;
+    openaiTtsVoice: string | undefined;
+    /** TTS fallback order; the offline voice is always last. */
+    ttsOrder: Array<'elevenlabs' | 'elevenlabs-ws' | 'openai' | 'offline'> | undefined;
   };
 }
 
@@ -148,6 +155,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const elevenlabsBase = url('ELEVENLABS_BASE_URL', ['https:', 'http:'], 'https://api.elevenlabs.io');
   const openaiBase = url('OPENAI_BASE_URL', ['https:', 'http:'], 'https://api.openai.com/v1');
+  const TTS_NAMES = ['elevenlabs', 'elevenlabs-ws', 'openai', 'offline'] as const;
+  const ttsOrderRaw = str('TTS_ORDER');
+  let ttsOrder: Config['providers']['ttsOrder'];
+  if (ttsOrderRaw !== undefined) {
+    const names = ttsOrderRaw.split(',').map((n) => n.trim());
+    const bad = names.filter((n) => !(TTS_NAMES as readonly string[]).includes(n));
+    if (bad.length > 0 || names.length === 0) problems.push(`TTS_ORDER: unknown voice provider(s) ${bad.join(', ')}; use a comma list of ${TTS_NAMES.join(', ')}, e.g. TTS_ORDER=elevenlabs,openai,offline`);
+    else ttsOrder = names as Config['providers']['ttsOrder'];
+  }
 
   const config: Config = {
     host,
@@ -176,7 +192,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),
       elevenlabsApiKey: str('ELEVENLABS_API_KEY'),
       elevenlabsBaseUrl: elevenlabsBase?.toString().replace(/\/$/, ''),
-      elevenlabsVoiceId: str('ELEVENLABS_VOICE_ID') ?? 'JBFqnCBsd6RMkjVDRZzb',
+      elevenlabsVoiceId: str('ELEVENLABS_VOICE_ID') ?? '21m00Tcm4TlvDq8qVnm7',
+      elevenlabsModelId: str('ELEVENLABS_MODEL_ID'),
+      openaiLlmModel: str('OPENAI_LLM_MODEL'),
+      openaiSttModel: str('OPENAI_STT_MODEL'),
+      openaiTtsModel: str('OPENAI_TTS_MODEL'),
+      openaiTtsVoice: str('OPENAI_TTS_VOICE'),
+      ttsOrder,
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -90,6 +90,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     ...(p.elevenlabsApiKey ? { elevenlabsApiKey: p.elevenlabsApiKey } : {}),
     ...(p.elevenlabsBaseUrl ? { elevenlabsBaseUrl: p.elevenlabsBaseUrl } : {}),
     elevenlabsVoiceId: p.elevenlabsVoiceId,
+    ...(p.elevenlabsModelId ? { elevenlabsModelId: p.elevenlabsModelId } : {}),
+    ...(p.openaiLlmModel ? { openaiLlmModel: p.openaiLlmModel } : {}),
+    ...(p.openaiSttModel ? { openaiSttModel: p.openaiSttModel } : {}),
+    ...(p.openaiTtsModel ? { openaiTtsModel: p.openaiTtsModel } : {}),
+    ...(p.openaiTtsVoice ? { openaiTtsVoice: p.openaiTtsVoice } : {}),
+    ...(p.ttsOrder ? { ttsOrder: p.ttsOrder } : {}),
   });
   const resolver = createFlowResolver({ flows, defaultFlowId: config.defaultFlowId, builtinDir: config.flowsDir });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);

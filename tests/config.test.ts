@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, mediaStreamUrl } from '../src/config.ts';
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env, '/srv/gw');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('configuration from the environment', () => {
+  it('starts with no variables at all: loopback only, embedded database, local unauthenticated replay', () => {
+    const c = loadConfig({}, '/srv/gw');
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 3000, databaseUrl: undefined, dataDir: '/srv/gw/data', localUnauthenticated: true, maxConcurrentCalls: 500 });
+    expect(mediaStreamUrl(c, 'twilio')).toBe('ws://localhost:3000/media/twilio');
+  });
+
+  it('reports every problem at once, naming the variable and showing a good value', () => {
+    const problems = problemsOf({ PORT: 'eighty', MAX_CONCURRENT_CALLS: '0', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', TWILIO_AUTH_TOKEN: 'tok', RECORD_CALLS: 'maybe', TTS_ORDER: 'openai,bark' });
+    expect(problems).toHaveLength(7);
+    expect(problems.join('\n')).toMatch(/PORT: must be a whole number from 0 to 65535 \(got "eighty"\), e\.g\. PORT=3000/);
+    expect(problems.join('\n')).toMatch(/TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL: must be a postgres or postgresql URL/);
+    expect(problems.join('\n')).toMatch(/TTS_ORDER: unknown voice provider\(s\) bark/);
+  });
+
+  it('refuses to expose unauthenticated webhooks on a public address', () => {
+    expect(problemsOf({ HOST: '0.0.0.0' })[0]).toMatch(/^HOST: "0\.0\.0\.0" would expose webhooks that cannot be authenticated/);
+    expect(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true' }).localUnauthenticated).toBe(true);
+    const withCreds = loadConfig({ TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: 't', PUBLIC_URL: 'https://gw.example.com' });
+    expect(withCreds).toMatchObject({ host: '0.0.0.0', localUnauthenticated: false });
+    expect(mediaStreamUrl(withCreds, 'signalwire')).toBe('wss://gw.example.com/media/signalwire');
+  });
+
+  it('never echoes a secret in a problem message', () => {
+    const problems = problemsOf({ API_KEY: 'short-secret', STREAM_TOKEN_SECRET: 'tiny' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).not.toContain('short-secret');
+    expect(problems.join('\n')).not.toContain('tiny');
+  });
+});
