@@ -31,13 +31,13 @@ import { TwimlReplay } from './lib/twimlReplay.ts';
 
 const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
-/** EventLog throughput on a PostgreSQL database, in this process. */
-export async function postgresThroughput(databaseUrl: string, total: number): Promise<ThroughputFigure> {
+/** EventLog throughput on PostgreSQL (a database URL) or a fresh embedded PGlite, in this process. */
+export async function localThroughput(databaseUrl: string | undefined, total: number): Promise<ThroughputFigure> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-el-'));
   try {
     const db = await openDatabase({ databaseUrl, dataDir, log: quietLog });
     try {
-      return await eventLogThroughput(db.pool, 'postgres', total);
+      return await eventLogThroughput(db.pool, db.kind, total);
     } finally {
       await db.close();
     }
@@ -163,11 +163,15 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
   const shared = await ctx.gateway();
   ctx.progress(`persistence: ${total} events through the EventLog on ${shared.database} (inside the gateway child)`);
   throughput.push(await shared.eventLogThroughput(total).catch((err: unknown) => failed(shared.database, err)));
-  if (pgUrl) {
+  // The other database in this process: PostgreSQL when the gateway runs on PGlite, and vice versa.
+  if (shared.database === 'postgres') {
+    ctx.progress(`persistence: ${total} events through the EventLog on PGlite (in this process)`);
+    throughput.push(await localThroughput(undefined, total).catch((err: unknown) => failed('pglite', err)));
+  } else if (pgUrl) {
     const scratch = await createScratchDatabase(pgUrl);
     try {
-      ctx.progress(`persistence: ${total} events through the EventLog on PostgreSQL`);
-      throughput.push(await postgresThroughput(scratch.url, total).catch((err: unknown) => failed('postgres', err)));
+      ctx.progress(`persistence: ${total} events through the EventLog on PostgreSQL (in this process)`);
+      throughput.push(await localThroughput(scratch.url, total).catch((err: unknown) => failed('postgres', err)));
     } finally {
       await scratch.drop();
     }
@@ -175,11 +179,12 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
     notes.push('PostgreSQL: not measured (set BENCH_DATABASE_URL or TEST_DATABASE_URL).');
   }
 
-  // Stall on the shared gateway: its queries are held inside the child (PGlite: as a paused engine).
+  // Stall on the shared gateway: its queries are held inside the child (for PGlite: as a paused engine).
   stalls.push(await measureStall(shared, `${shared.database} (queries held)`, (on) => shared.stall(on), ctx.short, ctx.progress));
-  // PostgreSQL behind a TCP proxy that stops forwarding needs a gateway of its own; the short pass
-  // skips it to stay well under its time budget.
-  if (pgUrl && !ctx.short) {
+  // The full run also stalls PostgreSQL for real (a TCP proxy that stops forwarding) and, when the
+  // shared gateway is on PostgreSQL, PGlite; each needs a gateway of its own, which the short pass
+  // skips to stay well under its time budget.
+  if (!ctx.short && pgUrl) {
     const scratch = await createScratchDatabase(pgUrl);
     const proxy = await StallableProxy.start(scratch.url);
     let gw: BenchGateway | undefined;
@@ -191,9 +196,16 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
       await proxy.close();
       await scratch.drop();
     }
-  } else if (pgUrl) {
-    notes.push('PostgreSQL stall (TCP proxy): full run only (npm run bench -- --only persistence).');
   }
+  if (!ctx.short && shared.database !== 'pglite') {
+    const gw = await startGateway();
+    try {
+      stalls.push(await measureStall(gw, 'pglite (queries held)', (on) => gw.stall(on), ctx.short, ctx.progress));
+    } finally {
+      await gw.stop();
+    }
+  }
+  if (ctx.short) notes.push('Stalls of the other database (PostgreSQL through a TCP proxy, PGlite): full run only (npm run bench -- --only persistence).');
 
   const rows: Cell[][] = [
     ...throughput.map((t) => [`EventLog throughput, ${t.database}`, t.error ? `error: ${t.error.slice(0, 60)}` : `${t.eventsPerSecond} events/s`, t.error ? '' : `${t.events} events, append ${t.appendUs} µs each, failed writes ${t.failedWrites}`]),

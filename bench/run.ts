@@ -5,6 +5,10 @@
 //   node bench/run.ts [--short] [--only dsp,media,concurrency,agent,first-audio,amd,persistence]
 //                     [--json [FILE]]          (FILE defaults to bench/results/latest.json)
 //
+// The shared gateway child runs on PostgreSQL — a scratch database next to BENCH_DATABASE_URL or
+// TEST_DATABASE_URL, as a production deployment would — when one is set, else on embedded PGlite (as
+// `npm start` without DATABASE_URL). BENCH_GATEWAY_DB=pglite|postgres chooses explicitly.
+//
 // Sections that need the gateway run it as a child process (bench/lib/gateway.ts) and drive it from
 // load-generator children; every child is killed when this process exits, however it exits.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,6 +23,7 @@ import { evaluateChecks, round, type Check, type CheckResult } from './lib/stats
 import { formatTable, type Cell } from './lib/table.ts';
 import { runMediaPathBench } from './mediaPath.ts';
 import { runPersistenceBench } from './persistence.ts';
+import { benchDatabaseUrl, createScratchDatabase, type ScratchDatabase } from './lib/scratchDb.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_JSON = path.join(HERE, 'results', 'latest.json');
@@ -196,14 +201,19 @@ function printChecks(results: CheckResult[]): void {
 
 export async function runBench(args: RunArgs): Promise<{ sections: SectionResult[]; checks: CheckResult[]; failed: number }> {
   let shared: Promise<BenchGateway> | undefined;
+  let scratch: ScratchDatabase | undefined;
   const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const ctx: SectionContext = {
     short: args.short,
     gateway: () =>
       (shared ??= (async () => {
-        progress('starting the gateway child process');
-        const url = process.env.BENCH_GATEWAY_DATABASE_URL;
-        return startGateway(url ? { databaseUrl: url } : {});
+        const kind = process.env.BENCH_GATEWAY_DB ?? (benchDatabaseUrl() ? 'postgres' : 'pglite');
+        progress(`starting the gateway child process (${kind})`);
+        if (kind === 'pglite') return startGateway();
+        const base = benchDatabaseUrl();
+        if (kind !== 'postgres' || base === undefined) throw new Error('BENCH_GATEWAY_DB must be pglite, or postgres with BENCH_DATABASE_URL or TEST_DATABASE_URL set');
+        scratch = await createScratchDatabase(base);
+        return startGateway({ databaseUrl: scratch.url });
       })()),
     progress,
   };
@@ -238,6 +248,7 @@ export async function runBench(args: RunArgs): Promise<{ sections: SectionResult
     }
   } finally {
     if (shared) await (await shared.catch(() => undefined))?.stop();
+    await scratch?.drop();
   }
   const { results, passed, failed } = evaluateChecks(sections.flatMap((s) => s.checks));
   printChecks(results);

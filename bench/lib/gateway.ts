@@ -43,6 +43,8 @@ export interface GatewayStats {
   mediaMessages: number;
   frames: number;
   events: { buffered: number; written: number; dropped: number; failedWrites: number; rejected: number };
+  /** Every database query of the gateway since the last resetQueries(), by its first words. */
+  queries: Array<{ sql: string; count: number; meanMs: number; maxMs: number }>;
   detectors: { mode: string; outboundDefaults?: unknown; calls: number; benchAttached: number; programAttached: number; programAttachedLate: number };
 }
 
@@ -63,6 +65,7 @@ export interface BenchGateway {
   database: string;
   metrics(reset?: boolean): Promise<GatewayMetrics>;
   stats(): Promise<GatewayStats>;
+  resetQueries(): Promise<void>;
   /** EventLog throughput measured inside the gateway child, on its own open database. */
   eventLogThroughput(events: number): Promise<ThroughputFigure>;
   /** Stall (or release) every database query inside the gateway. */
@@ -127,6 +130,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     },
     async stats() {
       return (await child.request({ type: 'stats' }, 10_000)) as unknown as GatewayStats;
+    },
+    async resetQueries() {
+      await child.request({ type: 'resetQueries' }, 10_000);
     },
     async eventLogThroughput(events) {
       return (await child.request({ type: 'throughput', events }, 180_000)).figure as ThroughputFigure;

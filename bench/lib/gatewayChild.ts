@@ -70,14 +70,33 @@ async function main(): Promise<void> {
     resolveFlowId: (to) => real.resolveFlowId(to),
   };
 
-  // Stall: every query waits until released, as when the database stops answering.
+  // Stall: every query waits until released, as when the database stops answering. The same wrapper
+  // times every query (by its first words), so a run can say where call set-up waits.
   const pool = runtime.appDeps.db.pool;
   let stalled = false;
   let waiters: Array<() => void> = [];
+  const queryTimes = new Map<string, { count: number; totalMs: number; maxMs: number }>();
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const timed = (label: string, result: unknown, t0: number): unknown => {
+    if (!(result instanceof Promise)) return result;
+    const done = (): void => {
+      const ms = performance.now() - t0;
+      const q = queryTimes.get(label) ?? { count: 0, totalMs: 0, maxMs: 0 };
+      q.count++;
+      q.totalMs += ms;
+      if (ms > q.maxMs) q.maxMs = ms;
+      queryTimes.set(label, q);
+    };
+    result.then(done, done);
+    return result;
+  };
   (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    if (!stalled) return query(...args);
-    return new Promise<void>((resolve) => waiters.push(resolve)).then(() => query(...args));
+    const first = args[0];
+    const text = typeof first === 'string' ? first : typeof (first as { text?: unknown } | null)?.text === 'string' ? (first as { text: string }).text : '?';
+    const label = text.replace(/\s+/g, ' ').trim().slice(0, 48);
+    const t0 = performance.now();
+    if (!stalled) return timed(label, query(...args), t0);
+    return timed(label, new Promise<void>((resolve) => waiters.push(resolve)).then(() => query(...args)), t0);
   };
 
   const app = await buildApp({ ...runtime.appDeps, program, logger: log });
@@ -105,8 +124,13 @@ async function main(): Promise<void> {
           mediaMessages: counts.endedMediaMessages + liveMedia,
           frames: counts.endedFrames + liveFrames,
           events: runtime.appDeps.eventLog.stats(),
+          queries: [...queryTimes].map(([sql, q]) => ({ sql, count: q.count, meanMs: Math.round((q.totalMs / q.count) * 10) / 10, maxMs: Math.round(q.maxMs) })),
           detectors: { mode: attach ? mode : 'not available', outboundDefaults: detectors?.outboundDefaults, ...counts },
         };
+      },
+      resetQueries: () => {
+        queryTimes.clear();
+        return {};
       },
       throughput: async (m) => ({ figure: await eventLogThroughput(pool, runtime.appDeps.db.kind, Number(m.events)) }),
       stall: (m) => {
