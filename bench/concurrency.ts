@@ -29,6 +29,7 @@ export interface ConcurrencyLevel {
   idleProbeLagMs: { p50: number; p99: number; max: number };
   cpuCorePerCall: number;
   cpuCoreTotal: number;
+  /** JS heap growth over the idle gateway ÷ live calls (RSS keeps what earlier levels grew). */
   memoryMbPerCall: number;
   rssMb: number;
   framesSent: number;
@@ -110,7 +111,7 @@ async function runLevel(gw: BenchGateway, gens: LoadGenerators, n: number, stead
     idleProbeLagMs: { p50: round(lagMs(p.p50), 2), p99: round(lagMs(p.p99), 2), max: round(lagMs(p.max), 2) },
     cpuCorePerCall: round(cpuCore / active, 5),
     cpuCoreTotal: round(cpuCore, 3),
-    memoryMbPerCall: round((w1.rssMb - idle.rssMb) / active, 3),
+    memoryMbPerCall: round(Math.max(0, w1.heapMb - idle.heapMb) / active, 3),
     rssMb: round(w1.rssMb, 1),
     framesSent,
     framesProcessed,
@@ -175,7 +176,7 @@ export async function runConcurrencyBench(ctx: SectionContext, opts: Concurrency
   return {
     id: 'concurrency',
     title: '3. Concurrency (one gateway process, calls at real-time pace, greeting + detectors)',
-    header: ['N', 'ok', 'failed', 'lag p50', 'lag p99', 'lag max', 'idle proc p99', 'CPU core', 'CPU %core/call', 'MB/call', 'RSS MB', 'unprocessed frames', 'short greetings', '1st audio p50', '1st audio p99', 'gen CPU core', 'gen lag p99', 'holds'],
+    header: ['N', 'ok', 'failed', 'lag p50', 'lag p99', 'lag max', 'idle proc p99', 'CPU core', 'CPU %core/call', 'heap MB/call', 'RSS MB', 'unprocessed frames', 'short greetings', '1st audio p50', '1st audio p99', 'gen CPU core', 'gen lag p99', 'holds'],
     rows: levels.map((l) => [
       l.n,
       l.completed,
