@@ -20,13 +20,19 @@ import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
 import type { FlowDefinition } from './flow/types.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
-import { CallStore } from './store/calls.ts';
+import { cachedFlowReads } from './store/cachedFlowReads.ts';
+import { CallStore, type CallRecord } from './store/calls.ts';
+import { ReadCache } from './store/readCache.ts';
 import { openDatabase, type Database } from './store/db.ts';
 import { EventLog } from './store/eventLog.ts';
 import { FlowStore } from './store/flows.ts';
 
 /** Longest wall time inbound audio is held for a flow to start (database or disk being slow). */
 const FLOW_START_WAIT_MS = 3000;
+/** How long a call's set-up waits for a database read before using what it knows. */
+const SETUP_READ_TIMEOUT_MS = 800;
+/** How long a flow definition or number route is served from memory. */
+const FLOW_CACHE_TTL_MS = 5000;
 
 export interface Runtime {
   appDeps: Omit<AppDeps, 'logger'>;
@@ -97,8 +103,15 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     ...(p.openaiTtsVoice ? { openaiTtsVoice: p.openaiTtsVoice } : {}),
     ...(p.ttsOrder ? { ttsOrder: p.ttsOrder } : {}),
   });
-  const resolver = createFlowResolver({ flows, defaultFlowId: config.defaultFlowId, builtinDir: config.flowsDir });
+  // Call set-up reads go through a short cache with a bounded wait: a stalled database must not keep a
+  // new call from its flow (the API's writes and reads still go to the store directly).
+  const resolver = createFlowResolver({
+    flows: cachedFlowReads(flows, { ttlMs: FLOW_CACHE_TTL_MS, timeoutMs: SETUP_READ_TIMEOUT_MS }),
+    defaultFlowId: config.defaultFlowId,
+    builtinDir: config.flowsDir,
+  });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
+  const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
   const program = flowProgram({
     resolver,
     deps: {
@@ -111,7 +124,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     },
     variables: async (claims) => {
       if (claims.direction !== 'outbound') return undefined;
-      const call = await calls.get(claims.callId);
+      // An outbound call's variables live on its record. A database that does not answer in time
+      // costs the flow its variables (templates fall back to their `??` defaults), not its start.
+      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      if (call === null) log.warn({ callId: claims.callId }, 'outbound call variables unavailable in time; the flow runs without them');
       const vars = call?.metadata.variables;
       return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
     },

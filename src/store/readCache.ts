@@ -1,0 +1,83 @@
+// Reads on a call's set-up path (which flow a number runs, the flow's definition) must not make a new
+// call wait on a slow or stalled database. A read is served from memory while fresh; past that it goes
+// to the database, but only waits `timeoutMs` — on timeout or error the last known value is used, and
+// the database's late answer still refreshes the cache. The price: a change (a new flow version, a
+// re-routed number) reaches a running instance up to `ttlMs` later.
+export interface ReadCacheOptions {
+  ttlMs: number;
+  timeoutMs: number;
+  maxEntries?: number;
+}
+
+export type ReadOutcome = 'fresh' | 'database' | 'stale' | 'unavailable';
+
+interface Entry<V> {
+  value: V;
+  at: number;
+}
+
+export class ReadCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+  private readonly opts: Required<ReadCacheOptions>;
+  private readonly now: () => number;
+  readonly counters: Record<ReadOutcome, number> = { fresh: 0, database: 0, stale: 0, unavailable: 0 };
+
+  constructor(opts: ReadCacheOptions, now: () => number = () => performance.now()) {
+    this.opts = { maxEntries: 1000, ...opts };
+    this.now = now;
+  }
+
+  /**
+   * The value for `key`: cached if fresh, else from `read()` within the timeout, else the stale value,
+   * else `fallback` (when the database has never answered for this key).
+   */
+  async get(key: string, read: () => Promise<V>, fallback: V): Promise<V> {
+    const cached = this.entries.get(key);
+    if (cached !== undefined && this.now() - cached.at < this.opts.ttlMs) {
+      this.counters.fresh++;
+      return cached.value;
+    }
+    const pending = read().then((value) => {
+      this.store(key, value);
+      return value;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
+      timer.unref();
+    });
+    try {
+      const result = await Promise.race([pending, timeout]);
+      if (result !== 'timeout') {
+        this.counters.database++;
+        return result;
+      }
+    } catch {
+      // Fall through to the stale value: a failing database must not fail the call's set-up.
+    } finally {
+      clearTimeout(timer);
+    }
+    pending.catch(() => undefined); // a late failure has nowhere to go
+    if (cached !== undefined) {
+      this.counters.stale++;
+      return cached.value;
+    }
+    this.counters.unavailable++;
+    return fallback;
+  }
+
+  /** Forget a key (after a write through this instance, so it is seen at once). */
+  invalidate(key?: string): void {
+    if (key === undefined) this.entries.clear();
+    else this.entries.delete(key);
+  }
+
+  private store(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, at: this.now() });
+    if (this.entries.size > this.opts.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+  }
+}
