@@ -1,8 +1,9 @@
 // Reads on a call's set-up path (which flow a number runs, the flow's definition) must not make a new
-// call wait on a slow or stalled database. A read is served from memory while fresh; past that it goes
-// to the database, but only waits `timeoutMs` — on timeout or error the last known value is used, and
-// the database's late answer still refreshes the cache. The price: a change (a new flow version, a
-// re-routed number) reaches a running instance up to `ttlMs` later.
+// call wait on a slow or stalled database. A read is served from memory while fresh; once stale it is
+// still served at once while a background read refreshes it (stale-while-revalidate); a key never read
+// before waits for the database at most `timeoutMs`, then gets the fallback — and the database's late
+// answer still fills the cache. The price: a change (a new flow version, a re-routed number) reaches a
+// running instance up to `ttlMs` (plus one read) later.
 export interface ReadCacheOptions {
   ttlMs: number;
   timeoutMs: number;
@@ -18,6 +19,7 @@ interface Entry<V> {
 
 export class ReadCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
+  private readonly inFlight = new Map<string, Promise<V>>();
   private readonly opts: Required<ReadCacheOptions>;
   private readonly now: () => number;
   readonly counters: Record<ReadOutcome, number> = { fresh: 0, database: 0, stale: 0, unavailable: 0 };
@@ -28,8 +30,8 @@ export class ReadCache<V> {
   }
 
   /**
-   * The value for `key`: cached if fresh, else from `read()` within the timeout, else the stale value,
-   * else `fallback` (when the database has never answered for this key).
+   * The value for `key`: the cached one if any (refreshed in the background once stale), else from
+   * `read()` within the timeout, else `fallback` (the database has never answered for this key).
    */
   async get(key: string, read: () => Promise<V>, fallback: V): Promise<V> {
     const cached = this.entries.get(key);
@@ -37,10 +39,12 @@ export class ReadCache<V> {
       this.counters.fresh++;
       return cached.value;
     }
-    const pending = read().then((value) => {
-      this.store(key, value);
-      return value;
-    });
+    const pending = this.refresh(key, read);
+    if (cached !== undefined) {
+      this.counters.stale++;
+      pending.catch(() => undefined); // the next call tries again
+      return cached.value;
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
@@ -53,17 +57,27 @@ export class ReadCache<V> {
         return result;
       }
     } catch {
-      // Fall through to the stale value: a failing database must not fail the call's set-up.
+      // Fall through to the fallback: a failing database must not fail the call's set-up.
     } finally {
       clearTimeout(timer);
     }
     pending.catch(() => undefined); // a late failure has nowhere to go
-    if (cached !== undefined) {
-      this.counters.stale++;
-      return cached.value;
-    }
     this.counters.unavailable++;
     return fallback;
+  }
+
+  /** One database read per key at a time; its answer fills the cache whenever it comes. */
+  private refresh(key: string, read: () => Promise<V>): Promise<V> {
+    const inFlight = this.inFlight.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const pending = read()
+      .then((value) => {
+        this.store(key, value);
+        return value;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, pending);
+    return pending;
   }
 
   /** Forget a key (after a write through this instance, so it is seen at once). */
