@@ -26,7 +26,7 @@ import { lagMs, sleep, waitUntil, type SectionContext, type SectionResult } from
 import { round, summarize } from './lib/stats.ts';
 import type { Check } from './lib/stats.ts';
 import type { Cell } from './lib/table.ts';
-import { StallableProxy } from './lib/tcpProxy.ts';
+import { TcpProxy } from './lib/tcpProxy.ts';
 import { TwimlReplay } from './lib/twimlReplay.ts';
 
 const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
@@ -186,11 +186,12 @@ export async function runPersistenceBench(ctx: SectionContext): Promise<SectionR
   // skips to stay well under its time budget.
   if (!ctx.short && pgUrl) {
     const scratch = await createScratchDatabase(pgUrl);
-    const proxy = await StallableProxy.start(scratch.url);
+    const target = new URL(scratch.url);
+    const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     let gw: BenchGateway | undefined;
     try {
       gw = await startGateway({ databaseUrl: proxy.rewrite(scratch.url) });
-      stalls.push(await measureStall(gw, 'postgres (TCP proxy)', (on) => (on ? proxy.stall() : proxy.resume()), ctx.short, ctx.progress));
+      stalls.push(await measureStall(gw, 'postgres (TCP proxy)', (on) => (on ? proxy.stall() : proxy.restore()), ctx.short, ctx.progress));
     } finally {
       await gw?.stop();
       await proxy.close();

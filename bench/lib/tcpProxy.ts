@@ -1,28 +1,31 @@
-// A TCP proxy between the gateway and PostgreSQL that can stop forwarding: a stalled database as the
-// gateway sees it (a hung server or a black-holed route): connections stay open, nothing moves, new
-// connections are accepted and left waiting. resume() lets everything flow again, nothing lost.
+// A TCP proxy (shared by the store tests and the persistence benchmark) put between the gateway and PostgreSQL to fake network faults:
+//   stall()   — connections stay open but nothing moves (a hung server or a black-holed route);
+//               new connections are accepted and left waiting.
+//   kill()    — every connection is reset and new ones are refused (server down).
+//   restore() — traffic flows again; stalled and waiting connections resume.
 import net from 'node:net';
+
+type Mode = 'pass' | 'stall' | 'down';
 
 interface Pair {
   client: net.Socket;
   upstream: net.Socket | null;
 }
 
-export class StallableProxy {
+export class TcpProxy {
   readonly #server: net.Server;
   readonly #target: { host: string; port: number };
   readonly #pairs = new Set<Pair>();
-  #stalled = false;
+  #mode: Mode = 'pass';
 
   private constructor(server: net.Server, target: { host: string; port: number }) {
     this.#server = server;
     this.#target = target;
   }
 
-  static async start(targetUrl: string): Promise<StallableProxy> {
-    const u = new URL(targetUrl);
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
     const server = net.createServer();
-    const proxy = new StallableProxy(server, { host: u.hostname, port: Number(u.port || 5432) });
+    const proxy = new TcpProxy(server, target);
     server.on('connection', (socket) => proxy.#accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -31,24 +34,33 @@ export class StallableProxy {
     return proxy;
   }
 
-  /** `url` with its host and port replaced by the proxy's. */
+  get port(): number {
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  /** The same URL, pointed at the proxy. */
   rewrite(url: string): string {
     const u = new URL(url);
     u.hostname = '127.0.0.1';
-    u.port = String((this.#server.address() as net.AddressInfo).port);
+    u.port = String(this.port);
     return u.toString();
   }
 
   stall(): void {
-    this.#stalled = true;
+    this.#mode = 'stall';
     for (const p of this.#pairs) {
       p.client.pause();
       p.upstream?.pause();
     }
   }
 
-  resume(): void {
-    this.#stalled = false;
+  kill(): void {
+    this.#mode = 'down';
+    for (const p of this.#pairs) this.#destroy(p);
+  }
+
+  restore(): void {
+    this.#mode = 'pass';
     for (const p of this.#pairs) {
       if (p.upstream === null) this.#connect(p);
       else {
@@ -64,11 +76,15 @@ export class StallableProxy {
   }
 
   #accept(client: net.Socket): void {
+    if (this.#mode === 'down') {
+      client.resetAndDestroy();
+      return;
+    }
     const pair: Pair = { client, upstream: null };
     this.#pairs.add(pair);
     client.on('error', () => this.#destroy(pair));
     client.on('close', () => this.#destroy(pair));
-    if (this.#stalled) client.pause();
+    if (this.#mode === 'stall') client.pause();
     else this.#connect(pair);
   }
 
@@ -84,7 +100,7 @@ export class StallableProxy {
 
   #destroy(pair: Pair): void {
     if (!this.#pairs.delete(pair)) return;
-    pair.client.destroy();
-    pair.upstream?.destroy();
+    pair.client.resetAndDestroy();
+    pair.upstream?.resetAndDestroy();
   }
 }

@@ -4,7 +4,7 @@ import type { CallEvent } from '../../src/call/events.ts';
 import type { Queryable } from '../../src/store/db.ts';
 import { EventLog, type EventLogOptions } from '../../src/store/eventLog.ts';
 import { captureLogger, openTestDatabase, testDatabases, type TestDatabase } from '../helpers/db.ts';
-import { TcpProxy } from './tcpProxy.ts';
+import { TcpProxy } from '../../bench/lib/tcpProxy.ts';
 
 /**
  * A pool wrapper with injectable faults, for engines without a socket to break (PGlite):
