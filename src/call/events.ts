@@ -3,16 +3,12 @@
 export type Carrier = 'twilio' | 'signalwire';
 export type Direction = 'inbound' | 'outbound';
 
-export type AmdResult = 'human' | 'machine' | 'fax' | 'unknown';
+// The detector's vocabulary is the call's: dsp/ defines it (it cannot import src/), the timeline reuses it.
+import type { AmdAnsweredBy, AmdVerdict } from '../../dsp/amd.ts';
+
+export type AmdResult = AmdVerdict;
 /** Carrier-compatible detail (Twilio's AnsweredBy values). */
-export type AnsweredBy =
-  | 'human'
-  | 'machine_start'
-  | 'machine_end_beep'
-  | 'machine_end_silence'
-  | 'machine_end_other'
-  | 'fax'
-  | 'unknown';
+export type AnsweredBy = AmdAnsweredBy;
 
 export type CoreEvent =
   | { type: 'call.started'; atMs: number; carrier: Carrier; streamId: string; carrierCallId: string; mediaFormat: string }
