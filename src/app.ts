@@ -16,6 +16,7 @@ import type { DualChannelRecorder } from './call/recorder.ts';
 import type { StreamClaims } from './call/streamToken.ts';
 import type { Config } from './config.ts';
 import { GatewayError } from './errors.ts';
+import { CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { CallRegistry } from './gateway/registry.ts';
@@ -85,29 +86,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const registry = new CallRegistry(config.maxConcurrentCalls);
   const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
-  const pending = new Set<Promise<unknown>>();
-  const track = (p: Promise<unknown>, what: string): void => {
-    const tracked = p.catch((err: unknown) => app.log.error({ err }, `${what} failed`)).finally(() => pending.delete(tracked));
-    pending.add(tracked);
-  };
+
+  // Writes about one call run in order behind its record's creation (which may still be in flight).
+  const writes = new CallWrites((err, what, callId) => app.log.error({ err, callId }, `${what} failed`));
 
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
-    track(deps.calls.end({ id: session.callId }, reason), 'recording the end of a call');
+    void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
     setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
     if (recorder !== undefined) {
-      track(
-        (async () => {
-          const dir = path.join(config.dataDir, 'recordings');
-          await mkdir(dir, { recursive: true });
-          const file = path.join(dir, `${session.callId}.wav`);
-          await writeFile(file, recorder.toWav());
-          await deps.calls.setRecording({ id: session.callId }, file);
-          deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
-        })(),
-        'saving a recording',
-      );
+      void writes.enqueue(session.callId, 'saving a recording', async () => {
+        const dir = path.join(config.dataDir, 'recordings');
+        await mkdir(dir, { recursive: true });
+        const file = path.join(dir, `${session.callId}.wav`);
+        await writeFile(file, recorder.toWav());
+        await deps.calls.setRecording({ id: session.callId }, file);
+        deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
+      });
     }
   };
 
@@ -118,11 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registry.startDraining();
       const idle = await registry.waitIdle(config.drainTimeoutMs);
       if (!idle) for (const s of registry.all()) s.end('shutdown');
-      await Promise.allSettled([...pending]);
+      // Writes still waiting on an unavailable database get a bounded last chance.
+      await writes.settle(Math.max(5000, config.drainTimeoutMs));
       await deps.eventLog.flush(10_000);
     },
     settle: async () => {
-      await Promise.allSettled([...pending]);
+      await writes.settle();
     },
   } satisfies Gateway);
 
@@ -163,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registry,
       streamTokenSecret: deps.streamTokenSecret,
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
+      writes,
     });
     await mediaStreams(carrierScope, {
       config,
@@ -172,8 +170,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       streamTokenSecret: deps.streamTokenSecret,
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
-        track(deps.calls.attachStream({ id: session.callId }, session.streamId), 'recording the stream');
-        track(deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', new Date()), 'recording the answer');
+        const answeredAt = new Date();
+        void writes.enqueue(session.callId, 'recording the stream', () => deps.calls.attachStream({ id: session.callId }, session.streamId));
+        void writes.enqueue(session.callId, 'recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt));
         try {
           deps.program.start(session, claims);
         } catch (err) {

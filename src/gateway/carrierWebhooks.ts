@@ -5,10 +5,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { streamParameters } from '../call/streamToken.ts';
 import type { Carrier, Direction } from '../call/events.ts';
 import { mediaStreamUrl, type Config } from '../config.ts';
-import { isTerminalStatus, type CallStore } from '../store/calls.ts';
+import { randomUUID } from 'node:crypto';
+import { isTerminalStatus, type CallRecord, type CallStore } from '../store/calls.ts';
 import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
+import { withRetry, type CallWrites } from './callWrites.ts';
 import { RateLimiter } from './rateLimit.ts';
 import type { CallRegistry } from './registry.ts';
 
@@ -19,6 +21,7 @@ export interface CarrierWebhookDeps {
   streamTokenSecret: string;
   /** Picks the flow for an inbound call by the number called ('' when none applies). */
   resolveFlowId: (to: string) => Promise<string>;
+  writes: CallWrites;
 }
 
 type Params = Record<string, string | string[]>;
@@ -30,6 +33,11 @@ declare module 'fastify' {
 }
 
 const STREAM_TOKEN_TTL_S = 10 * 60;
+/** How long a voice webhook waits for the new call's record before answering anyway. */
+const WEBHOOK_DB_WAIT_MS = 1000;
+/** How long a new call's record keeps being retried while the database is unavailable. */
+const RECORD_RETRY_DEADLINE_MS = 10 * 60 * 1000;
+const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
 const E164_OR_CLIENT = /^(\+[1-9]\d{1,14}|[A-Za-z0-9:@._+-]{1,128})$/;
 
 function first(params: Params, name: string): string | undefined {
@@ -111,27 +119,29 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       return twiml(reply, refusalTwiml());
     }
     const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
-    // An outbound call we placed already has a record (found by the id we put in its webhook URL, or
-    // by the carrier's id); an inbound one is created here.
     const ourId = (request.query as { callId?: unknown }).callId;
-    let existing = await calls.findByCarrierCallId(carrier, callSid);
-    if (existing === null && typeof ourId === 'string' && /^[0-9a-f-]{36}$/.test(ourId)) {
-      const placed = await calls.get(ourId);
-      if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);
+    let call: Pick<CallRecord, 'id' | 'fromNumber' | 'toNumber' | 'direction' | 'flowId'>;
+    if (direction === 'outbound' || typeof ourId === 'string') {
+      // An outbound call we placed already has a record (found by the id we put in its webhook URL,
+      // or by the carrier's id) holding its flow and variables: this answer needs the database.
+      let existing = await calls.findByCarrierCallId(carrier, callSid);
+      if (existing === null && typeof ourId === 'string' && /^[0-9a-f-]{36}$/.test(ourId)) {
+        const placed = await calls.get(ourId);
+        if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);
+      }
+      call = existing ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
+    } else {
+      // An inbound call is answered even when the database is slow: its record is written in the
+      // background (retried, and ahead of every later write about the call), and the answer waits for
+      // it only briefly. A retried webhook finds the record made the first time (create is idempotent
+      // on the carrier's call id) when the database answers in time.
+      const record = { id: randomUUID(), carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' as const, flowId: (await deps.resolveFlowId(to)) || null };
+      const creating = withRetry(() => calls.create(record), { deadlineMs: RECORD_RETRY_DEADLINE_MS });
+      void deps.writes.enqueue(record.id, 'recording a new call', () => creating);
+      const created = await Promise.race([creating.then((r) => r.call, () => undefined), delay(WEBHOOK_DB_WAIT_MS)]);
+      if (created === undefined) request.log.warn({ carrier, callId: record.id }, 'database slow: answering the call before its record is written');
+      call = created ?? record;
     }
-    const call =
-      existing ??
-      (
-        await calls.create({
-          carrier,
-          carrierCallId: callSid,
-          direction,
-          fromNumber: from,
-          toNumber: to,
-          status: 'ringing',
-          flowId: direction === 'inbound' ? (await deps.resolveFlowId(to)) || null : null,
-        })
-      ).call;
     const claims = {
       callId: call.id,
       from: call.fromNumber,
