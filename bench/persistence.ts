@@ -100,12 +100,13 @@ export async function measureStall(gw: BenchGateway, database: string, stall: (o
     await stall(true);
     const stallStart = performance.now();
     const stalledFa = await firstAudioProbes(stallUrls, gw, Math.min(3000, windowMs - 1000));
-    // A brand-new call needs its webhook answered, and the webhook records the call first.
+    // A brand-new call arriving during the stall needs its webhook answered. It is an inbound call: an
+    // outbound one is placed through the API, which records it first and so cannot start during a stall.
     const webhookT0 = performance.now();
     const newCall = await postVoiceWebhook({
       carrier: 'twilio',
       url: `${gw.httpUrl}/voice/twilio`,
-      params: { CallSid: carrierSid('twilio', 'call'), AccountSid: carrierSid('twilio', 'account'), From: '+15005550006', To: '+15005550001', Direction: 'outbound-api', CallStatus: 'in-progress' },
+      params: { CallSid: carrierSid('twilio', 'call'), AccountSid: carrierSid('twilio', 'account'), From: '+15005550006', To: '+15005550001', Direction: 'inbound', CallStatus: 'ringing' },
       timeoutMs: 3000,
     }).then(
       (a) => `answered in ${Math.round(performance.now() - webhookT0)} ms (${a.twiml.verbs.join(' ')})`,
