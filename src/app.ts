@@ -16,7 +16,7 @@ import type { DualChannelRecorder } from './call/recorder.ts';
 import type { StreamClaims } from './call/streamToken.ts';
 import type { Config } from './config.ts';
 import { GatewayError } from './errors.ts';
-import { CallWrites } from './gateway/callWrites.ts';
+import type { CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { CallRegistry } from './gateway/registry.ts';
@@ -42,6 +42,8 @@ export interface AppDeps {
   apiKey: string;
   streamTokenSecret: string;
   program: CallProgram;
+  /** Writes about one call, run in order behind its record's creation (which may still be in flight). */
+  writes: CallWrites;
   carrierActions?: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
   /** Extra REST routes under /v1 (flows, numbers, outbound calls), registered behind the API key. */
   apiPlugins?: Array<(api: FastifyInstance) => Promise<void>>;
@@ -80,15 +82,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
     bodyLimit: 256 * 1024,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     // Carriers' status callbacks and our own API share the server: keep slow clients from holding it.
     requestTimeout: 30_000,
   });
   const registry = new CallRegistry(config.maxConcurrentCalls);
   const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
 
-  // Writes about one call run in order behind its record's creation (which may still be in flight).
-  const writes = new CallWrites((err, what, callId) => app.log.error({ err, callId }, `${what} failed`));
+  const writes = deps.writes;
 
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
     void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));

@@ -25,6 +25,8 @@ export interface Config {
   mediaTimeoutMs: number;
   recordCalls: boolean;
   logLevel: string;
+  /** Which proxies' X-Forwarded-For to believe (fastify's trustProxy): none, all (explicit), or addresses/CIDRs. */
+  trustProxy: boolean | string[];
   flowsDir: string;
   /** Audio files `play` nodes and `say` nodes with an audio file may use. */
   audioDir: string;
@@ -146,6 +148,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://gateway:secret@db:5432/gateway');
   const logLevel = str('LOG_LEVEL') ?? 'info';
+  // Rate limits key on the client address; a forwarded address is believed only from known proxies.
+  const trustRaw = str('TRUST_PROXY');
+  let trustProxy: Config['trustProxy'] = false;
+  if (trustRaw !== undefined) {
+    if (/^(0|false|no|off)$/i.test(trustRaw)) trustProxy = false;
+    else if (/^(1|true|yes|on)$/i.test(trustRaw)) trustProxy = true;
+    else if (/^[0-9a-fA-F:.,/\s]+$/.test(trustRaw)) trustProxy = trustRaw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    else problems.push(`TRUST_PROXY: must be true (every hop is a trusted proxy) or a comma list of proxy addresses/CIDRs (got "${trustRaw}"), e.g. TRUST_PROXY=10.0.0.0/8`);
+  }
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}"), e.g. LOG_LEVEL=info`);
   const apiKey = str('API_KEY');
   if (apiKey !== undefined && apiKey.length < 24) problems.push('API_KEY: must be at least 24 characters, e.g. API_KEY=$(openssl rand -hex 24)');
@@ -181,6 +192,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
     logLevel,
+    trustProxy,
     flowsDir: path.resolve(cwd, str('FLOWS_DIR') ?? 'flows'),
     audioDir: path.resolve(cwd, str('AUDIO_DIR') ?? 'fixtures'),
     defaultFlowId: str('DEFAULT_FLOW_ID') ?? 'default',

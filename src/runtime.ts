@@ -18,6 +18,7 @@ import { AudioFolder } from './flow/audio.ts';
 import { flowProgram } from './flow/program.ts';
 import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
 import type { FlowDefinition } from './flow/types.ts';
+import { CallWrites } from './gateway/callWrites.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
@@ -111,6 +112,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     builtinDir: config.flowsDir,
   });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
+  const writes = new CallWrites((err, what, callId) => log.error({ err, callId }, `${what} failed`));
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
   const program = flowProgram({
     resolver,
@@ -132,7 +134,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
     },
     onResolved: (callId, flowId, version) => {
-      calls.setFlow({ id: callId }, flowId, version).catch((err: unknown) => log.warn({ err, callId }, 'recording the flow of a call failed'));
+      void writes.enqueue(callId, 'recording the flow of a call', () => calls.setFlow({ id: callId }, flowId, version));
     },
     log,
   });
@@ -141,6 +143,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       // Detectors start with the stream (answer) so their timeline is on the media clock from 0.
       // Outbound calls run AMD unless the call was placed with amd: false.
       const options = defaultDetectorOptions(session.direction);
+      if (claims.amd === 'off') options.amd = false;
       const detach = attachDetectors(session, options);
       session.signal.addEventListener('abort', detach, { once: true });
       // Inbound audio waits (bounded) until the flow has started, so the flow and the detectors see
@@ -188,6 +191,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       apiKey,
       streamTokenSecret,
       program: callProgram,
+      writes,
       carrierActions: carrierActionsFor(clients),
       apiPlugins: [
         (api) => flowRoutes(api, { flows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined } }),

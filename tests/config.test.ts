@@ -42,3 +42,12 @@ describe('configuration from the environment', () => {
     expect(problems.join('\n')).not.toContain('tiny');
   });
 });
+
+describe('forwarded client addresses', () => {
+  it('believes X-Forwarded-For only from configured proxies', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.5']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(problemsOf({ TRUST_PROXY: 'everyone' })[0]).toMatch(/^TRUST_PROXY: must be true/);
+  });
+});

@@ -78,24 +78,32 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
         metadata: { variables: body.variables ?? {}, amd: body.amd ?? true },
       });
       const origin = deps.config.publicUrl.origin;
+      let placed;
       try {
-        const placed = await client.createCall({
+        placed = await client.createCall({
           to: body.to,
           from: body.from,
           url: `${origin}/voice/${carrier}?callId=${encodeURIComponent(call.id)}`,
           statusCallback: `${origin}/status/${carrier}`,
           timeoutS: body.timeoutS ?? 60,
         });
-        await deps.calls.setCarrierCallId(call.id, placed.sid);
-        request.log.info({ callId: call.id, carrier }, 'outbound call placed');
-        return reply.code(201).send({ id: call.id, carrier, carrierCallId: placed.sid, status: placed.status });
       } catch (err) {
+        if (err instanceof GatewayError && err.code === 'GW_ERR_CARRIER_TIMEOUT') {
+          // The carrier may have placed the call anyway: its webhook will find the record by our id.
+          // Neither mark it failed nor invite a retry that could ring the person twice.
+          throw createError('GW_ERR_CARRIER_UNCERTAIN', `the carrier did not answer in time; the call may still be placed — check GET /v1/calls/${call.id} before retrying`, { statusCode: 504, retryable: false, details: { id: call.id }, cause: err });
+        }
         await deps.calls.end({ id: call.id }, 'carrier_rejected', 'failed');
         if (err instanceof GatewayError) {
           throw createError('GW_ERR_CARRIER_REJECTED', `the carrier did not place the call: ${err.message}`, { statusCode: err.retryable ? 503 : 502, retryable: err.retryable, cause: err });
         }
         throw err;
       }
+      // The call is placed: a failure to note the carrier's id now must not report it as failed (the
+      // voice webhook fills the id in from our id in its URL).
+      await deps.calls.setCarrierCallId(call.id, placed.sid).catch((err: unknown) => request.log.warn({ err, callId: call.id }, 'recording the carrier call id failed; the webhook will fill it in'));
+      request.log.info({ callId: call.id, carrier }, 'outbound call placed');
+      return reply.code(201).send({ id: call.id, carrier, carrierCallId: placed.sid, status: placed.status });
     },
   );
 }

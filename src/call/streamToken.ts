@@ -12,11 +12,13 @@ export interface StreamClaims {
   direction: Direction;
   /** Flow to run ('' = resolve by number). */
   flowId: string;
+  /** 'off' when the call was placed with AMD turned off; '' for the default. */
+  amd: '' | 'off';
   /** Seconds since the epoch. */
   expiresAt: number;
 }
 
-const FIELDS = ['callId', 'from', 'to', 'direction', 'flowId'] as const;
+const FIELDS = ['callId', 'from', 'to', 'direction', 'flowId', 'amd'] as const;
 
 function mac(secret: string, claims: StreamClaims): string {
   const h = createHmac('sha256', secret);
@@ -49,13 +51,15 @@ export function streamParameters(secret: string, claims: StreamClaims): Record<s
     to: claims.to,
     direction: claims.direction,
     flowId: claims.flowId,
+    amd: claims.amd,
     token: signStreamToken(secret, claims),
   };
 }
 
 export function claimsFromParameters(p: Record<string, string>): Omit<StreamClaims, 'expiresAt'> | undefined {
-  const { callId, from, to, direction, flowId } = p;
+  const { callId, from, to, direction, flowId, amd } = p;
   if (callId === undefined || from === undefined || to === undefined || flowId === undefined) return undefined;
   if (direction !== 'inbound' && direction !== 'outbound') return undefined;
-  return { callId, from, to, direction, flowId };
+  if (amd !== undefined && amd !== '' && amd !== 'off') return undefined;
+  return { callId, from, to, direction, flowId, amd: amd ?? '' };
 }

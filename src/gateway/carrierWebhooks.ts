@@ -121,6 +121,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
     const ourId = (request.query as { callId?: unknown }).callId;
     let call: Pick<CallRecord, 'id' | 'fromNumber' | 'toNumber' | 'direction' | 'flowId'>;
+    let amd: '' | 'off' = '';
     if (direction === 'outbound' || typeof ourId === 'string') {
       // An outbound call we placed already has a record (found by the id we put in its webhook URL,
       // or by the carrier's id) holding its flow and variables: this answer needs the database.
@@ -130,6 +131,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
         if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);
       }
       call = existing ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
+      if (existing?.metadata.amd === false) amd = 'off';
     } else {
       // An inbound call is answered even when the database is slow: its record is written in the
       // background (retried, and ahead of every later write about the call), and the answer waits for
@@ -148,6 +150,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       to: call.toNumber,
       direction: call.direction,
       flowId: call.flowId ?? '',
+      amd,
       expiresAt: Math.floor(Date.now() / 1000) + STREAM_TOKEN_TTL_S,
     };
     const parameters = streamParameters(deps.streamTokenSecret, claims);

@@ -117,6 +117,13 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           close(CLOSE_UNAUTHORIZED, 'call already has a stream');
           return;
         }
+        // Refuse before anything of the call exists (a session starts its watchdog when built).
+        if (registry.admission() !== 'ok') {
+          counters.rejectedStreams++;
+          log.warn({ carrier, active: registry.size }, 'refusing media stream: at capacity or draining');
+          close(CLOSE_TRY_LATER, 'at capacity');
+          return;
+        }
         recorder = config.recordCalls ? new DualChannelRecorder() : undefined;
         const streamId = ev.streamId;
         const dtmf = serializer.dtmf;
@@ -147,11 +154,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
             deps.onCallEnded(ended, reason, recorder);
           },
         });
-        if (registry.add(s) !== 'ok') {
-          log.warn({ carrier, active: registry.size }, 'refusing media stream: at capacity or draining');
-          close(CLOSE_TRY_LATER, 'at capacity');
-          return;
-        }
+        registry.add(s); // admitted above, in the same tick
         session = s;
         clearTimeout(startTimer);
         s.emit({ type: 'call.started', atMs: 0, carrier, streamId, carrierCallId: ev.carrierCallId, mediaFormat: `${fmt.encoding}@${fmt.sampleRateHz}` });

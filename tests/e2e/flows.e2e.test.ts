@@ -124,6 +124,25 @@ describe.each(testDatabases())('flows end to end on %s', (kind) => {
     expect(carrier.requests.some((r) => r.path.includes(placed.body.carrierCallId) && r.params.Status === 'completed')).toBe(true);
   });
 
+  it('outbound with amd: false runs no answering-machine detection (the amd node times out to its unknown exit)', async () => {
+    const placed = await gw.api('/v1/calls', { body: { to: '+14155550145', from: '+15005550006', flowId: 'outbound-reminder', amd: false } });
+    expect(placed.status).toBe(201);
+    const fake = carrier.calls.get(placed.body.carrierCallId);
+    const result = await replayCall({
+      carrier: 'twilio',
+      ...signing('twilio'),
+      webhook: { url: (fake?.url ?? '').replace(PUBLIC_URL, gw.httpUrl), params: { Direction: 'outbound-api' } },
+      callSid: placed.body.carrierCallId,
+      audio: wav('speech/voicemail_beep.wav'),
+      url: gw.wsUrl,
+      speed: 5,
+      holdMs: 12_000,
+    });
+    const { events } = await timeline(result.callId);
+    expect(events.some((e) => e.type === 'amd.verdict')).toBe(false);
+    expect(entered(events).slice(0, 2)).toEqual(['detect', 'greet']);
+  });
+
   it('outbound: a person who answers hears the greeting, and a busy status callback ends another call with that reason', async () => {
     const placed = await gw.api('/v1/calls', { body: { to: '+14155550143', from: '+15005550006', flowId: 'outbound-reminder' } });
     expect(placed.status).toBe(201);

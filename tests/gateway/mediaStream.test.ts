@@ -95,3 +95,35 @@ describe('media stream websocket', () => {
     expect(session?.endReason).toBe('stream_closed');
   });
 });
+
+describe('media stream refused at capacity', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('pglite', { env: { MAX_CONCURRENT_CALLS: '1', MEDIA_TIMEOUT_MS: '300' } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('closes with 1013 and leaves nothing of the call behind (no session, no timeline, no watchdog)', async () => {
+    const sid = 'CA10000000000000000000000000000009';
+    const params = await webhook(gw, sid);
+    const registry = gw.app.gateway.registry;
+    const occupant = { callId: 'occupant' } as Parameters<typeof registry.add>[0];
+    expect(registry.add(occupant)).toBe('ok');
+    try {
+      const { ws, closed } = await open(`${gw.wsUrl}/media/twilio`);
+      ws.send(dialect.start(1, startInfo(sid, params)));
+      expect((await closed).code).toBe(1013);
+      // Past the media timeout, a leftover session's watchdog would have ended the call.
+      await new Promise((r) => setTimeout(r, 1500));
+      await gw.app.gateway.settle();
+      await gw.eventLog.flush();
+      const { body } = await gw.api(`/v1/calls/${params.callId}`);
+      expect(body.events).toEqual([]);
+      expect(body.call.endReason).toBeNull();
+    } finally {
+      registry.remove(occupant);
+    }
+  });
+});
