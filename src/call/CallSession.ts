@@ -392,8 +392,9 @@ export class CallSession implements CallControl {
   end(reason: string): void {
     if (this.ended) return;
     this.playout.close();
-    this.emit({ type: 'call.ended', atMs: this.clock.nowMs(), reason });
+    // Ended before anyone hears of it: a listener that ends the call again from `call.ended` is a no-op.
     this.endedReason = reason;
+    this.emit({ type: 'call.ended', atMs: this.clock.nowMs(), reason });
     if (this.watchdog) clearInterval(this.watchdog);
     this.clock.cancelAll();
     for (const fail of [...this.sleepers]) fail(abortError());
