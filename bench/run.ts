@@ -11,6 +11,7 @@
 //
 // Sections that need the gateway run it as a child process (bench/lib/gateway.ts) and drive it from
 // load-generator children; every child is killed when this process exits, however it exits.
+import type { AgentBenchRow } from './agent.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,22 +108,10 @@ async function dspSection(ctx: SectionContext): Promise<SectionResult> {
   };
 }
 
-interface AgentRow {
-  name: string;
-  calls: number;
-  samples: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  target?: number;
-  pass?: boolean;
-  note: string;
-}
 
 async function agentSection(ctx: SectionContext): Promise<SectionResult> {
   const title = '4./5. Turn latency and barge-in (bench/agent.ts: in-process sessions, instant providers)';
-  const mod = await importOptional<{ runTurnLatencyBench: (o: { short?: boolean; concurrency?: number }) => Promise<AgentRow[]> }>('./agent.ts');
+  const mod = await importOptional<{ runTurnLatencyBench: (o: { short?: boolean; concurrency?: number }) => Promise<AgentBenchRow[]> }>('./agent.ts');
   if ('missing' in mod) return unavailable('agent', title, mod.missing);
   const rows = await mod.runTurnLatencyBench({ short: ctx.short });
   const maxCalls = Math.max(...rows.map((r) => r.calls));

@@ -2,18 +2,10 @@
 // seeded PRNG so every run is the same. Levels are dBFS referenced to a full-scale sine (as dsp/levels.ts).
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { DTMF_COLS_HZ, DTMF_KEYS, DTMF_ROWS_HZ } from '../../dsp/dtmf-tones.ts';
+import { createRng } from '../../scripts/fixtures/signal.ts';
 
-/** Mulberry32: tiny deterministic PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32, the same seeded PRNG the fixture builders use. */
+export const rng = createRng;
 
 export const ms = (n: number): number => Math.round((n * SAMPLE_RATE_HZ) / 1000);
 const amp = (dbfs: number): number => 32767 * 10 ** (dbfs / 20);
