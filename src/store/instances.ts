@@ -17,6 +17,9 @@ import type { Queryable, StoreLogger } from './db.ts';
 /** End reason of calls closed because the instance serving them was lost. */
 export const GATEWAY_LOST = 'gateway_lost';
 
+/** Longest wait, at stop, for the last heartbeat and the "stopped" mark. */
+const STOP_WAIT_MS = 1_000;
+
 export interface InstanceMonitorOptions {
   db: Queryable;
   log: StoreLogger;
@@ -98,9 +101,13 @@ export class InstanceMonitor {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
-    await this.#tick;
+    // A heartbeat stuck on an unresponsive database must not hold the shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = <T>(p: Promise<T> | undefined): Promise<unknown> =>
+      Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), STOP_WAIT_MS)))]).finally(() => clearTimeout(timer));
     try {
-      await this.#db.query('UPDATE gateway_instances SET stopped_at = now() WHERE id = $1', [this.id]);
+      await bounded(this.#tick);
+      await bounded(this.#db.query('UPDATE gateway_instances SET stopped_at = now() WHERE id = $1', [this.id]));
     } catch (err) {
       this.#log.warn({ instanceId: this.id, err: (err as Error).message }, 'could not mark the instance stopped; it will be found lost by its heartbeat');
     }

@@ -8,7 +8,7 @@
 // from the change feed (LISTEN/NOTIFY, see changeFeed.ts) and after this instance's own writes. An
 // invalidated entry is never served first: the next read waits for the database (at most
 // `timeoutMs`) and only if the database does not answer is the last known value served — the outage
-// behaviour. A read that started before an invalidation does not refill the cache with what it read.
+// behaviour. A read that started before an invalidation refills the cache only as a stale value.
 // The TTL is then only the safety net for notifications missed while the feed was disconnected.
 export interface ReadCacheOptions {
   ttlMs: number;
@@ -89,7 +89,9 @@ export class ReadCache<V> {
     const generation = this.generation;
     const pending = read()
       .then((value) => {
-        if (generation === this.generation) this.store(key, value);
+        // A read that raced an invalidation may predate the change: kept as the last known value
+        // (for an outage) but not served first.
+        this.store(key, value, generation !== this.generation);
         return value;
       })
       .finally(() => {
@@ -120,9 +122,9 @@ export class ReadCache<V> {
     for (const key of [...this.entries.keys()]) if (select(key)) this.invalidate(key);
   }
 
-  private store(key: string, value: V): void {
+  private store(key: string, value: V, stale: boolean): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, at: this.now(), stale: false });
+    this.entries.set(key, { value, at: this.now(), stale });
     if (this.entries.size > this.opts.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
