@@ -57,10 +57,10 @@ describe('ReadCache: call set-up reads that never wait long on the database', ()
     expect(cache.counters.stale).toBe(1);
     // A read that raced the invalidation does not make its answer fresh.
     let answer!: (v: string) => void;
-    const racing = cache.get('k', () => new Promise<string>((r) => (answer = r)), 'fallback');
-    cache.invalidate('k');
+    const racing = cache.get('r', () => new Promise<string>((r) => (answer = r)), 'fallback');
+    cache.invalidate('r');
     answer('raced');
     expect(await racing).toBe('raced');
-    expect(await cache.get('k', async () => 'after', 'fallback')).toBe('after');
+    expect(await cache.get('r', async () => 'after', 'fallback')).toBe('after');
   });
 });
