@@ -39,7 +39,7 @@ describe.each(testDatabases())('change feed on %s', (kind) => {
     const store = new FlowStore(t.db.pool);
     await store.save(flow('welcome'));
     await store.setNumber('+14155550100', 'welcome', null);
-    await store.putDepartment({ name: 'sales', numbers: ['+14155550111'], timeZone: 'UTC' } as never);
+    await store.putDepartment({ name: 'sales', numbers: ['+14155550111'], timeZone: 'UTC' });
     await store.deleteNumber('+14155550100');
     await c.waitFor('flows:welcome');
     await c.waitFor('numbers:+14155550100');
