@@ -137,7 +137,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     instanceId,
     heartbeatMs: config.instanceHeartbeatMs,
     deadAfterMs: config.instanceDeadAfterMs,
-    // Embedded PGlite serves one process: any other instance in its data is a previous run.
+    // Embedded PGlite serves one process: no other instance can be alive but cut off from it.
     exclusive: db.kind === 'pglite',
     hangup: async (carrier, carrierCallId) => {
       await carrierActions(carrier, carrierCallId)?.hangup();

@@ -29,8 +29,9 @@ export interface InstanceMonitorOptions {
   /** An instance whose heartbeat is older than this is lost. Default 15 000. */
   deadAfterMs?: number;
   /**
-   * Only one process can use this database (embedded PGlite): every other instance is lost at once,
-   * and reconciliation does not wait for `deadAfterMs`.
+   * Only this process writes to this database (embedded PGlite): no other instance can be alive and
+   * merely cut off from it, so reconciliation need not first see the database for `deadAfterMs`.
+   * (Another instance is still lost only once its heartbeat is `deadAfterMs` old.)
    */
   exclusive?: boolean;
   /** Hangs a carrier call up through the carrier's REST API (absent without credentials). */
@@ -122,12 +123,12 @@ export class InstanceMonitor {
           WHERE id = (
             SELECT id FROM gateway_instances
              WHERE reconciled_at IS NULL AND id <> $1
-               AND (stopped_at IS NOT NULL OR $4::boolean OR heartbeat_at < now() - $3::int * interval '1 millisecond')
+               AND (stopped_at IS NOT NULL OR heartbeat_at < now() - $3::int * interval '1 millisecond')
                AND (reconciling_until IS NULL OR reconciling_until < now())
              ORDER BY heartbeat_at LIMIT 1
              FOR UPDATE SKIP LOCKED)
           RETURNING id`,
-        [this.id, this.#leaseMs, this.#deadAfterMs, this.#exclusive],
+        [this.id, this.#leaseMs, this.#deadAfterMs],
       );
       const lost = rows[0]?.id;
       if (lost === undefined) return reports;
