@@ -188,9 +188,10 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const timestamp = first(params, 'Timestamp');
     const at = timestamp !== undefined && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
     request.log.info({ carrier, callStatus: status }, 'status callback');
-    // Acknowledged now, applied durably: the carrier does not retry a 500, and the callback may come
-    // before the call's record exists (written in the background, perhaps by another instance).
-    void deps.writes.enqueue(carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
+    // Applied durably: the carrier does not retry a 500, and the callback may come before the call's
+    // record exists (written in the background, perhaps by another instance). The answer waits for the
+    // write only briefly, so with a healthy database the record is up to date when the carrier hears 204.
+    const applying = deps.writes.enqueue(carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
       const applied = await calls.applyStatus(carrier, callSid, status, at);
       if (applied === null) throw notRecordedYet('applying a status callback');
       // A call the carrier ended (no-answer, busy…) ends here too: its record gets that reason (unless
@@ -200,6 +201,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
         registry.get(applied.call.id)?.end(`carrier_${applied.call.status}`);
       }
     });
+    await Promise.race([applying, delay(WEBHOOK_DB_WAIT_MS)]);
     return reply.code(204).send();
   });
 }
