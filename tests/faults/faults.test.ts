@@ -3,12 +3,15 @@
 // afterwards and prints what it measured. CI runs the short version; `npm run chaos` (CHAOS=1) the
 // long one (more calls, longer outages, timeouts).
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeWav } from '../../dsp/wav.ts';
 import { replayCall, type ReplayResult, type TimelineEntry } from '../../src/replay/client.ts';
 import { postVoiceWebhook } from '../../src/replay/webhook.ts';
+import { fileURLToPath } from 'node:url';
 import { startFakeCarrier, type FakeCarrier } from '../fakes/carrier.ts';
+import { startFakeOpenAi } from '../fakes/openaiServer.ts';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gatewayProcess.ts';
 import { startPostgresCluster, type PostgresCluster } from './helpers/postgresCluster.ts';
 
@@ -226,6 +229,74 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     gw.signal('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   }, 120_000);
+
+  it('speech input dropping, the voice vendor failing and the LLM timing out: the fallback voice speaks, the call goes on', async () => {
+    const openai = await startFakeOpenAi();
+    try {
+      const gw = await start({
+        OPENAI_API_KEY: openai.apiKey,
+        OPENAI_BASE_URL: openai.tlsBaseURL,
+        NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('../fakes/certs/cert.pem', import.meta.url)),
+        TTS_ORDER: 'openai,offline',
+      });
+      await until('prompt cache warmed', async () => (gw.logs.some((l) => l.msg === 'prompt cache warmed') ? true : undefined), 60_000);
+      const flowJson = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../flows/support-agent.json'), 'utf8')) as Record<string, unknown>;
+      delete flowJson.$schema;
+      expect((await gw.api('/v1/flows', { body: flowJson })).status).toBe(201);
+      expect((await gw.api('/v1/numbers/+14155550177', { method: 'PUT', body: { flowId: 'support-agent' } })).status).toBe(200);
+      // Speech input: the first realtime socket drops at once; the second transcribes two questions.
+      openai.realtime.push(
+        [{ atAudioMs: 200, type: 'drop' }],
+        [
+          { atAudioMs: 400, type: 'speech_started' },
+          { atAudioMs: 1100, type: 'speech_stopped' },
+          { atAudioMs: 1200, type: 'completed', text: 'When are you open?' },
+          { atAudioMs: 9000, type: 'speech_started' },
+          { atAudioMs: 9700, type: 'speech_stopped' },
+          { atAudioMs: 9800, type: 'completed', text: 'And on Sundays?' },
+        ],
+      );
+      // Turn 1 is answered, but the voice drops mid-sentence; turn 2's LLM never answers, then fails.
+      openai.chat.push({ text: ['We are open from nine to five.', ' Anything else?'] }, { fault: 'hang' }, { fault: 'http500' }, { fault: 'http500' });
+      // The voice vendor fails every request from now on (HTTP 500): the welcome (templated, synthesized
+      // at call time) and the agent's answers fall back to the offline voice.
+      openai.speech.push(...Array.from({ length: 20 }, () => ({ fault: 'http500' as const })));
+      const r = await replayCall({ carrier: 'twilio', audio: CALLER, url: gw.wsUrl, publicUrl: gw.httpUrl, authToken: TWILIO.token, to: '+14155550177', speed: 1, holdMs: 22_000, maxHoldMs: 22_000 });
+      const events = await until('timeline written', async () => {
+        const rows = await cluster.query<{ type: string; media_ms: number | null; data: Record<string, unknown> }>("SELECT type, media_ms, COALESCE(data->'data', data) AS data FROM call_events WHERE call_id = $1 ORDER BY seq", [r.callId ?? '']);
+        return rows.some((e) => e.type === 'call.ended') ? rows : undefined;
+      }, 20_000);
+      const of = (type: string) => events.value.filter((e) => e.type === type);
+      expect(openai.realtimeConnections.length).toBeGreaterThanOrEqual(2); // speech input reconnected
+      expect(of('turn.transcript').map((e) => e.data.text)).toEqual(['When are you open?', 'And on Sundays?']);
+      const fallback = of('agent.tts_fallback')[0];
+      expect(fallback?.data).toMatchObject({ turn: 1 });
+      const turn1 = of('turn.completed').find((e) => e.data.turn === 1);
+      expect(Number(turn1?.data.heardMs)).toBeGreaterThan(1000); // the answer was heard, in the fallback voice
+      expect(of('agent.filler').length).toBeGreaterThan(0); // while the LLM hangs, a filler, not dead air
+      const failed = of('agent.provider_failed')[0];
+      expect(failed?.data).toMatchObject({ turn: 2 });
+      // After the LLM failure the caller is not left in silence: the apology plays.
+      const failedAt = failed?.media_ms ?? Infinity;
+      const after = events.value.filter((e) => e.type === 'playout.started' && (e.media_ms ?? -1) >= failedAt);
+      expect(after.length).toBeGreaterThan(0);
+      const row = (await calls([r.callId ?? '']))[0];
+      expect(row?.status).toBe('completed');
+      report('vendors failing', {
+        realtimeConnections: openai.realtimeConnections.length,
+        ttsFallback: fallback?.data,
+        turn1HeardMs: turn1?.data.heardMs,
+        llmFailure: failed?.data.code,
+        llmFailureToApologyMediaMs: Math.round((after[0]?.media_ms ?? 0) - failedAt),
+        transcriptToLlmFailureMediaMs: Math.round(failedAt - (of('turn.transcript')[1]?.media_ms ?? 0)),
+        endReason: row?.end_reason,
+      });
+      gw.signal('SIGTERM');
+      expect((await gw.exited).code).toBe(0);
+    } finally {
+      await openai.close();
+    }
+  }, 180_000);
 
   it('a flood of webhooks and unauthenticated streams beyond the limits: extra calls refused in TwiML, live calls keep their audio', async () => {
     const gw = await start({ MAX_CONCURRENT_CALLS: '5' });

@@ -15,7 +15,7 @@ export interface GatewayProcess {
   readonly apiKey: string;
   readonly logs: Array<Record<string, unknown>>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>;
-  api<T = unknown>(pathname: string): Promise<{ status: number; body: T }>;
+  api<T = unknown>(pathname: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
   signal(sig: NodeJS.Signals): void;
   /** Stops it if still running (SIGKILL) and removes its data folder. */
   cleanup(): Promise<void>;
@@ -79,8 +79,12 @@ export async function startGatewayProcess(env: Record<string, string>, opts: { d
     apiKey: API_KEY,
     logs,
     exited,
-    api: async <T>(pathname: string) => {
-      const res = await fetch(`${httpUrl}${pathname}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    api: async <T>(pathname: string, init: { method?: string; body?: unknown } = {}) => {
+      const res = await fetch(`${httpUrl}${pathname}`, {
+        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+        headers: { authorization: `Bearer ${API_KEY}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
       const text = await res.text();
       return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
     },
