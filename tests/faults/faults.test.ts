@@ -209,26 +209,57 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     report('SIGTERM', { liveCalls: SCALE.sigtermCalls, exitAfterSigtermMs: exitMs, endReasons: Object.fromEntries(reasons), eventsWritten: [...tl.values()].reduce((n, t) => n + t.length, 0), stoppedLog: stopped });
   }, 180_000);
 
-  it('carrier REST failing on hang-up (500, dropped socket): the call still ends, the record is complete, the failure is logged', async () => {
+  it('carrier REST failing on hang-up (500, dropped socket; a timeout in chaos): the call still ends, the record is complete, the failure is logged', async () => {
     const gw = await start();
     const outcomes: Array<{ fault: string; endReason: string; status: string | undefined; end: string | null | undefined }> = [];
-    for (const fault of [{ status: 500 }, { status: 0, drop: true }] as const) {
+    for (const fault of [{ status: 500 }, { status: 0, drop: true }, ...(CHAOS ? [{ status: 200, delayMs: 11_000 }] : [])]) {
       carrier.fail(fault);
       const r = await call(gw, { speed: 5 });
       const row = await until('record', async () => {
         const c = (await calls([r.callId ?? '']))[0];
         return c?.ended_at !== null && c !== undefined ? c : undefined;
       }, 20_000);
-      outcomes.push({ fault: 'drop' in fault ? 'drop' : `http ${fault.status}`, endReason: r.endReason, status: row.value.status, end: row.value.end_reason });
+      outcomes.push({ fault: 'drop' in fault ? 'drop' : 'delayMs' in fault ? 'timeout' : `http ${fault.status}`, endReason: r.endReason, status: row.value.status, end: row.value.end_reason });
       expect(r.endReason).toBe('gateway-closed'); // the caller is not left on an open line
       expect(row.value).toMatchObject({ status: 'completed', end_reason: 'default_flow_done' });
     }
     const failures = gw.logs.filter((l) => l.msg === 'carrier hang-up failed; closing the stream').length;
-    expect(failures).toBe(2);
+    expect(failures).toBe(CHAOS ? 3 : 2);
     report('carrier REST failing on hang-up', { outcomes, hangupFailuresLogged: failures });
     gw.signal('SIGTERM');
     expect((await gw.exited).code).toBe(0);
   }, 120_000);
+
+  it('carrier REST failing on transfer (500, dropped socket; a timeout in chaos): the caller hears the fallback, the record says what happened', async () => {
+    const gw = await start();
+    const flowJson = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../flows/ivr-menu.json'), 'utf8')) as Record<string, unknown>;
+    delete flowJson.$schema;
+    expect((await gw.api('/v1/flows', { body: flowJson })).status).toBe(201);
+    expect((await gw.api('/v1/departments/sales', { method: 'PUT', body: { numbers: ['+14155550123'], timeZone: 'America/New_York' } })).status).toBeLessThan(300);
+    expect((await gw.api('/v1/numbers/+14155550188', { method: 'PUT', body: { flowId: 'ivr-menu' } })).status).toBe(200);
+    const faults = [{ name: 'http 500', f: { status: 500 } }, { name: 'dropped socket', f: { status: 0, drop: true } }, ...(CHAOS ? [{ name: 'timeout', f: { status: 200, delayMs: 11_000 } }] : [])];
+    const outcomes: Array<Record<string, unknown>> = [];
+    for (const { name, f } of faults) {
+      carrier.fail(f);
+      const started = performance.now();
+      const r = await replayCall({ carrier: 'twilio', audio: CALLER, url: gw.wsUrl, publicUrl: gw.httpUrl, authToken: TWILIO.token, to: '+14155550188', speed: 5, holdMs: 60_000, dtmf: [{ digit: '1', atMs: 3000 }] });
+      const rows = await until('timeline written', async () => {
+        const ev = await cluster.query<{ type: string; data: Record<string, unknown> }>("SELECT type, COALESCE(data->'data', data) AS data FROM call_events WHERE call_id = $1 ORDER BY seq", [r.callId ?? '']);
+        return ev.some((e) => e.type === 'call.ended') ? ev : undefined;
+      }, 20_000);
+      const nodes = rows.value.filter((e) => e.type === 'flow.node.entered').map((e) => e.data.node);
+      const heard = rows.value.filter((e) => e.type === 'playout.finished').map((e) => Number(e.data.heardMs));
+      const row = (await calls([r.callId ?? '']))[0];
+      expect(nodes).toEqual(['welcome', 'menu', 'route', 'sales', 'transfer_failed', 'bye']);
+      expect(heard.at(-1)).toBeGreaterThan(1000); // the apology after the failed transfer was heard
+      expect(r.endReason).toBe('gateway-closed');
+      expect(row).toMatchObject({ status: 'completed', end_reason: 'menu_done' });
+      outcomes.push({ fault: name, nodes: nodes.slice(3).join('>'), apologyHeardMs: heard.at(-1), callWallMs: Math.round(performance.now() - started) });
+    }
+    report('carrier REST failing on transfer', { outcomes });
+    gw.signal('SIGTERM');
+    expect((await gw.exited).code).toBe(0);
+  }, 180_000);
 
   it('speech input dropping, the voice vendor failing and the LLM timing out: the fallback voice speaks, the call goes on', async () => {
     const openai = await startFakeOpenAi();
