@@ -256,8 +256,11 @@ export function mediaStreamUrl(config: Pick<Config, 'publicUrl'>, carrier: strin
 
 /** Time kept for persisting after the drain: call writes settle, then buffered events flush. */
 const PERSIST_BUDGET_MS = 6_000;
-/** Time kept for closing the server, providers and the database after persisting. */
-const CLOSE_BUDGET_MS = 2_000;
+/**
+ * Time kept for closing after persisting: the server, call writes still retrying (0.5 s), the event
+ * log's last flush (1 s), the instance's "stopped" mark (≤ 1 s), the database.
+ */
+const CLOSE_BUDGET_MS = 3_000;
 
 export interface ShutdownPlan {
   /** Live calls may finish this long (DRAIN_TIMEOUT_MS, shortened to fit the grace period). */
@@ -269,7 +272,7 @@ export interface ShutdownPlan {
 
 /**
  * The worst case of an orderly shutdown (SIGTERM) fits SHUTDOWN_GRACE_MS (default 30 s, Kubernetes'
- * terminationGracePeriodSeconds default): drain ≤ grace − persist − close, persist 6 s, close 2 s.
+ * terminationGracePeriodSeconds default): drain ≤ grace − persist − close, persist 6 s, close 3 s.
  */
 export function shutdownPlan(config: Pick<Config, 'drainTimeoutMs' | 'shutdownGraceMs'>): ShutdownPlan {
   const persistMs = Math.min(PERSIST_BUDGET_MS, Math.floor(config.shutdownGraceMs / 3));

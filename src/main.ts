@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     try {
       await app.gateway.drain();
       await app.close();
-      await runtime.close(plan.closeMs / 2);
+      await runtime.close(Math.min(500, plan.closeMs / 4));
       log.info({ callWrites: app.gateway.callWrites(), events: runtime.appDeps.eventLog.stats() }, 'stopped');
       process.exit(0);
     } catch (err) {

@@ -51,7 +51,7 @@ export interface Runtime {
   apiKeyFile: string | undefined;
   /** This process's instance: heartbeat, and reconciliation of lost ones (register onInstanceLost here). */
   instances: InstanceMonitor;
-  /** Closes everything; `budgetMs` bounds the wait for call writes still retrying (default 2 000). */
+  /** Closes everything; `budgetMs` bounds the wait for call writes still retrying (default 2 000). Worst case ≈ budgetMs + 2 s. */
   close(budgetMs?: number): Promise<void>;
 }
 
@@ -90,7 +90,8 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const ownsDb = opts.db === undefined;
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
-  const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax });
+  // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
+  const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000 });
   const instanceId = opts.instanceId ?? randomUUID();
   const calls = new CallStore(db.pool, { instanceId });
   const flows = new FlowStore(db.pool);

@@ -18,7 +18,7 @@ import type { Queryable, StoreLogger } from './db.ts';
 export const GATEWAY_LOST = 'gateway_lost';
 
 /** Longest wait, at stop, for the last heartbeat and the "stopped" mark. */
-const STOP_WAIT_MS = 1_000;
+const STOP_WAIT_MS = 500;
 
 export interface InstanceMonitorOptions {
   db: Queryable;
