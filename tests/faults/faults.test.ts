@@ -166,17 +166,24 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     }, 30_000);
     expect(closed.value.status).toBe('completed');
     expect((await timelines([open.value.id])).get(open.value.id)?.at(-1)).toBe('call.ended');
-    const hangups = carrier.requests.filter((r) => r.path.endsWith(`/Calls/${open.value.carrier_call_id}.json`) && r.params.Status === 'completed');
-    expect(hangups.length).toBeGreaterThan(hangupsBefore);
+    // The record is closed first, then the carrier is asked to hang up.
+    const hangups = await until('the carrier hang-up of the lost call', async () => {
+      const h = carrier.requests.filter((r) => r.path.endsWith(`/Calls/${open.value.carrier_call_id}.json`) && r.params.Status === 'completed');
+      return h.length > hangupsBefore ? h : undefined;
+    }, 10_000);
     expect((await calls([finished.callId ?? '']))[0]).toEqual(before); // nothing else changed
-    report('SIGKILL mid-call', { newInstanceStartMs: startMs, lostCallClosedAfterStartMs: closed.ms, carrierHangups: hangups.length, instanceDeadAfterMs: 1000 });
+    report('SIGKILL mid-call', { newInstanceStartMs: startMs, lostCallClosedAfterStartMs: closed.ms, carrierHangups: hangups.value.length, instanceDeadAfterMs: 1000 });
     b.signal('SIGTERM');
     expect((await b.exited).code).toBe(0);
   }, 120_000);
 
   it(`SIGTERM with ${SCALE.sigtermCalls} live calls: new calls refused politely, live ones finish, events flushed, exit 0`, async () => {
     const gw = await start({ MAX_CONCURRENT_CALLS: String(SCALE.sigtermCalls + 10) });
-    const live = Array.from({ length: SCALE.sigtermCalls }, () => call(gw, { speed: 1 }));
+    // Calls long enough (about 12 s of speech) to be all live at once, short enough to finish in the drain.
+    const text = 'Thank you for calling. This is a longer message, so that every call of this test is still going when the gateway is asked to stop. It ends by itself, well within the drain time. Goodbye.';
+    expect((await gw.api('/v1/flows', { body: { id: 'long-call', start: 'talk', nodes: { talk: { type: 'say', text, next: 'bye' }, bye: { type: 'hangup', reason: 'long_call_done' } } } })).status).toBe(201);
+    expect((await gw.api('/v1/numbers/+14155550166', { method: 'PUT', body: { flowId: 'long-call' } })).status).toBe(200);
+    const live = Array.from({ length: SCALE.sigtermCalls }, () => replayCall({ carrier: 'twilio', audio: CALLER, url: gw.wsUrl, publicUrl: gw.httpUrl, authToken: TWILIO.token, to: '+14155550166', speed: 1, holdMs: 60_000 }));
     await until('all calls live', async () => ((await gw.api<{ activeCalls: number }>('/v1/metrics')).body.activeCalls >= SCALE.sigtermCalls ? true : undefined), 60_000);
     const sigtermAt = performance.now();
     gw.signal('SIGTERM');
@@ -201,7 +208,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     for (const r of rows) reasons.set(r.end_reason ?? 'none', (reasons.get(r.end_reason ?? 'none') ?? 0) + 1);
     for (const r of rows) {
       expect(r.status).toBe('completed');
-      expect(r.end_reason).toBe('default_flow_done'); // finished within the drain, not cut
+      expect(r.end_reason).toBe('long_call_done'); // finished within the drain, not cut
       expect(tl.get(r.id)?.includes('call.ended')).toBe(true);
     }
     const stopped = gw.logs.find((l) => l.msg === 'stopped') as { callWrites?: { gaveUp: number }; events?: { dropped: number; buffered: number } } | undefined;
