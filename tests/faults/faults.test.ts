@@ -38,6 +38,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/** Deploys one of the flows shipped in flows/ through the API. */
+async function deployShippedFlow(gw: GatewayProcess, id: string): Promise<void> {
+  const { $schema: _schema, ...flow } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, `../../flows/${id}.json`), 'utf8')) as Record<string, unknown>;
+  expect((await gw.api('/v1/flows', { body: flow })).status).toBe(201);
+}
+
 function report(scenario: string, figures: Record<string, unknown>): void {
   console.log(`[faults] ${scenario}: ${JSON.stringify(figures)}`);
 }
@@ -239,9 +245,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
 
   it('carrier REST failing on transfer (500, dropped socket; a timeout in chaos): the caller hears the fallback, the record says what happened', async () => {
     const gw = await start();
-    const flowJson = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../flows/ivr-menu.json'), 'utf8')) as Record<string, unknown>;
-    delete flowJson.$schema;
-    expect((await gw.api('/v1/flows', { body: flowJson })).status).toBe(201);
+    await deployShippedFlow(gw, 'ivr-menu');
     expect((await gw.api('/v1/departments/sales', { method: 'PUT', body: { numbers: ['+14155550123'], timeZone: 'America/New_York' } })).status).toBeLessThan(300);
     expect((await gw.api('/v1/numbers/+14155550188', { method: 'PUT', body: { flowId: 'ivr-menu' } })).status).toBe(200);
     const faults = [{ name: 'http 500', f: { status: 500 } }, { name: 'dropped socket', f: { status: 0, drop: true } }, ...(CHAOS ? [{ name: 'timeout', f: { status: 200, delayMs: 11_000 } }] : [])];
@@ -278,9 +282,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
         TTS_ORDER: 'openai,offline',
       });
       await until('prompt cache warmed', async () => (gw.logs.some((l) => l.msg === 'prompt cache warmed') ? true : undefined), 60_000);
-      const flowJson = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../flows/support-agent.json'), 'utf8')) as Record<string, unknown>;
-      delete flowJson.$schema;
-      expect((await gw.api('/v1/flows', { body: flowJson })).status).toBe(201);
+      await deployShippedFlow(gw, 'support-agent');
       expect((await gw.api('/v1/numbers/+14155550177', { method: 'PUT', body: { flowId: 'support-agent' } })).status).toBe(200);
       // Speech input: the first realtime socket drops at once; the second transcribes two questions.
       openai.realtime.push(
