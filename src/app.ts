@@ -14,12 +14,14 @@ import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
 import type { StreamClaims } from './call/streamToken.ts';
-import type { Config } from './config.ts';
+import { shutdownPlan, type Config } from './config.ts';
 import { GatewayError } from './errors.ts';
-import type { CallWrites } from './gateway/callWrites.ts';
+import { recordAmdVerdicts } from './gateway/amdRecord.ts';
+import { notRecordedYet, type CallWrites, type CallWritesStats } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { CallRegistry } from './gateway/registry.ts';
+import { StreamTokenLedger, type StreamTokenLedgerCounters } from './gateway/streamTokenLedger.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
@@ -54,7 +56,14 @@ export interface AppDeps {
 export interface Gateway {
   registry: CallRegistry;
   counters: StreamCounters;
-  /** Stop taking calls, let active ones finish (up to drainTimeoutMs), end the rest, flush events. */
+  /** Streams and webhooks refused for a reused token or an ended call. */
+  tokens: StreamTokenLedgerCounters;
+  /** The durable call-write path's counters. */
+  callWrites(): CallWritesStats;
+  /**
+   * Stop taking calls, let active ones finish, end the rest, then persist (call writes, events) —
+   * within shutdownPlan(config): drain + persist fit the grace period with the close after them.
+   */
   drain(): Promise<void>;
   /** Background writes (call ends, recordings) still in flight. */
   settle(): Promise<void>;
@@ -90,9 +99,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
 
   const writes = deps.writes;
+  const ledger = new StreamTokenLedger();
+  /** A write about a call whose record must exist: retried (in order) until it does. */
+  const onRecord = <T>(what: string, write: () => Promise<T | null>) => async (): Promise<T> => {
+    const result = await write();
+    if (result === null) throw notRecordedYet(what);
+    return result;
+  };
 
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
-    void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));
+    void writes.enqueue(session.callId, 'recording the end of a call', onRecord('recording the end of a call', () => deps.calls.end({ id: session.callId }, reason)));
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
     setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
@@ -102,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await mkdir(dir, { recursive: true });
         const file = path.join(dir, `${session.callId}.wav`);
         await writeFile(file, recorder.toWav());
-        await deps.calls.setRecording({ id: session.callId }, file);
+        if ((await deps.calls.setRecording({ id: session.callId }, file)) === null) throw notRecordedYet('saving a recording');
         deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
       });
     }
@@ -111,13 +127,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('gateway', {
     registry,
     counters,
+    tokens: ledger.counters,
+    callWrites: () => writes.stats(),
     drain: async () => {
+      const plan = shutdownPlan(config);
       registry.startDraining();
-      const idle = await registry.waitIdle(config.drainTimeoutMs);
+      const idle = await registry.waitIdle(plan.drainMs);
       if (!idle) for (const s of registry.all()) s.end('shutdown');
-      // Writes still waiting on an unavailable database get a bounded last chance.
-      await writes.settle(Math.max(5000, config.drainTimeoutMs));
-      await deps.eventLog.flush(10_000);
+      // Writes still waiting on an unavailable database get a bounded last chance, then the events.
+      const persistEnd = performance.now() + plan.persistMs;
+      await writes.settle(plan.persistMs / 2);
+      await deps.eventLog.flush(Math.max(100, persistEnd - performance.now()));
     },
     settle: async () => {
       await writes.settle();
@@ -162,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       streamTokenSecret: deps.streamTokenSecret,
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
       writes,
+      ledger,
     });
     await mediaStreams(carrierScope, {
       config,
@@ -169,11 +190,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       counters,
       timeline: deps.eventLog,
       streamTokenSecret: deps.streamTokenSecret,
+      ledger,
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
         const answeredAt = new Date();
-        void writes.enqueue(session.callId, 'recording the stream', () => deps.calls.attachStream({ id: session.callId }, session.streamId));
-        void writes.enqueue(session.callId, 'recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt));
+        const id = { id: session.callId };
+        void writes.enqueue(session.callId, 'recording the stream', onRecord('recording the stream', () => deps.calls.attachStream(id, session.streamId)));
+        void writes.enqueue(session.callId, 'recording the answer', onRecord('recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt)));
+        recordAmdVerdicts(session, (amd) => void writes.enqueue(session.callId, 'recording the AMD verdict', onRecord('recording the AMD verdict', () => deps.calls.setAmd(id, amd))));
+        // Another instance may have served (and ended) this call already: a token is single use per
+        // process, the record is the check across instances. Off the audio path; ends the replay.
+        deps.calls.get(session.callId).then(
+          (record) => {
+            if (record?.endedAt != null && !session.ended) {
+              ledger.counters.endedCalls++;
+              app.log.warn({ callId: session.callId }, 'media stream for a call that had already ended; ending it');
+              session.end('call_already_ended');
+            }
+          },
+          () => undefined, // the database is down: the local checks stand
+        );
         try {
           deps.program.start(session, claims);
         } catch (err) {

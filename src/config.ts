@@ -22,6 +22,11 @@ export interface Config {
   maxConcurrentCalls: number;
   maxMessageBytes: number;
   drainTimeoutMs: number;
+  /** The whole shutdown (drain + settle + flush + close) fits in this; see shutdownPlan(). */
+  shutdownGraceMs: number;
+  /** Instance heartbeat period, and the silence after which an instance counts as lost. */
+  instanceHeartbeatMs: number;
+  instanceDeadAfterMs: number;
   mediaTimeoutMs: number;
   recordCalls: boolean;
   logLevel: string;
@@ -112,6 +117,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     return va !== undefined && vb !== undefined ? [va, vb] : undefined;
   };
 
+  /**
+   * A credential group is all or nothing: a variable of the group set without the group's key (or
+   * keys) would be silently ignored — e.g. SIGNALWIRE_SIGNING_KEY without the project, so every
+   * webhook gets 403 with no hint. Name what is missing instead.
+   */
+  const group = (keys: string[], members: string[], what: string): void => {
+    const setKeys = keys.filter((k) => str(k) !== undefined);
+    if (setKeys.length === keys.length) return;
+    const setMembers = members.filter((m) => str(m) !== undefined);
+    if (setMembers.length === 0) return;
+    const missing = keys.filter((k) => str(k) === undefined);
+    problems.push(`${missing.join(' and ')}: required because ${setMembers.join(', ')} ${setMembers.length === 1 ? 'is' : 'are'} set (${what}); set ${missing.join(' and ')} too, or unset ${setMembers.join(', ')}`);
+  };
+  group(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'], ['TWILIO_API_BASE_URL'], 'Twilio credentials');
+  group(['SIGNALWIRE_PROJECT_ID', 'SIGNALWIRE_API_TOKEN'], ['SIGNALWIRE_SIGNING_KEY', 'SIGNALWIRE_SPACE_URL', 'SIGNALWIRE_API_BASE_URL'], 'SignalWire credentials');
+  group(['OPENAI_API_KEY'], ['OPENAI_BASE_URL', 'OPENAI_LLM_MODEL', 'OPENAI_STT_MODEL', 'OPENAI_TTS_MODEL', 'OPENAI_TTS_VOICE'], 'OpenAI speech, LLM and voice');
+  group(['ELEVENLABS_API_KEY'], ['ELEVENLABS_BASE_URL', 'ELEVENLABS_VOICE_ID', 'ELEVENLABS_MODEL_ID'], 'ElevenLabs voice');
+
   const port = int('PORT', 3000, 0, 65535, '3000');
   const carriers: CarrierCredentials = {};
   const twilio = paired('TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'your-auth-token');
@@ -188,7 +211,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     localUnauthenticated: !anyCarrier && (isLoopback(host) || allowUnauthenticated),
     maxConcurrentCalls: int('MAX_CONCURRENT_CALLS', 500, 1, 100_000, '500'),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
-    drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000, '30000'),
+    drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 20_000, 0, 3_600_000, '20000'),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 30_000, 5_000, 3_600_000, '30000'),
+    instanceHeartbeatMs: int('INSTANCE_HEARTBEAT_MS', 2_000, 100, 60_000, '2000'),
+    instanceDeadAfterMs: int('INSTANCE_DEAD_AFTER_MS', 15_000, 500, 600_000, '15000'),
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
     logLevel,
@@ -213,6 +239,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       ttsOrder,
     },
   };
+  if (config.instanceDeadAfterMs < 3 * config.instanceHeartbeatMs) {
+    problems.push(`INSTANCE_DEAD_AFTER_MS: must be at least 3 × INSTANCE_HEARTBEAT_MS (${3 * config.instanceHeartbeatMs}) so one late heartbeat does not make a live instance lost, e.g. INSTANCE_DEAD_AFTER_MS=15000`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -223,4 +252,30 @@ export function mediaStreamUrl(config: Pick<Config, 'publicUrl'>, carrier: strin
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   u.pathname = `/media/${carrier}`;
   return u.toString();
+}
+
+/** Time kept for persisting after the drain: call writes settle, then buffered events flush. */
+const PERSIST_BUDGET_MS = 6_000;
+/**
+ * Time kept for closing after persisting: the server, call writes still retrying (0.5 s), the event
+ * log's last flush (1 s), the instance's "stopped" mark (≤ 1 s), the database.
+ */
+const CLOSE_BUDGET_MS = 3_000;
+
+export interface ShutdownPlan {
+  /** Live calls may finish this long (DRAIN_TIMEOUT_MS, shortened to fit the grace period). */
+  drainMs: number;
+  /** Call writes and buffered events get this long together. */
+  persistMs: number;
+  closeMs: number;
+}
+
+/**
+ * The worst case of an orderly shutdown (SIGTERM) fits SHUTDOWN_GRACE_MS (default 30 s, Kubernetes'
+ * terminationGracePeriodSeconds default): drain ≤ grace − persist − close, persist 6 s, close 3 s.
+ */
+export function shutdownPlan(config: Pick<Config, 'drainTimeoutMs' | 'shutdownGraceMs'>): ShutdownPlan {
+  const persistMs = Math.min(PERSIST_BUDGET_MS, Math.floor(config.shutdownGraceMs / 3));
+  const closeMs = Math.min(CLOSE_BUDGET_MS, Math.floor(config.shutdownGraceMs / 6));
+  return { drainMs: Math.max(0, Math.min(config.drainTimeoutMs, config.shutdownGraceMs - persistMs - closeMs)), persistMs, closeMs };
 }

@@ -9,18 +9,21 @@ import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { CallSession, type CarrierActions, type Timeline } from '../call/CallSession.ts';
 import type { Carrier } from '../call/events.ts';
 import { DualChannelRecorder } from '../call/recorder.ts';
-import { claimsFromParameters, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
+import { claimsFromParameters, publicParameters, tokenExpiry, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
 import type { Config } from '../config.ts';
 import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
 import type { InboundEvent } from '../telephony/types.ts';
 import { verifySignedUpgrade } from './carrierAuth.ts';
 import type { CallRegistry } from './registry.ts';
+import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 
 export interface MediaStreamDeps {
   config: Config;
   registry: CallRegistry;
   timeline: Timeline;
   streamTokenSecret: string;
+  /** Single use of tokens, and calls that have ended (see streamTokenLedger.ts). */
+  ledger: StreamTokenLedger;
   /** REST actions on a call (hang up, transfer), when the carrier's credentials are configured. */
   carrierActions: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
   /** Called once the session exists: attach detectors, start the flow. Must not throw. */
@@ -94,14 +97,22 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
 
       const onStart = (ev: Extract<InboundEvent, { type: 'start' }>): void => {
         if (session !== undefined) return;
-        const claims = claimsFromParameters(ev.customParameters);
+        const fromParams = claimsFromParameters(ev.customParameters);
+        // The token binds the carrier (this endpoint's) and the carrier's call id (the one `start` names).
+        const claims = fromParams === undefined ? undefined : { ...fromParams, carrier, carrierCallId: ev.carrierCallId };
         const token = ev.customParameters.token ?? upgradeBearer;
         // SignalWire's Bearer header and the start's token are the same token; if both came, both must match.
         const bearerOk = upgradeBearer === undefined || (claims !== undefined && verifyStreamToken(deps.streamTokenSecret, upgradeBearer, claims));
-        if (claims === undefined || !bearerOk || !verifyStreamToken(deps.streamTokenSecret, token, claims)) {
+        if (claims === undefined || token === undefined || !bearerOk || !verifyStreamToken(deps.streamTokenSecret, token, claims)) {
           counters.rejectedStreams++;
           log.warn({ carrier, streamId: ev.streamId }, 'rejected media stream: missing or invalid stream token');
           close(CLOSE_UNAUTHORIZED, 'invalid stream token');
+          return;
+        }
+        if (deps.ledger.refuseEnded(claims.callId) || !deps.ledger.consume(token, tokenExpiry(token) ?? 0)) {
+          counters.rejectedStreams++;
+          log.warn({ carrier, callId: claims.callId, streamId: ev.streamId }, 'rejected media stream: its token was used before or its call has ended');
+          close(CLOSE_UNAUTHORIZED, 'stream token already used');
           return;
         }
         const fmt = ev.mediaFormat;
@@ -135,7 +146,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           to: claims.to,
           streamId,
           carrierCallId: ev.carrierCallId,
-          parameters: ev.customParameters,
+          parameters: publicParameters(ev.customParameters),
           input: { encoding, sampleRateHz: fmt.sampleRateHz },
           sink: {
             sendMedia: (mulaw) => socket.send(serializer.media(streamId, Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString('base64'))),
@@ -150,6 +161,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           recorder,
           mediaTimeoutMs: config.mediaTimeoutMs,
           onEnded: (ended, reason) => {
+            deps.ledger.markEnded(ended.callId, carrierCallKey(carrier, ended.carrierCallId));
             registry.remove(ended);
             deps.onCallEnded(ended, reason, recorder);
           },

@@ -7,7 +7,11 @@
 // its (call_id, seq) key, a retry of a batch that did commit is a harmless ON CONFLICT no-op, so
 // after recovery everything is written exactly once and in order.
 import type { CallEvent } from '../call/events.ts';
+import { listCallEvents, type StoredCallEvent } from './callEvents.ts';
 import type { Queryable, StoreLogger } from './db.ts';
+import { Ring } from './ring.ts';
+
+export type { StoredCallEvent } from './callEvents.ts';
 
 export interface EventLogOptions {
   db: Queryable;
@@ -45,8 +49,6 @@ export interface EventLogStats {
   lastError: string | null;
 }
 
-/** An event as read back: the CallEvent plus its per-call sequence number and wall time (ISO). */
-export type StoredCallEvent = CallEvent & { seq: number; wallTime: string };
 
 interface PendingEvent {
   callId: string;
@@ -71,48 +73,6 @@ SELECT call_id, seq, media_ms, to_timestamp(wall_ms / 1000), type, data::jsonb
   FROM unnest($1::text[], $2::integer[], $3::float8[], $4::float8[], $5::text[], $6::text[])
        AS t(call_id, seq, media_ms, wall_ms, type, data)
 ON CONFLICT (call_id, seq) DO NOTHING`;
-
-/** Growable FIFO ring: O(1) push, shift and indexed peek (Array#shift is O(n) in general). */
-class Ring<T> {
-  #items: (T | undefined)[] = new Array<T | undefined>(1024);
-  #head = 0;
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(item: T): void {
-    if (this.#size === this.#items.length) this.#grow();
-    this.#items[(this.#head + this.#size) % this.#items.length] = item;
-    this.#size++;
-  }
-
-  shift(): T | undefined {
-    if (this.#size === 0) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#items.length;
-    this.#size--;
-    return item;
-  }
-
-  at(index: number): T | undefined {
-    return index < this.#size ? this.#items[(this.#head + index) % this.#items.length] : undefined;
-  }
-
-  discard(count: number): void {
-    for (let i = 0; i < count && this.#size > 0; i++) this.shift();
-  }
-
-  // Amortized O(1): doubling happens log2(maxBuffered / 1024) times at most.
-  #grow(): void {
-    const next = new Array<T | undefined>(this.#items.length * 2);
-    for (let i = 0; i < this.#size; i++) next[i] = this.#items[(this.#head + i) % this.#items.length];
-    this.#items = next;
-    this.#head = 0;
-  }
-}
 
 /** SQLSTATE classes that mean "this data can never be stored" (22 data exception, 23 constraint). */
 function isDataError(err: unknown): boolean {
@@ -269,15 +229,8 @@ export class EventLog {
   }
 
   /** A call's stored events in sequence order (events still buffered are not included). */
-  async listEvents(callId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredCallEvent[]> {
-    const { rows } = await this.#db.query<{ seq: number; media_ms: number | null; wall_time: Date; type: string; data: Record<string, unknown> | null }>(
-      `SELECT seq, media_ms, wall_time, type, data FROM call_events
-        WHERE call_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [callId, opts.afterSeq ?? 0, opts.limit ?? null],
-    );
-    return rows.map(
-      (r) => ({ ...(r.data ?? {}), seq: r.seq, atMs: r.media_ms ?? Number.NaN, wallTime: r.wall_time.toISOString(), type: r.type }) as StoredCallEvent,
-    );
+  listEvents(callId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredCallEvent[]> {
+    return listCallEvents(this.#db, callId, opts);
   }
 
   async #shutdown(): Promise<void> {
