@@ -2,6 +2,7 @@
 // reported at once with the variable's name, what is wrong, and an example of a good value.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { TRANSFER_NUMBER_ENTRY } from './agent/transferPolicy.ts';
 
 export interface CarrierCredentials {
   twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
@@ -34,6 +35,8 @@ export interface Config {
   eventBufferMax: number;
   apiRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
+  /** Numbers (or `+prefix*`) every agent node may transfer to (AGENT_TRANSFER_NUMBERS). */
+  agentTransferNumbers: string[];
   providers: {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
@@ -164,6 +167,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (streamTokenSecret !== undefined && streamTokenSecret.length < 32) {
     problems.push('STREAM_TOKEN_SECRET: must be at least 32 characters, e.g. STREAM_TOKEN_SECRET=$(openssl rand -hex 32)');
   }
+  const agentTransferNumbers = (str('AGENT_TRANSFER_NUMBERS') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const badNumbers = agentTransferNumbers.filter((n) => !TRANSFER_NUMBER_ENTRY.test(n));
+  if (badNumbers.length > 0) {
+    problems.push(`AGENT_TRANSFER_NUMBERS: ${badNumbers.map((n) => `"${n}"`).join(', ')} must be E.164 numbers or prefixes ending in *, e.g. AGENT_TRANSFER_NUMBERS=+14155550100,+4930*`);
+  }
   const elevenlabsBase = url('ELEVENLABS_BASE_URL', ['https:', 'http:'], 'https://api.elevenlabs.io');
   const openaiBase = url('OPENAI_BASE_URL', ['https:', 'http:'], 'https://api.openai.com/v1');
   const TTS_NAMES = ['elevenlabs', 'elevenlabs-ws', 'openai', 'offline'] as const;
@@ -199,6 +207,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     eventBufferMax: int('EVENT_BUFFER_MAX', 100_000, 100, 10_000_000, '100000'),
     apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
+    agentTransferNumbers,
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),

@@ -122,6 +122,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       agent: runAgent,
       audio: new AudioFolder(config.audioDir),
       departments: departmentDirectory(flows),
+      agentTransferNumbers: config.agentTransferNumbers,
       loadFlow: async (id) => (await resolver.load(id))?.flow,
     },
     variables: async (claims) => {

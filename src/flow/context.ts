@@ -23,6 +23,8 @@ export interface FlowDeps {
   agent?: AgentRunner | undefined;
   audio?: AudioSource | undefined;
   departments?: DepartmentDirectory | undefined;
+  /** Numbers every agent node may transfer to (AGENT_TRANSFER_NUMBERS), besides the node's own list. */
+  agentTransferNumbers?: readonly string[] | undefined;
   /** Latest version of another flow (a department's outside-hours flow). */
   loadFlow?: ((id: string) => Promise<FlowDefinition | undefined>) | undefined;
   fetch?: typeof fetch | undefined;

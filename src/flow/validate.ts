@@ -206,6 +206,9 @@ function checkNode(
     case 'agent':
       checkTemplate(`${base}.instructions`, n.instructions, errors);
       checkTemplate(`${base}.greeting`, n.greeting, errors);
+      if (Array.isArray(n.departments) && n.departments.length > 0 && Array.isArray(n.transferNumbers) && n.transferNumbers.length > 0) {
+        errors.push({ path: `${base}.transferNumbers`, message: 'cannot be combined with departments: with departments the agent transfers to departments only' });
+      }
       if (ctx.agent === false) {
         warnings.push({
           path: base,
