@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { TRANSFER_NUMBER_ENTRY } from './agent/transferPolicy.ts';
+import { parseHttpAllowList } from './flow/httpAllowList.ts';
 
 export interface CarrierCredentials {
   twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
@@ -37,6 +38,8 @@ export interface Config {
   webhookRateLimitPerMinute: number;
   /** Numbers (or `+prefix*`) every agent node may transfer to (AGENT_TRANSFER_NUMBERS). */
   agentTransferNumbers: string[];
+  /** Hosts, `*.domain`s, addresses and CIDRs flow http nodes may reach (FLOW_HTTP_ALLOW_HOSTS); `*` = any public host. */
+  flowHttpAllowHosts: string[];
   providers: {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
@@ -172,6 +175,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (badNumbers.length > 0) {
     problems.push(`AGENT_TRANSFER_NUMBERS: ${badNumbers.map((n) => `"${n}"`).join(', ')} must be E.164 numbers or prefixes ending in *, e.g. AGENT_TRANSFER_NUMBERS=+14155550100,+4930*`);
   }
+  const flowHttpAllowHosts = (str('FLOW_HTTP_ALLOW_HOSTS') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const badHosts = parseHttpAllowList(flowHttpAllowHosts).problems;
+  if (badHosts.length > 0) {
+    problems.push(`FLOW_HTTP_ALLOW_HOSTS: ${badHosts.map((h) => `"${h}"`).join(', ')} must be host names, *.domains, IP addresses or CIDRs (no scheme or path), e.g. FLOW_HTTP_ALLOW_HOSTS=api.example.com,*.crm.example.com,10.1.0.0/16`);
+  }
   const elevenlabsBase = url('ELEVENLABS_BASE_URL', ['https:', 'http:'], 'https://api.elevenlabs.io');
   const openaiBase = url('OPENAI_BASE_URL', ['https:', 'http:'], 'https://api.openai.com/v1');
   const TTS_NAMES = ['elevenlabs', 'elevenlabs-ws', 'openai', 'offline'] as const;
@@ -208,6 +216,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
     agentTransferNumbers,
+    flowHttpAllowHosts,
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),

@@ -21,6 +21,7 @@ import type { FlowDefinition } from './flow/types.ts';
 import { CallWrites } from './gateway/callWrites.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
+import { parseHttpAllowList } from './flow/httpAllowList.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
 import { CallStore, type CallRecord } from './store/calls.ts';
 import { ReadCache } from './store/readCache.ts';
@@ -123,6 +124,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       audio: new AudioFolder(config.audioDir),
       departments: departmentDirectory(flows),
       agentTransferNumbers: config.agentTransferNumbers,
+      httpAllowList: parseHttpAllowList(config.flowHttpAllowHosts).list,
       loadFlow: async (id) => (await resolver.load(id))?.flow,
     },
     variables: async (claims) => {

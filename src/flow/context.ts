@@ -8,6 +8,7 @@ import type { CallControl } from '../call/control.ts';
 import type { AmdResult, AnsweredBy, CallEvent } from '../call/events.ts';
 import { createError } from '../errors.ts';
 import type { AudioSource } from './audio.ts';
+import type { HttpAllowList } from './httpAllowList.ts';
 import type { Scope, Value } from './expression.ts';
 import { TemplateRenderer } from './template.ts';
 import { FORBIDDEN_PROPERTIES, type Department, type FlowDefinition } from './types.ts';
@@ -28,6 +29,8 @@ export interface FlowDeps {
   /** Latest version of another flow (a department's outside-hours flow). */
   loadFlow?: ((id: string) => Promise<FlowDefinition | undefined>) | undefined;
   fetch?: typeof fetch | undefined;
+  /** Where http nodes may connect (FLOW_HTTP_ALLOW_HOSTS); default: nowhere. */
+  httpAllowList?: HttpAllowList | undefined;
   /** Calendar time for business hours (tests and replays pin it). Default: the system clock. */
   now?: (() => Date) | undefined;
   /** Node visits in a row without media time passing before the run is declared looping. Default 200. */
