@@ -23,6 +23,9 @@ export interface Config {
   localUnauthenticated: boolean;
   maxConcurrentCalls: number;
   maxMessageBytes: number;
+  /** Media-stream sockets not yet authenticated, in total and per client address (IPv6 per /64). */
+  maxPendingStreams: number;
+  maxPendingStreamsPerAddress: number;
   drainTimeoutMs: number;
   mediaTimeoutMs: number;
   recordCalls: boolean;
@@ -204,6 +207,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     localUnauthenticated: !anyCarrier && (isLoopback(host) || allowUnauthenticated),
     maxConcurrentCalls: int('MAX_CONCURRENT_CALLS', 500, 1, 100_000, '500'),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
+    maxPendingStreams: int('MAX_PENDING_STREAMS', 200, 1, 100_000, '200'),
+    maxPendingStreamsPerAddress: int('MAX_PENDING_STREAMS_PER_ADDRESS', 50, 1, 100_000, '50'),
     drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000, '30000'),
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
