@@ -4,11 +4,13 @@
 export class PendingStreams {
   private readonly perKey = new Map<string, number>();
   private total = 0;
+  private readonly maxTotal: number;
+  private readonly maxPerKey: number;
 
-  constructor(
-    private readonly maxTotal: number,
-    private readonly maxPerKey: number,
-  ) {}
+  constructor(maxTotal: number, maxPerKey: number) {
+    this.maxTotal = maxTotal;
+    this.maxPerKey = maxPerKey;
+  }
 
   get size(): number {
     return this.total;
