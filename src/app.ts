@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
@@ -19,6 +20,7 @@ import { GatewayError } from './errors.ts';
 import type { CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
+import { rateLimitOptions } from './gateway/rateLimit.ts';
 import { CallRegistry } from './gateway/registry.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
@@ -187,7 +189,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
+      requireApiKey(api, { apiKey: deps.apiKey });
+      await api.register(fastifyRateLimit, { ...rateLimitOptions('API requests', config.apiRateLimitPerMinute), global: true });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);

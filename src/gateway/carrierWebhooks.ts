@@ -11,7 +11,8 @@ import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
 import { withRetry, type CallWrites } from './callWrites.ts';
-import { RateLimiter } from './rateLimit.ts';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { rateLimitOptions } from './rateLimit.ts';
 import type { CallRegistry } from './registry.ts';
 
 export interface CarrierWebhookDeps {
@@ -56,7 +57,10 @@ function parseForm(body: string): Params {
 
 export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhookDeps): Promise<void> {
   const { config, calls, registry } = deps;
-  const limiter = new RateLimiter(config.webhookRateLimitPerMinute);
+  // Charged at preHandler, after the signature check (preValidation): forged requests never use up
+  // the quota real carrier webhooks share (all of them share one key behind a proxy without TRUST_PROXY).
+  await app.register(fastifyRateLimit, { ...rateLimitOptions('webhook requests', config.webhookRateLimitPerMinute), global: false });
+  const rateLimit = { rateLimit: { max: config.webhookRateLimitPerMinute, timeWindow: 60_000 } };
 
   // Carriers post forms (and SignalWire's newer APIs JSON). The raw text is kept: signatures cover it.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
@@ -76,35 +80,31 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     }
   });
 
-  /** Common gate: carrier name, rate limit, signature. Returns the params or undefined when answered. */
-  const gate = (request: FastifyRequest, reply: FastifyReply): { carrier: Carrier; params: Params } | undefined => {
+  /** Common gate (preValidation, before the rate limit): carrier name and signature. */
+  const gate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const carrier = (request.params as { carrier: string }).carrier;
     if (!isCarrier(carrier)) {
-      void reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
-      return undefined;
-    }
-    const wait = limiter.hit(request.ip);
-    if (wait > 0) {
-      void reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'GW_ERR_RATE_LIMITED', message: 'too many webhook requests' });
-      return undefined;
+      await reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
+      return;
     }
     const params = (request.body ?? {}) as Params;
     const isJson = (request.headers['content-type'] ?? '').includes('json');
     const verdict = verifyWebhook(config, carrier, request, params, request.carrierRawBody ?? '', isJson);
     if (verdict !== 'signed' && verdict !== 'unsigned-local') {
       request.log.warn({ carrier, verdict, path: request.routeOptions.url, ip: request.ip }, 'rejected carrier webhook: bad or missing signature');
-      void reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid carrier signature' });
-      return undefined;
+      await reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid carrier signature' });
     }
-    return { carrier, params };
   };
+  /** What the gate let through. */
+  const gated = (request: FastifyRequest): { carrier: Carrier; params: Params } => ({
+    carrier: (request.params as { carrier: Carrier }).carrier,
+    params: (request.body ?? {}) as Params,
+  });
 
   const twiml = (reply: FastifyReply, xml: string): FastifyReply => reply.type('text/xml; charset=utf-8').send(xml);
 
-  app.post('/voice/:carrier', { schema: { hide: true } }, async (request, reply) => {
-    const gated = gate(request, reply);
-    if (!gated) return reply;
-    const { carrier, params } = gated;
+  app.post('/voice/:carrier', { schema: { hide: true }, preValidation: gate, config: rateLimit }, async (request, reply) => {
+    const { carrier, params } = gated(request);
     const callSid = first(params, 'CallSid');
     const from = first(params, 'From') ?? '';
     const to = first(params, 'To') ?? '';
@@ -165,10 +165,8 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     );
   });
 
-  app.post('/status/:carrier', { schema: { hide: true } }, async (request, reply) => {
-    const gated = gate(request, reply);
-    if (!gated) return reply;
-    const { carrier, params } = gated;
+  app.post('/status/:carrier', { schema: { hide: true }, preValidation: gate, config: rateLimit }, async (request, reply) => {
+    const { carrier, params } = gated(request);
     const callSid = first(params, 'CallSid');
     const status = first(params, 'CallStatus');
     if (callSid === undefined || status === undefined) {
