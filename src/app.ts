@@ -21,6 +21,7 @@ import type { CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { rateLimitOptions } from './gateway/rateLimit.ts';
+import { CachedCheck } from './gateway/readiness.ts';
 import { CallRegistry } from './gateway/registry.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
@@ -149,11 +150,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Unauthenticated: a cached database check and a bare status (figures are in /v1/metrics).
+  const databaseReady = new CachedCheck(() => deps.db.ping(2000));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    if (registry.draining) return reply.code(503).send({ status: 'draining', activeCalls: registry.size });
-    const dbOk = await deps.db.ping(2000);
-    if (!dbOk) return reply.code(503).send({ status: 'database unreachable', activeCalls: registry.size });
-    return { status: 'ready', activeCalls: registry.size, events: deps.eventLog.stats() };
+    if (registry.draining) return reply.code(503).send({ status: 'draining' });
+    if (!(await databaseReady.get())) return reply.code(503).send({ status: 'database unreachable' });
+    return { status: 'ready' };
   });
 
   await app.register(async (carrierScope) => {
