@@ -46,11 +46,28 @@ const schemaValidator = ajv.compile(schema);
 
 const NODE_TYPES = Object.keys(EXIT_FIELDS) as NodeType[];
 
+/**
+ * The issues found so far, and the fields that failed the schema: a field reports its first schema
+ * failure only, and its template/expression checks are skipped (an oversized field is not scanned).
+ */
+type Issues = ValidationIssue[] & { schemaFailed?: ReadonlySet<string> };
+
+const failedSchema = (errors: Issues, path: string): boolean => errors.schemaFailed?.has(path) ?? false;
+
 export function validateFlow(input: unknown, ctx: ValidationContext = {}): ValidationResult {
-  const errors: ValidationIssue[] = [];
+  const schemaFailed = new Set<string>();
+  const errors: Issues = Object.assign([] as ValidationIssue[], { schemaFailed });
   const warnings: ValidationIssue[] = [];
   if (!schemaValidator(input)) {
-    for (const e of schemaValidator.errors ?? []) errors.push(fromAjv(e));
+    for (const e of schemaValidator.errors ?? []) {
+      // A bad property name is reported by its `propertyNames` error; the inner pattern error repeats it.
+      if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
+      const issue = fromAjv(e);
+      // One failure per field, but every bad property name of an object.
+      if (schemaFailed.has(issue.path) && e.keyword !== 'propertyNames') continue;
+      schemaFailed.add(issue.path);
+      errors.push(issue);
+    }
   }
   if (isObject(input)) semanticChecks(input, ctx, errors, warnings);
   const unique = dedupe(errors);
@@ -291,8 +308,8 @@ function checkDepartment(path: string, v: unknown, ctx: ValidationContext, warni
   }
 }
 
-function checkTemplate(path: string, v: unknown, errors: ValidationIssue[]): void {
-  if (typeof v !== 'string') return;
+function checkTemplate(path: string, v: unknown, errors: Issues): void {
+  if (typeof v !== 'string' || failedSchema(errors, path)) return;
   for (const p of parseTemplate(v).problems) {
     errors.push({ path, message: p.hole === '' ? p.message : `{{${p.hole}}}: ${p.message}` });
   }
@@ -304,8 +321,8 @@ function checkDeep(path: string, v: unknown, errors: ValidationIssue[]): void {
   else if (isObject(v)) for (const [k, item] of Object.entries(v)) checkDeep(`${path}.${k}`, item, errors);
 }
 
-function checkExpression(path: string, v: unknown, errors: ValidationIssue[]): void {
-  if (typeof v !== 'string') return;
+function checkExpression(path: string, v: unknown, errors: Issues): void {
+  if (typeof v !== 'string' || failedSchema(errors, path)) return;
   try {
     const roots = referencedRoots(parseExpression(v));
     // parseExpression already refuses unknown roots; this guards the list staying in sync.
