@@ -6,6 +6,7 @@ import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
+import { ByteBudget } from '../call/byteBudget.ts';
 import { CallSession, type CarrierActions, type Timeline } from '../call/CallSession.ts';
 import type { Carrier } from '../call/events.ts';
 import { DualChannelRecorder } from '../call/recorder.ts';
@@ -42,6 +43,8 @@ export interface StreamCounters {
 const START_TIMEOUT_MS = 10_000;
 /** Largest message before authentication: a `start` with our parameters is a few KB. */
 const PRE_AUTH_MAX_BYTES = 16 * 1024;
+/** Inbound media all calls of the process may hold while their flows get ready (each call: 1 MiB). */
+const MAX_HELD_MEDIA_BYTES = 64 * 1024 * 1024;
 // RFC 6455 close codes: 1008 policy violation (auth), 1003 unsupported data, 1009 too big, 1013 try again later.
 const CLOSE_UNAUTHORIZED = 1008;
 const CLOSE_TOO_BIG = 1009;
@@ -56,6 +59,7 @@ function bearer(request: FastifyRequest): string | undefined {
 export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps & { counters: StreamCounters }): Promise<void> {
   const { config, registry, counters } = deps;
   const pending = new PendingStreams(config.maxPendingStreams, config.maxPendingStreamsPerAddress);
+  const heldMediaBudget = new ByteBudget(MAX_HELD_MEDIA_BYTES);
 
   app.get(
     '/media/:carrier',
@@ -164,6 +168,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           carrierActions: deps.carrierActions(carrier, ev.carrierCallId),
           recorder,
           mediaTimeoutMs: config.mediaTimeoutMs,
+          heldMediaBudget,
           onEnded: (ended, reason) => {
             registry.remove(ended);
             deps.onCallEnded(ended, reason, recorder);
