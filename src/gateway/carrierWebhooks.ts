@@ -10,6 +10,7 @@ import { isTerminalStatus, type CallRecord, type CallStore } from '../store/call
 import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
+import { parseFormBody, type FormParams } from './formBody.ts';
 import { withRetry, type CallWrites } from './callWrites.ts';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { rateLimitOptions } from './rateLimit.ts';
@@ -25,7 +26,7 @@ export interface CarrierWebhookDeps {
   writes: CallWrites;
 }
 
-type Params = Record<string, string | string[]>;
+type Params = FormParams;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,20 +40,16 @@ const WEBHOOK_DB_WAIT_MS = 1000;
 /** How long a new call's record keeps being retried while the database is unavailable. */
 const RECORD_RETRY_DEADLINE_MS = 10 * 60 * 1000;
 const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
-const E164_OR_CLIENT = /^(\+[1-9]\d{1,14}|[A-Za-z0-9:@._+-]{1,128})$/;
+/**
+ * A caller or called party as carriers send it: E.164, national digits, `client:name`,
+ * `sip:user@host;params`, `anonymous`, `Restricted`… Checked for safety, not shape: it is stored,
+ * signed into the stream token and templated into flows, so it is bounded and has no control characters.
+ */
+const PARTY = /^[^\p{Cc}\p{Cf}<>"\\`]{1,256}$/u;
 
 function first(params: Params, name: string): string | undefined {
   const v = params[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-function parseForm(body: string): Params {
-  const out: Params = {};
-  for (const [k, v] of new URLSearchParams(body)) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
 }
 
 export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhookDeps): Promise<void> {
@@ -65,14 +62,14 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
   // Carriers post forms (and SignalWire's newer APIs JSON). The raw text is kept: signatures cover it.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     req.carrierRawBody = body as string;
-    done(null, parseForm(body as string));
+    done(null, parseFormBody(body as string));
   });
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     req.carrierRawBody = body as string;
     try {
       const parsed = JSON.parse(body as string) as unknown;
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      const params: Params = {};
+      const params = Object.create(null) as Params;
       for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
       done(null, params);
     } catch {
@@ -108,8 +105,9 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const callSid = first(params, 'CallSid');
     const from = first(params, 'From') ?? '';
     const to = first(params, 'To') ?? '';
-    if (callSid === undefined || !/^[A-Za-z0-9-]{8,64}$/.test(callSid) || !E164_OR_CLIENT.test(from) || !E164_OR_CLIENT.test(to)) {
-      return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: 'CallSid, From and To are required and must be well-formed' });
+    const bad = callSid === undefined || !/^[A-Za-z0-9-]{8,64}$/.test(callSid) ? 'CallSid' : !PARTY.test(from) ? 'From' : !PARTY.test(to) ? 'To' : undefined;
+    if (bad !== undefined || callSid === undefined) {
+      return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: `${bad ?? 'CallSid'} is missing or malformed (CallSid, From and To are required; From/To up to 256 characters without control characters)` });
     }
     const admission = registry.admission();
     if (admission !== 'ok') {
