@@ -80,10 +80,24 @@ export const LOG_REDACT = [
   '*.authToken',
 ];
 
+/**
+ * Request logs keep the path only: query strings may carry phone numbers (a carrier's GET webhook)
+ * or tokens. Used by the app's own logger and by main.ts's (a logger's serializers win over fastify's).
+ */
+export const LOG_SERIALIZERS = {
+  req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: req.method,
+    url: req.url.split('?', 1)[0],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }),
+};
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
     bodyLimit: 256 * 1024,
     trustProxy: config.trustProxy,
     // Carriers' status callbacks and our own API share the server: keep slow clients from holding it.

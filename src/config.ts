@@ -76,6 +76,20 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+/**
+ * A URL as configuration errors may show it: scheme, host and path only. User, password, query and
+ * fragment can hold secrets (a DATABASE_URL password, a key in a query) or phone numbers; an
+ * unparsable value is not shown at all, since it may be a secret pasted in the wrong place.
+ */
+export function urlForMessages(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '<unparsable, not shown>';
+  }
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const problems: string[] = [];
   const str = (name: string): string | undefined => {
@@ -108,7 +122,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       if (!protocols.includes(u.protocol)) throw new Error('protocol');
       return u;
     } catch {
-      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${raw}"), e.g. ${name}=${example}`);
+      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${urlForMessages(raw)}"), e.g. ${name}=${example}`);
       return undefined;
     }
   };
@@ -153,7 +167,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const publicUrl = url('PUBLIC_URL', ['https:', 'http:'], 'https://gateway.example.com') ?? new URL(`http://localhost:${port}`);
   if (publicUrl.pathname !== '/' || publicUrl.search !== '') {
-    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${publicUrl.toString()}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${urlForMessages(publicUrl.toString())}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+  }
+  if (publicUrl.username !== '' || publicUrl.password !== '') {
+    // It is logged at start and signed into webhook URLs: credentials have no place in it.
+    problems.push('PUBLIC_URL: must not contain a user name or password, e.g. PUBLIC_URL=https://gateway.example.com');
   }
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://gateway:secret@db:5432/gateway');
   const logLevel = str('LOG_LEVEL') ?? 'info';
