@@ -22,6 +22,7 @@ import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { rateLimitOptions } from './gateway/rateLimit.ts';
 import { CachedCheck } from './gateway/readiness.ts';
+import { publicHostCheck } from './gateway/publicHost.ts';
 import { CallRegistry } from './gateway/registry.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
@@ -173,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(async (carrierScope) => {
+    if (config.localUnauthenticated) carrierScope.addHook('onRequest', publicHostCheck(config));
     await carrierWebhooks(carrierScope, {
       config,
       calls: deps.calls,
