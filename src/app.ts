@@ -20,7 +20,8 @@ import { GatewayError } from './errors.ts';
 import type { CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
-import { rateLimitOptions } from './gateway/rateLimit.ts';
+import { LIMITER_MAX_CLIENTS, rateLimitOptions } from './gateway/rateLimit.ts';
+import { sharedRateLimitStore } from './gateway/rateLimitStore.ts';
 import { CachedCheck } from './gateway/readiness.ts';
 import { publicHostCheck } from './gateway/publicHost.ts';
 import { CallRegistry } from './gateway/registry.ts';
@@ -105,6 +106,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
   });
   const registry = new CallRegistry(config.maxConcurrentCalls);
+  // Rate limits counted in the database, shared by every instance (per process while it does not answer).
+  const rateLimitStore = sharedRateLimitStore(deps.db.pool, { fallbackCache: LIMITER_MAX_CLIENTS });
   const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
 
   const writes = deps.writes;
@@ -182,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       streamTokenSecret: deps.streamTokenSecret,
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
       writes,
+      rateLimitStore,
     });
     await mediaStreams(carrierScope, {
       config,
@@ -208,7 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       requireApiKey(api, { apiKey: deps.apiKey });
-      await api.register(fastifyRateLimit, { ...rateLimitOptions('API requests', config.apiRateLimitPerMinute), global: true });
+      await api.register(fastifyRateLimit, { ...rateLimitOptions('api', 'API requests', config.apiRateLimitPerMinute, rateLimitStore), global: true });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);

@@ -12,7 +12,7 @@ import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
 import { parseFormBody, type FormParams } from './formBody.ts';
 import { withRetry, type CallWrites } from './callWrites.ts';
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { rateLimitOptions } from './rateLimit.ts';
 import type { CallRegistry } from './registry.ts';
 
@@ -24,6 +24,8 @@ export interface CarrierWebhookDeps {
   /** Picks the flow for an inbound call by the number called ('' when none applies). */
   resolveFlowId: (to: string) => Promise<string>;
   writes: CallWrites;
+  /** Where webhook rate limits are counted (default: in process memory). */
+  rateLimitStore?: FastifyRateLimitStoreCtor | undefined;
 }
 
 type Params = FormParams;
@@ -56,7 +58,8 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
   const { config, calls, registry } = deps;
   // Charged at preHandler, after the signature check (preValidation): forged requests never use up
   // the quota real carrier webhooks share (all of them share one key behind a proxy without TRUST_PROXY).
-  await app.register(fastifyRateLimit, { ...rateLimitOptions('webhook requests', config.webhookRateLimitPerMinute), global: false });
+  // Each route counts separately (a call brings one voice webhook and several status callbacks).
+  await app.register(fastifyRateLimit, { ...rateLimitOptions('webhook', 'webhook requests', config.webhookRateLimitPerMinute, deps.rateLimitStore), global: false });
   const rateLimit = { rateLimit: { max: config.webhookRateLimitPerMinute, timeWindow: 60_000 } };
 
   // Carriers post forms (and SignalWire's newer APIs JSON). The raw text is kept: signatures cover it.
