@@ -115,6 +115,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
   const writes = new CallWrites((err, what, callId) => log.error({ err, callId }, `${what} failed`));
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
+  const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
   const program = flowProgram({
     resolver,
     deps: {
@@ -124,7 +125,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       audio: new AudioFolder(config.audioDir),
       departments: departmentDirectory(flows),
       agentTransferNumbers: config.agentTransferNumbers,
-      httpAllowList: parseHttpAllowList(config.flowHttpAllowHosts).list,
+      httpAllowList,
       loadFlow: async (id) => (await resolver.load(id))?.flow,
     },
     variables: async (claims) => {
@@ -197,7 +198,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       writes,
       carrierActions: carrierActionsFor(clients),
       apiPlugins: [
-        (api) => flowRoutes(api, { flows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined } }),
+        (api) => flowRoutes(api, { flows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList } }),
         (api) => numberRoutes(api, { flows }),
         (api) => departmentRoutes(api, { flows }),
         (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),

@@ -2,6 +2,7 @@
 // A flow that fails validation is refused with every problem at once, each naming node and field.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.ts';
+import type { HttpAllowList } from '../flow/httpAllowList.ts';
 import { formatIssue, validateFlow, type ValidationContext, type ValidationIssue } from '../flow/validate.ts';
 import type { FlowStore } from '../store/flows.ts';
 import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
@@ -9,7 +10,7 @@ import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.
 export interface FlowRoutesOptions {
   flows: FlowStore;
   /** What the deployment can do, so validation can warn (speech without STT, agent without LLM). */
-  capabilities?: { speech: boolean; agent: boolean };
+  capabilities?: { speech: boolean; agent: boolean; httpAllowList?: HttpAllowList };
 }
 
 export const errorSchema = {

@@ -6,6 +6,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import schema from '../../flows/flow.schema.json' with { type: 'json' };
 import { parseExpression, referencedRoots } from './expression.ts';
+import { urlRefusal, type HttpAllowList } from './httpAllowList.ts';
 import { parseTemplate } from './template.ts';
 import { E164, EXIT_FIELDS, FORBIDDEN_PROPERTIES, VARIABLE_ROOTS, type FlowDefinition, type NodeType } from './types.ts';
 
@@ -31,6 +32,8 @@ export interface ValidationContext {
   agent?: boolean;
   /** Known department names; a transfer to another name gets a warning. */
   departments?: ReadonlySet<string>;
+  /** Where http nodes may connect (FLOW_HTTP_ALLOW_HOSTS); a target it refuses gets a warning. */
+  httpAllowList?: HttpAllowList;
 }
 
 export { E164 };
@@ -248,6 +251,7 @@ function checkNode(
       if (typeof n.url === 'string' && !n.url.includes('{{') && !/^https?:\/\/[^\s]+$/i.test(n.url)) {
         errors.push({ path: `${base}.url`, message: 'must be an http:// or https:// URL' });
       }
+      checkHttpTarget(`${base}.url`, n.url, ctx, warnings);
       if (isObject(n.headers)) for (const [k, v] of Object.entries(n.headers)) checkTemplate(`${base}.headers.${k}`, v, errors);
       checkDeep(`${base}.body`, n.body, errors);
       if (isObject(n.assign)) for (const [k, v] of Object.entries(n.assign)) checkExpression(`${base}.assign.${k}`, v, errors);
@@ -306,6 +310,24 @@ function checkDepartment(path: string, v: unknown, ctx: ValidationContext, warni
   if (typeof v === 'string' && !v.includes('{{') && ctx.departments !== undefined && !ctx.departments.has(v)) {
     warnings.push({ path, message: `department "${v}" is not configured (yet)` });
   }
+}
+
+/** A warning, not an error: the list is configuration of this deployment and may change. */
+function checkHttpTarget(path: string, url: unknown, ctx: ValidationContext, warnings: ValidationIssue[]): void {
+  const list = ctx.httpAllowList;
+  if (list === undefined || typeof url !== 'string') return;
+  const origin = /^https?:\/\/[^/?#]*/i.exec(url)?.[0] ?? '';
+  let refusal: string | undefined;
+  if (origin.includes('{{')) {
+    if (!list.anyPublicHost && list.hosts.size === 0 && list.suffixes.length === 0 && list.nets.length === 0) refusal = 'no host is allowed';
+  } else {
+    try {
+      refusal = urlRefusal(list, new URL(url));
+    } catch {
+      return; // not a URL: reported as an error elsewhere
+    }
+  }
+  if (refusal !== undefined) warnings.push({ path, message: `${refusal} (FLOW_HTTP_ALLOW_HOSTS); the node will take its onError exit` });
 }
 
 function checkTemplate(path: string, v: unknown, errors: Issues): void {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { guardedFetch, parseHttpAllowList, urlRefusal } from '../../src/flow/httpAllowList.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
+import { validateFlow } from '../../src/flow/validate.ts';
 import { ScriptedTts, startFlow } from '../flow/helpers.ts';
 
 let server: Server;
@@ -109,5 +110,18 @@ describe('the http node', () => {
     await h.finish();
     expect(called).toBe(0);
     expect(h.path()).toEqual(['fetch', 'oops', 'bye']);
+  });
+});
+
+describe('flow validation', () => {
+  const flow = (url: string) => ({ id: 'v', start: 'a', nodes: { a: { type: 'http', url, next: 'z', onError: 'z' }, z: { type: 'hangup' } } });
+
+  it('warns when an http node targets a host the allow-list refuses (the flow is still accepted)', () => {
+    const refused = validateFlow(flow('https://api.example.com/x'), { httpAllowList: list('other.example.com') });
+    expect(refused.ok).toBe(true);
+    expect(refused.warnings).toContainEqual({ path: 'nodes.a.url', message: expect.stringMatching(/FLOW_HTTP_ALLOW_HOSTS.*onError/) });
+    expect(validateFlow(flow('https://api.example.com/x'), { httpAllowList: list('api.example.com') }).warnings).toEqual([]);
+    const templated = validateFlow(flow('https://{{vars.host}}/x'), { httpAllowList: list() });
+    expect(templated.warnings.map((w) => w.path)).toEqual(['nodes.a.url']);
   });
 });
