@@ -18,6 +18,8 @@ export interface EventLogOptions {
   maxBatch?: number;
   /** Events held while the database is unavailable; beyond it the oldest are dropped. Default 100 000. */
   maxBuffered?: number;
+  /** The same bound in stored characters (≈ bytes) of event data, whatever the events' sizes. Default 64 MiB. */
+  maxBufferedBytes?: number;
   /** First retry delay after a failed write; doubles per consecutive failure. Default 100. */
   retryBaseMs?: number;
   /** Cap of the retry delay. Default 5 000. */
@@ -61,6 +63,7 @@ const DEFAULTS = {
   flushIntervalMs: 100,
   maxBatch: 500,
   maxBuffered: 100_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
   retryBaseMs: 100,
   retryMaxMs: 5_000,
   closeTimeoutMs: 5_000,
@@ -99,10 +102,6 @@ class Ring<T> {
 
   at(index: number): T | undefined {
     return index < this.#size ? this.#items[(this.#head + index) % this.#items.length] : undefined;
-  }
-
-  discard(count: number): void {
-    for (let i = 0; i < count && this.#size > 0; i++) this.shift();
   }
 
   // Amortized O(1): doubling happens log2(maxBuffered / 1024) times at most.
@@ -163,6 +162,9 @@ export class EventLog {
   readonly #flushIntervalMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
+  readonly #maxBufferedBytes: number;
+  /** Characters of event data in the queue. */
+  #bufferedBytes = 0;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
   readonly #closeTimeoutMs: number;
@@ -199,6 +201,7 @@ export class EventLog {
     this.#flushIntervalMs = positive('flushIntervalMs', opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs, 0);
     this.#maxBatch = positive('maxBatch', opts.maxBatch ?? DEFAULTS.maxBatch, 1);
     this.#maxBuffered = positive('maxBuffered', opts.maxBuffered ?? DEFAULTS.maxBuffered, 1);
+    this.#maxBufferedBytes = positive('maxBufferedBytes', opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, MAX_EVENT_DATA_BYTES);
     this.#retryBaseMs = positive('retryBaseMs', opts.retryBaseMs ?? DEFAULTS.retryBaseMs, 1);
     this.#retryMaxMs = positive('retryMaxMs', opts.retryMaxMs ?? DEFAULTS.retryMaxMs, this.#retryBaseMs);
     this.#closeTimeoutMs = positive('closeTimeoutMs', opts.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0);
@@ -230,8 +233,9 @@ export class EventLog {
       // Numbered only once it can be stored, so unserializable events leave no gap.
       const seq = (this.#nextSeq.get(callId) ?? 0) + 1;
       this.#nextSeq.set(callId, seq);
-      if (this.#queue.size >= this.#maxBuffered) this.#evictOldest();
+      while (this.#queue.size > 0 && (this.#queue.size >= this.#maxBuffered || this.#bufferedBytes + data.length > this.#maxBufferedBytes)) this.#evictOldest();
       this.#queue.push({ callId, seq, atMs: Number.isFinite(atMs) ? atMs : null, wallMs: this.#wallClock(), type, data });
+      this.#bufferedBytes += data.length;
       this.#schedule();
     } catch (err) {
       // JSON.stringify throws on BigInt and cycles; such an event cannot be stored.
@@ -322,7 +326,7 @@ export class EventLog {
     const lost = this.#queue.size;
     if (lost > 0) {
       this.#dropped += lost;
-      this.#queue.discard(lost);
+      this.#discardHead(lost);
       this.#log?.error({ dropped: lost, lastError: this.#lastError }, 'event log closed with unwritten events; they are lost');
     }
     this.#notifyIfDrained();
@@ -332,8 +336,17 @@ export class EventLog {
     return this.#queue.size === 0 && this.#writing === null;
   }
 
+  /** Removes the queue's first `count` events, keeping the byte count. */
+  #discardHead(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const head = this.#queue.shift();
+      if (head === undefined) return;
+      this.#bufferedBytes -= head.data.length;
+    }
+  }
+
   #evictOldest(): void {
-    this.#queue.shift();
+    this.#discardHead(1);
     if (this.#evictedFromBatch < this.#batchLen) {
       // It is in the write now in flight: if that write commits, the event was stored after all.
       this.#evictedFromBatch++;
@@ -403,7 +416,7 @@ export class EventLog {
     }
     const stillQueued = this.#batchLen - this.#evictedFromBatch;
     if (ok) {
-      this.#queue.discard(stillQueued);
+      this.#discardHead(stillQueued);
     } else {
       this.#countDropped(this.#evictedFromBatch);
     }

@@ -72,6 +72,22 @@ describe('event-log entry size', () => {
   });
 });
 
+describe('event-log buffer size', () => {
+  it('holds at most maxBufferedBytes while the database is down, dropping the oldest (counted)', async () => {
+    const down = { query: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
+    const el = new EventLog({ db: down as never, flushIntervalMs: 5, retryBaseMs: 1000, maxBufferedBytes: 100 * 1024, closeTimeoutMs: 10 });
+    try {
+      for (let i = 0; i < 40; i++) el.append('outage', { type: 'flow.note', atMs: i, data: { text: 'z'.repeat(10 * 1024) } });
+      const stats = el.stats();
+      expect(stats.buffered).toBeLessThanOrEqual(10);
+      expect(stats.buffered).toBeGreaterThanOrEqual(8);
+      expect(stats.dropped + stats.buffered).toBeGreaterThanOrEqual(39); // one may be in the failed write
+    } finally {
+      await el.close();
+    }
+  });
+});
+
 describe('held inbound media', () => {
   const bigMessage = new Uint8Array(48 * 1024).fill(0xff); // the largest a 64 KB websocket message carries
 
