@@ -22,10 +22,17 @@ describe('/readyz', () => {
   it('answers a burst from one database check, cached about a second, with no internals', async () => {
     const before = pings;
     const burst = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gw.httpUrl}/readyz`)));
-    for (let i = 0; i < 20; i++) await fetch(`${gw.httpUrl}/readyz`);
+    const answeredAt = performance.now();
     expect(burst.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(pings - before).toBe(1);
-    expect(await (await fetch(`${gw.httpUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+    // Within the second after that check, more probes (however many the machine manages) reuse it.
+    let probes = 0;
+    while (performance.now() - answeredAt < 500) {
+      expect(await (await fetch(`${gw.httpUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+      probes++;
+    }
+    expect(probes).toBeGreaterThan(0);
+    expect(pings - before).toBe(1);
     await new Promise((r) => setTimeout(r, 1100));
     await fetch(`${gw.httpUrl}/readyz`);
     expect(pings - before).toBe(2);
