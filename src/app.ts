@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
@@ -20,6 +21,10 @@ import { recordAmdVerdicts } from './gateway/amdRecord.ts';
 import { notRecordedYet, type CallWrites, type CallWritesStats } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
+import { LIMITER_MAX_CLIENTS, rateLimitOptions } from './gateway/rateLimit.ts';
+import { sharedRateLimitStore } from './gateway/rateLimitStore.ts';
+import { CachedCheck } from './gateway/readiness.ts';
+import { publicHostCheck } from './gateway/publicHost.ts';
 import { CallRegistry } from './gateway/registry.ts';
 import { StreamTokenLedger, type StreamTokenLedgerCounters } from './gateway/streamTokenLedger.ts';
 import type { CallStore } from './store/calls.ts';
@@ -86,16 +91,32 @@ export const LOG_REDACT = [
   '*.authToken',
 ];
 
+/**
+ * Request logs keep the path only: query strings may carry phone numbers (a carrier's GET webhook)
+ * or tokens. Used by the app's own logger and by main.ts's (a logger's serializers win over fastify's).
+ */
+export const LOG_SERIALIZERS = {
+  req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: req.method,
+    url: req.url.split('?', 1)[0],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }),
+};
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
     bodyLimit: 256 * 1024,
     trustProxy: config.trustProxy,
     // Carriers' status callbacks and our own API share the server: keep slow clients from holding it.
     requestTimeout: 30_000,
   });
   const registry = new CallRegistry(config.maxConcurrentCalls);
+  // Rate limits counted in the database, shared by every instance (per process while it does not answer).
+  const rateLimitStore = sharedRateLimitStore(deps.db.pool, { fallbackCache: LIMITER_MAX_CLIENTS });
   const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
 
   const writes = deps.writes;
@@ -167,14 +188,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Unauthenticated: a cached database check and a bare status (figures are in /v1/metrics).
+  const databaseReady = new CachedCheck(() => deps.db.ping(2000));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    if (registry.draining) return reply.code(503).send({ status: 'draining', activeCalls: registry.size });
-    const dbOk = await deps.db.ping(2000);
-    if (!dbOk) return reply.code(503).send({ status: 'database unreachable', activeCalls: registry.size });
-    return { status: 'ready', activeCalls: registry.size, events: deps.eventLog.stats() };
+    if (registry.draining) return reply.code(503).send({ status: 'draining' });
+    if (!(await databaseReady.get())) return reply.code(503).send({ status: 'database unreachable' });
+    return { status: 'ready' };
   });
 
   await app.register(async (carrierScope) => {
+    if (config.localUnauthenticated) carrierScope.addHook('onRequest', publicHostCheck(config));
     await carrierWebhooks(carrierScope, {
       config,
       calls: deps.calls,
@@ -183,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
       writes,
       ledger,
+      rateLimitStore,
     });
     await mediaStreams(carrierScope, {
       config,
@@ -223,7 +247,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
+      requireApiKey(api, { apiKey: deps.apiKey });
+      await api.register(fastifyRateLimit, { ...rateLimitOptions('api', 'API requests', config.apiRateLimitPerMinute, rateLimitStore), global: true });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);

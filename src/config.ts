@@ -2,6 +2,8 @@
 // reported at once with the variable's name, what is wrong, and an example of a good value.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { TRANSFER_NUMBER_ENTRY } from './agent/transferPolicy.ts';
+import { parseHttpAllowList } from './flow/httpAllowList.ts';
 
 export interface CarrierCredentials {
   twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
@@ -21,6 +23,9 @@ export interface Config {
   localUnauthenticated: boolean;
   maxConcurrentCalls: number;
   maxMessageBytes: number;
+  /** Media-stream sockets not yet authenticated, in total and per client address (IPv6 per /64). */
+  maxPendingStreams: number;
+  maxPendingStreamsPerAddress: number;
   drainTimeoutMs: number;
   /** The whole shutdown (drain + settle + flush + close) fits in this; see shutdownPlan(). */
   shutdownGraceMs: number;
@@ -39,6 +44,10 @@ export interface Config {
   eventBufferMax: number;
   apiRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
+  /** Numbers (or `+prefix*`) every agent node may transfer to (AGENT_TRANSFER_NUMBERS). */
+  agentTransferNumbers: string[];
+  /** Hosts, `*.domain`s, addresses and CIDRs flow http nodes may reach (FLOW_HTTP_ALLOW_HOSTS); `*` = any public host. */
+  flowHttpAllowHosts: string[];
   providers: {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
@@ -70,6 +79,20 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/**
+ * A URL as configuration errors may show it: scheme, host and path only. User, password, query and
+ * fragment can hold secrets (a DATABASE_URL password, a key in a query) or phone numbers; an
+ * unparsable value is not shown at all, since it may be a secret pasted in the wrong place.
+ */
+export function urlForMessages(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '<unparsable, not shown>';
+  }
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -104,7 +127,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       if (!protocols.includes(u.protocol)) throw new Error('protocol');
       return u;
     } catch {
-      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${raw}"), e.g. ${name}=${example}`);
+      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${urlForMessages(raw)}"), e.g. ${name}=${example}`);
       return undefined;
     }
   };
@@ -167,7 +190,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const publicUrl = url('PUBLIC_URL', ['https:', 'http:'], 'https://gateway.example.com') ?? new URL(`http://localhost:${port}`);
   if (publicUrl.pathname !== '/' || publicUrl.search !== '') {
-    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${publicUrl.toString()}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${urlForMessages(publicUrl.toString())}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+  }
+  if (publicUrl.username !== '' || publicUrl.password !== '') {
+    // It is logged at start and signed into webhook URLs: credentials have no place in it.
+    problems.push('PUBLIC_URL: must not contain a user name or password, e.g. PUBLIC_URL=https://gateway.example.com');
   }
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://gateway:secret@db:5432/gateway');
   const logLevel = str('LOG_LEVEL') ?? 'info';
@@ -186,6 +213,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const streamTokenSecret = str('STREAM_TOKEN_SECRET');
   if (streamTokenSecret !== undefined && streamTokenSecret.length < 32) {
     problems.push('STREAM_TOKEN_SECRET: must be at least 32 characters, e.g. STREAM_TOKEN_SECRET=$(openssl rand -hex 32)');
+  }
+  const agentTransferNumbers = (str('AGENT_TRANSFER_NUMBERS') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const badNumbers = agentTransferNumbers.filter((n) => !TRANSFER_NUMBER_ENTRY.test(n));
+  if (badNumbers.length > 0) {
+    problems.push(`AGENT_TRANSFER_NUMBERS: ${badNumbers.map((n) => `"${n}"`).join(', ')} must be E.164 numbers or prefixes ending in *, e.g. AGENT_TRANSFER_NUMBERS=+14155550100,+4930*`);
+  }
+  const flowHttpAllowHosts = (str('FLOW_HTTP_ALLOW_HOSTS') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const badHosts = parseHttpAllowList(flowHttpAllowHosts).problems;
+  if (badHosts.length > 0) {
+    problems.push(`FLOW_HTTP_ALLOW_HOSTS: ${badHosts.map((h) => `"${h}"`).join(', ')} must be host names, *.domains, IP addresses or CIDRs (no scheme or path), e.g. FLOW_HTTP_ALLOW_HOSTS=api.example.com,*.crm.example.com,10.1.0.0/16`);
   }
   const elevenlabsBase = url('ELEVENLABS_BASE_URL', ['https:', 'http:'], 'https://api.elevenlabs.io');
   const openaiBase = url('OPENAI_BASE_URL', ['https:', 'http:'], 'https://api.openai.com/v1');
@@ -211,6 +248,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     localUnauthenticated: !anyCarrier && (isLoopback(host) || allowUnauthenticated),
     maxConcurrentCalls: int('MAX_CONCURRENT_CALLS', 500, 1, 100_000, '500'),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
+    maxPendingStreams: int('MAX_PENDING_STREAMS', 200, 1, 100_000, '200'),
+    maxPendingStreamsPerAddress: int('MAX_PENDING_STREAMS_PER_ADDRESS', 50, 1, 100_000, '50'),
     drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 20_000, 0, 3_600_000, '20000'),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 30_000, 5_000, 3_600_000, '30000'),
     instanceHeartbeatMs: int('INSTANCE_HEARTBEAT_MS', 2_000, 100, 60_000, '2000'),
@@ -225,6 +264,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     eventBufferMax: int('EVENT_BUFFER_MAX', 100_000, 100, 10_000_000, '100000'),
     apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
+    agentTransferNumbers,
+    flowHttpAllowHosts,
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),

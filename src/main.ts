@@ -1,6 +1,6 @@
 // Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
 import pino from 'pino';
-import { buildApp, LOG_REDACT } from './app.ts';
+import { buildApp, LOG_REDACT, LOG_SERIALIZERS } from './app.ts';
 import { ConfigError, loadConfig, shutdownPlan } from './config.ts';
 import { createRuntime } from './runtime.ts';
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = pino({ level: config.logLevel, redact: LOG_REDACT });
+  const log = pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS });
   const runtime = await createRuntime(config, log);
   const app = await buildApp({ ...runtime.appDeps, logger: log });
 

@@ -23,6 +23,7 @@ import { CallWrites } from './gateway/callWrites.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 import { AnnouncingFlowStore } from './store/announcingFlowStore.ts';
+import { parseHttpAllowList } from './flow/httpAllowList.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
 import { ROUTING_CHANNEL } from './store/changeFeed.ts';
 import { InstanceMonitor } from './store/instances.ts';
@@ -147,6 +148,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   await instances.start();
   log.info({ instanceId }, 'instance registered');
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
+  const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
   const program = flowProgram({
     resolver,
     deps: {
@@ -155,6 +157,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       agent: runAgent,
       audio: new AudioFolder(config.audioDir),
       departments: departmentDirectory(flows),
+      agentTransferNumbers: config.agentTransferNumbers,
+      httpAllowList,
       loadFlow: async (id) => (await resolver.load(id))?.flow,
     },
     variables: async (claims) => {
@@ -227,7 +231,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       writes,
       carrierActions,
       apiPlugins: [
-        (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined } }),
+        (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList } }),
         (api) => numberRoutes(api, { flows: apiFlows }),
         (api) => departmentRoutes(api, { flows: apiFlows }),
         (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),

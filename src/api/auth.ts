@@ -1,14 +1,12 @@
-// REST API authentication: `Authorization: Bearer <API key>`, compared in constant time, plus a
-// per-client request rate limit. Registered as a hook on the API's plugin scope only.
+// REST API authentication: `Authorization: Bearer <API key>`, compared in constant time. Registered
+// as a hook on the API's plugin scope only (its rate limit is registered beside it, in app.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { RateLimiter } from '../gateway/rateLimit.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-export function requireApiKey(app: FastifyInstance, opts: { apiKey: string; rateLimitPerMinute: number }): void {
+export function requireApiKey(app: FastifyInstance, opts: { apiKey: string }): void {
   const expected = digest(opts.apiKey);
-  const limiter = new RateLimiter(opts.rateLimitPerMinute);
   app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization;
     const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
@@ -18,10 +16,6 @@ export function requireApiKey(app: FastifyInstance, opts: { apiKey: string; rate
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send({ code: 'GW_ERR_UNAUTHORIZED', message: 'send the API key as "Authorization: Bearer <key>" (see data/api-key or the API_KEY variable)' });
-    }
-    const wait = limiter.hit(request.ip);
-    if (wait > 0) {
-      return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'GW_ERR_RATE_LIMITED', message: 'too many API requests; retry later' });
     }
     return undefined;
   });

@@ -22,6 +22,8 @@ export interface EventLogOptions {
   maxBatch?: number;
   /** Events held while the database is unavailable; beyond it the oldest are dropped. Default 100 000. */
   maxBuffered?: number;
+  /** The same bound in stored characters (≈ bytes) of event data, whatever the events' sizes. Default 64 MiB. */
+  maxBufferedBytes?: number;
   /** First retry delay after a failed write; doubles per consecutive failure. Default 100. */
   retryBaseMs?: number;
   /** Cap of the retry delay. Default 5 000. */
@@ -63,6 +65,7 @@ const DEFAULTS = {
   flushIntervalMs: 100,
   maxBatch: 500,
   maxBuffered: 100_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
   retryBaseMs: 100,
   retryMaxMs: 5_000,
   closeTimeoutMs: 5_000,
@@ -92,12 +95,40 @@ function errorText(err: unknown): string {
 // that escape (and only an escape: the backslash must not itself be escaped) with U+FFFD.
 const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
 
+/**
+ * Largest stored event payload (JSON bytes). Events carry flow values (an http body may be 1 MiB),
+ * and the buffer holds up to EVENT_BUFFER_MAX events during an outage: a byte cap per entry bounds
+ * that buffer and every timeline read. A bigger event keeps its small fields and records its size.
+ */
+export const MAX_EVENT_DATA_BYTES = 16 * 1024;
+/** Fields up to this size survive the truncation of an oversized event. */
+const KEPT_FIELD_BYTES = 512;
+
+function truncatedData(rest: Record<string, unknown>, bytes: number): string {
+  const keep = (obj: Record<string, unknown>, depth: number): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth > 0) out[k] = keep(v as Record<string, unknown>, depth - 1);
+      else if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        const json = JSON.stringify(v);
+        if (json !== undefined && json.length <= KEPT_FIELD_BYTES) out[k] = v;
+      }
+    }
+    return out;
+  };
+  const kept = JSON.stringify({ ...keep(rest, 1), truncated: { bytes } });
+  return kept.length <= MAX_EVENT_DATA_BYTES / 3 ? kept : JSON.stringify({ truncated: { bytes } });
+}
+
 export class EventLog {
   readonly #db: Queryable;
   readonly #log: StoreLogger | undefined;
   readonly #flushIntervalMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
+  readonly #maxBufferedBytes: number;
+  /** Characters of event data in the queue. */
+  #bufferedBytes = 0;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
   readonly #closeTimeoutMs: number;
@@ -134,6 +165,7 @@ export class EventLog {
     this.#flushIntervalMs = positive('flushIntervalMs', opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs, 0);
     this.#maxBatch = positive('maxBatch', opts.maxBatch ?? DEFAULTS.maxBatch, 1);
     this.#maxBuffered = positive('maxBuffered', opts.maxBuffered ?? DEFAULTS.maxBuffered, 1);
+    this.#maxBufferedBytes = positive('maxBufferedBytes', opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, MAX_EVENT_DATA_BYTES);
     this.#retryBaseMs = positive('retryBaseMs', opts.retryBaseMs ?? DEFAULTS.retryBaseMs, 1);
     this.#retryMaxMs = positive('retryMaxMs', opts.retryMaxMs ?? DEFAULTS.retryMaxMs, this.#retryBaseMs);
     this.#closeTimeoutMs = positive('closeTimeoutMs', opts.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0);
@@ -160,12 +192,14 @@ export class EventLog {
       }
       const { type, atMs, ...rest } = event;
       let data = JSON.stringify(rest);
+      if (data.length > MAX_EVENT_DATA_BYTES / 3 && Buffer.byteLength(data) > MAX_EVENT_DATA_BYTES) data = truncatedData(rest, Buffer.byteLength(data));
       if (data.includes('\\u0000')) data = data.replace(NUL_ESCAPE, '$1\\ufffd');
       // Numbered only once it can be stored, so unserializable events leave no gap.
       const seq = (this.#nextSeq.get(callId) ?? 0) + 1;
       this.#nextSeq.set(callId, seq);
-      if (this.#queue.size >= this.#maxBuffered) this.#evictOldest();
+      while (this.#queue.size > 0 && (this.#queue.size >= this.#maxBuffered || this.#bufferedBytes + data.length > this.#maxBufferedBytes)) this.#evictOldest();
       this.#queue.push({ callId, seq, atMs: Number.isFinite(atMs) ? atMs : null, wallMs: this.#wallClock(), type, data });
+      this.#bufferedBytes += data.length;
       this.#schedule();
     } catch (err) {
       // JSON.stringify throws on BigInt and cycles; such an event cannot be stored.
@@ -249,7 +283,7 @@ export class EventLog {
     const lost = this.#queue.size;
     if (lost > 0) {
       this.#dropped += lost;
-      this.#queue.discard(lost);
+      this.#discardHead(lost);
       this.#log?.error({ dropped: lost, lastError: this.#lastError }, 'event log closed with unwritten events; they are lost');
     }
     this.#notifyIfDrained();
@@ -259,8 +293,17 @@ export class EventLog {
     return this.#queue.size === 0 && this.#writing === null;
   }
 
+  /** Removes the queue's first `count` events, keeping the byte count. */
+  #discardHead(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const head = this.#queue.shift();
+      if (head === undefined) return;
+      this.#bufferedBytes -= head.data.length;
+    }
+  }
+
   #evictOldest(): void {
-    this.#queue.shift();
+    this.#discardHead(1);
     if (this.#evictedFromBatch < this.#batchLen) {
       // It is in the write now in flight: if that write commits, the event was stored after all.
       this.#evictedFromBatch++;
@@ -330,7 +373,7 @@ export class EventLog {
     }
     const stillQueued = this.#batchLen - this.#evictedFromBatch;
     if (ok) {
-      this.#queue.discard(stillQueued);
+      this.#discardHead(stillQueued);
     } else {
       this.#countDropped(this.#evictedFromBatch);
     }
