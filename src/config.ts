@@ -34,6 +34,14 @@ export interface Config {
   eventBufferMax: number;
   apiRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
+  /** The campaign dialer (src/campaign/). */
+  campaigns: {
+    /** Run the dialer in this process (every instance may; they share the work through the database). */
+    engineEnabled: boolean;
+    /** Dials per second per carrier account, across all instances (Twilio and SignalWire default to 1). */
+    carrierCallsPerSecond: number;
+    tickMs: number;
+  };
   providers: {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
@@ -199,6 +207,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     eventBufferMax: int('EVENT_BUFFER_MAX', 100_000, 100, 10_000_000, '100000'),
     apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
+    campaigns: {
+      engineEnabled: bool('CAMPAIGN_ENGINE', true),
+      carrierCallsPerSecond: int('CARRIER_CALLS_PER_SECOND', 1, 1, 1000, '1'),
+      tickMs: int('CAMPAIGN_TICK_MS', 200, 20, 10_000, '200'),
+    },
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),

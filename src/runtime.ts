@@ -1,6 +1,7 @@
 // The composition root: turns a Config into the running parts the app is built from — database,
 // event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
 // fallback), the flow program with detectors per call — and closes them in order.
+import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -13,6 +14,11 @@ import { flowRoutes } from './api/flows.ts';
 import { numberRoutes } from './api/numbers.ts';
 import type { AppDeps, CallProgram } from './app.ts';
 import { attachDetectors, defaultDetectorOptions } from './call/detectors.ts';
+import { applyCampaignPolicy, campaignOf } from './campaign/callPolicy.ts';
+import { DncStore } from './campaign/dnc.ts';
+import { CampaignEngine } from './campaign/engine.ts';
+import { campaignRoutes } from './campaign/routes.ts';
+import { CampaignStore } from './campaign/store.ts';
 import type { Config } from './config.ts';
 import { AudioFolder } from './flow/audio.ts';
 import { flowProgram } from './flow/program.ts';
@@ -41,6 +47,8 @@ export interface Runtime {
   warmedUp: Promise<void>;
   /** Where the generated API key was stored (undefined when API_KEY is set). */
   apiKeyFile: string | undefined;
+  /** The campaign dialer of this process (undefined when CAMPAIGN_ENGINE=false). */
+  campaignEngine: CampaignEngine | undefined;
   close(): Promise<void>;
 }
 
@@ -72,6 +80,8 @@ export interface RuntimeOptions {
   db?: Database;
   /** Fixed API key (tests); default: API_KEY or the key stored in the data folder. */
   apiKey?: string;
+  /** This process's id (recorded on campaign attempts); default a new UUID. */
+  instanceId?: string;
 }
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -160,9 +170,35 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       const watchdog = setTimeout(release, FLOW_START_WAIT_MS);
       watchdog.unref();
       program.start(session, claims);
+      if (claims.direction === 'outbound') {
+        // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
+        void outboundVariables
+          .get(claims.callId, () => calls.get(claims.callId), null)
+          .then((call) => {
+            const campaign = campaignOf(call?.metadata);
+            if (campaign !== undefined && !session.ended) applyCampaignPolicy(session, campaign, (err) => log.warn({ err, callId: claims.callId }, 'campaign hang-up on machine failed'));
+          });
+      }
     },
     resolveFlowId: (to) => program.resolveFlowId(to),
   };
+
+  const campaignStore = new CampaignStore(db.pool);
+  const dnc = new DncStore(db.pool);
+  const campaignEngine = config.campaigns.engineEnabled
+    ? new CampaignEngine({
+        pool: db.pool,
+        calls,
+        clients,
+        config,
+        // The reliability work adds an instance heartbeat; its onInstanceLost hook calls campaignEngine.reconcileLostInstance.
+        instanceId: opts.instanceId ?? randomUUID(),
+        log,
+        tickMs: config.campaigns.tickMs,
+        accountCps: config.campaigns.carrierCallsPerSecond,
+      })
+    : undefined;
+  campaignEngine?.start();
 
   // Compile the flow schema and load the default flow now rather than on the first call.
   await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
@@ -198,12 +234,17 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         (api) => numberRoutes(api, { flows }),
         (api) => departmentRoutes(api, { flows }),
         (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),
+        async (api) => {
+          await api.register((scope) => campaignRoutes(scope, { config, store: campaignStore, dnc, resolver, ...(campaignEngine ? { engine: campaignEngine } : {}) }));
+        },
       ],
     },
     apiKeyFile,
+    campaignEngine,
     warmedUp,
     close: async () => {
       warmup.abort();
+      await campaignEngine?.close();
       await program.settle();
       await providers.close();
       await eventLog.close();

@@ -83,8 +83,8 @@ export interface ImportOptions {
 type Problem = Omit<ImportProblem, 'line'>;
 
 function str(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const s = String(v as string | number).trim();
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  const s = String(v).trim();
   return s === '' ? undefined : s;
 }
 
