@@ -35,7 +35,7 @@ export interface Scenario {
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 export const DEFAULT_AUDIO: Record<'human' | 'voicemail', string> = {
   human: 'speech/human_hello.wav',
-  voicemail: 'amd/machine_beep1000hz_360ms_it-menardi_short_-25dB_floorwhite-63.wav',
+  voicemail: 'speech/voicemail_beep.wav',
 };
 
 export function byLastDigit(to: string): Behavior {

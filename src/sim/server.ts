@@ -46,6 +46,8 @@ export interface Simulator {
   readonly log: readonly DialRecord[];
   readonly calls: ReadonlyMap<string, SimCall>;
   setCreateLatency(ms: number): void;
+  /** Where webhooks go (a gateway started after the simulator). */
+  setDeliverTo(url: string | undefined): void;
   /** Resolves when no simulated call is in progress. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -95,6 +97,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const running = new Set<Promise<void>>();
   const closing = new AbortController();
   let createLatencyMs = opts.createLatencyMs ?? 0;
+  let deliverTo = opts.deliverTo;
 
   const authorized = (req: IncomingMessage, account: string): boolean => {
     const auth = req.headers.authorization ?? '';
@@ -154,7 +157,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       send(res, 201, resource(call));
       const run = runSimCall(call, {
         speed,
-        deliverTo: opts.deliverTo,
+        deliverTo,
         tokenFor: (sid) => opts.accounts[sid] ?? '',
         fixtures,
         holdMs: opts.holdMs ?? 3000,
@@ -190,6 +193,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     calls,
     setCreateLatency: (ms) => {
       createLatencyMs = ms;
+    },
+    setDeliverTo: (url) => {
+      deliverTo = url;
     },
     idle: async () => {
       while (running.size > 0) await Promise.allSettled([...running]);
