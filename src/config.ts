@@ -41,6 +41,8 @@ export interface Config {
     /** Dials per second per carrier account, across all instances (Twilio and SignalWire default to 1). */
     carrierCallsPerSecond: number;
     tickMs: number;
+    /** A claim not sent after this long is reconciled (its instance died or hangs). */
+    staleClaimMs: number;
   };
   providers: {
     openaiApiKey: string | undefined;
@@ -211,6 +213,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       engineEnabled: bool('CAMPAIGN_ENGINE', true),
       carrierCallsPerSecond: int('CARRIER_CALLS_PER_SECOND', 1, 1, 1000, '1'),
       tickMs: int('CAMPAIGN_TICK_MS', 200, 20, 10_000, '200'),
+      staleClaimMs: int('CAMPAIGN_STALE_CLAIM_MS', 60_000, 1000, 3_600_000, '60000'),
     },
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),

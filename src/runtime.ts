@@ -196,6 +196,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         log,
         tickMs: config.campaigns.tickMs,
         accountCps: config.campaigns.carrierCallsPerSecond,
+        staleClaimMs: config.campaigns.staleClaimMs,
       })
     : undefined;
   campaignEngine?.start();

@@ -5,7 +5,7 @@
 // callee's audio and hold run out. Status callbacks are signed and sent for the events asked for;
 // the final status is always sent.
 import { performance } from 'node:perf_hooks';
-import { isAbortError } from '../errors.ts';
+import { isAbortError, type GatewayError } from '../errors.ts';
 import { replayCall } from '../replay/client.ts';
 import { computeSignature, signatureHeaderFor } from '../telephony/signature.ts';
 import type { Carrier } from '../telephony/types.ts';
@@ -37,8 +37,8 @@ export interface SimCall {
 
 export interface LifecycleContext {
   speed: number;
-  /** Where webhooks are really delivered (the URLs' origin is replaced by it; the original is signed). */
-  deliverTo: string | undefined;
+  /** Where webhooks are really delivered, in order of preference (the URLs' origin is replaced; the original is signed). */
+  deliverTo: string[];
   tokenFor(accountSid: string): string;
   fixtures: FixtureCache;
   /** Silence after the callee's audio while waiting for the gateway (media ms). */
@@ -100,16 +100,21 @@ export async function runSimCall(call: SimCall, ctx: LifecycleContext): Promise<
       params.CallDuration = String(answered === undefined ? 0 : Math.round((((call.endedAtMs ?? performance.now()) - answered) * ctx.speed) / 1000));
     }
     const signature = computeSignature(token, call.statusCallback, params);
-    try {
-      await fetch(deliverUrl(call.statusCallback, ctx.deliverTo), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', [signatureHeaderFor(call.carrier)]: signature },
-        body: new URLSearchParams(params).toString(),
-        signal: AbortSignal.timeout(10_000),
-      }).then((r) => r.body?.cancel());
-    } catch (err) {
-      // A real carrier retries a failed callback a few times; the gateway reconciles by fetching the call anyway.
-      call.error = `status callback ${s} failed: ${(err as Error).message}`;
+    const targets = ctx.deliverTo.length > 0 ? ctx.deliverTo : [undefined];
+    for (const target of targets) {
+      try {
+        await fetch(deliverUrl(call.statusCallback, target), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', [signatureHeaderFor(call.carrier)]: signature },
+          body: new URLSearchParams(params).toString(),
+          signal: AbortSignal.timeout(10_000),
+        }).then((r) => r.body?.cancel());
+        return;
+      } catch (err) {
+        // Like a load balancer, try the next instance; with none left the callback is lost, as a
+        // carrier's would be after its retries (the gateway then asks the carrier for the call).
+        call.error = `status callback ${s} failed: ${(err as Error).message}`;
+      }
     }
   };
 
@@ -139,26 +144,37 @@ export async function runSimCall(call: SimCall, ctx: LifecycleContext): Promise<
     call.answeredAtMs = performance.now();
     await status('in-progress', 'answered');
     const audio = await ctx.fixtures.load(call.behavior.audio ?? DEFAULT_AUDIO[call.behavior.kind]);
-    const deliver = deliverUrl(call.url, ctx.deliverTo);
-    const d = new URL(deliver);
     const origin = new URL(call.url);
-    const result = await replayCall({
-      carrier: call.carrier,
-      audio,
-      url: `${d.protocol === 'https:' ? 'wss:' : 'ws:'}//${d.host}`,
-      speed: ctx.speed,
-      dtmf: dtmfOf(call.behavior),
-      holdMs: ctx.holdMs,
-      maxHoldMs: ctx.maxHoldMs,
-      from: call.from,
-      to: call.to,
-      authToken: token,
-      publicUrl: `${origin.protocol}//${origin.host}`,
-      webhook: { url: deliver, params: { Direction: 'outbound-api', CallStatus: 'in-progress', From: call.from, To: call.to } },
-      callSid: call.sid,
-      accountSid: call.accountSid,
-      signal: stop,
-    });
+    const targets = ctx.deliverTo.length > 0 ? ctx.deliverTo : [undefined];
+    let result: Awaited<ReturnType<typeof replayCall>> | undefined;
+    for (let i = 0; i < targets.length && result === undefined; i++) {
+      const deliver = deliverUrl(call.url, targets[i]);
+      const d = new URL(deliver);
+      try {
+        result = await replayCall({
+          carrier: call.carrier,
+          audio,
+          url: `${d.protocol === 'https:' ? 'wss:' : 'ws:'}//${d.host}`,
+          speed: ctx.speed,
+          dtmf: dtmfOf(call.behavior),
+          holdMs: ctx.holdMs,
+          maxHoldMs: ctx.maxHoldMs,
+          from: call.from,
+          to: call.to,
+          authToken: token,
+          publicUrl: `${origin.protocol}//${origin.host}`,
+          webhook: { url: deliver, params: { Direction: 'outbound-api', CallStatus: 'in-progress', From: call.from, To: call.to } },
+          callSid: call.sid,
+          accountSid: call.accountSid,
+          signal: stop,
+        });
+      } catch (err) {
+        // An instance that does not answer the webhook: the load balancer tries the next one.
+        const e = err as GatewayError;
+        if (e.code !== 'GW_ERR_REPLAY_WEBHOOK' || !e.retryable || i === targets.length - 1) throw err;
+      }
+    }
+    if (result === undefined) throw new Error('no gateway answered the voice webhook');
     call.streamEnd = result.endReason;
     await status('completed', 'completed');
   } catch (err) {

@@ -18,8 +18,12 @@ export interface SimulatorOptions {
   scenario?: Scenario;
   /** Real-time multiple for ringing and media; default 1. */
   speed?: number;
-  /** Deliver webhooks here instead of the URLs' own origin (which is still what gets signed). */
-  deliverTo?: string;
+  /**
+   * Deliver webhooks here instead of the URLs' own origin (which is still what gets signed). Several
+   * targets act as a load balancer: calls are spread round-robin, and a target that does not answer
+   * is skipped for the next one.
+   */
+  deliverTo?: string | string[];
   holdMs?: number;
   maxHoldMs?: number;
   host?: string;
@@ -47,7 +51,7 @@ export interface Simulator {
   readonly calls: ReadonlyMap<string, SimCall>;
   setCreateLatency(ms: number): void;
   /** Where webhooks go (a gateway started after the simulator). */
-  setDeliverTo(url: string | undefined): void;
+  setDeliverTo(url: string | string[] | undefined): void;
   /** Resolves when no simulated call is in progress. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -97,7 +101,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const running = new Set<Promise<void>>();
   const closing = new AbortController();
   let createLatencyMs = opts.createLatencyMs ?? 0;
-  let deliverTo = opts.deliverTo;
+  let deliverTo: string[] = opts.deliverTo === undefined ? [] : [opts.deliverTo].flat();
+  let turn = 0;
+  /** The targets for one call: round-robin first choice, the others as fallbacks. */
+  const targetsForCall = (): string[] => {
+    if (deliverTo.length <= 1) return deliverTo;
+    const k = turn++ % deliverTo.length;
+    return [...deliverTo.slice(k), ...deliverTo.slice(0, k)];
+  };
 
   const authorized = (req: IncomingMessage, account: string): boolean => {
     const auth = req.headers.authorization ?? '';
@@ -157,7 +168,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       send(res, 201, resource(call));
       const run = runSimCall(call, {
         speed,
-        deliverTo,
+        deliverTo: targetsForCall(),
         tokenFor: (sid) => opts.accounts[sid] ?? '',
         fixtures,
         holdMs: opts.holdMs ?? 3000,
@@ -195,7 +206,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       createLatencyMs = ms;
     },
     setDeliverTo: (url) => {
-      deliverTo = url;
+      deliverTo = url === undefined ? [] : [url].flat();
     },
     idle: async () => {
       while (running.size > 0) await Promise.allSettled([...running]);
