@@ -206,6 +206,8 @@ export class CampaignEngine {
       `WITH c AS (
          UPDATE campaigns SET state = 'completed', state_reason = 'no contact left to dial', ended_at = now(), updated_at = now()
           WHERE id = $1 AND state = 'running'
+            -- An empty campaign waits for its import rather than completing at once.
+            AND EXISTS (SELECT 1 FROM campaign_contacts WHERE campaign_id = $1)
             AND NOT EXISTS (SELECT 1 FROM campaign_contacts WHERE campaign_id = $1 AND state IN ('queued', 'dialing'))
             AND NOT EXISTS (SELECT 1 FROM campaign_attempts WHERE campaign_id = $1 AND state IN ('claimed', 'placed'))
           RETURNING id)

@@ -169,7 +169,7 @@ describe.each(postgresOnly)('two gateway processes on one %s', () => {
     // Both processes dialed (attempts record their instance).
     const { rows: byInstance } = await (async () => {
       const pg = (await import('pg')).default;
-      const client = new pg.Client({ connectionString: db!.url });
+      const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       try {
         return await client.query<{ instance_id: string; n: string }>('SELECT instance_id, count(*) AS n FROM campaign_attempts WHERE campaign_id = $1 GROUP BY instance_id', [id]);
