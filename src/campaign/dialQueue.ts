@@ -133,7 +133,8 @@ async function claimIn(client: pg.PoolClient, ctx: ClaimContext): Promise<ClaimR
   if (campaignAllowed <= 0) return none((limits.find(([, n]) => n <= 0) as [string, number])[0]);
 
   // The carrier account's limiter, shared by every campaign on the account.
-  await client.query('INSERT INTO dial_limiters (key, next_dial_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [ctx.accountKey, now]);
+  // A new limiter is an idle one: it allows the same one-second burst as a limiter unused for a while.
+  await client.query("INSERT INTO dial_limiters (key, next_dial_at) VALUES ($1, 'epoch') ON CONFLICT (key) DO NOTHING", [ctx.accountKey]);
   const { rows: limiter } = await client.query<{ next_dial_at: Date }>('SELECT next_dial_at FROM dial_limiters WHERE key = $1 FOR UPDATE', [ctx.accountKey]);
   const accountSlots = gcraAllowance(limiter[0]?.next_dial_at ?? now, now, 1000 / ctx.accountCps);
   limits.push(['carrierAccount', accountSlots.allowed]);

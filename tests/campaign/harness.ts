@@ -76,3 +76,9 @@ export async function postCsv(gw: TestGateway, pathname: string, csv: string): P
   const text = await res.text();
   return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
+
+/** An Etc/GMT zone where it is now about 14:00 (inside every default calling window). */
+export function middayZone(at = new Date()): string {
+  const offset = ((14 - at.getUTCHours() + 36) % 24) - 12;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}

@@ -12,7 +12,7 @@ import { effectivePerMinute, gcraAllowance } from '../../src/campaign/dialQueue.
 import { defaultSettings } from '../../src/campaign/settings.ts';
 import { startSimulator, type Simulator } from '../../src/sim/server.ts';
 import { createPostgresDatabase, testDatabases, type ScratchPostgres } from '../helpers/db.ts';
-import { ACCOUNT_SID, AUTH_TOKEN, CAMPAIGN_FLOW, waitFor } from './harness.ts';
+import { ACCOUNT_SID, AUTH_TOKEN, CAMPAIGN_FLOW, middayZone, waitFor } from './harness.ts';
 
 describe('pacing arithmetic', () => {
   it('GCRA lets one dial per interval, and at most a second of burst after idling', () => {
@@ -134,9 +134,7 @@ describe.each(postgresOnly)('two gateway processes on one %s', () => {
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     // The legal 08:00–21:00 always applies: give every contact a zone where it is now mid-day.
-    const utcHour = new Date().getUTCHours();
-    const offset = ((14 - utcHour + 36) % 24) - 12;
-    const zone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+    const zone = middayZone();
     const rows = ['phone,timezone'];
     for (let i = 0; i < 500; i++) {
       const group = i < 60 ? 1 : i < 160 ? 2 : 3; // 60 people, 100 no-answer, 340 busy
