@@ -58,4 +58,33 @@ describe.each(testDatabases())('flow requests to the campaign (%s)', (kind) => {
     expect(sim.log.filter((d) => d.to === '+14155550386')).toHaveLength(1);
     await gw.api(`/v1/campaigns/${c.id}/stop`, { method: 'POST' });
   });
+
+  it('counts a person who heard nothing as abandoned and pauses the campaign above its abandon limit', async () => {
+    const { gw, sim } = h;
+    const silent = {
+      id: 'campaign-silent',
+      start: 'detect',
+      nodes: {
+        detect: { type: 'amd', timeoutMs: 8000, human: 'wait', machine: 'bye', unknown: 'wait' },
+        wait: { type: 'gather', input: ['dtmf'], noInputTimeoutMs: 4000, retries: 0, next: 'bye', noInput: 'bye' },
+        bye: { type: 'hangup' },
+      },
+    };
+    expect((await gw.api('/v1/flows', { body: silent })).status).toBeLessThan(300);
+    const zone = middayZone();
+    const c = (await gw.api('/v1/campaigns', { body: { name: 'abandon', flowId: 'campaign-silent', callerIds: ['+14155550100'], timezone: zone, abandonRateLimit: 3, pacing: { callsPerMinute: 4, callsPerHour: 100 } } })).body;
+    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: ['+14155550486', '+14155550496', '+14155550476'].map((phone) => ({ phone, timezone: zone })) } });
+    await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' });
+    const paused = await waitFor('the campaign to pause itself', async () => {
+      const got = (await gw.api(`/v1/campaigns/${c.id}`)).body;
+      return got.state === 'paused' ? got : undefined;
+    });
+    expect(paused.stateReason).toMatch(/abandon rate 100\.0% \(1 of 1 live answers in 30 days\) is above the limit of 3%/);
+    const stats = (await gw.api(`/v1/campaigns/${c.id}/stats`)).body;
+    expect(stats).toMatchObject({ abandoned30d: 1, liveAnswers30d: 1, abandonRate30d: 1, attempts: { abandoned: 1 } });
+    const events = (await gw.api(`/v1/campaigns/${c.id}/events`)).body.events as Array<{ type: string; actor: string }>;
+    expect(events.at(-1)).toMatchObject({ type: 'pause', actor: 'system' });
+    // Paused at once: the other two were never dialed.
+    expect(sim.log.filter((d) => ['+14155550486', '+14155550496', '+14155550476'].includes(d.to))).toHaveLength(1);
+  });
 });
