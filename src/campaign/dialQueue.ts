@@ -17,6 +17,7 @@ import { nextWindowOpening } from './windows.ts';
 
 /** Dials a limiter may let through at once after being idle: a tick's worth, never a flood. */
 const BURST_MS = 1000;
+const DEFAULT_MAX_BATCH = 50;
 /** Candidates fetched beyond the allowance, so a few window-deferred contacts do not starve a tick. */
 const EXTRA_CANDIDATES = 20;
 
@@ -47,6 +48,8 @@ export interface ClaimContext {
   accountCps: number;
   instanceId: string;
   now: Date;
+  /** Most dials one claim takes (a short transaction, even after a long pause). Default 50. */
+  maxBatch?: number;
 }
 
 interface CampaignRow {
@@ -138,7 +141,7 @@ async function claimIn(client: pg.PoolClient, ctx: ClaimContext): Promise<ClaimR
   const { rows: limiter } = await client.query<{ next_dial_at: Date }>('SELECT next_dial_at FROM dial_limiters WHERE key = $1 FOR UPDATE', [ctx.accountKey]);
   const accountSlots = gcraAllowance(limiter[0]?.next_dial_at ?? now, now, 1000 / ctx.accountCps);
   limits.push(['carrierAccount', accountSlots.allowed]);
-  const allowed = Math.min(campaignAllowed, accountSlots.allowed);
+  const allowed = Math.min(campaignAllowed, accountSlots.allowed, ctx.maxBatch ?? DEFAULT_MAX_BATCH);
   if (allowed <= 0) return none('carrierAccount');
 
   const { rows: candidates } = await client.query<CandidateRow>(
