@@ -2,6 +2,7 @@
 // running, applied to the next dial), transitions with who did them, skip, live figures (REST and
 // server-sent events) and the audit trail. Contacts and exports are in contactRoutes.ts, the
 // do-not-call list in dncRoutes.ts.
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { createError } from '../errors.ts';
@@ -42,6 +43,11 @@ function settingsFrom(body: Record<string, unknown>): SettingsPatch {
 export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDeps): Promise<void> {
   const { store } = deps;
   let streams = 0;
+  // Open stats streams end with the server: a hijacked response would otherwise hold its close.
+  const open = new Set<ServerResponse>();
+  api.addHook('preClose', async () => {
+    for (const res of open) res.end();
+  });
   // CSV bodies are streamed to the importers, never buffered whole (this scope only).
   api.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
 
@@ -202,6 +208,7 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       let closed = false;
       let timer: NodeJS.Timeout | undefined;
+      open.add(res);
       const push = async (): Promise<void> => {
         try {
           const stats = await campaignStats(store.db, request.params.id);
@@ -215,6 +222,7 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
       };
       request.raw.on('close', () => {
         closed = true;
+        open.delete(res);
         streams--;
         clearTimeout(timer);
       });

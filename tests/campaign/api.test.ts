@@ -16,6 +16,15 @@ describe.each(testDatabases())('campaign API (%s)', (kind) => {
     await h?.close();
   });
 
+  it('documents every campaign and do-not-call route in the OpenAPI document', async () => {
+    const doc = (await h.gw.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, { summary?: string; tags?: string[] }>> }>();
+    for (const p of ['/v1/campaigns', '/v1/campaigns/{id}', '/v1/campaigns/{id}/start', '/v1/campaigns/{id}/skip', '/v1/campaigns/{id}/contacts', '/v1/campaigns/{id}/contacts/{contactId}', '/v1/campaigns/{id}/contacts/export', '/v1/campaigns/{id}/attempts/export', '/v1/campaigns/{id}/stats', '/v1/campaigns/{id}/stats/stream', '/v1/campaigns/{id}/events', '/v1/dnc', '/v1/dnc/{e164}', '/v1/dnc/import']) {
+      expect(doc.paths[p], p).toBeDefined();
+      for (const op of Object.values(doc.paths[p] ?? {})) expect(op.summary, p).toBeTruthy();
+    }
+    expect(JSON.stringify(doc.paths['/v1/campaigns']?.post)).toContain('November reminders');
+  });
+
   it('refuses bad input with a 400 that names the field', async () => {
     const { gw } = h;
     const cases: Array<[unknown, string]> = [
