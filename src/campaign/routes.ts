@@ -51,9 +51,14 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
   // CSV bodies are streamed to the importers, never buffered whole (this scope only).
   api.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
 
-  const checkFlow = async (flowId: string): Promise<void> => {
-    if ((await deps.resolver.load(flowId)) === undefined) {
+  /** The flow exists, and can do what the voicemail policy expects of it. */
+  const checkFlow = async (flowId: string, voicemailPolicy: string): Promise<void> => {
+    const found = await deps.resolver.load(flowId);
+    if (found === undefined) {
       throw createError('GW_ERR_FLOW_NOT_FOUND', `flowId: no flow "${flowId}"; deploy it with POST /v1/flows first`, { statusCode: 400 });
+    }
+    if (voicemailPolicy === 'drop' && !Object.values(found.flow.nodes).some((n) => n.type === 'voicemail')) {
+      throw createError('GW_ERR_CAMPAIGN_INVALID', `voicemailPolicy: "drop" needs a flow with a voicemail node (flow "${flowId}" has none); use "hangup" or add an amd → voicemail branch`, { statusCode: 400 });
     }
   };
 
@@ -78,7 +83,7 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
       const settings = mergeSettings(defaultSettings(), settingsFrom(body));
       const problem = settingsProblem(settings);
       if (problem !== undefined) throw createError('GW_ERR_CAMPAIGN_INVALID', problem, { statusCode: 400 });
-      await checkFlow(body.flowId);
+      await checkFlow(body.flowId, settings.voicemailPolicy);
       const carrier = body.carrier ?? (deps.config.carriers.twilio ? 'twilio' : deps.config.carriers.signalwire ? 'signalwire' : 'twilio');
       const campaign = await store.create({ name: body.name, flowId: body.flowId, flowVersion: null, carrier, settings }, actorOf(request));
       return reply.code(201).send(campaign);
@@ -122,7 +127,10 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
       },
     },
     async (request) => {
-      if (request.body.flowId !== undefined) await checkFlow(request.body.flowId);
+      if (request.body.flowId !== undefined || request.body.voicemailPolicy !== undefined) {
+        const current = await store.mustGet(request.params.id);
+        await checkFlow(request.body.flowId ?? current.flowId, typeof request.body.voicemailPolicy === 'string' ? request.body.voicemailPolicy : current.voicemailPolicy);
+      }
       const patch = { settings: settingsFrom(request.body), ...(request.body.name ? { name: request.body.name } : {}), ...(request.body.flowId ? { flowId: request.body.flowId } : {}) };
       return store.update(request.params.id, patch, actorOf(request), settingsProblem);
     },

@@ -126,6 +126,8 @@ export async function settleEndedCalls(pool: pg.Pool, now: Date, limit = 200): P
       disposition,
       callbackAt: callbackTime(t.vars.callbackAt, now),
       doNotCall: t.vars.doNotCall === true || t.vars.doNotCall === 'true',
+      // The carrier refused the request (placeCall.ts ends the record so): a carrier error, not a failed call.
+      carrierError: row.end_reason === 'carrier_rejected',
       detail: { callStatus: row.status, endReason: row.end_reason },
     });
     if (done !== undefined) settled.push(done);

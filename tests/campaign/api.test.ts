@@ -34,6 +34,7 @@ describe.each(testDatabases())('campaign API (%s)', (kind) => {
       [{ ...base, name: 'x', flowId: 'nope' }, 'flowId'],
       [{ ...base, name: 'x', pacing: { callsPerMinute: 0 } }, 'callsPerMinute'],
       [{ ...base, name: 'x', voicemailPolicy: 'shout' }, 'voicemailPolicy'],
+      [{ ...base, name: 'x', flowId: 'default', voicemailPolicy: 'drop' }, 'voicemailPolicy'],
     ];
     for (const [body, field] of cases) {
       const res = await gw.api('/v1/campaigns', { body });
