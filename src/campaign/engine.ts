@@ -48,6 +48,11 @@ interface RunningCampaign {
 const SWEEP_EVERY_MS = 5000;
 /** Margin on top of ring time and the longest call before a call's end is asked of the carrier. */
 const OVERDUE_MARGIN_S = 60;
+/**
+ * Margin on top of ring time for a call never answered: a lost status callback must not hold its
+ * concurrency slot (and its contact) for the length of the longest call.
+ */
+const UNANSWERED_MARGIN_S = 20;
 
 export class CampaignEngine {
   readonly instanceId: string;
@@ -256,15 +261,18 @@ export class CampaignEngine {
     await this.reconcileOverdue(now);
   }
 
-  /** Placed calls whose end never arrived: ask the carrier, and record what it says. */
+  /** Placed calls whose end never arrived (unanswered past their ring time, or past the longest call): ask the carrier. */
   private async reconcileOverdue(now: Date): Promise<void> {
     const { rows } = await this.deps.pool.query<{ id: string; call_id: string; carrier: 'twilio' | 'signalwire'; carrier_call_id: string | null }>(
       `SELECT a.id, a.call_id, a.carrier, a.carrier_call_id FROM campaign_attempts a
          JOIN campaigns c ON c.id = a.campaign_id JOIN calls k ON k.id = a.call_id
         WHERE a.state = 'placed' AND k.ended_at IS NULL
-          AND a.placed_at < $1::timestamptz - make_interval(secs => (c.settings->>'ringTimeoutS')::int + (c.settings->>'maxCallS')::int + $2)
+          AND (
+            -- Never answered and past its ring time: the end (no-answer, busy…) should have come.
+            (k.answered_at IS NULL AND a.placed_at < $1::timestamptz - make_interval(secs => (c.settings->>'ringTimeoutS')::int + $3))
+            OR a.placed_at < $1::timestamptz - make_interval(secs => (c.settings->>'ringTimeoutS')::int + (c.settings->>'maxCallS')::int + $2))
         LIMIT 100`,
-      [now, OVERDUE_MARGIN_S],
+      [now, OVERDUE_MARGIN_S, UNANSWERED_MARGIN_S],
     );
     for (const a of rows) {
       const client = this.deps.clients[a.carrier];

@@ -83,10 +83,16 @@ describe.each(testDatabases())('campaign end to end against the simulator (%s)',
 
     expect((await gw.api(`/v1/campaigns/${id}/start`, { method: 'POST' })).status).toBe(200);
     const inWindow = plan.filter((p) => p.zone === open).length + 1;
+    let lastStats: unknown;
     const stats = await waitFor('every contact in the window to be done', async () => {
       const s = await gw.api(`/v1/campaigns/${id}/stats`);
+      lastStats = s.body;
       return s.body.contacts.done === inWindow && s.body.inFlight === 0 ? s.body : undefined;
-    }, 90_000);
+    }, 120_000).catch(async (err: unknown) => {
+      const open = ((await gw.api(`/v1/campaigns/${id}/contacts?limit=500`)).body.contacts as Array<{ id: string; state: string }>).filter((c) => c.state !== 'done' && c.state !== 'queued');
+      const detail = await Promise.all(open.slice(0, 5).map(async (c) => (await gw.api(`/v1/campaigns/${id}/contacts/${c.id}`)).body));
+      throw new Error(`${(err as Error).message}\nstats ${JSON.stringify(lastStats)}\nopen ${JSON.stringify(detail).slice(0, 4000)}\nsim ${JSON.stringify([...sim.calls.values()].filter((c) => c.error !== undefined || !['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(c.status)).map((c) => [c.to, c.status, c.error]))}`);
+    });
     expect(stats.state).toBe('running'); // the four outside their window are still to come
 
     // The simulator's log: who was dialed, how often.
@@ -142,5 +148,5 @@ describe.each(testDatabases())('campaign end to end against the simulator (%s)',
     expect((await gw.api(`/v1/campaigns/${id}/pause`, { method: 'POST', body: { reason: 'review' } })).body).toMatchObject({ state: 'paused', stateReason: 'review' });
     expect((await gw.api(`/v1/campaigns/${id}/stop`, { method: 'POST' })).body.state).toBe('stopped');
     expect((await gw.api(`/v1/campaigns/${id}/resume`, { method: 'POST' })).status).toBe(409);
-  }, 120_000);
+  }, 180_000);
 });
