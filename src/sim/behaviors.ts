@@ -19,7 +19,14 @@ export interface Behavior {
   dtmf?: string;
   /** Ringing before the answer (or before busy/failed); scaled by the simulator's speed. */
   ringMs?: number;
+  /**
+   * Silence after the audio while the gateway says nothing, before the callee hangs up (media ms).
+   * Default: a person waits 8 s; a voicemail records up to 60 s after its beep.
+   */
+  holdMs?: number;
 }
+
+export const DEFAULT_HOLD_MS: Record<'human' | 'voicemail', number> = { human: 8000, voicemail: 60_000 };
 
 export interface Rule extends Behavior {
   /** An exact E.164 number, or a prefix ending in `*` (`+1415555*`). */

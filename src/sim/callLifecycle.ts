@@ -9,7 +9,7 @@ import { isAbortError, type GatewayError } from '../errors.ts';
 import { replayCall } from '../replay/client.ts';
 import { computeSignature, signatureHeaderFor } from '../telephony/signature.ts';
 import type { Carrier } from '../telephony/types.ts';
-import { DEFAULT_AUDIO, dtmfOf, type Behavior, type FixtureCache } from './behaviors.ts';
+import { DEFAULT_AUDIO, DEFAULT_HOLD_MS, dtmfOf, type Behavior, type FixtureCache } from './behaviors.ts';
 
 export type SimStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
 
@@ -41,8 +41,8 @@ export interface LifecycleContext {
   deliverTo: string[];
   tokenFor(accountSid: string): string;
   fixtures: FixtureCache;
-  /** Silence after the callee's audio while waiting for the gateway (media ms). */
-  holdMs: number;
+  /** Silence after the callee's audio while waiting for the gateway (media ms); default per behaviour. */
+  holdMs: number | undefined;
   /** Longest a call stays up while the gateway is still talking (media ms). */
   maxHoldMs: number;
   signal: AbortSignal;
@@ -157,7 +157,7 @@ export async function runSimCall(call: SimCall, ctx: LifecycleContext): Promise<
           url: `${d.protocol === 'https:' ? 'wss:' : 'ws:'}//${d.host}`,
           speed: ctx.speed,
           dtmf: dtmfOf(call.behavior),
-          holdMs: ctx.holdMs,
+          holdMs: call.behavior.holdMs ?? ctx.holdMs ?? DEFAULT_HOLD_MS[call.behavior.kind === 'voicemail' ? 'voicemail' : 'human'],
           maxHoldMs: ctx.maxHoldMs,
           from: call.from,
           to: call.to,

@@ -24,6 +24,7 @@ export interface SimulatorOptions {
    * is skipped for the next one.
    */
   deliverTo?: string | string[];
+  /** Silence the callee waits through after its audio (media ms); default per behaviour (behaviors.ts). */
   holdMs?: number;
   maxHoldMs?: number;
   host?: string;
@@ -171,7 +172,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         deliverTo: targetsForCall(),
         tokenFor: (sid) => opts.accounts[sid] ?? '',
         fixtures,
-        holdMs: opts.holdMs ?? 3000,
+        holdMs: opts.holdMs,
         maxHoldMs: opts.maxHoldMs ?? 120_000,
         signal: closing.signal,
       });
