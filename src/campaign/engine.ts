@@ -62,6 +62,7 @@ export class CampaignEngine {
   private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
   private lastSweep = 0;
+  private failures = 0;
   private wakeUp: (() => void) | undefined;
 
   constructor(deps: CampaignEngineDeps) {
@@ -98,8 +99,10 @@ export class CampaignEngine {
     while (!this.stopped.signal.aborted) {
       try {
         await this.tick();
+        this.failures = 0;
       } catch (err) {
-        if (!isAbortError(err)) this.deps.log.error({ err }, 'campaign tick failed; retrying');
+        // Logged on the first failure and then every 50th: a database outage must not flood the log.
+        if (!isAbortError(err) && this.failures++ % 50 === 0) this.deps.log.error({ err, failures: this.failures }, 'campaign tick failed; retrying');
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, tickMs);
