@@ -28,7 +28,9 @@ export interface SimGateway {
 }
 
 export async function startSimGateway(kind: TestDatabaseKind, opts: { sim?: Partial<SimulatorOptions>; env?: Record<string, string> } = {}): Promise<SimGateway> {
-  const sim = await startSimulator({ accounts: { [ACCOUNT_SID]: AUTH_TOKEN }, speed: 10, ...opts.sim });
+  // At 10× the callee's patience shrinks tenfold in wall time while speech synthesis does not: a
+  // 30 s (media) hold keeps a loaded test machine from hanging up on a greeting still being synthesized.
+  const sim = await startSimulator({ accounts: { [ACCOUNT_SID]: AUTH_TOKEN }, speed: 10, holdMs: 30_000, ...opts.sim });
   const gw = await startTestGateway(kind, {
     env: {
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
