@@ -7,7 +7,8 @@ import { createError } from '../errors.ts';
 import { actorOf } from './actor.ts';
 import { importCsv, importJson, type RawContact } from './import.ts';
 import { ATTEMPT, CONTACT, ID_PARAMS, IMPORT_REPORT, PAGE_QUERY, TAG } from './schemas.ts';
-import { CONTACT_STATES, toAttempt, toContact, type AttemptRow, type CampaignStore, type ContactRow, type ContactState } from './store.ts';
+import { CONTACT_STATES, toAttempt, toContact, type AttemptRow, type ContactRow, type ContactState } from './records.ts';
+import type { CampaignStore } from './store.ts';
 
 const MAX_JSON_CONTACTS = 10_000;
 const EXPORT_PAGE = 1000;

@@ -14,7 +14,8 @@ import type { CampaignEngine } from './engine.ts';
 import { defaultSettings, mergeSettings, settingsProblem, SETTINGS_PROPERTIES, type CampaignSettings } from './settings.ts';
 import { campaignStats } from './stats.ts';
 import { CAMPAIGN, CAMPAIGN_EXAMPLE, CONTACT, ID_PARAMS, PAGE_QUERY, STATS, TAG } from './schemas.ts';
-import { CAMPAIGN_STATES, type CampaignAction, type CampaignState, type CampaignStore } from './store.ts';
+import { CAMPAIGN_STATES, type CampaignState } from './records.ts';
+import type { CampaignAction, CampaignStore } from './store.ts';
 import type { DncStore } from './dnc.ts';
 
 export interface CampaignRouteDeps {

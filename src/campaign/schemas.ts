@@ -1,7 +1,7 @@
 // JSON schemas of the campaign API's responses and shared parameters (for validation, serialization
 // and the OpenAPI document).
 import { ATTEMPT_OUTCOMES } from '../outcome/vocabulary.ts';
-import { CAMPAIGN_STATES, CONTACT_STATES } from './store.ts';
+import { CAMPAIGN_STATES, CONTACT_STATES } from './records.ts';
 import { SETTINGS_PROPERTIES } from './settings.ts';
 
 export const TAG = 'campaigns';
