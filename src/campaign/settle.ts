@@ -8,8 +8,11 @@ import type { AttemptOutcome } from '../outcome/vocabulary.ts';
 import { attemptOutcome, nextStep, retryKeyFor, type FinishedCall } from './outcome.ts';
 import type { CampaignSettings } from './settings.ts';
 
-/** A call row ended this long ago is settled even if its timeline never arrived (instance died). */
-const TIMELINE_GRACE_S = 10;
+/**
+ * A call row ended this long ago is settled even if its timeline never arrived (the instance serving
+ * it died). Long enough for a slow database to take a live instance's buffered events.
+ */
+const TIMELINE_GRACE_S = 30;
 /** A flow may ask for a callback at most this far ahead. */
 const MAX_CALLBACK_MS = 90 * 86_400_000;
 
@@ -102,7 +105,9 @@ export async function settleEndedCalls(pool: pg.Pool, now: Date, limit = 200): P
     `SELECT a.id AS attempt_id, a.call_id, a.campaign_id, c.status, c.answered_at, c.stream_id, c.end_reason
        FROM campaign_attempts a JOIN calls c ON c.id = a.call_id
       WHERE a.state IN ('claimed', 'placed') AND c.ended_at IS NOT NULL
-        AND (c.stream_id IS NULL OR c.ended_at < $1::timestamptz - make_interval(secs => $2)
+        -- Never answered: nothing more will be written. Answered: wait for the serving instance to
+        -- write the call's end (its timeline is then complete), or for the grace if that instance died.
+        AND ((c.stream_id IS NULL AND c.answered_at IS NULL) OR c.ended_at < $1::timestamptz - make_interval(secs => $2)
              OR EXISTS (SELECT 1 FROM call_events e WHERE e.call_id = c.id AND e.type = 'call.ended'))
       ORDER BY c.ended_at LIMIT $3`,
     [now, TIMELINE_GRACE_S, limit],

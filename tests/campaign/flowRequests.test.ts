@@ -48,10 +48,13 @@ describe.each(testDatabases())('flow requests to the campaign (%s)', (kind) => {
     expect(report.body.accepted).toBe(2);
     await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' });
     const contacts = await waitFor('both calls settled', async () => {
-      const all = (await gw.api(`/v1/campaigns/${c.id}/contacts`)).body.contacts as Array<{ phone: string; state: string; disposition: string | null; nextAttemptAt: string; attempts: number }>;
+      const all = (await gw.api(`/v1/campaigns/${c.id}/contacts`)).body.contacts as Array<{ id: string; phone: string; state: string; disposition: string | null; nextAttemptAt: string; attempts: number }>;
       return all.every((x) => x.attempts === 1 && x.state !== 'dialing') ? all : undefined;
     });
-    expect(contacts.find((x) => x.phone === '+14155550386')).toMatchObject({ state: 'do-not-call', disposition: 'do-not-call' });
+    const optedOut = contacts.find((x) => x.phone === '+14155550386');
+    const detail = (await gw.api(`/v1/campaigns/${c.id}/contacts/${optedOut?.id}`)).body;
+    const call = (await gw.api(`/v1/calls/${detail.attempts[0]?.callId}`)).body;
+    expect(detail.contact, JSON.stringify({ attempts: detail.attempts, events: call.events?.map((e: { type: string }) => e.type) })).toMatchObject({ state: 'do-not-call', disposition: 'do-not-call' });
     expect(contacts.find((x) => x.phone === '+14155550396')).toMatchObject({ state: 'queued', disposition: 'callback', nextAttemptAt: when });
     const listed = (await gw.api('/v1/dnc/%2B14155550386')).body;
     expect(listed).toMatchObject({ listed: true, entry: { source: 'flow' } });
