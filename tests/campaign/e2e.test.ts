@@ -1,6 +1,6 @@
 // End to end on both databases: a 50-row CSV (people, voicemails with beeps, busy, no-answer, failed,
 // invalid rows, duplicates, a do-not-call number, two time zones — one inside its calling window, one
-// outside) runs against the carrier simulator at 10× speed.
+// outside) runs against the carrier simulator at 5× speed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/db.ts';
 import { postCsv, startSimGateway, waitFor, type SimGateway } from './harness.ts';
