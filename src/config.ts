@@ -48,6 +48,16 @@ export interface Config {
   agentTransferNumbers: string[];
   /** Hosts, `*.domain`s, addresses and CIDRs flow http nodes may reach (FLOW_HTTP_ALLOW_HOSTS); `*` = any public host. */
   flowHttpAllowHosts: string[];
+  /** The campaign dialer (src/campaign/). */
+  campaigns: {
+    /** Run the dialer in this process (every instance may; they share the work through the database). */
+    engineEnabled: boolean;
+    /** Dials per second per carrier account, across all instances (Twilio and SignalWire default to 1). */
+    carrierCallsPerSecond: number;
+    tickMs: number;
+    /** A claim not sent after this long is reconciled (its instance died or hangs). */
+    staleClaimMs: number;
+  };
   providers: {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
@@ -266,6 +276,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
     agentTransferNumbers,
     flowHttpAllowHosts,
+    campaigns: {
+      engineEnabled: bool('CAMPAIGN_ENGINE', true),
+      carrierCallsPerSecond: int('CARRIER_CALLS_PER_SECOND', 1, 1, 1000, '1'),
+      tickMs: int('CAMPAIGN_TICK_MS', 200, 20, 10_000, '200'),
+      staleClaimMs: int('CAMPAIGN_STALE_CLAIM_MS', 60_000, 1000, 3_600_000, '60000'),
+    },
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),

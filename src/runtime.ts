@@ -14,6 +14,11 @@ import { flowRoutes } from './api/flows.ts';
 import { numberRoutes } from './api/numbers.ts';
 import type { AppDeps, CallProgram } from './app.ts';
 import { attachDetectors, defaultDetectorOptions } from './call/detectors.ts';
+import { applyCampaignPolicy, campaignOf } from './campaign/callPolicy.ts';
+import { DncStore } from './campaign/dnc.ts';
+import { CampaignEngine } from './campaign/engine.ts';
+import { campaignRoutes } from './campaign/routes.ts';
+import { CampaignStore } from './campaign/store.ts';
 import type { Config } from './config.ts';
 import { AudioFolder } from './flow/audio.ts';
 import { flowProgram } from './flow/program.ts';
@@ -52,6 +57,8 @@ export interface Runtime {
   apiKeyFile: string | undefined;
   /** This process's instance: heartbeat, and reconciliation of lost ones (register onInstanceLost here). */
   instances: InstanceMonitor;
+  /** The campaign dialer of this process (undefined when CAMPAIGN_ENGINE=false). */
+  campaignEngine: CampaignEngine | undefined;
   /** Closes everything; `budgetMs` bounds the wait for call writes still retrying (default 2 000). Worst case ≈ budgetMs + 2 s. */
   close(budgetMs?: number): Promise<void>;
 }
@@ -145,8 +152,6 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       await carrierActions(carrier, carrierCallId)?.hangup();
     },
   });
-  await instances.start();
-  log.info({ instanceId }, 'instance registered');
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
   const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
   const program = flowProgram({
@@ -197,9 +202,45 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       const watchdog = setTimeout(release, FLOW_START_WAIT_MS);
       watchdog.unref();
       program.start(session, claims);
+      if (claims.direction === 'outbound') {
+        // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
+        void outboundVariables
+          .get(claims.callId, () => calls.get(claims.callId), null)
+          .then((call) => {
+            const campaign = campaignOf(call?.metadata);
+            if (campaign !== undefined && !session.ended) applyCampaignPolicy(session, campaign, (err) => log.warn({ err, callId: claims.callId }, 'campaign hang-up on machine failed'));
+          });
+      }
     },
     resolveFlowId: (to) => program.resolveFlowId(to),
   };
+
+  const campaignStore = new CampaignStore(db.pool);
+  const dnc = new DncStore(db.pool);
+  const campaignEngine = config.campaigns.engineEnabled
+    ? new CampaignEngine({
+        pool: db.pool,
+        calls,
+        clients,
+        config,
+        instanceId,
+        log,
+        tickMs: config.campaigns.tickMs,
+        accountCps: config.campaigns.carrierCallsPerSecond,
+        staleClaimMs: config.campaigns.staleClaimMs,
+      })
+    : undefined;
+  // A lost instance's dial attempts are reconciled by whichever live instance closes its calls.
+  if (campaignEngine !== undefined) {
+    instances.onInstanceLost(async (lost) => {
+      const r = await campaignEngine.reconcileLostInstance(lost);
+      log.info({ lostInstance: lost, ...r }, 'reconciled the dial attempts of a lost instance');
+    });
+  }
+  // Started once every onInstanceLost handler is registered: its first tick may reconcile at once.
+  await instances.start();
+  log.info({ instanceId }, 'instance registered');
+  campaignEngine?.start();
 
   // Compile the flow schema and load the default flow now rather than on the first call.
   await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
@@ -235,13 +276,18 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         (api) => numberRoutes(api, { flows: apiFlows }),
         (api) => departmentRoutes(api, { flows: apiFlows }),
         (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),
+        async (api) => {
+          await api.register((scope) => campaignRoutes(scope, { config, store: campaignStore, dnc, resolver, ...(campaignEngine ? { engine: campaignEngine } : {}) }));
+        },
       ],
     },
     apiKeyFile,
+    campaignEngine,
     warmedUp,
     instances,
     close: async (budgetMs = 2_000) => {
       warmup.abort();
+      await campaignEngine?.close();
       stopRoutingChanges();
       await program.settle();
       await providers.close();

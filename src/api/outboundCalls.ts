@@ -1,14 +1,13 @@
-// POST /v1/calls: place an outbound call through the carrier's REST API. The call record exists
-// before the carrier is asked (so its webhook can find it by our id), the voice webhook and status
-// callbacks point back at this gateway, and the call runs its flow once answered — with AMD on by
-// default, as outbound calls should.
+// POST /v1/calls: place an outbound call through the carrier's REST API (placeCall.ts, shared with the
+// campaign dialer); the call runs its flow once answered — with AMD on by default, as outbound calls should.
 import type { FastifyInstance } from 'fastify';
 import type { Carrier } from '../call/events.ts';
 import type { Config } from '../config.ts';
-import { createError, GatewayError } from '../errors.ts';
+import { createError } from '../errors.ts';
 import type { CarrierClients } from '../gateway/carrierClients.ts';
 import type { FlowResolver } from '../flow/resolve.ts';
 import type { CallStore } from '../store/calls.ts';
+import { placeOutboundCall } from './placeCall.ts';
 
 export interface OutboundCallDeps {
   config: Config;
@@ -68,42 +67,21 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
       if ((await deps.resolver.load(body.flowId)) === undefined) {
         throw createError('GW_ERR_FLOW_NOT_FOUND', `flowId: no flow "${body.flowId}"; deploy it with POST /v1/flows first`, { statusCode: 400 });
       }
-      const { call } = await deps.calls.create({
-        carrier,
-        direction: 'outbound',
-        fromNumber: body.from,
-        toNumber: body.to,
-        status: 'queued',
-        flowId: body.flowId,
-        metadata: { variables: body.variables ?? {}, amd: body.amd ?? true },
-      });
-      const origin = deps.config.publicUrl.origin;
-      let placed;
-      try {
-        placed = await client.createCall({
-          to: body.to,
-          from: body.from,
-          url: `${origin}/voice/${carrier}?callId=${encodeURIComponent(call.id)}`,
-          statusCallback: `${origin}/status/${carrier}`,
-          timeoutS: body.timeoutS ?? 60,
-        });
-      } catch (err) {
-        if (err instanceof GatewayError && err.code === 'GW_ERR_CARRIER_TIMEOUT') {
-          // The carrier may have placed the call anyway: its webhook will find the record by our id.
-          // Neither mark it failed nor invite a retry that could ring the person twice.
-          throw createError('GW_ERR_CARRIER_UNCERTAIN', `the carrier did not answer in time; the call may still be placed — check GET /v1/calls/${call.id} before retrying`, { statusCode: 504, retryable: false, details: { id: call.id }, cause: err });
-        }
-        await deps.calls.end({ id: call.id }, 'carrier_rejected', 'failed');
-        if (err instanceof GatewayError) {
-          throw createError('GW_ERR_CARRIER_REJECTED', `the carrier did not place the call: ${err.message}`, { statusCode: err.retryable ? 503 : 502, retryable: err.retryable, cause: err });
-        }
-        throw err;
+      const result = await placeOutboundCall(
+        { config: deps.config, calls: deps.calls, client, onNoteFailed: (err, callId) => request.log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
+        { carrier, to: body.to, from: body.from, flowId: body.flowId, variables: body.variables ?? {}, amd: body.amd ?? true, timeoutS: body.timeoutS ?? 60 },
+      );
+      if (result.kind === 'uncertain') {
+        // The carrier may have placed the call anyway: its webhook will find the record by our id.
+        // Neither mark it failed nor invite a retry that could ring the person twice.
+        throw createError('GW_ERR_CARRIER_UNCERTAIN', `the carrier did not answer in time; the call may still be placed — check GET /v1/calls/${result.callId} before retrying`, { statusCode: 504, retryable: false, details: { id: result.callId }, cause: result.error });
       }
-      // The call is placed: a failure to note the carrier's id now must not report it as failed (the
-      // voice webhook fills the id in from our id in its URL).
-      await deps.calls.setCarrierCallId(call.id, placed.sid).catch((err: unknown) => request.log.warn({ err, callId: call.id }, 'recording the carrier call id failed; the webhook will fill it in'));
-      request.log.info({ callId: call.id, carrier }, 'outbound call placed');
-      return reply.code(201).send({ id: call.id, carrier, carrierCallId: placed.sid, status: placed.status });
+      if (result.kind === 'rejected') {
+        const err = result.error;
+        throw createError('GW_ERR_CARRIER_REJECTED', `the carrier did not place the call: ${err.message}`, { statusCode: err.retryable ? 503 : 502, retryable: err.retryable, cause: err });
+      }
+      request.log.info({ callId: result.callId, carrier }, 'outbound call placed');
+      return reply.code(201).send({ id: result.callId, carrier, carrierCallId: result.carrierCallId, status: result.status });
     },
   );
 }

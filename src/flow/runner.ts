@@ -7,6 +7,7 @@ import type { CallControl } from '../call/control.ts';
 import { GatewayError, createError, isAbortError } from '../errors.ts';
 import { RunContext, type CallObserver, type FlowDeps, type NodeResult } from './context.ts';
 import { runBranch, runHangup, runPlay, runSay, runSet } from './nodes/basic.ts';
+import { runOptOut } from './nodes/optOut.ts';
 import { runAgent } from './nodes/agent.ts';
 import { runAmd, runVoicemail } from './nodes/detect.ts';
 import { runGather } from './nodes/gather.ts';
@@ -148,6 +149,8 @@ function runNode(ctx: RunContext, node: FlowNode): Promise<NodeResult> | NodeRes
       return runHttp(ctx, node);
     case 'hangup':
       return runHangup(ctx, node);
+    case 'optOut':
+      return runOptOut(ctx, node);
     default:
       // Only an unvalidated (or older, stored) definition gets here.
       throw createError('GW_ERR_FLOW_UNKNOWN_NODE_TYPE', `node "${ctx.nodeId}" has an unknown type "${String((node as { type?: unknown }).type)}"`);

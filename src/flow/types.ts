@@ -150,6 +150,12 @@ export interface HangupNode extends NodeBase {
   reason?: string;
 }
 
+/** The caller opts out of calls: vars.doNotCall is set, and the campaign engine lists the number when the call ends. */
+export interface OptOutNode extends NodeBase {
+  type: 'optOut';
+  next: string;
+}
+
 export type FlowNode =
   | SayNode
   | PlayNode
@@ -161,7 +167,8 @@ export type FlowNode =
   | AgentNode
   | TransferNode
   | HttpNode
-  | HangupNode;
+  | HangupNode
+  | OptOutNode;
 
 export type NodeType = FlowNode['type'];
 
@@ -197,6 +204,7 @@ export const EXIT_FIELDS: { readonly [K in NodeType]: readonly string[] } = {
   transfer: ['outsideHours', 'onError'],
   http: ['next', 'onError'],
   hangup: [],
+  optOut: ['next', 'onError'],
 };
 
 /** E.164: '+', country code, up to 15 digits in all (ITU-T E.164 §6). */

@@ -85,7 +85,7 @@ describe('flow validation', () => {
   });
 
   it('refuses unknown node types and unknown fields, and missing required exits', () => {
-    expect(errorsOf(flow({ a: { type: 'teleport', next: 'a' } }))).toEqual(['nodes.a.type: must be one of say, play, gather, branch, set, amd, voicemail, agent, transfer, http, hangup']);
+    expect(errorsOf(flow({ a: { type: 'teleport', next: 'a' } }))).toEqual(['nodes.a.type: must be one of say, play, gather, branch, set, amd, voicemail, agent, transfer, http, hangup, optOut']);
     expect(errorsOf(flow({ a: { type: 'hangup', nxet: 'a' } }))).toEqual(['nodes.a.nxet: is not a known field']);
     expect(errorsOf(flow({ a: { type: 'gather', next: 'a' } }))).toEqual(['nodes.a.noInput: is required']);
     expect(errorsOf(flow({ a: { type: 'http', url: 'https://x.test', next: 'b' }, b: { type: 'hangup' } }))).toEqual(['nodes.a.onError: is required']);
@@ -208,7 +208,7 @@ describe('flow validation', () => {
     });
     expect(errors).toEqual([
       'nodes.a.interruptible: must be boolean',
-      'nodes.b.type: must be one of say, play, gather, branch, set, amd, voicemail, agent, transfer, http, hangup',
+      'nodes.b.type: must be one of say, play, gather, branch, set, amd, voicemail, agent, transfer, http, hangup, optOut',
       'start: node "nope" does not exist',
       'nodes.a.next: points at unknown node "zz"',
       "nodes.a.text: {{bad.root}}: unknown variable root 'bad' (known: contact, vars, call, input, amd, http, agent, flow)",
