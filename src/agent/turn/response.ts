@@ -5,11 +5,9 @@
 import type { CallControl } from '../../call/control.ts';
 import { GatewayError } from '../../errors.ts';
 import type { AgentNodeSpec, AgentOutcome } from '../node.ts';
-import type { ChatMessage, LanguageModel, TextToSpeech, ToolCall } from '../providers.ts';
+import type { ChatMessage, LanguageModel, StreamingTextToSpeech, SynthesizeOptions, TextToSpeech, ToolCall } from '../providers.ts';
 import { decideTool, toolDefinitions, type ToolDecision } from '../tools.ts';
 import type { TtsCache } from '../tts/cache.ts';
-import type { StreamingTextToSpeech } from '../tts/elevenlabsStreamInput.ts';
-import type { SynthesizeOptions } from '../tts/fallback.ts';
 import { heardText } from './heardText.ts';
 import type { TurnMetrics } from './metrics.ts';
 import { SentenceChunker } from './sentenceChunker.ts';
