@@ -98,6 +98,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     ...(p.elevenlabsBaseUrl ? { elevenlabsBaseUrl: p.elevenlabsBaseUrl } : {}),
     elevenlabsVoiceId: p.elevenlabsVoiceId,
     ...(p.elevenlabsModelId ? { elevenlabsModelId: p.elevenlabsModelId } : {}),
+    elevenlabsTokenStreaming: p.elevenlabsTokenStreaming,
     ...(p.openaiLlmModel ? { openaiLlmModel: p.openaiLlmModel } : {}),
     ...(p.openaiSttModel ? { openaiSttModel: p.openaiSttModel } : {}),
     ...(p.openaiTtsModel ? { openaiTtsModel: p.openaiTtsModel } : {}),

@@ -50,4 +50,10 @@ describe('forwarded client addresses', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(problemsOf({ TRUST_PROXY: 'everyone' })[0]).toMatch(/^TRUST_PROXY: must be true/);
   });
+
+  it('turns token-streaming TTS on only when asked', () => {
+    expect(loadConfig({}, '/srv/gw').providers.elevenlabsTokenStreaming).toBe(false);
+    expect(loadConfig({ ELEVENLABS_TOKEN_STREAMING: 'true' }, '/srv/gw').providers.elevenlabsTokenStreaming).toBe(true);
+    expect(problemsOf({ ELEVENLABS_TOKEN_STREAMING: 'sometimes' }).join('\n')).toMatch(/ELEVENLABS_TOKEN_STREAMING/);
+  });
 });
