@@ -15,7 +15,7 @@ import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
 import type { StreamClaims } from './call/streamToken.ts';
 import type { Config } from './config.ts';
-import { GatewayError } from './errors.ts';
+import { createError, errorBody, GatewayError } from './errors.ts';
 import type { CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
@@ -127,10 +127,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof GatewayError) {
       if (err.statusCode >= 500) request.log.error({ err }, err.message);
-      return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
+      return reply.code(err.statusCode).send(errorBody(err));
     }
     const e = err as Error & { statusCode?: number; validation?: unknown; code?: string };
-    if (e.validation !== undefined) return reply.code(400).send({ code: 'GW_ERR_VALIDATION', message: e.message });
+    if (e.validation !== undefined) return reply.code(400).send(errorBody(createError('GW_ERR_VALIDATION', e.message, { statusCode: 400 })));
     const status = e.statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
     return reply.code(status).send({ code: status >= 500 ? 'GW_ERR_INTERNAL' : (e.code ?? 'GW_ERR_BAD_REQUEST'), message: status >= 500 ? 'internal error' : e.message });

@@ -2,6 +2,7 @@
 // per-client request rate limit. Registered as a hook on the API's plugin scope only.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { createError, errorBody } from '../errors.ts';
 import { RateLimiter } from '../gateway/rateLimit.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -17,7 +18,7 @@ export function requireApiKey(app: FastifyInstance, opts: { apiKey: string; rate
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
-        .send({ code: 'GW_ERR_UNAUTHORIZED', message: 'send the API key as "Authorization: Bearer <key>" (see data/api-key or the API_KEY variable)' });
+        .send(errorBody(createError('GW_ERR_UNAUTHORIZED', 'send the API key as "Authorization: Bearer <key>" (see data/api-key or the API_KEY variable)', { statusCode: 401 })));
     }
     const wait = limiter.hit(request.ip);
     if (wait > 0) {
