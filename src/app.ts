@@ -10,10 +10,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
 import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
+import type { CallProgram } from './call/callProgram.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
-import type { StreamClaims } from './call/streamToken.ts';
 import type { Config } from './config.ts';
 import { createError, errorBody, GatewayError } from './errors.ts';
 import type { CallWrites } from './gateway/callWrites.ts';
@@ -27,12 +27,8 @@ import type { EventLog } from './store/eventLog.ts';
 /** How long after a call ends its event numbering is kept in memory. */
 const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
 
-export interface CallProgram {
-  /** Runs on every call once its stream has started (detectors, flow or greeting). Must not throw. */
-  start(session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>): void;
-  /** Flow id for an inbound call to `to` ('' for the default). */
-  resolveFlowId(to: string): Promise<string>;
-}
+// Defined with the call's start (call/callProgram.ts); re-exported for the app's users.
+export type { CallProgram } from './call/callProgram.ts';
 
 export interface AppDeps {
   config: Config;

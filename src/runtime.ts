@@ -1,6 +1,6 @@
 // The composition root: turns a Config into the running parts the app is built from — database,
 // event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
-// fallback), the flow program with detectors per call — and closes them in order.
+// fallback), the call program (detectors, then the flow) per call — and closes them in order.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -11,8 +11,8 @@ import { outboundCallRoutes } from './api/outboundCalls.ts';
 import { departmentRoutes } from './api/departments.ts';
 import { flowRoutes } from './api/flows.ts';
 import { numberRoutes } from './api/numbers.ts';
-import type { AppDeps, CallProgram } from './app.ts';
-import { attachDetectors, defaultDetectorOptions } from './call/detectors.ts';
+import type { AppDeps } from './app.ts';
+import { callProgram } from './call/callProgram.ts';
 import type { Config } from './config.ts';
 import { AudioFolder } from './flow/audio.ts';
 import { flowProgram } from './flow/program.ts';
@@ -139,31 +139,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     },
     log,
   });
-  const callProgram: CallProgram = {
-    start(session, claims) {
-      // Detectors start with the stream (answer) so their timeline is on the media clock from 0.
-      // Outbound calls run AMD unless the call was placed with amd: false.
-      const options = defaultDetectorOptions(session.direction);
-      if (claims.amd === 'off') options.amd = false;
-      const detach = attachDetectors(session, options);
-      session.signal.addEventListener('abort', detach, { once: true });
-      // Inbound audio waits (bounded) until the flow has started, so the flow and the detectors see
-      // the same media timeline however long finding the flow took.
-      session.holdMedia();
-      const release = (): void => {
-        unsubscribe();
-        clearTimeout(watchdog);
-        session.releaseMedia();
-      };
-      const unsubscribe = session.subscribe((e) => {
-        if (e.type === 'flow.started' || e.type === 'flow.error') release();
-      });
-      const watchdog = setTimeout(release, FLOW_START_WAIT_MS);
-      watchdog.unref();
-      program.start(session, claims);
-    },
-    resolveFlowId: (to) => program.resolveFlowId(to),
-  };
+  const startCall = callProgram(program, { flowStartWaitMs: FLOW_START_WAIT_MS });
 
   // Compile the flow schema and load the default flow now rather than on the first call.
   await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
@@ -191,7 +167,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       eventLog,
       apiKey,
       streamTokenSecret,
-      program: callProgram,
+      program: startCall,
       writes,
       carrierActions: carrierActionsFor(clients),
       apiPlugins: [
