@@ -356,6 +356,10 @@ export class CallSession implements CallControl {
     });
   }
 
+  schedule(ms: number, fire: () => void): () => void {
+    return this.clock.schedule(ms, fire);
+  }
+
   addFrameConsumer(consumer: FrameConsumer): () => void {
     this.frameConsumers.push(consumer);
     return () => removeItem(this.frameConsumers, consumer);
