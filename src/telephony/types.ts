@@ -18,16 +18,7 @@ export interface MediaFormat {
 /** What a carrier sends the gateway, parsed. Never thrown: bad input becomes `invalid`, new events `unknown`. */
 export type InboundEvent =
   | { type: 'connected'; protocol: string; version: string }
-  | {
-      type: 'start';
-      sequenceNumber: number | undefined;
-      streamId: string;
-      carrierCallId: string;
-      accountId: string;
-      tracks: string[];
-      mediaFormat: MediaFormat;
-      customParameters: Record<string, string>;
-    }
+  | ({ type: 'start'; sequenceNumber: number | undefined } & StreamStartInfo)
   | {
       type: 'media';
       sequenceNumber: number | undefined;

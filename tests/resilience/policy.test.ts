@@ -10,21 +10,17 @@ describe('the retry policy', () => {
 
   it('retries only what the caller says is retryable, at most `retries` times', async () => {
     const policy = retryPolicy({ retries: 2, baseDelayMs: 1, maxDelayMs: 1, retryable: (err) => (err as Error).message === 'busy' });
-    let calls = 0;
-    await expect(
-      policy.execute(() => {
-        calls++;
-        throw new Error('busy');
-      }),
-    ).rejects.toThrow('busy');
-    expect(calls).toBe(3);
-    calls = 0;
-    await expect(
-      policy.execute(() => {
-        calls++;
-        throw new Error('bad request');
-      }),
-    ).rejects.toThrow('bad request');
-    expect(calls).toBe(1);
+    const callsUntilFailure = async (message: string): Promise<number> => {
+      let calls = 0;
+      await expect(
+        policy.execute(() => {
+          calls++;
+          throw new Error(message);
+        }),
+      ).rejects.toThrow(message);
+      return calls;
+    };
+    expect(await callsUntilFailure('busy')).toBe(3);
+    expect(await callsUntilFailure('bad request')).toBe(1);
   });
 });
