@@ -12,6 +12,7 @@
 import type { CallControl } from '../call/control.ts';
 import type { CallEvent } from '../call/events.ts';
 import { GatewayError, isAbortError } from '../errors.ts';
+import type { AgentEmit, AgentEventData } from './events.ts';
 import type { AgentNodeSpec, AgentOutcome } from './node.ts';
 import type { ChatMessage, LanguageModel, SpeechToText, StreamingTextToSpeech, SttStream, TextToSpeech } from './providers.ts';
 import type { TtsCache } from './tts/cache.ts';
@@ -320,7 +321,8 @@ export class AgentSession {
     this.endpointTimer.clear();
     this.noInput.answered();
     this.turnCount++;
-    this.call.emit({ type: 'turn.user_speech_end', atMs: speechEndMs, data: { turn: this.turnCount } });
+    const speechEnd: AgentEventData['turn.user_speech_end'] = { turn: this.turnCount };
+    this.call.emit({ type: 'turn.user_speech_end', atMs: speechEndMs, data: speechEnd });
     this.emit('turn.transcript', { turn: this.turnCount, text, source: reason === 'dtmf' ? 'dtmf' : 'stt' });
     this.emit('turn.endpoint', { turn: this.turnCount, waitMs, reason });
     const userMsg: ChatMessage = { role: 'user', content: text };
@@ -519,7 +521,7 @@ export class AgentSession {
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────
 
-  private emit(type: `agent.${string}` | `turn.${string}`, data: Record<string, unknown>): void {
+  private readonly emit: AgentEmit = (type, data) => {
     this.call.emit({ type, atMs: this.call.mediaMs(), data });
-  }
+  };
 }

@@ -6,6 +6,7 @@
 //               than `confirmSpeechMs`, confirm the interruption, and a backchannel ("uh-huh") resumes
 //               the answer (a false interruption).
 // The session owns the conversation; this class owns the phase, its timers and the transcript rule.
+import type { AgentEmit } from '../events.ts';
 import { isBackchannel } from './backchannel.ts';
 import type { MediaTimer } from './mediaTimers.ts';
 import type { TurnRun } from './response.ts';
@@ -33,7 +34,7 @@ export interface BargeInHost {
   mediaMs(): number;
   isPlaying(): boolean;
   userSpeaking(): boolean;
-  emit(type: `turn.${string}`, data: Record<string, unknown>): void;
+  emit: AgentEmit;
   /** The interruption stands: stop `run` and give the floor to the caller. */
   confirm(run: TurnRun, reason: string): void;
   /** End the caller's turn once they are quiet (endpointing). */

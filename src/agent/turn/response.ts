@@ -4,6 +4,7 @@
 // turn short — the history rewritten to what was actually heard.
 import type { CallControl } from '../../call/control.ts';
 import { GatewayError } from '../../errors.ts';
+import type { AgentEmit } from '../events.ts';
 import type { AgentNodeSpec, AgentOutcome } from '../node.ts';
 import type { ChatMessage, LanguageModel, StreamingTextToSpeech, SynthesizeOptions, TextToSpeech, ToolCall } from '../providers.ts';
 import { decideTool, toolDefinitions, type ToolDecision } from '../tools.ts';
@@ -46,7 +47,7 @@ export interface ResponseContext {
   streamFirstAudioTimeoutMs: number;
   /** See SentenceChunkerOptions.firstClauseMinChars. */
   firstClauseMinChars: number;
-  emit(type: `agent.${string}` | `turn.${string}`, data: Record<string, unknown>): void;
+  emit: AgentEmit;
 }
 
 /** A fixed prompt (greeting, reprompt, apology): from the cache when there is one. */
