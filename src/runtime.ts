@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createAgentRuntime } from './agent/runner.ts';
+import { createAgentNodeRunner } from './agent/agentNodeRunner.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
 import { outboundCallRoutes } from './api/outboundCalls.ts';
@@ -91,7 +91,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const streamTokenSecret = config.streamTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'stream-token-secret')).value;
   const clients = carrierClientsFromConfig(config);
   const p = config.providers;
-  const { runAgent, providers } = createAgentRuntime({
+  const { runAgent, providers } = createAgentNodeRunner({
     ...(p.openaiApiKey ? { openaiApiKey: p.openaiApiKey } : {}),
     ...(p.openaiBaseUrl ? { openaiBaseUrl: p.openaiBaseUrl } : {}),
     ...(p.elevenlabsApiKey ? { elevenlabsApiKey: p.elevenlabsApiKey } : {}),
