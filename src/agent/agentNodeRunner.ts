@@ -1,6 +1,6 @@
-// The entry point the flow engine calls for an `agent` node (not to be confused with flow/runner.ts, which runs a whole flow). Providers are process-wide (one client
-// pool, one circuit breaker per vendor, one TTS cache); the runner binds them once and each node run
-// gets its own AgentSession.
+// The entry point the flow engine calls for an `agent` node (flow/runner.ts runs whole flows).
+// Providers are process-wide (one client pool, one circuit breaker per vendor, one TTS cache); the
+// runner binds them once and each node run gets its own AgentSession.
 import type { AgentRunner } from './node.ts';
 import { createProviders, type ProviderOptions, type Providers } from './factory.ts';
 import { AgentSession, type AgentOptions } from './session.ts';
