@@ -11,12 +11,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
 import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
+import type { CallProgram } from './call/callProgram.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
-import type { StreamClaims } from './call/streamToken.ts';
 import { shutdownPlan, type Config } from './config.ts';
-import { GatewayError } from './errors.ts';
+import { createError, errorBody, GatewayError } from './errors.ts';
 import { recordAmdVerdicts } from './gateway/amdRecord.ts';
 import { notRecordedYet, type CallWrites, type CallWritesStats } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
@@ -34,12 +34,8 @@ import type { EventLog } from './store/eventLog.ts';
 /** How long after a call ends its event numbering is kept in memory. */
 const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
 
-export interface CallProgram {
-  /** Runs on every call once its stream has started (detectors, flow or greeting). Must not throw. */
-  start(session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>): void;
-  /** Flow id for an inbound call to `to` ('' for the default). */
-  resolveFlowId(to: string): Promise<string>;
-}
+// Defined with the call's start (call/callProgram.ts); re-exported for the app's users.
+export type { CallProgram } from './call/callProgram.ts';
 
 export interface AppDeps {
   config: Config;
@@ -168,10 +164,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof GatewayError) {
       if (err.statusCode >= 500) request.log.error({ err }, err.message);
-      return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
+      return reply.code(err.statusCode).send(errorBody(err));
     }
     const e = err as Error & { statusCode?: number; validation?: unknown; code?: string };
-    if (e.validation !== undefined) return reply.code(400).send({ code: 'GW_ERR_VALIDATION', message: e.message });
+    if (e.validation !== undefined) return reply.code(400).send(errorBody(createError('GW_ERR_VALIDATION', e.message, { statusCode: 400 })));
     const status = e.statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
     return reply.code(status).send({ code: status >= 500 ? 'GW_ERR_INTERNAL' : (e.code ?? 'GW_ERR_BAD_REQUEST'), message: status >= 500 ? 'internal error' : e.message });

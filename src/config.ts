@@ -65,6 +65,8 @@ export interface Config {
     elevenlabsBaseUrl: string | undefined;
     elevenlabsVoiceId: string;
     elevenlabsModelId: string | undefined;
+    /** Agent answers stream LLM tokens into ElevenLabs' stream-input websocket (falls back to sentence TTS). */
+    elevenlabsTokenStreaming: boolean;
     openaiLlmModel: string | undefined;
     openaiSttModel: string | undefined;
     openaiTtsModel: string | undefined;
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       elevenlabsBaseUrl: elevenlabsBase?.toString().replace(/\/$/, ''),
       elevenlabsVoiceId: str('ELEVENLABS_VOICE_ID') ?? '21m00Tcm4TlvDq8qVnm7',
       elevenlabsModelId: str('ELEVENLABS_MODEL_ID'),
+      elevenlabsTokenStreaming: bool('ELEVENLABS_TOKEN_STREAMING', false),
       openaiLlmModel: str('OPENAI_LLM_MODEL'),
       openaiSttModel: str('OPENAI_STT_MODEL'),
       openaiTtsModel: str('OPENAI_TTS_MODEL'),

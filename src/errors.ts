@@ -24,6 +24,11 @@ export function createError(
   return new GatewayError(code, message, opts);
 }
 
+/** The JSON body a client receives for an error: `{ code, message, details? }` plus route-specific fields. */
+export function errorBody(err: GatewayError, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), ...extra };
+}
+
 /** Vendor HTTP status → retryable? 4xx are permanent except 408 (timeout) and 429 (rate limit). */
 export function isRetryableStatus(status: number): boolean {
   if (status === 408 || status === 429) return true;

@@ -1,19 +1,19 @@
 // The composition root: turns a Config into the running parts the app is built from — database,
 // event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
-// fallback), the flow program with detectors per call — and closes them in order.
+// fallback), the call program (detectors, then the flow) per call — and closes them in order.
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createAgentRuntime } from './agent/runner.ts';
+import { createAgentNodeRunner } from './agent/agentNodeRunner.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
 import { outboundCallRoutes } from './api/outboundCalls.ts';
 import { departmentRoutes } from './api/departments.ts';
 import { flowRoutes } from './api/flows.ts';
 import { numberRoutes } from './api/numbers.ts';
-import type { AppDeps, CallProgram } from './app.ts';
-import { attachDetectors, defaultDetectorOptions } from './call/detectors.ts';
+import type { AppDeps } from './app.ts';
+import { callProgram } from './call/callProgram.ts';
 import { applyCampaignPolicy, campaignOf } from './campaign/callPolicy.ts';
 import { DncStore } from './campaign/dnc.ts';
 import { CampaignEngine } from './campaign/engine.ts';
@@ -115,13 +115,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const clients = carrierClientsFromConfig(config);
   const carrierActions = carrierActionsFor(clients);
   const p = config.providers;
-  const { runAgent, providers } = createAgentRuntime({
+  const { runAgent, providers } = createAgentNodeRunner({
     ...(p.openaiApiKey ? { openaiApiKey: p.openaiApiKey } : {}),
     ...(p.openaiBaseUrl ? { openaiBaseUrl: p.openaiBaseUrl } : {}),
     ...(p.elevenlabsApiKey ? { elevenlabsApiKey: p.elevenlabsApiKey } : {}),
     ...(p.elevenlabsBaseUrl ? { elevenlabsBaseUrl: p.elevenlabsBaseUrl } : {}),
     elevenlabsVoiceId: p.elevenlabsVoiceId,
     ...(p.elevenlabsModelId ? { elevenlabsModelId: p.elevenlabsModelId } : {}),
+    elevenlabsTokenStreaming: p.elevenlabsTokenStreaming,
     ...(p.openaiLlmModel ? { openaiLlmModel: p.openaiLlmModel } : {}),
     ...(p.openaiSttModel ? { openaiSttModel: p.openaiSttModel } : {}),
     ...(p.openaiTtsModel ? { openaiTtsModel: p.openaiTtsModel } : {}),
@@ -180,40 +181,19 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     },
     log,
   });
-  const callProgram: CallProgram = {
-    start(session, claims) {
-      // Detectors start with the stream (answer) so their timeline is on the media clock from 0.
-      // Outbound calls run AMD unless the call was placed with amd: false.
-      const options = defaultDetectorOptions(session.direction);
-      if (claims.amd === 'off') options.amd = false;
-      const detach = attachDetectors(session, options);
-      session.signal.addEventListener('abort', detach, { once: true });
-      // Inbound audio waits (bounded) until the flow has started, so the flow and the detectors see
-      // the same media timeline however long finding the flow took.
-      session.holdMedia();
-      const release = (): void => {
-        unsubscribe();
-        clearTimeout(watchdog);
-        session.releaseMedia();
-      };
-      const unsubscribe = session.subscribe((e) => {
-        if (e.type === 'flow.started' || e.type === 'flow.error') release();
-      });
-      const watchdog = setTimeout(release, FLOW_START_WAIT_MS);
-      watchdog.unref();
-      program.start(session, claims);
-      if (claims.direction === 'outbound') {
-        // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
-        void outboundVariables
-          .get(claims.callId, () => calls.get(claims.callId), null)
-          .then((call) => {
-            const campaign = campaignOf(call?.metadata);
-            if (campaign !== undefined && !session.ended) applyCampaignPolicy(session, campaign, (err) => log.warn({ err, callId: claims.callId }, 'campaign hang-up on machine failed'));
-          });
-      }
+  const startCall = callProgram(program, {
+    flowStartWaitMs: FLOW_START_WAIT_MS,
+    onStart: (session, claims) => {
+      if (claims.direction !== 'outbound') return;
+      // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
+      void outboundVariables
+        .get(claims.callId, () => calls.get(claims.callId), null)
+        .then((call) => {
+          const campaign = campaignOf(call?.metadata);
+          if (campaign !== undefined && !session.ended) applyCampaignPolicy(session, campaign, (err) => log.warn({ err, callId: claims.callId }, 'campaign hang-up on machine failed'));
+        });
     },
-    resolveFlowId: (to) => program.resolveFlowId(to),
-  };
+  });
 
   const campaignStore = new CampaignStore(db.pool);
   const dnc = new DncStore(db.pool);
@@ -268,7 +248,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       eventLog,
       apiKey,
       streamTokenSecret,
-      program: callProgram,
+      program: startCall,
       writes,
       carrierActions,
       apiPlugins: [

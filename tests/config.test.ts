@@ -69,4 +69,10 @@ describe('forwarded client addresses', () => {
     const long = shutdownPlan({ drainTimeoutMs: 120_000, shutdownGraceMs: 30_000 });
     expect(long.drainMs + long.persistMs + long.closeMs).toBeLessThanOrEqual(30_000);
   });
+
+  it('turns token-streaming TTS on only when asked', () => {
+    expect(loadConfig({}, '/srv/gw').providers.elevenlabsTokenStreaming).toBe(false);
+    expect(loadConfig({ ELEVENLABS_TOKEN_STREAMING: 'true' }, '/srv/gw').providers.elevenlabsTokenStreaming).toBe(true);
+    expect(problemsOf({ ELEVENLABS_TOKEN_STREAMING: 'sometimes' }).join('\n')).toMatch(/ELEVENLABS_TOKEN_STREAMING/);
+  });
 });

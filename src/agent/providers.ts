@@ -53,3 +53,36 @@ export interface TextToSpeech {
   /** 8 kHz mu-law audio for `text`, streamed in chunks as it is synthesized. */
   synthesize(text: string, opts: { signal: AbortSignal }): AsyncIterable<Uint8Array>;
 }
+
+/** What a chain of voices tells the timeline when it skips one (tts/fallback.ts). */
+export interface FallbackNotice {
+  from: string;
+  to: string | undefined;
+  error: unknown;
+}
+
+export interface SynthesizeOptions {
+  signal: AbortSignal;
+  /** Told whenever a provider is skipped; for the call timeline. */
+  onFallback?: (notice: FallbackNotice) => void;
+  /** Told which provider produced the audio. */
+  onProvider?: (name: string) => void;
+}
+
+/** Audio for a span of the input text; `chars` is how many input characters it voices (alignment). */
+export interface AlignedAudio {
+  audio: Uint8Array;
+  chars: number;
+}
+
+/** A text-in, audio-out session: write tokens as the LLM streams them, read mu-law as it is made. */
+export interface TextStreamSession extends AsyncIterable<AlignedAudio> {
+  write(text: string, opts?: { flush?: boolean }): void;
+  end(): void;
+}
+
+/** A TTS that takes text token by token (the agent streams LLM output into it). */
+export interface StreamingTextToSpeech {
+  readonly name: string;
+  openTextStream(signal: AbortSignal): TextStreamSession;
+}

@@ -5,30 +5,29 @@
 // the call's media clock; every task hangs off the node's AbortSignal.
 //
 // States: listening (caller's turn) → thinking (a response is being made, nothing heard yet) →
-// speaking (audio going out) → listening … until a tool, a limit or the call ends it (ended).
+// speaking (audio going out) → listening … until a tool, a limit or the call ends it (ended). Each
+// state is entered by one method (toListening, toThinking, toSpeaking, toEnded). The parts live beside
+// it in turn/: BargeIn (talking over the agent), DtmfCollector (keypad turns), NoInputWatchdog
+// (reprompts), MediaTimers (cancellable media-clock timers) and TaskGroup (every task run() awaits).
 import type { CallControl } from '../call/control.ts';
 import type { CallEvent } from '../call/events.ts';
 import { GatewayError, isAbortError } from '../errors.ts';
+import type { AgentEmit, AgentEventData } from './events.ts';
 import type { AgentNodeSpec, AgentOutcome } from './node.ts';
-import type { ChatMessage, LanguageModel, SpeechToText, SttStream, TextToSpeech } from './providers.ts';
+import type { ChatMessage, LanguageModel, SpeechToText, StreamingTextToSpeech, SttStream, TextToSpeech } from './providers.ts';
 import type { TtsCache } from './tts/cache.ts';
-import type { StreamingTextToSpeech } from './tts/elevenlabsStreamInput.ts';
-import { isBackchannel } from './turn/backchannel.ts';
+import { BargeIn, DEFAULT_BARGE_IN, type BargeInOptions, type CallerWords } from './turn/bargeIn.ts';
+import { DtmfCollector } from './turn/dtmfCollector.ts';
 import { DEFAULT_ENDPOINTING, endpointWait, type EndpointingOptions, type EndpointReason } from './turn/endpointing.ts';
 import { heardText } from './turn/heardText.ts';
+import { MediaTimers, type MediaTimer } from './turn/mediaTimers.ts';
 import { TurnMetrics } from './turn/metrics.ts';
+import { NoInputWatchdog } from './turn/noInputWatchdog.ts';
 import { generateResponse, removeMessage, speakStatic, truncateRun, type ResponseContext, type TurnRun } from './turn/response.ts';
+import { TaskGroup } from './turn/taskGroup.ts';
 import { Utterance } from './turn/utterance.ts';
 
-export interface BargeInOptions {
-  enabled: boolean;
-  /** Caller speech over the agent this long (from its start) → clear the carrier at once. */
-  minSpeechMs: number;
-  /** Speech this long confirms the interruption without waiting for words. */
-  confirmSpeechMs: number;
-  /** After shorter speech ends, how long to wait for its transcript before deciding. */
-  transcriptWaitMs: number;
-}
+export type { BargeInOptions } from './turn/bargeIn.ts';
 
 export interface AgentOptions {
   /**
@@ -68,18 +67,7 @@ export interface AgentOptions {
   language?: string;
 }
 
-const DEFAULT_BARGE_IN: BargeInOptions = { enabled: true, minSpeechMs: 120, confirmSpeechMs: 700, transcriptWaitMs: 600 };
-
 type State = 'listening' | 'thinking' | 'speaking' | 'ended';
-
-interface Barge {
-  startMs: number;
-  startWall: number;
-  phase: 'candidate' | 'paused';
-  run: TurnRun;
-  /** Transcript finals at the start, so words said during the barge are told apart. */
-  finalsAtStart: number;
-}
 
 const SYSTEM_SUFFIX =
   'You are speaking on a phone call: answer in one to three short spoken sentences, no lists or markup. ' +
@@ -91,28 +79,25 @@ export class AgentSession {
   private readonly o: Required<Omit<AgentOptions, 'stt' | 'llm' | 'ttsCache' | 'streamTts' | 'language' | 'endpointing' | 'bargeIn'>> &
     Pick<AgentOptions, 'stt' | 'llm' | 'ttsCache' | 'streamTts' | 'language'>;
   private readonly endpointing: EndpointingOptions;
-  private readonly barge: BargeInOptions;
   private readonly ac = new AbortController();
+  private readonly timers: MediaTimers;
+  private readonly endpointTimer: MediaTimer;
+  private readonly tasks = new TaskGroup();
+  private readonly bargeIn: BargeIn;
+  private readonly dtmf: DtmfCollector;
+  private readonly noInput: NoInputWatchdog;
   private readonly history: ChatMessage[] = [];
   private readonly variables: Record<string, unknown> = {};
   private readonly startMs: number;
   private state: State = 'listening';
   private current: TurnRun | undefined;
-  private bargeState: Barge | undefined;
   private turnCount = 0;
-  private reprompts = 0;
   private failures = 0;
   // Caller speech and transcript.
   private vadSeen = false;
   private userSpeaking = false;
   private speechStopMs: number | undefined;
-  private finals: string[] = [];
-  private partial = '';
-  private discardBackchannelFinal = false;
-  private endpointGen = 0;
-  private noInputGen = 0;
-  private dtmfDigits = '';
-  private dtmfGen = 0;
+  private readonly words: CallerWords = { finals: [], partial: '' };
   private sttStream: SttStream | undefined;
   private responseCtx: ResponseContext | undefined;
   private resolveOutcome!: (o: AgentOutcome) => void;
@@ -140,7 +125,34 @@ export class AgentSession {
       ...opts,
     };
     this.endpointing = { ...DEFAULT_ENDPOINTING, ...opts.endpointing };
-    this.barge = { ...DEFAULT_BARGE_IN, ...opts.bargeIn };
+    this.timers = new MediaTimers((ms, fire) => call.schedule(ms, fire));
+    this.endpointTimer = this.timers.timer();
+    this.bargeIn = new BargeIn(
+      { ...DEFAULT_BARGE_IN, ...opts.bargeIn },
+      {
+        words: this.words,
+        mediaMs: () => call.mediaMs(),
+        isPlaying: () => call.isPlaying(),
+        userSpeaking: () => this.userSpeaking,
+        emit: (type, data) => this.emit(type, data),
+        confirm: (run, reason) => this.confirmBarge(run, reason),
+        commitWhenQuiet: () => this.scheduleCommit(),
+        track: (task) => this.tasks.track(task),
+      },
+      this.timers.timer(),
+      this.timers.timer(),
+    );
+    this.dtmf = new DtmfCollector(this.timers.timer(), this.o.dtmfInterDigitMs, (digits) => {
+      if (this.state !== 'ended') this.commitUserTurn(`DTMF: ${digits}`, call.mediaMs(), 'dtmf', 0);
+    });
+    this.noInput = new NoInputWatchdog(this.timers.timer(), this.o.maxReprompts, {
+      stillWaiting: () => this.state === 'listening' && !this.userSpeaking && !this.current,
+      giveUp: () => this.finish({ exit: 'limit', reason: 'no_input', variables: this.variables }),
+      reprompt: (count) => {
+        this.emit('agent.reprompt', { count });
+        this.startStatic(this.o.repromptText, `reprompt${count}`);
+      },
+    });
     Object.assign(this.variables, variables);
     this.startMs = call.mediaMs();
     this.outcome = new Promise((r) => (this.resolveOutcome = r));
@@ -170,11 +182,11 @@ export class AgentSession {
       const stt = this.o.stt.open({ signal: this.ac.signal, ...(this.o.language ? { language: this.o.language } : {}) });
       this.sttStream = stt;
       removeMedia = this.call.addMediaConsumer((mulaw, atMs) => stt.write(mulaw, atMs));
-      void this.pumpStt(stt);
+      this.tasks.track(this.pumpStt(stt));
     }
     const static_ = [this.o.repromptText, this.o.fillerText, this.o.apologyText, ...(this.spec.greeting ? [this.spec.greeting] : [])];
-    if (this.o.ttsCache) void this.o.ttsCache.prefetch(static_, this.ac.signal);
-    this.sleepThen(this.spec.maxDurationMs ?? this.o.defaultMaxDurationMs, () => this.finish({ exit: 'limit', reason: 'max_duration', variables: this.variables }));
+    if (this.o.ttsCache) this.tasks.track(this.o.ttsCache.prefetch(static_, this.ac.signal));
+    this.timers.once(this.spec.maxDurationMs ?? this.o.defaultMaxDurationMs, () => this.finish({ exit: 'limit', reason: 'max_duration', variables: this.variables }));
     if (this.spec.greeting) this.startStatic(this.spec.greeting, 'greeting');
     else this.toListening();
     try {
@@ -185,7 +197,10 @@ export class AgentSession {
       this.sttStream?.close();
       this.current?.ac.abort();
       this.current?.utterance.cancel();
+      this.timers.cancelAll();
       this.ac.abort();
+      // Everything the node started ends with it.
+      await this.tasks.settle();
     }
   }
 
@@ -215,7 +230,7 @@ export class AgentSession {
         if (this.state === 'ended') return;
         switch (ev.type) {
           case 'partial':
-            this.partial = ev.text;
+            this.words.partial = ev.text;
             break;
           case 'final':
             this.onFinal(ev.text);
@@ -238,67 +253,28 @@ export class AgentSession {
 
   private onSpeechStart(atMs: number): void {
     this.userSpeaking = true;
-    this.noInputGen++;
-    this.endpointGen++; // the caller goes on: a pending end-of-turn is void
-    const run = this.current;
-    if (run && !this.bargeState && this.barge.enabled) {
-      this.bargeState = { startMs: atMs, startWall: performance.now(), phase: 'candidate', run, finalsAtStart: this.finals.length };
-      const b = this.bargeState;
-      this.sleepThen(Math.max(0, atMs + this.barge.minSpeechMs - this.call.mediaMs()), () => {
-        if (this.bargeState === b && this.userSpeaking) void this.pauseForBarge(b);
-      });
-    }
+    this.noInput.disarm();
+    this.endpointTimer.clear(); // the caller goes on: a pending end-of-turn is void
+    this.bargeIn.speechStarted(atMs, this.current);
   }
 
   private onSpeechStop(atMs: number): void {
     this.userSpeaking = false;
     this.speechStopMs = atMs;
-    const b = this.bargeState;
-    if (b) {
-      if (b.phase === 'candidate') {
-        // Too short to be speech over the agent (a cough, a click): ignore it and its transcript.
-        this.bargeState = undefined;
-        this.discardBackchannelFinal = true;
-        return;
-      }
-      this.sleepThen(this.barge.transcriptWaitMs, () => {
-        if (this.bargeState === b && !this.userSpeaking) this.decideBarge(b);
-      });
-      return;
-    }
+    if (this.bargeIn.speechStopped()) return;
     if (this.state === 'listening') this.scheduleCommit();
   }
 
   private onFinal(text: string): void {
     const t = text.trim();
-    this.partial = '';
+    this.words.partial = '';
     if (t === '') return;
     // Recognition delay as the caller's turn sees it (Pipecat's STT TTFB: speech end → final).
     this.emit('turn.stt_final', {
       text: t,
       ...(this.speechStopMs !== undefined && !this.userSpeaking ? { sinceSpeechEndMs: this.call.mediaMs() - this.speechStopMs } : {}),
     });
-    const b = this.bargeState;
-    if (this.current && !b) {
-      // Words while the agent talks that the VAD did not flag as long speech.
-      if (this.discardBackchannelFinal && isBackchannel(t)) {
-        this.discardBackchannelFinal = false;
-        return;
-      }
-      if (isBackchannel(t)) return;
-      this.finals.push(t);
-      this.confirmBarge(this.current, 'words');
-      this.scheduleCommit();
-      return;
-    }
-    this.discardBackchannelFinal = false;
-    this.finals.push(t);
-    if (b && b.phase === 'paused' && !isBackchannel(this.finals.slice(b.finalsAtStart).join(' '))) {
-      this.confirmBarge(b.run, 'words');
-      if (!this.userSpeaking) this.scheduleCommit();
-      return;
-    }
-    if (b) return;
+    if (this.bargeIn.heardFinal(t, this.current)) return;
     if (this.state === 'listening' && !this.userSpeaking) {
       // A final with no VAD stop before it (no detector on this call): its arrival is the end.
       if (this.speechStopMs === undefined) this.speechStopMs = this.call.mediaMs();
@@ -307,42 +283,25 @@ export class AgentSession {
   }
 
   private onDtmf(digit: string): void {
-    this.noInputGen++;
+    this.noInput.disarm();
     // A key press is deliberate: it interrupts at once.
     if (this.current) this.confirmBarge(this.current, 'dtmf');
-    this.dtmfDigits += digit;
-    const g = ++this.dtmfGen;
-    if (digit === '#') {
-      this.commitDtmf();
-      return;
-    }
-    this.sleepThen(this.o.dtmfInterDigitMs, () => {
-      if (g === this.dtmfGen) this.commitDtmf();
-    });
-  }
-
-  private commitDtmf(): void {
-    const digits = this.dtmfDigits;
-    this.dtmfDigits = '';
-    this.dtmfGen++;
-    if (digits === '' || this.state === 'ended') return;
-    this.commitUserTurn(`DTMF: ${digits}`, this.call.mediaMs(), 'dtmf', 0);
+    this.dtmf.press(digit);
   }
 
   // ── endpointing ──────────────────────────────────────────────────────────────────────────────────
 
   private pendingText(): string {
-    return [...this.finals, this.partial].join(' ').trim();
+    return [...this.words.finals, this.words.partial].join(' ').trim();
   }
 
   private scheduleCommit(): void {
     if (this.state !== 'listening' || this.userSpeaking || this.speechStopMs === undefined) return;
-    const g = ++this.endpointGen;
     const stop = this.speechStopMs;
-    const finalText = this.finals.join(' ').trim();
+    const finalText = this.words.finals.join(' ').trim();
     const { waitMs, reason } = endpointWait(finalText === '' ? undefined : finalText, this.endpointing);
-    this.sleepThen(Math.max(0, stop + waitMs - this.call.mediaMs()), () => {
-      if (g !== this.endpointGen || this.state !== 'listening' || this.userSpeaking) return;
+    this.endpointTimer.set(stop + waitMs - this.call.mediaMs(), () => {
+      if (this.state !== 'listening' || this.userSpeaking) return;
       const text = this.pendingText();
       if (text === '') {
         // Noise or silence that the VAD took for speech: nothing to answer.
@@ -356,14 +315,14 @@ export class AgentSession {
 
   private commitUserTurn(text: string, speechEndMs: number, reason: EndpointReason | 'dtmf', waitMs: number): void {
     if (this.state === 'ended') return;
-    this.finals = [];
-    this.partial = '';
+    this.words.finals = [];
+    this.words.partial = '';
     this.speechStopMs = undefined;
-    this.endpointGen++;
-    this.noInputGen++;
-    this.reprompts = 0;
+    this.endpointTimer.clear();
+    this.noInput.answered();
     this.turnCount++;
-    this.call.emit({ type: 'turn.user_speech_end', atMs: speechEndMs, data: { turn: this.turnCount } });
+    const speechEnd: AgentEventData['turn.user_speech_end'] = { turn: this.turnCount };
+    this.call.emit({ type: 'turn.user_speech_end', atMs: speechEndMs, data: speechEnd });
     this.emit('turn.transcript', { turn: this.turnCount, text, source: reason === 'dtmf' ? 'dtmf' : 'stt' });
     this.emit('turn.endpoint', { turn: this.turnCount, waitMs, reason });
     const userMsg: ChatMessage = { role: 'user', content: text };
@@ -388,36 +347,72 @@ export class AgentSession {
       failed: false,
       provider: undefined,
       utterance: new Utterance(this.call, label, () => {
-        if (this.current === run && this.state === 'thinking') this.state = 'speaking';
+        if (this.current === run) this.toSpeaking();
         metrics?.firstAudio();
       }),
     };
-    this.current = run;
-    this.state = 'thinking';
+    this.toThinking(run);
     return run;
   }
+
+  // ── states: each entered by one method ───────────────────────────────────────────────────────────
+
+  /** A response is being made for the caller; nothing of it is heard yet. */
+  private toThinking(run: TurnRun): void {
+    this.current = run;
+    this.state = 'thinking';
+  }
+
+  /** The response's first audio went out. */
+  private toSpeaking(): void {
+    if (this.state === 'thinking') this.state = 'speaking';
+  }
+
+  /** The caller's turn: commit what they already said, or wait for them (no-input watchdog). */
+  private toListening(): void {
+    if (this.state === 'ended') return;
+    this.state = 'listening';
+    if (this.pendingText() !== '' && !this.userSpeaking) this.scheduleCommit();
+    this.noInput.arm(this.spec.noInputMs ?? this.o.noInputMs);
+  }
+
+  /** The node is over: stop the current answer, cancel every timer, hand the outcome to run(). */
+  private finish(outcome: AgentOutcome): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.current?.ac.abort();
+    this.timers.cancelAll();
+    this.emit('agent.ended', { exit: outcome.exit, reason: outcome.reason, turns: this.turnCount, durationMs: this.call.mediaMs() - this.startMs });
+    this.resolveOutcome(outcome);
+  }
+
+  // ── response runs ────────────────────────────────────────────────────────────────────────────────
 
   private startResponse(userMsg: ChatMessage, speechEndMs: number): void {
     const run = this.newRun(`agent:turn${this.turnCount}`, userMsg, speechEndMs);
     this.watchForSilence(run);
-    void generateResponse(this.ctx(), run).then(
-      () => this.afterRun(run),
-      (err: unknown) => this.runFailed(run, err),
+    this.tasks.track(
+      generateResponse(this.ctx(), run).then(
+        () => this.afterRun(run),
+        (err: unknown) => this.runFailed(run, err),
+      ),
     );
   }
 
   private startStatic(text: string, label: string): void {
     const run = this.newRun(label, undefined, undefined);
-    void speakStatic(this.ctx(), run, text).then(
-      () => this.afterRun(run),
-      (err: unknown) => this.runFailed(run, err),
+    this.tasks.track(
+      speakStatic(this.ctx(), run, text).then(
+        () => this.afterRun(run),
+        (err: unknown) => this.runFailed(run, err),
+      ),
     );
   }
 
   /** Never dead air: if a response has produced no audio after a while, say a short filler. */
   private watchForSilence(run: TurnRun): void {
-    this.sleepThen(this.o.fillerAfterMs, () => {
-      if (this.current !== run || run.utterance.hasAudio || run.utterance.isPaused || run.ac.signal.aborted) return;
+    this.timers.once(this.o.fillerAfterMs, () => {
+      if (this.state === 'ended' || this.current !== run || run.utterance.hasAudio || run.utterance.isPaused || run.ac.signal.aborted) return;
       const audio = this.o.ttsCache?.peek(this.o.fillerText);
       if (!audio) return;
       this.emit('agent.filler', { turn: run.n });
@@ -455,19 +450,19 @@ export class AgentSession {
     this.toListening();
   }
 
-  private runFailed(run: TurnRun, err: unknown): void {
-    if (run.ac.signal.aborted || this.state === 'ended' || isAbortError(err)) return;
+  private runFailed(run: TurnRun, err: unknown): Promise<void> | undefined {
+    if (run.ac.signal.aborted || this.state === 'ended' || isAbortError(err)) return undefined;
     const code = err instanceof GatewayError ? err.code : 'unknown';
     this.emit('agent.provider_failed', { turn: run.n, code, message: err instanceof Error ? err.message : String(err) });
     run.failed = true;
     if (code === 'GW_ERR_TTS_UNAVAILABLE') {
       // Not even the offline voice works: the agent cannot speak at all.
       this.finish({ exit: 'error', reason: 'tts_unavailable', variables: this.variables });
-      return;
+      return undefined;
     }
-    // Whatever was said so far stays; the rest of this answer is dropped.
+    // Whatever was said so far stays; the rest of this answer is dropped (the caller awaits afterRun).
     run.utterance.finish();
-    void this.afterRun(run);
+    return this.afterRun(run);
   }
 
   private noteFailure(run: TurnRun): void {
@@ -481,46 +476,11 @@ export class AgentSession {
     this.startStatic(this.o.apologyText, 'apology');
   }
 
-  // ── barge-in ─────────────────────────────────────────────────────────────────────────────────────
-
-  private async pauseForBarge(b: Barge): Promise<void> {
-    b.phase = 'paused';
-    const clearAt = this.call.mediaMs();
-    const wasAudible = b.run.utterance.hasAudio && this.call.isPlaying();
-    const heard = b.run.utterance.pause('barge-in');
-    this.emit('turn.barge_in', {
-      turn: b.run.n,
-      speechStartMs: b.startMs,
-      clearAtMs: clearAt,
-      latencyMs: clearAt - b.startMs,
-      wallMs: Math.round((performance.now() - b.startWall) * 1000) / 1000,
-      audible: wasAudible,
-    });
-    await heard;
-    this.sleepThen(Math.max(0, b.startMs + this.barge.confirmSpeechMs - this.call.mediaMs()), () => {
-      if (this.bargeState === b && this.userSpeaking) this.confirmBarge(b.run, 'long_speech');
-    });
-  }
-
-  private decideBarge(b: Barge): void {
-    const said = [...this.finals.slice(b.finalsAtStart), this.partial].join(' ').trim();
-    if (isBackchannel(said)) {
-      // False interruption: forget the backchannel and carry on where the caller stopped hearing.
-      this.finals.length = b.finalsAtStart;
-      this.partial = '';
-      this.discardBackchannelFinal = said === '';
-      this.bargeState = undefined;
-      b.run.utterance.resume();
-      this.emit('turn.resumed', { turn: b.run.n, heardMs: b.run.utterance.heardMs(), said });
-      return;
-    }
-    this.confirmBarge(b.run, 'words');
-    this.scheduleCommit();
-  }
+  // ── barge-in confirmed ───────────────────────────────────────────────────────────────────────────
 
   private confirmBarge(run: TurnRun, reason: string): void {
     if (this.current !== run) return;
-    this.bargeState = undefined;
+    this.bargeIn.reset();
     run.ac.abort();
     this.current = undefined;
     this.state = 'listening';
@@ -528,34 +488,17 @@ export class AgentSession {
     if (run.userMsg && nothingHeard) {
       // Nothing of the answer was heard: the caller was still talking. Their words join the next turn.
       removeMessage(this.history, run.userMsg);
-      this.finals.unshift(run.userMsg.content);
+      this.words.finals.unshift(run.userMsg.content);
       this.turnCount--;
     }
     // pause() clears the carrier if anything is still queued there and learns what was heard.
-    void run.utterance.pause(`barge-in:${reason}`).then((heardMs) => {
-      run.utterance.cancel();
-      truncateRun(this.history, run);
-      this.emit('turn.interrupted', { turn: run.n, reason, heardMs, audioMs: run.utterance.audioMs, heardText: heardText(run.utterance.spoken(), heardMs) });
-    });
-  }
-
-  // ── listening, no-input ──────────────────────────────────────────────────────────────────────────
-
-  private toListening(): void {
-    if (this.state === 'ended') return;
-    this.state = 'listening';
-    if (this.pendingText() !== '' && !this.userSpeaking) this.scheduleCommit();
-    const g = ++this.noInputGen;
-    this.sleepThen(this.spec.noInputMs ?? this.o.noInputMs, () => {
-      if (g !== this.noInputGen || this.state !== 'listening' || this.userSpeaking || this.current) return;
-      if (this.reprompts >= this.o.maxReprompts) {
-        this.finish({ exit: 'limit', reason: 'no_input', variables: this.variables });
-        return;
-      }
-      this.reprompts++;
-      this.emit('agent.reprompt', { count: this.reprompts });
-      this.startStatic(this.o.repromptText, `reprompt${this.reprompts}`);
-    });
+    this.tasks.track(
+      run.utterance.pause(`barge-in:${reason}`).then((heardMs) => {
+        run.utterance.cancel();
+        truncateRun(this.history, run);
+        this.emit('turn.interrupted', { turn: run.n, reason, heardMs, audioMs: run.utterance.audioMs, heardText: heardText(run.utterance.spoken(), heardMs) });
+      }),
+    );
   }
 
   private ctx(): ResponseContext {
@@ -578,25 +521,7 @@ export class AgentSession {
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Run `fn` after `ms` of media time unless the node ends first. */
-  private sleepThen(ms: number, fn: () => void): void {
-    this.call.sleep(ms, this.ac.signal).then(
-      () => {
-        if (this.state !== 'ended') fn();
-      },
-      () => undefined,
-    );
-  }
-
-  private emit(type: `agent.${string}` | `turn.${string}`, data: Record<string, unknown>): void {
+  private readonly emit: AgentEmit = (type, data) => {
     this.call.emit({ type, atMs: this.call.mediaMs(), data });
-  }
-
-  private finish(outcome: AgentOutcome): void {
-    if (this.state === 'ended') return;
-    this.state = 'ended';
-    this.current?.ac.abort();
-    this.emit('agent.ended', { exit: outcome.exit, reason: outcome.reason, turns: this.turnCount, durationMs: this.call.mediaMs() - this.startMs });
-    this.resolveOutcome(outcome);
-  }
+  };
 }

@@ -2,6 +2,7 @@
 // as a hook on the API's plugin scope only (its rate limit is registered beside it, in app.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { createError, errorBody } from '../errors.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -15,7 +16,7 @@ export function requireApiKey(app: FastifyInstance, opts: { apiKey: string }): v
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
-        .send({ code: 'GW_ERR_UNAUTHORIZED', message: 'send the API key as "Authorization: Bearer <key>" (see data/api-key or the API_KEY variable)' });
+        .send(errorBody(createError('GW_ERR_UNAUTHORIZED', 'send the API key as "Authorization: Bearer <key>" (see data/api-key or the API_KEY variable)', { statusCode: 401 })));
     }
     return undefined;
   });

@@ -1,7 +1,7 @@
 // Flows over REST: deploy (create or new version), list, read a version, validate without saving.
 // A flow that fails validation is refused with every problem at once, each naming node and field.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createError } from '../errors.ts';
+import { createError, errorBody } from '../errors.ts';
 import type { HttpAllowList } from '../flow/httpAllowList.ts';
 import { formatIssue, validateFlow, type ValidationContext, type ValidationIssue } from '../flow/validate.ts';
 import type { FlowStore } from '../store/flows.ts';
@@ -66,12 +66,14 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRoutesOptions):
   });
 
   const refuse = (reply: FastifyReply, errors: ValidationIssue[], warnings: ValidationIssue[]): FastifyReply =>
-    reply.code(400).send({
-      code: 'GW_ERR_FLOW_INVALID',
-      message: `the flow has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors.slice(0, 3).map(formatIssue).join('; ')}${errors.length > 3 ? '; …' : ''}`,
-      errors: withText(errors),
-      warnings: withText(warnings),
-    });
+    reply.code(400).send(
+      errorBody(
+        createError('GW_ERR_FLOW_INVALID', `the flow has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors.slice(0, 3).map(formatIssue).join('; ')}${errors.length > 3 ? '; …' : ''}`, {
+          statusCode: 400,
+        }),
+        { errors: withText(errors), warnings: withText(warnings) },
+      ),
+    );
 
   app.post(
     '/flows',

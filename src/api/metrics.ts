@@ -3,10 +3,13 @@
 // the counters of refused streams, malformed messages and event-log health.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import type { Gateway } from '../app.ts';
+import type { CallWritesStats } from '../gateway/callWrites.ts';
+import type { StreamCounters } from '../gateway/mediaStream.ts';
+import type { StreamTokenLedgerCounters } from '../gateway/streamTokenLedger.ts';
+import type { CallRegistry } from '../gateway/registry.ts';
 import type { EventLog } from '../store/eventLog.ts';
 
-export async function metricsRoutes(app: FastifyInstance, deps: { gateway: () => Gateway; eventLog: EventLog }): Promise<void> {
+export async function metricsRoutes(app: FastifyInstance, deps: { gateway: () => { registry: CallRegistry; counters: StreamCounters; tokens: StreamTokenLedgerCounters; callWrites(): CallWritesStats }; eventLog: EventLog }): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   app.addHook('onClose', async () => loop.disable());

@@ -6,6 +6,7 @@ import { decodeMulawInto, encodeMulawInto } from '../../dsp/mulaw.ts';
 import { Resampler } from '../../dsp/resample.ts';
 import { createError } from '../errors.ts';
 import { ByteBudget } from './byteBudget.ts';
+import { decodeL16 } from '../telephony/l16.ts';
 import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWriter, PlayOptions } from './control.ts';
 import type { CallEvent, Carrier, Direction } from './events.ts';
 import { MediaClock } from './mediaClock.ts';
@@ -216,11 +217,8 @@ export class CallSession implements CallControl {
       }
       return;
     }
-    // L16 is network byte order (RFC 3551); resampled to the telephony rate once, here at the edge.
-    const count = payload.length >> 1;
-    const pcm = new Int16Array(count);
-    const view = new DataView(payload.buffer, payload.byteOffset, count * 2);
-    for (let i = 0; i < count; i++) pcm[i] = view.getInt16(i * 2, false);
+    // L16 (byte order: telephony/l16.ts), resampled to the telephony rate once, here at the edge.
+    const pcm = decodeL16(payload);
     const at8k = this.resampler ? this.resampler.process(pcm) : pcm;
     for (let i = 0; i < at8k.length; i++) {
       this.frame[this.fill++] = at8k[i] as number;
@@ -373,6 +371,10 @@ export class CallSession implements CallControl {
       this.sleepers.add(fail);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  schedule(ms: number, fire: () => void): () => void {
+    return this.clock.schedule(ms, fire);
   }
 
   addFrameConsumer(consumer: FrameConsumer): () => void {

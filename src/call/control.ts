@@ -63,6 +63,8 @@ export interface CallControl {
   events(signal?: AbortSignal): AsyncIterable<CallEvent>;
   /** Resolves after `ms` of media time; rejects with an AbortError when `signal` or the call aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Run `fire` after `ms` of media time; returns its cancel. Pending timers are dropped when the call ends. */
+  schedule(ms: number, fire: () => void): () => void;
 
   /** Decoded inbound frames (160 samples, 8 kHz). The frame is reused: copy what you keep. */
   addFrameConsumer(consumer: FrameConsumer): () => void;

@@ -1,7 +1,9 @@
 // Everything that happens on a call, as a discriminated union. `atMs` is media time (inbound audio
 // received so far), never wall time, so a replay at any speed yields the same timeline.
-export type Carrier = 'twilio' | 'signalwire';
-export type Direction = 'inbound' | 'outbound';
+import type { Carrier } from '../telephony/types.ts';
+
+// The carrier vocabulary belongs to telephony/ (the lower layer); re-exported for the call's users.
+export type { Carrier, Direction } from '../telephony/types.ts';
 
 // The detector's vocabulary is the call's: dsp/ defines it (it cannot import src/), the timeline reuses it.
 import type { AmdAnsweredBy, AmdVerdict } from '../../dsp/amd.ts';

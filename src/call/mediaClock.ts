@@ -31,12 +31,6 @@ export class MediaClock {
     };
   }
 
-  /** Advance by `samples` and fire every timer that is now due, in order. */
-  advance(samples: number): void {
-    this.samples += samples;
-    this.fireDue();
-  }
-
   /** Move the clock without firing timers (the frame's consumers run before its timers). */
   tick(samples: number): void {
     this.samples += samples;

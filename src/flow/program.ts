@@ -1,4 +1,4 @@
-// The call program that runs flows (app.ts's CallProgram shape): when a stream starts, resolve the
+// The flow side of a call's start (call/callProgram.ts's FlowStarter): when a stream starts, resolve the
 // call's flow (explicit id from the stream claims, else the called number's route, else the default
 // flow), then run it on the session. Each run is tracked until it ends, and tied to the call's
 // signal, so nothing outlives the call.
@@ -33,7 +33,8 @@ export interface FlowProgramOptions {
 }
 
 export interface FlowProgram {
-  start(call: CallControl, claims: FlowCallClaims): void;
+  /** Runs the call's flow; `started` settles once the flow runs (flow.started) or could not start (flow.error). */
+  start(call: CallControl, claims: FlowCallClaims): { started: Promise<void> };
   /** Flow id for an inbound call to `to` ('' when the default flow applies). */
   resolveFlowId(to: string): Promise<string>;
   /** Runs in progress. */
@@ -45,14 +46,17 @@ export interface FlowProgram {
 export function flowProgram(opts: FlowProgramOptions): FlowProgram {
   const runs = new Set<Promise<FlowResult | undefined>>();
 
-  const runCall = async (call: CallControl, claims: FlowCallClaims, observer: CallObserver): Promise<FlowResult | undefined> => {
+  const runCall = async (call: CallControl, claims: FlowCallClaims, observer: CallObserver, markStarted: () => void): Promise<FlowResult | undefined> => {
     try {
       const resolved = await opts.resolver.resolve({ to: claims.to, flowId: claims.flowId === '' ? undefined : claims.flowId });
       opts.onResolved?.(call.callId, resolved.flowId, resolved.version);
       call.emit({ type: 'flow.resolved', atMs: call.mediaMs(), data: { flowId: resolved.flowId, version: resolved.version, source: resolved.source } });
       const variables = (await opts.variables?.(claims)) ?? {};
       const deps = typeof opts.deps === 'function' ? opts.deps(call) : opts.deps;
-      const result = await runFlow(call, resolved.flow, { variables, deps, observer, ...(resolved.version === null ? {} : { version: resolved.version }) });
+      // runFlow emits flow.started before its first await, so the flow has started once it returns.
+      const running = runFlow(call, resolved.flow, { variables, deps, observer, ...(resolved.version === null ? {} : { version: resolved.version }) });
+      markStarted();
+      const result = await running;
       opts.log.info({ callId: call.callId, flowId: resolved.flowId, outcome: result.outcome, reason: result.reason, steps: result.steps }, 'flow ended');
       return result;
     } catch (err) {
@@ -60,19 +64,24 @@ export function flowProgram(opts: FlowProgramOptions): FlowProgram {
       // No flow could be resolved or loaded: say nothing rather than something wrong, and end the call.
       opts.log.error({ err, callId: call.callId }, 'no flow could be started for the call');
       call.emit({ type: 'flow.error', atMs: call.mediaMs(), data: { code: (err as { code?: string }).code ?? 'GW_ERR_FLOW_START', message: (err as Error).message } });
+      markStarted();
       await call.hangup('flow_unavailable').catch(() => undefined);
       return undefined;
     } finally {
+      markStarted();
       observer.close();
     }
   };
 
   return {
     start(call, claims) {
+      let markStarted!: () => void;
+      const started = new Promise<void>((resolve) => (markStarted = resolve));
       // Observe detector events from the first moment, before the flow is looked up.
-      const run = runCall(call, claims, new CallObserver(call));
+      const run = runCall(call, claims, new CallObserver(call), markStarted);
       runs.add(run);
       void run.finally(() => runs.delete(run));
+      return { started };
     },
     async resolveFlowId(to) {
       const resolved = await opts.resolver.resolve({ to });

@@ -105,11 +105,6 @@ export function createFlowResolver(deps: FlowResolverDeps): FlowResolver {
   };
 }
 
-/** One-shot form of createFlowResolver(deps).resolve(req). */
-export function resolveFlowForCall(deps: FlowResolverDeps, req: CallFlowRequest): Promise<ResolvedFlow> {
-  return createFlowResolver(deps).resolve(req);
-}
-
 /** Departments from the store, in the shape the runner takes. */
 export function departmentDirectory(flows: Pick<FlowStore, 'getDepartment'>): DepartmentDirectory {
   return { get: (name) => flows.getDepartment(name) };

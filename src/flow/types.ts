@@ -217,18 +217,6 @@ export const FORBIDDEN_PROPERTIES: ReadonlySet<string> = new Set(['__proto__', '
 export const VARIABLE_ROOTS = ['contact', 'vars', 'call', 'input', 'amd', 'http', 'agent', 'flow'] as const;
 export type VariableRoot = (typeof VARIABLE_ROOTS)[number];
 
-/** Limits the validator enforces (and the schema repeats). */
-export const LIMITS = {
-  maxTimeoutMs: 60_000,
-  maxAmdTimeoutMs: 60_000,
-  maxWaitMs: 120_000,
-  maxHttpTimeoutMs: 30_000,
-  maxRetries: 10,
-  maxDigits: 64,
-  maxAgentDurationMs: 3_600_000,
-  maxNodes: 500,
-} as const;
-
 export interface Department {
   name: string;
   /** E.164 numbers to ring, in order of preference. */

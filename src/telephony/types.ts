@@ -2,9 +2,10 @@
 // Gateway side: carrier JSON text → InboundEvent, and outbound commands → JSON text.
 // Carrier side (replay client, tests): what a carrier sends → JSON text, and what a gateway sends → GatewayMessage.
 // Sources: twilio.com/docs/voice/media-streams/websocket-messages; signalwire/docs cxml/voice/stream.mdx.
-import type { Carrier } from '../call/events.ts';
-
-export type { Carrier };
+/** The carriers whose media streams the gateway speaks. Defined here (the lowest layer); call/ re-exports it. */
+export type Carrier = 'twilio' | 'signalwire';
+/** Who placed the call, as the carrier and the stream claims say. */
+export type Direction = 'inbound' | 'outbound';
 
 export type MediaEncoding = 'audio/x-mulaw' | 'audio/x-L16';
 
@@ -17,16 +18,7 @@ export interface MediaFormat {
 /** What a carrier sends the gateway, parsed. Never thrown: bad input becomes `invalid`, new events `unknown`. */
 export type InboundEvent =
   | { type: 'connected'; protocol: string; version: string }
-  | {
-      type: 'start';
-      sequenceNumber: number | undefined;
-      streamId: string;
-      carrierCallId: string;
-      accountId: string;
-      tracks: string[];
-      mediaFormat: MediaFormat;
-      customParameters: Record<string, string>;
-    }
+  | ({ type: 'start'; sequenceNumber: number | undefined } & StreamStartInfo)
   | {
       type: 'media';
       sequenceNumber: number | undefined;

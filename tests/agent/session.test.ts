@@ -18,7 +18,7 @@ import { createTestCall, type TestCall } from '../helpers/testCall.ts';
 import { fakeUlaw, startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabsServer.ts';
 import { startFakeOpenAi, TEST_CA, type FakeOpenAi } from '../fakes/openaiServer.ts';
 import { Caller, tone } from './helpers/caller.ts';
-import { ScriptedStt } from './helpers/scriptedStt.ts';
+import { ScriptedStt } from '../fakes/scriptedStt.ts';
 
 let oai: FakeOpenAi;
 let el: FakeElevenLabs;

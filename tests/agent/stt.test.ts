@@ -1,7 +1,7 @@
 // OpenAI realtime transcription through the SDK's websocket client, against the fake over TLS with
 // the committed test certificate.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SttEvent } from '../../src/agent/providers.ts';
+import type { SttEvent, SttStream } from '../../src/agent/providers.ts';
 import { OpenAiRealtimeStt } from '../../src/agent/stt/openaiRealtime.ts';
 import { startFakeOpenAi, TEST_CA, type FakeOpenAi } from '../fakes/openaiServer.ts';
 
@@ -22,6 +22,21 @@ async function feed(stream: { write(b: Uint8Array, atMs: number): void }, fromMs
     stream.write(frame, t);
     await new Promise((r) => setTimeout(r, 1));
   }
+}
+
+/** Feed audio (200 ms at a time, at most `batches` times) until the stream fails; the error. */
+async function failureOf(stream: SttStream, batches: number): Promise<unknown> {
+  let error: unknown;
+  const pump = (async () => {
+    try {
+      for await (const _ of stream);
+    } catch (err) {
+      error = err;
+    }
+  })();
+  for (let i = 0; i < batches && error === undefined; i++) await feed(stream, i * 200, 200);
+  await pump;
+  return error;
 }
 
 async function until<T>(items: T[], pred: (items: T[]) => boolean, ms = 3000): Promise<void> {
@@ -92,17 +107,7 @@ describe('OpenAiRealtimeStt', () => {
     fake.realtime.push([{ atAudioMs: 100, type: 'drop' }]);
     const stt = new OpenAiRealtimeStt({ apiKey: fake.apiKey, baseURL: fake.tlsBaseURL, model: 'm', ca: TEST_CA, reconnectBaseDelayMs: 5, maxReconnects: 2 });
     const ac = new AbortController();
-    const stream = stt.open({ signal: ac.signal });
-    let error: unknown;
-    const pump = (async () => {
-      try {
-        for await (const _ of stream);
-      } catch (err) {
-        error = err;
-      }
-    })();
-    for (let i = 0; i < 40 && error === undefined; i++) await feed(stream, i * 200, 200);
-    await pump;
+    const error = await failureOf(stt.open({ signal: ac.signal }), 40);
     expect(error).toMatchObject({ code: 'GW_ERR_STT_DISCONNECTED' });
     expect(fake.realtimeConnections).toHaveLength(3);
     ac.abort();
@@ -111,17 +116,7 @@ describe('OpenAiRealtimeStt', () => {
   it('a session the server refuses (error event) fails the stream instead of going quiet', async () => {
     fake.realtime.push([{ atAudioMs: 100, type: 'error', code: 'invalid_value', message: 'Invalid model' }]);
     const stt = new OpenAiRealtimeStt({ apiKey: fake.apiKey, baseURL: fake.tlsBaseURL, model: 'nope', ca: TEST_CA });
-    const stream = stt.open({ signal: new AbortController().signal });
-    let error: unknown;
-    const pump = (async () => {
-      try {
-        for await (const _ of stream);
-      } catch (err) {
-        error = err;
-      }
-    })();
-    for (let i = 0; i < 20 && error === undefined; i++) await feed(stream, i * 200, 200);
-    await pump;
+    const error = await failureOf(stt.open({ signal: new AbortController().signal }), 20);
     expect(error).toMatchObject({ code: 'GW_ERR_STT_FAILED', details: { code: 'invalid_value' } });
     expect(fake.realtimeConnections).toHaveLength(1);
   });

@@ -2,7 +2,7 @@
 // REST double for hang-up/transfer, and a driver that feeds the call's media clock until the run ends.
 import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { MULAW_SILENCE } from '../../dsp/mulaw.ts';
-import type { SpeechToText, SttEvent, SttStream, TextToSpeech } from '../../src/agent/providers.ts';
+import type { TextToSpeech } from '../../src/agent/providers.ts';
 import type { CarrierActions } from '../../src/call/CallSession.ts';
 import type { CallEvent } from '../../src/call/events.ts';
 import { runFlow, type FlowResult, type RunFlowOptions } from '../../src/flow/runner.ts';
@@ -29,59 +29,8 @@ export class ScriptedTts implements TextToSpeech {
   }
 }
 
-/**
- * Speech-to-text driven by the media clock: each opened stream answers with the next scripted
- * utterance `afterMs` of audio after it opened (speech_started, then the final 400 ms later).
- */
-export class ScriptedStt implements SpeechToText {
-  readonly name = 'scripted-stt';
-  readonly script: Array<{ afterMs: number; text: string } | null> = [];
-  opened = 0;
-  closed = 0;
-
-  open(opts: { signal: AbortSignal; language?: string }): SttStream {
-    const utterance = this.script.shift() ?? null;
-    this.opened++;
-    const events: SttEvent[] = [];
-    let wake: (() => void) | undefined;
-    let startMs: number | undefined;
-    let stage = 0;
-    let closed = false;
-    const push = (e: SttEvent): void => {
-      events.push(e);
-      wake?.();
-    };
-    const onClose = (): void => {
-      if (closed) return;
-      closed = true;
-      this.closed++;
-      wake?.();
-    };
-    opts.signal.addEventListener('abort', onClose, { once: true });
-    return {
-      write: (_mulaw: Uint8Array, atMs: number) => {
-        startMs ??= atMs;
-        if (utterance === null || closed) return;
-        if (stage === 0 && atMs - startMs >= utterance.afterMs) {
-          stage = 1;
-          push({ type: 'speech_started', atMs });
-        } else if (stage === 1 && atMs - startMs >= utterance.afterMs + 400) {
-          stage = 2;
-          push({ type: 'final', text: utterance.text });
-        }
-      },
-      close: onClose,
-      [Symbol.asyncIterator]: async function* () {
-        for (;;) {
-          while (events.length > 0) yield events.shift() as SttEvent;
-          if (closed) return;
-          await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-        }
-      },
-    };
-  }
-}
+// The scripted speech-to-text is shared with the agent tests.
+export { ScriptedStt } from '../fakes/scriptedStt.ts';
 
 export class RecordingCarrier implements CarrierActions {
   hangups = 0;

@@ -1,11 +1,12 @@
 // One policy for every streaming provider call: circuit breaker check, a first-chunk timeout and an
-// idle (stall) timeout, and retries with backoff — but only until the first chunk has been handed on.
-// After that a retry would repeat words the caller already heard, so a mid-stream failure is thrown to
-// the caller (which truncates or falls back). A stream aborted by the caller's signal ends quietly.
-import { createError } from '../../errors.ts';
+// idle (stall) timeout, and retries with backoff (withRetry, the one policy) — but only until the
+// first chunk has been handed on. After that a retry would repeat words the caller already heard, so
+// a mid-stream failure is thrown to the caller (which truncates or falls back). A stream aborted by
+// the caller's signal ends quietly.
+import { createError, type GatewayError } from '../../errors.ts';
 import type { CircuitBreaker } from './circuitBreaker.ts';
 import { toProviderError } from './providerError.ts';
-import { abortableDelay } from './retry.ts';
+import { withRetry } from './retry.ts';
 
 export interface StreamPolicy {
   retries: number;
@@ -19,6 +20,49 @@ export interface StreamPolicy {
 
 export const DEFAULT_STREAM_POLICY: StreamPolicy = { retries: 2, baseDelayMs: 100, maxDelayMs: 1000, firstChunkTimeoutMs: 5000, idleTimeoutMs: 5000 };
 
+/** One attempt's upstream: each read is bounded by a timeout that aborts the attempt. */
+class TimedStream<T> {
+  timedOut = false;
+  private readonly provider: string;
+  private readonly signal: AbortSignal;
+  private readonly ac = new AbortController();
+  private readonly iterator: AsyncIterator<T>;
+  private readonly onAbort = (): void => this.ac.abort(this.signal.reason);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(provider: string, signal: AbortSignal, open: (signal: AbortSignal) => AsyncIterable<T>) {
+    this.provider = provider;
+    this.signal = signal;
+    signal.addEventListener('abort', this.onAbort, { once: true });
+    this.iterator = open(this.ac.signal)[Symbol.asyncIterator]();
+  }
+
+  async next(timeoutMs: number): Promise<IteratorResult<T>> {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.ac.abort(createError('GW_ERR_PROVIDER_TIMEOUT', `${this.provider} sent nothing for ${timeoutMs} ms`, { retryable: true, statusCode: 504 }));
+    }, timeoutMs);
+    try {
+      return await this.iterator.next();
+    } finally {
+      clearTimeout(this.timer);
+    }
+  }
+
+  wrap(err: unknown): GatewayError {
+    return this.timedOut
+      ? createError('GW_ERR_PROVIDER_TIMEOUT', `${this.provider} timed out; retried or fell back`, { retryable: true, statusCode: 504, details: { provider: this.provider }, cause: err })
+      : toProviderError(this.provider, err);
+  }
+
+  /** As leaving a `for await` does: let the upstream clean up. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onAbort);
+    void this.iterator.return?.()?.catch(() => undefined);
+  }
+}
+
 export async function* resilientStream<T>(
   provider: string,
   policy: StreamPolicy,
@@ -27,52 +71,52 @@ export async function* resilientStream<T>(
   open: (signal: AbortSignal) => AsyncIterable<T>,
   random: () => number = Math.random,
 ): AsyncGenerator<T> {
-  for (let attempt = 0; ; attempt++) {
-    if (signal.aborted) return;
+  if (signal.aborted) return;
+  // Until the first chunk: each attempt asks the breaker, and retryable failures are retried.
+  const attempt = async (): Promise<{ stream: TimedStream<T>; first: IteratorResult<T> }> => {
     if (breaker && !breaker.allow()) throw breaker.openError();
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (ms: number) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        ac.abort(createError('GW_ERR_PROVIDER_TIMEOUT', `${provider} sent nothing for ${ms} ms`, { retryable: true, statusCode: 504 }));
-      }, ms);
-    };
-    let yielded = 0;
+    const stream = new TimedStream(provider, signal, open);
     try {
-      arm(policy.firstChunkTimeoutMs);
-      for await (const item of open(ac.signal)) {
-        clearTimeout(timer);
-        yielded++;
-        yield item;
-        if (signal.aborted) break;
-        arm(policy.idleTimeoutMs);
-      }
-      clearTimeout(timer);
-      if (signal.aborted) {
-        breaker?.release();
-        return;
-      }
-      breaker?.success();
-      return;
+      return { stream, first: await stream.next(policy.firstChunkTimeoutMs) };
     } catch (err) {
-      clearTimeout(timer);
-      if (signal.aborted && !timedOut) {
+      stream.close();
+      if (signal.aborted && !stream.timedOut) {
         breaker?.release();
-        return;
+        throw err;
       }
-      const wrapped = timedOut
-        ? createError('GW_ERR_PROVIDER_TIMEOUT', `${provider} timed out; retried or fell back`, { retryable: true, statusCode: 504, details: { provider }, cause: err })
-        : toProviderError(provider, err);
       breaker?.failure();
-      if (yielded > 0 || !wrapped.retryable || attempt >= policy.retries) throw wrapped;
-      await abortableDelay(Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt)), signal).catch(() => undefined);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      throw stream.wrap(err);
     }
+  };
+  let started: Awaited<ReturnType<typeof attempt>>;
+  try {
+    started = await withRetry(provider, attempt, { ...policy, signal, random });
+  } catch (err) {
+    if (signal.aborted) return;
+    throw err;
+  }
+  // After the first chunk: no retry, the failure goes to the caller.
+  const { stream, first } = started;
+  try {
+    let next = first;
+    while (!next.done) {
+      yield next.value;
+      if (signal.aborted) break;
+      next = await stream.next(policy.idleTimeoutMs);
+    }
+    if (signal.aborted) {
+      breaker?.release();
+      return;
+    }
+    breaker?.success();
+  } catch (err) {
+    if (signal.aborted && !stream.timedOut) {
+      breaker?.release();
+      return;
+    }
+    breaker?.failure();
+    throw stream.wrap(err);
+  } finally {
+    stream.close();
   }
 }

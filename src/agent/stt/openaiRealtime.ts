@@ -10,7 +10,7 @@ import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { createError } from '../../errors.ts';
 import { AsyncQueue } from '../asyncQueue.ts';
 import type { SpeechToText, SttEvent, SttStream } from '../providers.ts';
-import { abortableDelay } from '../resilience/retry.ts';
+import { abortableDelay } from '../../resilience/policy.ts';
 
 export interface OpenAiRealtimeSttOptions {
   apiKey: string;

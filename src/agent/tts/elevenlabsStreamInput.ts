@@ -7,7 +7,7 @@
 import WebSocket from 'ws';
 import { createError } from '../../errors.ts';
 import { AsyncQueue } from '../asyncQueue.ts';
-import type { TextToSpeech } from '../providers.ts';
+import type { AlignedAudio, StreamingTextToSpeech, TextStreamSession, TextToSpeech } from '../providers.ts';
 import type { CircuitBreaker } from '../resilience/circuitBreaker.ts';
 import { toProviderError } from '../resilience/providerError.ts';
 import { DEFAULT_STREAM_POLICY, resilientStream, type StreamPolicy } from '../resilience/resilientStream.ts';
@@ -22,23 +22,7 @@ export interface ElevenLabsStreamInputOptions {
   breaker?: CircuitBreaker;
 }
 
-/** Audio for a span of the input text; `chars` is how many input characters it voices (alignment). */
-export interface AlignedAudio {
-  audio: Uint8Array;
-  chars: number;
-}
-
-/** A text-in, audio-out session: write tokens as the LLM streams them, read mu-law as it is made. */
-export interface TextStreamSession extends AsyncIterable<AlignedAudio> {
-  write(text: string, opts?: { flush?: boolean }): void;
-  end(): void;
-}
-
-/** A TTS that takes text token by token (the agent streams LLM output into it). */
-export interface StreamingTextToSpeech {
-  readonly name: string;
-  openTextStream(signal: AbortSignal): TextStreamSession;
-}
+export type { AlignedAudio, StreamingTextToSpeech, TextStreamSession } from '../providers.ts';
 
 export class ElevenLabsStreamInputTts implements TextToSpeech, StreamingTextToSpeech {
   readonly name = 'elevenlabs-ws';

@@ -3,21 +3,10 @@
 // breaker, so an open circuit fails at once and costs no time here. Once audio has started, a failure
 // is passed up rather than restarted on another voice (the caller would hear the sentence twice).
 import { createError, isAbortError } from '../../errors.ts';
-import type { TextToSpeech } from '../providers.ts';
+import type { SynthesizeOptions, TextToSpeech } from '../providers.ts';
 
-export interface FallbackNotice {
-  from: string;
-  to: string | undefined;
-  error: unknown;
-}
-
-export interface SynthesizeOptions {
-  signal: AbortSignal;
-  /** Told whenever a provider is skipped; for the call timeline. */
-  onFallback?: (notice: FallbackNotice) => void;
-  /** Told which provider produced the audio. */
-  onProvider?: (name: string) => void;
-}
+// The capability types live in providers.ts; re-exported for the adapters that import them from here.
+export type { FallbackNotice, SynthesizeOptions } from '../providers.ts';
 
 export class FallbackTts implements TextToSpeech {
   readonly name: string;

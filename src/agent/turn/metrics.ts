@@ -3,6 +3,7 @@
 // Gateway overhead = commit→first audio written, minus the LLM's time to its first complete sentence
 // and the TTS's time to its first byte: what is left is our own code (queues, chunking, framing).
 import type { CallControl } from '../../call/control.ts';
+import type { AgentEventData } from '../events.ts';
 
 export class TurnMetrics {
   readonly turn: number;
@@ -26,7 +27,7 @@ export class TurnMetrics {
     this.commitMs = call.mediaMs();
   }
 
-  private emit(type: `turn.${string}`, data: Record<string, unknown>): void {
+  private emit<K extends 'turn.llm_first_token' | 'turn.tts_first_byte' | 'turn.first_audio'>(type: K, data: Omit<AgentEventData[K], 'turn'>): void {
     this.call.emit({ type, atMs: this.call.mediaMs(), data: { turn: this.turn, ...data } });
   }
 

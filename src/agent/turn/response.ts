@@ -4,12 +4,11 @@
 // turn short — the history rewritten to what was actually heard.
 import type { CallControl } from '../../call/control.ts';
 import { GatewayError } from '../../errors.ts';
+import type { AgentEmit } from '../events.ts';
 import type { AgentNodeSpec, AgentOutcome } from '../node.ts';
-import type { ChatMessage, LanguageModel, TextToSpeech, ToolCall } from '../providers.ts';
+import type { ChatMessage, LanguageModel, StreamingTextToSpeech, SynthesizeOptions, TextToSpeech, ToolCall } from '../providers.ts';
 import { decideTool, toolDefinitions, type ToolDecision } from '../tools.ts';
 import type { TtsCache } from '../tts/cache.ts';
-import type { StreamingTextToSpeech } from '../tts/elevenlabsStreamInput.ts';
-import type { SynthesizeOptions } from '../tts/fallback.ts';
 import { heardText } from './heardText.ts';
 import type { TurnMetrics } from './metrics.ts';
 import { SentenceChunker } from './sentenceChunker.ts';
@@ -48,7 +47,7 @@ export interface ResponseContext {
   streamFirstAudioTimeoutMs: number;
   /** See SentenceChunkerOptions.firstClauseMinChars. */
   firstClauseMinChars: number;
-  emit(type: `agent.${string}` | `turn.${string}`, data: Record<string, unknown>): void;
+  emit: AgentEmit;
 }
 
 /** A fixed prompt (greeting, reprompt, apology): from the cache when there is one. */

@@ -6,9 +6,7 @@
 //   service's character alignment, so the heard-text cut still works. If the stream fails or stays
 //   silent before any audio, the answer falls back to SentenceSpeech (the chain) without losing text.
 import { createError, GatewayError } from '../../errors.ts';
-import type { ChatMessage, TextToSpeech } from '../providers.ts';
-import type { SynthesizeOptions } from '../tts/fallback.ts';
-import type { StreamingTextToSpeech, TextStreamSession } from '../tts/elevenlabsStreamInput.ts';
+import type { ChatMessage, StreamingTextToSpeech, SynthesizeOptions, TextStreamSession, TextToSpeech } from '../providers.ts';
 import type { TurnRun } from './response.ts';
 
 export interface SpeechOut {

@@ -3,7 +3,7 @@
 // scripted on the STT stand-in. Silence advances the clock and lets the carrier play what was sent.
 import { SAMPLE_RATE_HZ } from '../../../dsp/frame.ts';
 import type { TestCall } from '../../helpers/testCall.ts';
-import type { ScriptedStt } from './scriptedStt.ts';
+import type { ScriptedStt } from '../../fakes/scriptedStt.ts';
 
 export function tone(ms: number, hz = 220, amplitude = 6000): Int16Array {
   const n = Math.round((ms * SAMPLE_RATE_HZ) / 1000);

@@ -1,6 +1,6 @@
-// The entry point the flow engine calls for an `agent` node. Providers are process-wide (one client
-// pool, one circuit breaker per vendor, one TTS cache); the runner binds them once and each node run
-// gets its own AgentSession.
+// The entry point the flow engine calls for an `agent` node (flow/runner.ts runs whole flows).
+// Providers are process-wide (one client pool, one circuit breaker per vendor, one TTS cache); the
+// runner binds them once and each node run gets its own AgentSession.
 import type { AgentRunner } from './node.ts';
 import { createProviders, type ProviderOptions, type Providers } from './factory.ts';
 import { AgentSession, type AgentOptions } from './session.ts';
@@ -13,7 +13,7 @@ export function createAgentRunner(options: AgentOptions): AgentRunner {
  * Build the process-wide providers from configuration and the `runAgent` entry point bound to them.
  * `close()` on the providers stops the offline voice worker and the TTS cache at shutdown.
  */
-export function createAgentRuntime(config: ProviderOptions, agent: Partial<Omit<AgentOptions, 'stt' | 'llm' | 'tts' | 'ttsCache' | 'streamTts'>> = {}): { runAgent: AgentRunner; providers: Providers } {
+export function createAgentNodeRunner(config: ProviderOptions, agent: Partial<Omit<AgentOptions, 'stt' | 'llm' | 'tts' | 'ttsCache' | 'streamTts'>> = {}): { runAgent: AgentRunner; providers: Providers } {
   const providers = createProviders(config);
   return {
     providers,
