@@ -15,6 +15,7 @@ import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
 import type { InboundEvent } from '../telephony/types.ts';
 import { verifySignedUpgrade } from './carrierAuth.ts';
 import type { CallRegistry } from './registry.ts';
+import { base64Of } from '../call/encodedAudio.ts';
 
 export interface MediaStreamDeps {
   config: Config;
@@ -138,7 +139,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           parameters: ev.customParameters,
           input: { encoding, sampleRateHz: fmt.sampleRateHz },
           sink: {
-            sendMedia: (mulaw) => socket.send(serializer.media(streamId, Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString('base64'))),
+            sendMedia: (mulaw) => socket.send(serializer.media(streamId, base64Of(mulaw))),
             sendMark: (name) => socket.send(serializer.mark(streamId, name)),
             sendClear: () => socket.send(serializer.clear(streamId)),
             sendDtmf: dtmf ? (digit) => socket.send(dtmf(streamId, digit)) : undefined,
