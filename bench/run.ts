@@ -2,7 +2,7 @@
 // (= --short) is the CI pass: well under 5 minutes on a 2-core machine, and it fails only on clear
 // regressions — ratios against a floor measured in the same run and generous absolute bounds.
 //
-//   node bench/run.ts [--short] [--only dsp,media,concurrency,agent,first-audio,amd,persistence]
+//   node bench/run.ts [--short] [--only dsp,media,concurrency,agent,first-audio,amd,persistence,cluster]
 //                     [--json [FILE]]          (FILE defaults to bench/results/latest.json)
 //
 // The shared gateway child runs on PostgreSQL — a scratch database next to BENCH_DATABASE_URL or
@@ -16,6 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runClusterBench } from './cluster.ts';
 import { runConcurrencyBench } from './concurrency.ts';
 import { runFirstAudioBench } from './firstAudio.ts';
 import { startGateway, type BenchGateway } from './lib/gateway.ts';
@@ -29,7 +30,7 @@ import { benchDatabaseUrl, createScratchDatabase, type ScratchDatabase } from '.
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_JSON = path.join(HERE, 'results', 'latest.json');
 
-export const SECTIONS = ['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence'] as const;
+export const SECTIONS = ['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence', 'cluster'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface RunArgs {
@@ -176,6 +177,7 @@ const RUNNERS: Record<SectionId, { title: string; run: (ctx: SectionContext) => 
   'first-audio': { title: '6. First audio', run: runFirstAudioBench },
   amd: { title: '7. AMD timing', run: () => amdSection() },
   persistence: { title: '8. Persistence under load', run: runPersistenceBench },
+  cluster: { title: '9. Every core', run: (ctx) => runClusterBench(ctx) },
 };
 
 function printSection(r: SectionResult): void {

@@ -107,7 +107,7 @@ describe('bench/run.ts arguments', () => {
   it('defaults to every section, full size, no JSON', () => {
     const a = parseRunArgs([]);
     expect(a.short).toBe(false);
-    expect(a.only).toEqual(['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence']);
+    expect(a.only).toEqual(['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence', 'cluster']);
     expect(a.json).toBeUndefined();
   });
 
