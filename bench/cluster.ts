@@ -65,15 +65,15 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
   const settleMs = 2500;
   const audioMs = rampMs + settleMs + steadyMs + 1000;
   const load = gens.run({ wsUrl: url.replace(/^http/, 'ws'), calls: n, audioMs, holdMs: 500, speed: 1, rampMs, timeoutMs: audioMs + rampMs + 60_000, direction });
-  let failedEarly: unknown;
-  load.catch((err: unknown) => (failedEarly = err));
+  let failedEarly: Error | undefined;
+  load.catch((err: unknown) => (failedEarly = err instanceof Error ? err : new Error(String(err))));
   await sleep(rampMs + settleMs);
   const w0 = await scrape(url); // also resets each worker's event-loop histogram
   const t0 = performance.now();
   await sleep(steadyMs);
   const w1 = await scrape(url);
   const windowMs = performance.now() - t0;
-  if (failedEarly !== undefined) throw failedEarly instanceof Error ? failedEarly : new Error(String(failedEarly));
+  if (failedEarly !== undefined) throw failedEarly;
   const result = await load;
   await waitUntil(async () => get(await scrape(url), 'gateway_worker_active_calls') === 0, 15_000, 250);
   const workers = workersIn(w1);
