@@ -44,10 +44,12 @@ export class DetectorChain implements FrameProcessor<void> {
   readonly options: DetectorChainOptions;
   private readonly sink: ChainSink;
   private readonly vad: Vad | null;
-  private readonly beep: BeepDetector | null;
-  private readonly fax: FaxDetector | null;
-  private readonly dtmf: DtmfDetector | null;
-  private readonly amd: AmdStateMachine | null;
+  private beep: BeepDetector | null;
+  private fax: FaxDetector | null;
+  private dtmf: DtmfDetector | null;
+  private amd: AmdStateMachine | null;
+  /** What runs per frame (see enable); a detector that is off costs nothing per frame. */
+  private readonly on = { amd: false, beep: false, fax: false, dtmf: false };
   private readonly obs: AmdObservation;
   private speechStart = 0;
   private samples = 0;
@@ -66,6 +68,39 @@ export class DetectorChain implements FrameProcessor<void> {
     this.fax = amd || options.fax ? new FaxDetector(options.faxOptions) : null;
     this.dtmf = amd || options.dtmfInband ? new DtmfDetector(options.dtmfOptions) : null;
     this.obs = { vad: (this.vad ?? new Vad()).result, beep: null, fax: null, dtmf: null };
+    this.on.amd = amd;
+    this.on.beep = options.beep;
+    this.on.fax = options.fax;
+    this.on.dtmf = options.dtmfInband;
+  }
+
+  /**
+   * Turns detectors on or off while the call runs (flags left out keep their state). Off stops the
+   * detector's per-frame work and its events; turned back on, it starts from a fresh state. AMD, while
+   * it is deciding, still runs the beep, fax and DTMF detectors it observes, whatever their flags.
+   */
+  enable(flags: { amd?: boolean; beep?: boolean; fax?: boolean; dtmf?: boolean }): void {
+    const o = this.options;
+    if (flags.amd !== undefined && flags.amd !== this.on.amd) {
+      this.on.amd = flags.amd;
+      if (flags.amd) {
+        this.amd ??= new AmdStateMachine(o.amd === false ? {} : o.amd);
+        this.amd.reset();
+      }
+    }
+    if (flags.beep !== undefined && flags.beep !== this.on.beep) {
+      this.on.beep = flags.beep;
+      if (flags.beep) (this.beep ??= new BeepDetector(o.beepOptions)).reset();
+    }
+    if (flags.fax !== undefined && flags.fax !== this.on.fax) {
+      this.on.fax = flags.fax;
+      if (flags.fax) (this.fax ??= new FaxDetector(o.faxOptions)).reset();
+    }
+    if (flags.dtmf !== undefined && flags.dtmf !== this.on.dtmf) {
+      this.on.dtmf = flags.dtmf;
+      if (flags.dtmf) (this.dtmf ??= new DtmfDetector(o.dtmfOptions)).reset();
+    }
+    if (this.vad === null && this.on.amd) throw new RangeError('AMD needs the VAD: create the chain with vad or amd on');
   }
 
   /** True while AMD is still deciding (or waiting for the end of the greeting). */
@@ -79,17 +114,19 @@ export class DetectorChain implements FrameProcessor<void> {
     const at = this.samples;
     const o = this.options;
     const obs = this.obs;
+    const on = this.on;
+    const amdDeciding = on.amd && this.amd !== null && this.amd.currentState !== 'done';
     if (this.vad) {
       obs.vad = this.vad.process(frame);
       if (o.vad) this.speechEvents(obs.vad);
     }
-    if (this.beep) {
+    if (this.beep && (on.beep || amdDeciding)) {
       const b: BeepFrame = this.beep.process(frame);
       obs.beep = b;
-      if (o.beep && b.beep) {
+      if (on.beep && b.beep) {
         // A fax's CNG burst looks like a 1100 Hz beep; the fax detector recognises it a frame or two
         // later, so such a beep is held until then and dropped if it was CNG.
-        if (this.fax && isCngLike(b.frequencyHz, b.durationSamples)) {
+        if (this.fax && (on.fax || amdDeciding) && isCngLike(b.frequencyHz, b.durationSamples)) {
           this.heldBeepFrames = CNG_CONFIRM_FRAMES;
           this.heldBeepHz = b.frequencyHz;
           this.heldBeepDuration = b.durationSamples;
@@ -99,21 +136,21 @@ export class DetectorChain implements FrameProcessor<void> {
         }
       }
     }
-    if (this.fax) {
+    if (this.fax && (on.fax || amdDeciding)) {
       const f: FaxFrame = this.fax.process(frame);
       obs.fax = f;
       if (f.tone === 'CNG') this.heldBeepFrames = 0;
-      if (o.fax && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
+      if (on.fax && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
     }
     if (this.heldBeepFrames > 0 && --this.heldBeepFrames === 0) {
       this.sink({ type: 'beep', atSample: at, frequencyHz: this.heldBeepHz, durationSamples: this.heldBeepDuration, endSample: this.heldBeepEnd });
     }
-    if (this.dtmf) {
+    if (this.dtmf && (on.dtmf || amdDeciding)) {
       const d: DtmfFrame = this.dtmf.process(frame);
       obs.dtmf = d;
-      if (o.dtmfInband && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
+      if (on.dtmf && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
     }
-    if (this.amd && this.amd.currentState !== 'done') {
+    if (amdDeciding && this.amd) {
       const a = this.amd.observe(obs);
       if (a.verdict) {
         this.sink({

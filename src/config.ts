@@ -1,6 +1,7 @@
 // Configuration comes only from the environment, is validated once at start, and every problem is
 // reported at once with the variable's name, what is wrong, and an example of a good value.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { TRANSFER_NUMBER_ENTRY } from './agent/transferPolicy.ts';
 import { parseHttpAllowList } from './flow/httpAllowList.ts';
@@ -22,6 +23,11 @@ export interface Config {
   /** No carrier credentials and bound to loopback: unsigned webhooks accepted (local replay). */
   localUnauthenticated: boolean;
   maxConcurrentCalls: number;
+  /**
+   * Worker processes sharing the port (node cluster). 1 = the gateway runs in this process. More than
+   * one needs DATABASE_URL: embedded PGlite is a single-process engine (see src/cluster/README.md).
+   */
+  workers: number;
   maxMessageBytes: number;
   /** Media-stream sockets not yet authenticated, in total and per client address (IPv6 per /64). */
   maxPendingStreams: number;
@@ -248,6 +254,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     else ttsOrder = names as Config['providers']['ttsOrder'];
   }
 
+  // Every core with PostgreSQL; one process with embedded PGlite, which only one process can open.
+  const workers = int('WORKERS', databaseUrl ? availableParallelism() : 1, 1, 256, '2');
+  if (workers > 1 && !databaseUrl) {
+    problems.push('WORKERS: more than one worker process needs DATABASE_URL (embedded PGlite can be opened by one process only), e.g. WORKERS=1 or DATABASE_URL=postgres://gateway:secret@db:5432/gateway');
+  }
+
   const config: Config = {
     host,
     port,
@@ -259,6 +271,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     carriers,
     localUnauthenticated: !anyCarrier && (isLoopback(host) || allowUnauthenticated),
     maxConcurrentCalls: int('MAX_CONCURRENT_CALLS', 500, 1, 100_000, '500'),
+    workers,
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
     maxPendingStreams: int('MAX_PENDING_STREAMS', 200, 1, 100_000, '200'),
     maxPendingStreamsPerAddress: int('MAX_PENDING_STREAMS_PER_ADDRESS', 50, 1, 100_000, '50'),

@@ -1,8 +1,12 @@
 // Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
+import cluster from 'node:cluster';
 import pino from 'pino';
 import { buildApp, LOG_REDACT, LOG_SERIALIZERS } from './app.ts';
 import { ConfigError, loadConfig, shutdownPlan } from './config.ts';
 import { createRuntime } from './runtime.ts';
+import { reportWorkerMetrics } from './cluster/metrics.ts';
+import { clusterMetricsRoute } from './cluster/metricsRoute.ts';
+import { runPrimary } from './cluster/primary.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -15,9 +19,17 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS });
+  // WORKERS > 1: this process is the primary (secrets, workers, metrics, drain) and serves no calls.
+  if (config.workers > 1 && cluster.isPrimary) {
+    await runPrimary(config, pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS, base: { pid: process.pid, role: 'primary' } }));
+    return;
+  }
+  const log = pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS, ...(cluster.isWorker ? { base: { pid: process.pid, worker: cluster.worker?.id } } : {}) });
+  if (cluster.isWorker) reportWorkerMetrics();
+  // Each worker runs its own runtime: its own calls, detectors, flows, caches and instance identity.
   const runtime = await createRuntime(config, log);
   const app = await buildApp({ ...runtime.appDeps, logger: log });
+  clusterMetricsRoute(app, () => app.gateway.registry.size);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

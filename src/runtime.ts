@@ -128,6 +128,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     ...(p.openaiTtsModel ? { openaiTtsModel: p.openaiTtsModel } : {}),
     ...(p.openaiTtsVoice ? { openaiTtsVoice: p.openaiTtsVoice } : {}),
     ...(p.ttsOrder ? { ttsOrder: p.ttsOrder } : {}),
+    ttsCacheDir: path.join(config.dataDir, 'prompt-cache'),
   });
   // Call set-up reads go through a short cache with a bounded wait: a stalled database must not keep a
   // new call from its flow (the API's writes and reads still go to the store directly).
@@ -224,8 +225,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
 
   // Compile the flow schema and load the default flow now rather than on the first call.
   await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
-  // Warm the TTS cache with the shipped flows' static prompts, in the background.
+  // Warm the prompt cache in the background: the shipped flows, and every flow a number routes to
+  // (from the prompt files of an earlier run when they are there, so a restart is a disk read).
   const warmup = new AbortController();
+  const prefetchFlow = (flow: FlowDefinition): void => {
+    void providers.ttsCache.prefetch(staticPrompts(flow), warmup.signal);
+  };
   const warmedUp = (async () => {
     const files = (await readdir(config.flowsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !f.includes('schema'));
     const texts: string[] = [];
@@ -236,7 +241,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         // An unreadable example flow is reported when it is used, not here.
       }
     }
-    await providers.ttsCache.prefetch(texts, warmup.signal);
+    const routes = await flows.listNumbers().catch(() => []);
+    for (const id of new Set(routes.map((r) => r.flowId))) {
+      const stored = await flows.get(id).catch(() => undefined);
+      if (stored) texts.push(...staticPrompts(stored.definition));
+    }
+    await providers.ttsCache.prefetch([...new Set(texts)], warmup.signal);
     log.info({ prompts: texts.length }, 'prompt cache warmed');
   })().catch((err: unknown) => log.warn({ err }, 'warming the prompt cache failed'));
 
@@ -252,7 +262,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       writes,
       carrierActions,
       apiPlugins: [
-        (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList } }),
+        (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList }, onDeployed: prefetchFlow }),
         (api) => numberRoutes(api, { flows: apiFlows }),
         (api) => departmentRoutes(api, { flows: apiFlows }),
         (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),

@@ -15,7 +15,7 @@ const CHILD = fileURLToPath(new URL('./gatewayChild.ts', import.meta.url));
  * hangs up — so calls stay up for as long as the replay plays, with their detectors running.
  */
 export const BENCH_FLOW_ID = 'bench-greet-listen';
-const BENCH_FLOW = {
+export const BENCH_FLOW = {
   id: BENCH_FLOW_ID,
   name: 'Benchmark: greet, then listen',
   start: 'greet',

@@ -43,6 +43,8 @@ export interface ProviderOptions {
   policy?: Partial<StreamPolicy>;
   breaker?: Partial<CircuitBreakerOptions>;
   ttsCacheMaxBytes?: number;
+  /** Folder keeping synthesized prompts across restarts (the data folder's prompt-cache). */
+  ttsCacheDir?: string;
 }
 
 export interface Providers {
@@ -119,7 +121,7 @@ export function createProviders(o: ProviderOptions): Providers {
           ...(o.elevenlabsBaseUrl ? { baseUrl: o.elevenlabsBaseUrl } : {}),
         })
       : undefined;
-  const ttsCache = new TtsCache(tts, { ...(o.ttsCacheMaxBytes ? { maxBytes: o.ttsCacheMaxBytes } : {}) });
+  const ttsCache = new TtsCache(tts, { ...(o.ttsCacheMaxBytes ? { maxBytes: o.ttsCacheMaxBytes } : {}), ...(o.ttsCacheDir ? { dir: o.ttsCacheDir } : {}) });
   return {
     stt,
     llm,

@@ -6,11 +6,14 @@ import type { HttpAllowList } from '../flow/httpAllowList.ts';
 import { formatIssue, validateFlow, type ValidationContext, type ValidationIssue } from '../flow/validate.ts';
 import type { FlowStore } from '../store/flows.ts';
 import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
+import type { FlowDefinition } from '../flow/types.ts';
 
 export interface FlowRoutesOptions {
   flows: FlowStore;
   /** What the deployment can do, so validation can warn (speech without STT, agent without LLM). */
   capabilities?: { speech: boolean; agent: boolean; httpAllowList?: HttpAllowList };
+  /** A flow was deployed: its static prompts are synthesized now, so its first calls do not wait. */
+  onDeployed?: (flow: FlowDefinition) => void;
 }
 
 export const errorSchema = {
@@ -101,6 +104,7 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRoutesOptions):
       if (!result.ok || result.flow === undefined) return refuse(reply, result.errors, result.warnings);
       const saved = await flows.save(result.flow);
       request.log.info({ flowId: saved.id, version: saved.version, created: saved.created }, 'flow deployed');
+      opts.onDeployed?.(result.flow);
       return reply.code(saved.created ? 201 : 200).send({ ...saved, warnings: withText(result.warnings) });
     },
   );

@@ -2,7 +2,7 @@
 // chain (VAD, beep, fax, in-band DTMF, AMD) and turns what it finds into timeline events. Times come
 // from the media clock (the frame's start sample), so a replay at any speed gives the same timeline.
 // Nothing here allocates per frame; event objects are created only when something is detected.
-import { FRAME_SAMPLES, samplesToMs } from '../../dsp/frame.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE_HZ, samplesToMs } from '../../dsp/frame.ts';
 import { DetectorChain, type ChainEvent } from '../../dsp/chain.ts';
 import type { AmdOptions } from '../../dsp/amd.ts';
 import type { CallControl } from './control.ts';
@@ -33,6 +33,13 @@ export function defaultDetectorOptions(direction: Direction): DetectorOptions {
   };
 }
 
+/**
+ * Fax tones are looked for in the call's first seconds only: a fax machine's CED answers at once and
+ * a calling fax's CNG repeats every 3 s from the start. (AMD, while deciding, still runs the fax
+ * detector it observes.)
+ */
+export const FAX_WINDOW_MS = 10_000;
+
 /** Starts the detectors on `call`'s inbound frames; returns the function that stops them. */
 export function attachDetectors(call: CallControl, options: DetectorOptions): () => void {
   let frameEnd = 0;
@@ -47,6 +54,8 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
         emit({ type: 'speech.stopped', atMs, durationMs: samplesToMs(e.durationSamples) });
         break;
       case 'amd.verdict':
+        // A person answered: no voicemail greeting will end in a beep, so the beep detector stops.
+        if (e.answeredBy === 'human') chain.enable({ beep: false });
         emit({ type: 'amd.verdict', atMs, result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason });
         break;
       case 'amd.message_end':
@@ -67,8 +76,14 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     { amd: options.amd ?? false, vad: options.vad, beep: options.beep, dtmfInband: options.dtmfInband, fax: options.fax },
     sink,
   );
+  const faxWindowEnd = (FAX_WINDOW_MS * SAMPLE_RATE_HZ) / 1000;
+  let faxOn = options.fax;
   const removeConsumer = call.addFrameConsumer((frame, startSample) => {
     frameEnd = startSample + FRAME_SAMPLES;
+    if (faxOn && frameEnd > faxWindowEnd) {
+      faxOn = false;
+      chain.enable({ fax: false });
+    }
     chain.process(frame);
   });
   let detached = false;

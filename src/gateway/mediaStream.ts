@@ -19,6 +19,7 @@ import { clientKey } from './clientKey.ts';
 import { PendingStreams } from './pendingStreams.ts';
 import type { CallRegistry } from './registry.ts';
 import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
+import { base64Of } from '../call/encodedAudio.ts';
 
 export interface MediaStreamDeps {
   config: Config;
@@ -168,7 +169,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           parameters: publicParameters(ev.customParameters),
           input: { encoding, sampleRateHz: fmt.sampleRateHz },
           sink: {
-            sendMedia: (mulaw) => socket.send(serializer.media(streamId, Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString('base64'))),
+            sendMedia: (mulaw) => socket.send(serializer.media(streamId, base64Of(mulaw))),
             sendMark: (name) => socket.send(serializer.mark(streamId, name)),
             sendClear: () => socket.send(serializer.clear(streamId)),
             sendDtmf: dtmf ? (digit) => socket.send(dtmf(streamId, digit)) : undefined,

@@ -5,10 +5,16 @@
 // synthesis. Only complete syntheses are stored: an aborted or failed one is not.
 import type { TextToSpeech } from '../providers.ts';
 import type { SynthesizeOptions } from './fallback.ts';
+import { PromptStore } from './promptStore.ts';
+import { markImmutableAudio } from '../../call/encodedAudio.ts';
 
 export interface TtsCacheOptions {
   /** Upper bound on cached audio; 8 MB is ~17 minutes of 8 kHz mu-law. */
   maxBytes?: number;
+  /** Folder keeping the synthesized prompts across restarts (shared by the workers of a machine). */
+  dir?: string;
+  /** Upper bound on the folder; default 64 MB (~2.3 hours of audio). */
+  maxDiskBytes?: number;
 }
 
 export class TtsCache {
@@ -17,6 +23,7 @@ export class TtsCache {
   private readonly entries = new Map<string, Uint8Array>();
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
   private bytes = 0;
+  private readonly store: PromptStore | undefined;
   /** Aborted by close(): ends shared syntheses that no caller owns. */
   private readonly lifetime = new AbortController();
   hits = 0;
@@ -25,6 +32,7 @@ export class TtsCache {
   constructor(tts: TextToSpeech, opts: TtsCacheOptions = {}) {
     this.tts = tts;
     this.maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
+    this.store = opts.dir === undefined ? undefined : new PromptStore(opts.dir, opts.maxDiskBytes ?? 64 * 1024 * 1024);
   }
 
   key(text: string): string {
@@ -73,6 +81,19 @@ export class TtsCache {
   }
 
   private async fill(k: string, text: string, o: SynthesizeOptions): Promise<Uint8Array> {
+    // Synthesized before (an earlier run, or another worker): a file read instead of a synthesis.
+    const stored = await this.store?.read(k);
+    if (stored !== undefined) {
+      this.keep(k, stored);
+      return stored;
+    }
+    const audio = await this.synthesize(text, o);
+    this.keep(k, audio);
+    if (audio.length > 0) void this.store?.write(k, audio).catch(() => undefined);
+    return audio;
+  }
+
+  private async synthesize(text: string, o: SynthesizeOptions): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let n = 0;
     for await (const c of this.tts.synthesize(text, o)) {
@@ -85,7 +106,13 @@ export class TtsCache {
       audio.set(c, off);
       off += c.length;
     }
+    return audio;
+  }
+
+  private keep(k: string, audio: Uint8Array): void {
     if (audio.length > 0 && audio.length <= this.maxBytes) {
+      // Never written again: playout may send its base64 chunks once encoded (encodedAudio.ts).
+      markImmutableAudio(audio);
       this.entries.set(k, audio);
       this.bytes += audio.length;
       for (const [ek, ev] of this.entries) {
@@ -94,7 +121,6 @@ export class TtsCache {
         this.bytes -= ev.length;
       }
     }
-    return audio;
   }
 
   close(): void {

@@ -1,0 +1,249 @@
+// Section 9, every core: the gateway as an operator runs it (`src/main.ts`, WORKERS worker processes
+// sharing the port, PostgreSQL) with N real-time calls arriving at 20 per second, each greeted and then
+// listening — once inbound (VAD; carrier DTMF) and once outbound (AMD, beep and fax on every call from
+// answer). Per worker and in total, from the Prometheus /metrics that any worker answers: event-loop
+// delay p99 over the steady window (prom-client's monitor, its 10 ms tick subtracted), CPU and memory
+// per call; first audio after `start` as the callers heard it. Needs PostgreSQL (BENCH_DATABASE_URL or
+// TEST_DATABASE_URL): embedded PGlite is single-process. `node bench/cluster.ts [--short] [--n 50,200]`
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCH_FLOW, BENCH_FLOW_ID } from './lib/gateway.ts';
+import { LoadGenerators, type MergedLoad } from './lib/loadgen.ts';
+import { benchDatabaseUrl, createScratchDatabase } from './lib/scratchDb.ts';
+import { sleep, waitUntil, type SectionContext, type SectionResult } from './lib/section.ts';
+import { round, summarize } from './lib/stats.ts';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** prom-client's default event-loop monitor resolution (collectDefaultMetrics). */
+const PROM_TICK_MS = 10;
+
+type Series = Map<string, number>; // `${name}|${worker}` → value ('' = total)
+
+async function scrape(url: string): Promise<Series> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Series = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? ([0-9.e+-]+|NaN)$/i.exec(line);
+    if (!m) continue;
+    const labels = m[2] ?? '';
+    const worker = /worker="(\d+)"/.exec(labels)?.[1] ?? '';
+    if (labels.replace(/,?worker="\d+"/, '') !== '') continue; // labelled series other than per worker
+    out.set(`${m[1]}|${worker}`, Number(m[3]));
+  }
+  return out;
+}
+
+const workersIn = (s: Series): string[] => [...new Set([...s.keys()].map((k) => k.split('|')[1] ?? '').filter((w) => w !== ''))].sort();
+const get = (s: Series, name: string, worker = ''): number => s.get(`${name}|${worker}`) ?? Number.NaN;
+
+export interface ClusterLevel {
+  n: number;
+  direction: 'inbound' | 'outbound';
+  workers: number;
+  ok: number;
+  failed: number;
+  failures: string[];
+  activeInWindow: number;
+  /** Worst worker's event-loop delay p99 over the window (ms, tick subtracted). */
+  lagP99Ms: number;
+  lagP99ByWorker: number[];
+  cpuCoreTotal: number;
+  cpuPctCorePerCall: number;
+  heapMbPerCall: number;
+  rssMbPerCall: number;
+  rssMbByWorker: number[];
+  firstAudioMs: { p50: number; p99: number; max: number };
+}
+
+async function runLevel(url: string, gens: LoadGenerators, n: number, direction: 'inbound' | 'outbound', steadyMs: number, idle: Series): Promise<ClusterLevel> {
+  const rampMs = Math.max(1000, n * 50); // 20 calls per second
+  const settleMs = 2500;
+  const audioMs = rampMs + settleMs + steadyMs + 1000;
+  const load = gens.run({ wsUrl: url.replace(/^http/, 'ws'), calls: n, audioMs, holdMs: 500, speed: 1, rampMs, timeoutMs: audioMs + rampMs + 60_000, direction });
+  let failedEarly: Error | undefined;
+  load.catch((err: unknown) => (failedEarly = err instanceof Error ? err : new Error(String(err))));
+  await sleep(rampMs + settleMs);
+  const w0 = await scrape(url); // also resets each worker's event-loop histogram
+  const t0 = performance.now();
+  await sleep(steadyMs);
+  const w1 = await scrape(url);
+  const windowMs = performance.now() - t0;
+  if (failedEarly !== undefined) throw failedEarly;
+  const result = await load;
+  await waitUntil(async () => get(await scrape(url), 'gateway_worker_active_calls') === 0, 15_000, 250);
+  const workers = workersIn(w1);
+  const active = Math.max(1, Math.min(get(w0, 'gateway_worker_active_calls'), get(w1, 'gateway_worker_active_calls')));
+  const cpu = (get(w1, 'process_cpu_seconds_total') - get(w0, 'process_cpu_seconds_total')) / (windowMs / 1000);
+  const lag = workers.map((w) => round(Math.max(0, get(w1, 'nodejs_eventloop_lag_p99_seconds', w) * 1000 - PROM_TICK_MS), 1));
+  const ok = result.outcomes.filter((o) => o.ok);
+  const fa = summarize(ok.flatMap((o) => (o.firstAudioWallMs === null ? [] : [o.firstAudioWallMs])));
+  return {
+    n,
+    direction,
+    workers: workers.length,
+    ok: ok.length,
+    failed: result.outcomes.length - ok.length,
+    failures: [...new Set(result.outcomes.filter((o) => !o.ok).map((o) => o.error ?? o.endReason))].slice(0, 3),
+    activeInWindow: active,
+    lagP99Ms: Math.max(...lag),
+    lagP99ByWorker: lag,
+    cpuCoreTotal: round(cpu, 3),
+    cpuPctCorePerCall: round((cpu / active) * 100, 4),
+    heapMbPerCall: round(Math.max(0, get(w1, 'nodejs_heap_size_used_bytes') - get(idle, 'nodejs_heap_size_used_bytes')) / 1048576 / active, 3),
+    rssMbPerCall: round(Math.max(0, get(w1, 'process_resident_memory_bytes') - get(idle, 'process_resident_memory_bytes')) / 1048576 / active, 3),
+    rssMbByWorker: workers.map((w) => round(get(w1, 'process_resident_memory_bytes', w) / 1048576, 0)),
+    firstAudioMs: { p50: round(fa.p50, 1), p99: round(fa.p99, 1), max: round(fa.max, 1) },
+  };
+}
+
+interface Gateway {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startClusterGateway(databaseUrl: string, workers: number): Promise<Gateway> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-cluster-'));
+  const flowsDir = path.join(dataDir, 'flows');
+  await mkdir(flowsDir);
+  await writeFile(path.join(flowsDir, `${BENCH_FLOW_ID}.json`), JSON.stringify(BENCH_FLOW));
+  const port = 43000 + Math.floor(Math.random() * 2000);
+  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      WORKERS: String(workers),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      FLOWS_DIR: flowsDir,
+      DEFAULT_FLOW_ID: BENCH_FLOW_ID,
+      LOG_LEVEL: 'warn',
+      // The limits are raised so that the benchmark measures the processes, not the limits.
+      MAX_CONCURRENT_CALLS: '100000',
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+      API_RATE_LIMIT_PER_MINUTE: '1000000',
+      DRAIN_TIMEOUT_MS: '1000',
+      TWILIO_ACCOUNT_SID: '',
+      TWILIO_AUTH_TOKEN: '',
+      SIGNALWIRE_PROJECT_ID: '',
+      SIGNALWIRE_API_TOKEN: '',
+      API_KEY: '',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const up = await waitUntil(
+    async () => {
+      try {
+        return workersIn(await scrape(url)).length === workers;
+      } catch {
+        return false;
+      }
+    },
+    90_000,
+    250,
+  );
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(t);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  if (!up) {
+    await stop();
+    throw new Error(`the gateway did not start ${workers} workers`);
+  }
+  return { url, child, stop };
+}
+
+export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number } = {}): Promise<SectionResult> {
+  const title = '9. Every core (src/main.ts with WORKERS, PostgreSQL, calls at 20/s, greeting then listening)';
+  const base = benchDatabaseUrl();
+  if (base === undefined) {
+    return { id: 'cluster', title, header: ['note'], rows: [['needs PostgreSQL: set BENCH_DATABASE_URL (embedded PGlite runs one process)']], figures: {}, checks: [], notes: [] };
+  }
+  const workers = opts.workers ?? availableParallelism();
+  const levels = opts.levels ?? (ctx.short ? [50, 200] : [50, 200, 400, 600]);
+  const steadyMs = ctx.short ? 6000 : 15_000;
+  const db = await createScratchDatabase(base);
+  const gw = await startClusterGateway(db.url, workers).catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
+  const gens = await LoadGenerators.start(2);
+  const out: ClusterLevel[] = [];
+  try {
+    const warm: MergedLoad = await gens.run({ wsUrl: gw.url.replace(/^http/, 'ws'), calls: 4, audioMs: 4000, holdMs: 500, speed: 1, rampMs: 200, timeoutMs: 60_000, direction: 'inbound' });
+    const bad = warm.outcomes.find((o) => !o.ok);
+    if (bad) throw new Error(`warm-up call failed: ${bad.error ?? bad.endReason}`);
+    await sleep(1000);
+    const idle = await scrape(gw.url);
+    for (const direction of ['inbound', 'outbound'] as const) {
+      for (const n of direction === 'inbound' || !ctx.short ? levels : [Math.max(...levels)]) {
+        ctx.progress(`cluster: ${workers} workers, N=${n} ${direction}`);
+        out.push(await runLevel(gw.url, gens, n, direction, steadyMs, idle));
+      }
+    }
+  } finally {
+    await gens.stop();
+    await gw.stop();
+    await db.drop();
+  }
+  const at200 = out.find((l) => l.n === 200 && l.direction === 'inbound');
+  return {
+    id: 'cluster',
+    title,
+    header: ['N', 'calls', 'workers', 'ok', 'failed', 'lag p99 (worst worker)', 'lag p99 per worker', 'CPU core', 'CPU %core/call', 'heap MB/call', 'RSS MB/call', 'RSS MB per worker', '1st audio p50', '1st audio p99', '1st audio max'],
+    rows: out.map((l) => [
+      l.n,
+      l.direction === 'inbound' ? 'inbound: VAD' : 'outbound: AMD+beep+fax',
+      l.workers,
+      l.ok,
+      l.failed,
+      l.lagP99Ms,
+      l.lagP99ByWorker.join(' / '),
+      l.cpuCoreTotal,
+      l.cpuPctCorePerCall,
+      l.heapMbPerCall,
+      l.rssMbPerCall,
+      l.rssMbByWorker.join(' / '),
+      l.firstAudioMs.p50,
+      l.firstAudioMs.p99,
+      l.firstAudioMs.max,
+    ]),
+    figures: { workers, levels: out },
+    checks: at200
+      ? [
+          { name: 'cluster N=200: calls failed', value: at200.failed / at200.n, op: '<=', bound: 0.01, unit: 'share', note: 'every call should complete' },
+          // CPU time hardly depends on what else the machine runs; lag does, so it is not checked here.
+          { name: 'cluster N=200: gateway CPU per call', value: at200.cpuPctCorePerCall, op: '<=', bound: 1, unit: '% of a core', note: 'target ≤ 0.1% per listening call' },
+        ]
+      : [],
+    notes: [
+      `lag = prom-client nodejs_eventloop_lag_p99_seconds per worker over the steady window, minus its ${PROM_TICK_MS} ms tick; the target is ≤ 20 ms in every worker.`,
+      'CPU and memory per call: all workers together over the window ÷ calls live in it; memory is the growth over the idle gateway.',
+      '1st audio: wall time from the stream start to the first greeting audio the caller received.',
+      ...out.flatMap((l) => (l.failures.length ? [`N=${l.n} ${l.direction} failures: ${l.failures.join(' | ')}`] : [])),
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' } } });
+  const r = await runClusterBench(
+    { short: values.short ?? false, progress: (l) => process.stderr.write(`${l}\n`) },
+    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}) },
+  );
+  const cols = r.header;
+  process.stdout.write(`${r.title}\n${cols.join(' | ')}\n${r.rows.map((row) => row.join(' | ')).join('\n')}\n${r.notes.join('\n')}\n`);
+}

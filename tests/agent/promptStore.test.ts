@@ -1,0 +1,84 @@
+// The prompt cache survives a restart: a second cache on the same folder plays the prompt without a
+// synthesis; the folder is bounded (oldest prompts evicted); cached prompts' base64 is encoded once.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TextToSpeech } from '../../src/agent/providers.ts';
+import { TtsCache } from '../../src/agent/tts/cache.ts';
+import { base64Of } from '../../src/call/encodedAudio.ts';
+
+function countingTts(): TextToSpeech & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    name: 'counting',
+    calls,
+    async *synthesize(text) {
+      calls.push(text);
+      yield new Uint8Array(4000).fill(text.length & 0xff);
+    },
+  };
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), 'prompt-cache-'));
+  dirs.push(d);
+  return d;
+}
+
+const flushWrites = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+describe('prompt cache on disk', () => {
+  it('serves a prompt synthesized by an earlier process without synthesizing again', async () => {
+    const dir = await tempDir();
+    const signal = new AbortController().signal;
+    const first = countingTts();
+    const a = new TtsCache(first, { dir });
+    const audio = await a.get('Welcome to the gateway.', { signal });
+    await flushWrites();
+    const second = countingTts();
+    const b = new TtsCache(second, { dir });
+    const again = await b.get('Welcome to the gateway.', { signal });
+    expect(second.calls).toEqual([]);
+    expect(Buffer.from(again).equals(Buffer.from(audio))).toBe(true);
+    // A different text is still synthesized.
+    await b.get('Another prompt', { signal });
+    expect(second.calls).toEqual(['Another prompt']);
+  });
+
+  it('stays within its byte bound, evicting the oldest prompts', async () => {
+    const dir = await tempDir();
+    const signal = new AbortController().signal;
+    const cache = new TtsCache(countingTts(), { dir, maxDiskBytes: 10_000 });
+    for (const t of ['one', 'two', 'three', 'four']) {
+      await cache.get(t, { signal });
+      await flushWrites();
+    }
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.ulaw'));
+    expect(files).toHaveLength(2);
+    const later = countingTts();
+    const reopened = new TtsCache(later, { dir, maxDiskBytes: 10_000 });
+    await reopened.get('four', { signal });
+    await reopened.get('one', { signal });
+    expect(later.calls).toEqual(['one']);
+  });
+
+  it('encodes a cached prompt chunk to base64 once and reuses it', async () => {
+    const cache = new TtsCache(countingTts());
+    const audio = await cache.get('hello', { signal: new AbortController().signal });
+    const chunk = audio.subarray(800, 1600);
+    const first = base64Of(chunk);
+    expect(first).toBe(Buffer.from(chunk).toString('base64'));
+    expect(base64Of(audio.subarray(800, 1600))).toBe(first);
+    // Audio that is not a cached prompt may change between sends: never remembered.
+    const live = new Uint8Array(800);
+    const before = base64Of(live);
+    live.fill(7);
+    expect(base64Of(live)).not.toBe(before);
+  });
+});
