@@ -17,6 +17,7 @@ export type ChainEvent =
   | { type: 'speech.stopped'; atSample: number; durationSamples: number }
   | { type: 'amd.verdict'; atSample: number; result: AmdVerdict; answeredBy: AmdAnsweredBy; confidence: number; reason: string }
   | { type: 'amd.message_end'; atSample: number; answeredBy: AmdAnsweredBy; reason: string }
+  | { type: 'amd.revised'; atSample: number; result: AmdVerdict; answeredBy: AmdAnsweredBy; confidence: number; reason: string; previous: AmdVerdict }
   | { type: 'beep'; atSample: number; frequencyHz: number; durationSamples: number; endSample: number }
   | { type: 'fax.tone'; atSample: number; tone: FaxTone }
   | { type: 'dtmf'; atSample: number; digit: string; startSample: number };
@@ -40,6 +41,14 @@ export interface DetectorChainOptions {
 
 export type ChainSink = (event: ChainEvent) => void;
 
+/** Which detectors run; see DetectorChain.enable. */
+export interface DetectorFlags {
+  amd?: boolean;
+  beep?: boolean;
+  fax?: boolean;
+  dtmf?: boolean;
+}
+
 export class DetectorChain implements FrameProcessor<void> {
   readonly options: DetectorChainOptions;
   private readonly sink: ChainSink;
@@ -55,6 +64,11 @@ export class DetectorChain implements FrameProcessor<void> {
   private heldBeepHz = 0;
   private heldBeepDuration = 0;
   private heldBeepEnd = 0;
+  /** Detectors switched off by enable(): no per-frame work, no events. */
+  private amdOn = true;
+  private beepOn = true;
+  private faxOn = true;
+  private dtmfOn = true;
 
   constructor(options: DetectorChainOptions, sink: ChainSink) {
     this.options = options;
@@ -70,7 +84,45 @@ export class DetectorChain implements FrameProcessor<void> {
 
   /** True while AMD is still deciding (or waiting for the end of the greeting). */
   get amdPending(): boolean {
-    return this.amd !== null && this.amd.currentState !== 'done';
+    return this.amd !== null && this.amdOn && this.amd.currentState !== 'done';
+  }
+
+  /**
+   * Our prompt started or stopped playing to the callee (from the call glue): AMD revises a human
+   * verdict when the callee talks straight over it.
+   */
+  notePlayout(playing: boolean): void {
+    this.amd?.notePlayout(playing);
+  }
+
+  /**
+   * Switch detectors off (no per-frame work, no events) or back on (from a fresh state, as if the
+   * call had just started for them). AMD needs the others: while AMD is on, they still run for it but
+   * emit nothing when their own flag is off. Detectors the chain was built without stay off.
+   */
+  enable(flags: DetectorFlags): void {
+    if (flags.amd !== undefined && flags.amd !== this.amdOn) {
+      this.amdOn = flags.amd;
+      if (flags.amd && this.amd) {
+        this.amd.reset();
+        // Detectors that stood still while off hold stale audio: AMD starts them afresh.
+        if (!this.beepOn) this.beep?.reset();
+        if (!this.faxOn) this.fax?.reset();
+        if (!this.dtmfOn) this.dtmf?.reset();
+      }
+    }
+    if (flags.beep !== undefined && flags.beep !== this.beepOn) {
+      this.beepOn = flags.beep;
+      if (flags.beep) this.beep?.reset();
+    }
+    if (flags.fax !== undefined && flags.fax !== this.faxOn) {
+      this.faxOn = flags.fax;
+      if (flags.fax) this.fax?.reset();
+    }
+    if (flags.dtmf !== undefined && flags.dtmf !== this.dtmfOn) {
+      this.dtmfOn = flags.dtmf;
+      if (flags.dtmf) this.dtmf?.reset();
+    }
   }
 
   process(frame: Int16Array): void {
@@ -79,14 +131,15 @@ export class DetectorChain implements FrameProcessor<void> {
     const at = this.samples;
     const o = this.options;
     const obs = this.obs;
+    const amdOn = this.amd !== null && this.amdOn && this.amd.listening;
     if (this.vad) {
       obs.vad = this.vad.process(frame);
       if (o.vad) this.speechEvents(obs.vad);
     }
-    if (this.beep) {
+    if (this.beep && (this.beepOn || amdOn)) {
       const b: BeepFrame = this.beep.process(frame);
       obs.beep = b;
-      if (o.beep && b.beep) {
+      if (o.beep && this.beepOn && b.beep) {
         // A fax's CNG burst looks like a 1100 Hz beep; the fax detector recognises it a frame or two
         // later, so such a beep is held until then and dropped if it was CNG.
         if (this.fax && isCngLike(b.frequencyHz, b.durationSamples)) {
@@ -99,21 +152,21 @@ export class DetectorChain implements FrameProcessor<void> {
         }
       }
     }
-    if (this.fax) {
+    if (this.fax && (this.faxOn || amdOn)) {
       const f: FaxFrame = this.fax.process(frame);
       obs.fax = f;
       if (f.tone === 'CNG') this.heldBeepFrames = 0;
-      if (o.fax && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
+      if (o.fax && this.faxOn && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
     }
     if (this.heldBeepFrames > 0 && --this.heldBeepFrames === 0) {
       this.sink({ type: 'beep', atSample: at, frequencyHz: this.heldBeepHz, durationSamples: this.heldBeepDuration, endSample: this.heldBeepEnd });
     }
-    if (this.dtmf) {
+    if (this.dtmf && (this.dtmfOn || amdOn)) {
       const d: DtmfFrame = this.dtmf.process(frame);
       obs.dtmf = d;
-      if (o.dtmfInband && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
+      if (o.dtmfInband && this.dtmfOn && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
     }
-    if (this.amd && this.amd.currentState !== 'done') {
+    if (this.amd && amdOn) {
       const a = this.amd.observe(obs);
       if (a.verdict) {
         this.sink({
@@ -123,6 +176,17 @@ export class DetectorChain implements FrameProcessor<void> {
           answeredBy: a.answeredBy,
           confidence: a.confidence,
           reason: a.reason,
+        });
+      }
+      if (a.revised) {
+        this.sink({
+          type: 'amd.revised',
+          atSample: a.revisedSample,
+          result: a.revisedResult,
+          answeredBy: a.revisedAnsweredBy,
+          confidence: a.revisedConfidence,
+          reason: a.revisedReason,
+          previous: a.previousResult,
         });
       }
       if (a.messageEnd) {
