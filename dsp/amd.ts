@@ -13,6 +13,7 @@ import { Vad, type VadFrame, type VadOptions } from './vad.ts';
 import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
 import { FaxDetector, type FaxFrame, type FaxOptions } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
+import { calibrateConfidence } from './calibration.ts';
 
 export type AmdMode = 'fast' | 'message-end';
 export type AmdVerdict = 'human' | 'machine' | 'fax' | 'unknown';
@@ -49,6 +50,11 @@ export interface AmdOptions {
   revisionWindowMs?: number;
   /** Callee speech that runs this long over our playing prompt without a pause revises human → machine. */
   talkOverMs?: number;
+  /**
+   * Map human/machine confidences through the calibration fitted on the tune split
+   * (dsp/calibration.ts, bench/fit-calibration.ts); false gives the raw scores (for fitting).
+   */
+  calibrated?: boolean;
 }
 
 /** T.30 CNG: 1100 Hz, 0.5 s bursts (same 380–700 ms window as the fax detector's, ±3%). */
@@ -83,6 +89,7 @@ export const AMD_DEFAULTS: Required<AmdOptions> = {
   ambiguousEndSilenceMs: 1800,
   revisionWindowMs: 4000,
   talkOverMs: 1500,
+  calibrated: true,
 };
 
 /** What one frame contributed; reused, read before the next call. */
@@ -365,7 +372,7 @@ export class AmdStateMachine {
     out.verdict = true;
     out.result = result;
     out.answeredBy = answeredBy;
-    out.confidence = confidence;
+    out.confidence = this.options.calibrated && (result === 'human' || result === 'machine') ? calibrateConfidence(confidence) : confidence;
     out.reason = reason;
     out.verdictSample = this.now;
     // A key press already proved a person; a fax or unknown verdict has nothing to revise.
