@@ -39,6 +39,8 @@ export interface FileOutcome {
   reason: string;
   /** Verdict as the truth expects (human/dtmf→human, machine→machine, fax→fax, silence→unknown). */
   correct: boolean;
+  /** The verdict as it stands after an amd.revised within the recording (= result when none). */
+  revisedResult: AnalysisResult['result'];
 }
 
 export interface SplitFigures {
@@ -52,6 +54,9 @@ export interface SplitFigures {
   machinesCalledHuman: number | null;
   /** Human or machine files left at `unknown`. */
   humanMachineUnknown: number | null;
+  /** The same two figures with the verdict as it stands after revisions (a late beep, a key press). */
+  humanMachineAccuracyRevised: number | null;
+  humansCalledMachineRevised: number | null;
   faxAccuracy: number | null;
   deadAirAccuracy: number | null;
   /** DTMF files whose key was heard in-band. */
@@ -65,6 +70,37 @@ export interface SplitFigures {
   medianMachineVerdictMs: number | null;
   medianBeepLatencyMs: number | null;
   errors: { file: string; truth: Truth; result: string; reason: string }[];
+  /** Reliability table: human/machine files with a human/machine verdict, by predicted confidence. */
+  reliability: ReliabilityBin[];
+}
+
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  files: number;
+  meanConfidence: number | null;
+  accuracy: number | null;
+}
+
+/** Confidence bin edges of the reliability table. */
+export const RELIABILITY_EDGES = [0.5, 0.7, 0.8, 0.9, 0.95, 1.0001];
+
+export function reliability(outcomes: FileOutcome[]): ReliabilityBin[] {
+  const decided = outcomes.filter((o) => (o.truth === 'human' || o.truth === 'machine') && (o.result === 'human' || o.result === 'machine'));
+  const bins: ReliabilityBin[] = [];
+  for (let i = 0; i + 1 < RELIABILITY_EDGES.length; i++) {
+    const lo = RELIABILITY_EDGES[i] as number;
+    const hi = RELIABILITY_EDGES[i + 1] as number;
+    const inBin = decided.filter((o) => o.confidence >= lo && o.confidence < hi);
+    bins.push({
+      lo,
+      hi: Math.min(hi, 1),
+      files: inBin.length,
+      meanConfidence: inBin.length ? inBin.reduce((a, o) => a + o.confidence, 0) / inBin.length : null,
+      accuracy: share(inBin.filter((o) => o.correct).length, inBin.length),
+    });
+  }
+  return bins;
 }
 
 export interface EvalReport {
@@ -111,6 +147,7 @@ export function judge(entry: ManifestEntry, r: AnalysisResult): FileOutcome {
     dtmfDigits: digits,
     reason: r.reason,
     correct: r.result === expected,
+    revisedResult: r.events.reduce<AnalysisResult['result']>((v, e) => (e.type === 'amd.revised' ? e.result : v), r.result),
   };
 }
 
@@ -136,6 +173,8 @@ export function evaluateOutcomes(outcomes: FileOutcome[], split: Split): SplitFi
     humansCalledMachine: share(humans.filter((o) => o.result === 'machine').length, humans.length),
     machinesCalledHuman: share(machines.filter((o) => o.result === 'human').length, machines.length),
     humanMachineUnknown: share(hm.filter((o) => o.result === 'unknown').length, hm.length),
+    humanMachineAccuracyRevised: share(hm.filter((o) => o.revisedResult === o.truth).length, hm.length),
+    humansCalledMachineRevised: share(humans.filter((o) => o.revisedResult === 'machine').length, humans.length),
     faxAccuracy: share(fax.filter((o) => o.correct).length, fax.length),
     deadAirAccuracy: share(dead.filter((o) => o.correct).length, dead.length),
     dtmfDetected: share(dtmf.filter((o) => o.dtmfDigits.length > 0).length, dtmf.length),
@@ -149,6 +188,7 @@ export function evaluateOutcomes(outcomes: FileOutcome[], split: Split): SplitFi
     medianMachineVerdictMs: median(machines.filter((o) => o.result === 'machine' && o.decisionMs !== null).map((o) => o.decisionMs as number)),
     medianBeepLatencyMs: median(found.map((o) => (o.beepMs as number) - (o.beepEndMs as number))),
     errors: all.filter((o) => !o.correct).map((o) => ({ file: o.file, truth: o.truth, result: o.result, reason: o.reason })),
+    reliability: reliability(all),
   };
 }
 
@@ -202,6 +242,8 @@ export function formatReport(report: EvalReport, verbose = false): string {
     ['humans called machine', (f) => pct(f.humansCalledMachine), '≤ 0.5%'],
     ['machines called human', (f) => pct(f.machinesCalledHuman), ''],
     ['human/machine left unknown', (f) => pct(f.humanMachineUnknown), ''],
+    ['accuracy after revisions', (f) => pct(f.humanMachineAccuracyRevised), ''],
+    ['humans called machine after rev.', (f) => pct(f.humansCalledMachineRevised), '≤ 0.5%'],
     ['fax accuracy', (f) => pct(f.faxAccuracy), ''],
     ['dead-air accuracy (unknown)', (f) => pct(f.deadAirAccuracy), ''],
     ['DTMF key heard in-band', (f) => pct(f.dtmfDetected), ''],
@@ -216,6 +258,12 @@ export function formatReport(report: EvalReport, verbose = false): string {
   const table = [head, ...rows.map(([name, fn, target]) => [name, ...report.splits.map(fn), target])];
   const widths = head.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   const lines = [`AMD evaluation, mode ${report.mode}`, ...table.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '))];
+  lines.push('', 'Reliability (human/machine files with a human/machine verdict): confidence bin → files, mean confidence, observed accuracy');
+  for (const s of report.splits) {
+    for (const b of s.reliability) {
+      lines.push(`  ${s.split.padEnd(8)} [${b.lo.toFixed(2)}, ${b.hi.toFixed(2)})  ${String(b.files).padStart(3)}  ${b.meanConfidence === null ? ' n/a' : b.meanConfidence.toFixed(2)}  ${pct(b.accuracy)}`);
+    }
+  }
   if (verbose) {
     for (const s of report.splits) {
       for (const e of s.errors) lines.push(`  [${s.split}] ${e.file}: truth ${e.truth}, got ${e.result} (${e.reason})`);

@@ -13,6 +13,7 @@ import { Vad, type VadFrame, type VadOptions } from './vad.ts';
 import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
 import { FaxDetector, type FaxFrame, type FaxOptions } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
+import { calibrateConfidence } from './calibration.ts';
 
 export type AmdMode = 'fast' | 'message-end';
 export type AmdVerdict = 'human' | 'machine' | 'fax' | 'unknown';
@@ -42,6 +43,18 @@ export interface AmdOptions {
   ambiguousSpeechMs?: number;
   /** Silence an ambiguous answer needs before it is called human (a beep or more speech may still come). */
   ambiguousEndSilenceMs?: number;
+  /**
+   * After a human or machine verdict, keep listening this long for evidence that revises it once
+   * (amd.revised): a beep or talking over our prompt → machine; a key press → human. 0 turns it off.
+   */
+  revisionWindowMs?: number;
+  /** Callee speech that runs this long over our playing prompt without a pause revises human → machine. */
+  talkOverMs?: number;
+  /**
+   * Map human/machine confidences through the calibration fitted on the tune split
+   * (dsp/calibration.ts, bench/fit-calibration.ts); false gives the raw scores (for fitting).
+   */
+  calibrated?: boolean;
 }
 
 /** T.30 CNG: 1100 Hz, 0.5 s bursts (same 380–700 ms window as the fax detector's, ±3%). */
@@ -74,6 +87,9 @@ export const AMD_DEFAULTS: Required<AmdOptions> = {
   messageEndSilenceMs: 1500,
   ambiguousSpeechMs: 2000,
   ambiguousEndSilenceMs: 1800,
+  revisionWindowMs: 4000,
+  talkOverMs: 1500,
+  calibrated: true,
 };
 
 /** What one frame contributed; reused, read before the next call. */
@@ -93,6 +109,15 @@ export interface AmdFrame {
   /** Media time of the verdict and of the message end, in samples. */
   verdictSample: number;
   messageEndSample: number;
+  /** The verdict was revised in this frame (at most once per call). */
+  revised: boolean;
+  revisedResult: AmdVerdict;
+  revisedAnsweredBy: AmdAnsweredBy;
+  revisedConfidence: number;
+  revisedReason: string;
+  /** The verdict that was revised. */
+  previousResult: AmdVerdict;
+  revisedSample: number;
   /** Nothing more will be decided. */
   done: boolean;
 }
@@ -122,6 +147,14 @@ export class AmdStateMachine {
   private lastActive = 0;
   private cngHoldUntil = 0;
   private heldBeepHz = 0;
+  private readonly revisionWindow: number;
+  private readonly talkOver: number;
+  /** The verdict open to revision ('unknown' when none is) and until when (samples). */
+  private standing: AmdVerdict = 'unknown';
+  private reviseUntil = 0;
+  private playing = false;
+  /** Samples the callee has spoken over our prompt without pausing. */
+  private overlap = 0;
 
   constructor(opts: AmdOptions = {}) {
     const o = { ...AMD_DEFAULTS, ...stripUndefined(opts) };
@@ -134,10 +167,14 @@ export class AmdStateMachine {
       'messageEndSilenceMs',
       'ambiguousSpeechMs',
       'ambiguousEndSilenceMs',
+      'talkOverMs',
     ];
     for (const k of positive) {
       const v = o[k];
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new RangeError(`${k} must be a positive number of ms`);
+    }
+    if (typeof o.revisionWindowMs !== 'number' || !Number.isFinite(o.revisionWindowMs) || o.revisionWindowMs < 0) {
+      throw new RangeError('revisionWindowMs must be a number of ms ≥ 0');
     }
     if (o.totalTimeoutMs < o.silenceTimeoutMs) throw new RangeError('totalTimeoutMs must be ≥ silenceTimeoutMs');
     this.options = o;
@@ -148,17 +185,32 @@ export class AmdStateMachine {
     this.messageEndSilence = msToSamples(o.messageEndSilenceMs);
     this.ambiguousSpeech = msToSamples(o.ambiguousSpeechMs);
     this.ambiguousEndSilence = msToSamples(Math.max(o.ambiguousEndSilenceMs, o.speechEndThresholdMs));
+    this.revisionWindow = msToSamples(o.revisionWindowMs);
+    this.talkOver = msToSamples(o.talkOverMs);
   }
 
   get currentState(): AmdState {
     return this.state;
   }
 
+  /** Still deciding, or watching a verdict that may be revised: the chain keeps feeding frames. */
+  get listening(): boolean {
+    return this.state !== 'done' || this.standing !== 'unknown';
+  }
+
+  /** Our own prompt started (true) or stopped (false) playing to the callee; from the call glue. */
+  notePlayout(playing: boolean): void {
+    this.playing = playing;
+    if (!playing) this.overlap = 0;
+  }
+
   observe(obs: AmdObservation): AmdFrame {
     const out = this.out;
     out.verdict = false;
     out.messageEnd = false;
+    out.revised = false;
     this.now = obs.vad.endSample;
+    if (this.standing !== 'unknown') this.watch(obs);
     switch (this.state) {
       case 'waiting':
         this.onWaiting(obs);
@@ -173,7 +225,7 @@ export class AmdStateMachine {
       case 'done':
         break;
     }
-    out.done = this.state === 'done';
+    out.done = !this.listening;
     return out;
   }
 
@@ -266,14 +318,69 @@ export class AmdStateMachine {
     return this.cngHoldUntil > 0;
   }
 
+  /**
+   * Revision rules, while the window after the verdict is open (once per call):
+   * human → machine on a beep (the greeting ended; a person does not beep), or on callee speech running
+   * talkOverMs over our playing prompt without a pause (a greeting does not listen; a person who talks
+   * over us stops within a second or two); machine → human on a key press (a recording does not press keys).
+   */
+  private watch(obs: AmdObservation): void {
+    if (this.now > this.reviseUntil) {
+      this.standing = 'unknown';
+      return;
+    }
+    if (this.standing === 'human') {
+      const beep = obs.beep;
+      if (beep?.beep && !isCngLike(beep.frequencyHz, beep.durationSamples)) {
+        const reason = `beep at ${beep.frequencyHz} Hz after the human verdict`;
+        this.revise('machine', 'machine_end_beep', 0.95, reason);
+        if (this.options.mode === 'message-end') this.endMessage('machine_end_beep', reason);
+        else this.state = 'done';
+        return;
+      }
+      this.overlap = this.playing && obs.vad.speaking ? this.overlap + FRAME_SAMPLES : 0;
+      if (this.overlap >= this.talkOver) {
+        this.revise('machine', 'machine_start', 0.85, `spoke over our prompt for ${this.options.talkOverMs} ms without pausing`);
+        // The greeting is still going: in message-end mode, wait for its end as after any machine verdict.
+        if (this.options.mode === 'message-end') {
+          this.state = 'awaitingEnd';
+          this.lastSpeechEnd = this.now;
+        }
+      }
+      return;
+    }
+    if (obs.dtmf && obs.dtmf.digit !== '') {
+      this.revise('human', 'human', 0.9, 'key press (in-band DTMF) after the machine verdict');
+      this.state = 'done';
+    }
+  }
+
+  private revise(result: AmdVerdict, answeredBy: AmdAnsweredBy, confidence: number, reason: string): void {
+    const out = this.out;
+    out.revised = true;
+    out.previousResult = this.standing;
+    out.revisedResult = result;
+    out.revisedAnsweredBy = answeredBy;
+    out.revisedConfidence = confidence;
+    out.revisedReason = reason;
+    out.revisedSample = this.now;
+    this.standing = 'unknown';
+  }
+
   private decide(result: AmdVerdict, answeredBy: AmdAnsweredBy, confidence: number, reason: string): void {
     const out = this.out;
     out.verdict = true;
     out.result = result;
     out.answeredBy = answeredBy;
-    out.confidence = confidence;
+    out.confidence = this.options.calibrated && (result === 'human' || result === 'machine') ? calibrateConfidence(confidence) : confidence;
     out.reason = reason;
     out.verdictSample = this.now;
+    // A key press already proved a person; a fax or unknown verdict has nothing to revise.
+    const revisable = (result === 'human' && !reason.startsWith('key press')) || result === 'machine';
+    if (revisable && this.revisionWindow > 0) {
+      this.standing = result;
+      this.reviseUntil = this.now + this.revisionWindow;
+    }
     if (answeredBy === 'machine_start' && this.options.mode === 'message-end') {
       this.state = 'awaitingEnd';
       return;
@@ -304,6 +411,10 @@ export class AmdStateMachine {
     this.lastActive = 0;
     this.cngHoldUntil = 0;
     this.heldBeepHz = 0;
+    this.standing = 'unknown';
+    this.reviseUntil = 0;
+    this.playing = false;
+    this.overlap = 0;
     Object.assign(this.out, blankFrame());
   }
 }
@@ -369,6 +480,13 @@ function blankFrame(): AmdFrame {
     messageEndReason: '',
     verdictSample: 0,
     messageEndSample: 0,
+    revised: false,
+    revisedResult: 'unknown',
+    revisedAnsweredBy: 'unknown',
+    revisedConfidence: 0,
+    revisedReason: '',
+    previousResult: 'unknown',
+    revisedSample: 0,
     done: false,
   };
 }

@@ -7,7 +7,9 @@
 // (±2 bins, the Hann main lobe) holds `minPurity` of the band energy — or two peaks together, for dual
 // tones that are not a DTMF pair — and its frequency stays within `frequencyToleranceHz` of the running
 // mean. Speech and vowels fail on purity (energy spread over harmonics) or steadiness (pitch moves);
-// chords fail on purity; DTMF fails the pair check. The tone ends when a hop's level falls `dropDb`
+// chords fail on purity; DTMF fails the pair check. A held vowel whose strongest harmonic looks pure
+// (a high voice, ~370 Hz, steady) is refused when its neighbour at 2f or f/2 stands out of the local
+// noise floor in a third of the tone's hops: even quiet harmonics do, a beep in noise has none. The tone ends when a hop's level falls `dropDb`
 // below the tone's level or its purity goes; that hop is at most 10 ms after the end, plus the window tail.
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
@@ -140,6 +142,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private hopFreq2 = 0;
   private hopLevelDb = 0;
   private hopWide = false;
+  /** The hop's single tone has a partner at twice or half its frequency (a voice's harmonics). */
+  private hopHarmonic = false;
+  private harmonicHops = 0;
   private stepLevelMin = 0;
   private stepLevelMax = 0;
   private pendingLevelDb = 0;
@@ -214,6 +219,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopLevelDb = meanSquareToDbfs(hopEnergy / HOP);
     this.hopTonal = false;
     this.hopWide = false;
+    this.hopHarmonic = false;
     if (this.hopLevelDb < this.minDbfs || this.filled < WINDOW) return;
 
     for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
@@ -240,6 +246,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // purity, the next strongest peak must sit `secondPeakDb` below.
     if (e1 >= this.minPurity * total && e2 <= e1 * this.secondPeakRatio) {
       this.hopTonal = true;
+      this.hopHarmonic = harmonicPartner(p, f1, e1);
       this.hopFreq = f1;
       this.hopFreq2 = 0;
       return;
@@ -339,6 +346,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     this.bridge = 0;
     this.toneHops++;
+    if (this.hopHarmonic) this.harmonicHops++;
     // A pair's energy centroid wobbles with the noise in either lobe: allow it twice the drift.
     const tol = this.tolerance(this.stepFreq) * (this.hopWide ? 2 : 1);
     const f = this.hopFreq;
@@ -406,6 +414,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.setStep();
     this.steps = 1;
     this.toneHops = 1;
+    this.harmonicHops = this.hopHarmonic ? 1 : 0;
     this.bridgedHops = 0;
     this.toneLevelDb = this.hopLevelDb;
     this.preToneLevelDb = preLevel;
@@ -424,6 +433,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // Noise may spoil the odd hop of a beep; a sound that is tonal only now and then is not a beep.
     if (this.bridgedHops * MAX_BRIDGED_SHARE_INV > tonalHops + this.bridgedHops) return this.restartAfterEnd(dropped);
     if (duration > this.maxDurationSamples) return this.restartAfterEnd(dropped);
+    // A voice's strongest harmonic can pass for a pure tone, but its neighbours at 2f or f/2 stand out
+    // of the noise floor in most hops; a beep (even through mu-law, whose distortion is odd) has none.
+    if (this.harmonicHops * HARMONIC_SHARE_INV >= tonalHops) return this.restartAfterEnd(dropped);
     // A beep holds its level (a close pair beats faster than a hop, so its hop level is steady too);
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
@@ -466,6 +478,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.stepLevelMin = 0;
     this.stepLevelMax = 0;
     this.toneHops = 0;
+    this.harmonicHops = 0;
+    this.hopHarmonic = false;
     this.bridgedHops = 0;
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
@@ -476,6 +490,35 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     out.endSample = 0;
     out.toneActive = false;
   }
+}
+
+/** A tone with a harmonic partner in this share of its tonal hops (1/n) is a voice. */
+const HARMONIC_SHARE_INV = 3;
+/** A partner counts when within this of the tone (mu-law's own distortion is odd and lower)… */
+const HARMONIC_REL = 10 ** (-40 / 10);
+/** …and this far above the floor midway between it and the tone (dB 8 → ×6.3). */
+const HARMONIC_OVER_FLOOR = 10 ** (8 / 10);
+
+/**
+ * Whether the tone at `f` (lobe energy `e`) has a partner at 2f or f/2 standing out of the local
+ * floor: the next harmonic of a voice whose strongest harmonic is at f, or the one below it.
+ */
+function harmonicPartner(p: Float64Array, f: number, e: number): boolean {
+  return partnerAt(p, 2 * f, 1.5 * f, 2.5 * f, e) || partnerAt(p, f / 2, f / 4, 0.75 * f, e);
+}
+
+function partnerAt(p: Float64Array, fh: number, fa: number, fb: number, e: number): boolean {
+  const k = Math.round(fh / BIN_HZ);
+  const ka = Math.round(fa / BIN_HZ);
+  const kb = Math.round(fb / BIN_HZ);
+  if (k - 1 < BAND_LO || k + 1 > BAND_HI || kb + LOBE > HALF || kb - ka < 4) return false;
+  // The partner may sit a bin off (pitch moves within the window): the best of three lobes.
+  const eh = Math.max(lobeEnergy(p, k - 1), lobeEnergy(p, k), lobeEnergy(p, k + 1));
+  if (eh < e * HARMONIC_REL) return false;
+  // Midway bins only (not lobes): for a low tone, a lobe at 1.5f would reach into the tone's own lobe.
+  const a0 = Math.max(ka, BAND_LO);
+  const floor = (((p[a0] as number) + (p[a0 + 1] as number) + (p[kb - 1] as number) + (p[kb] as number)) / 4) * (2 * LOBE + 1);
+  return eh > floor * HARMONIC_OVER_FLOOR;
 }
 
 /** Half-width of the wide lobe that holds two close tones (bins): tones up to ~4 bins (125 Hz) apart. */

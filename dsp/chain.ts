@@ -17,6 +17,7 @@ export type ChainEvent =
   | { type: 'speech.stopped'; atSample: number; durationSamples: number }
   | { type: 'amd.verdict'; atSample: number; result: AmdVerdict; answeredBy: AmdAnsweredBy; confidence: number; reason: string }
   | { type: 'amd.message_end'; atSample: number; answeredBy: AmdAnsweredBy; reason: string }
+  | { type: 'amd.revised'; atSample: number; result: AmdVerdict; answeredBy: AmdAnsweredBy; confidence: number; reason: string; previous: AmdVerdict }
   | { type: 'beep'; atSample: number; frequencyHz: number; durationSamples: number; endSample: number }
   | { type: 'fax.tone'; atSample: number; tone: FaxTone }
   | { type: 'dtmf'; atSample: number; digit: string; startSample: number };
@@ -40,6 +41,14 @@ export interface DetectorChainOptions {
 
 export type ChainSink = (event: ChainEvent) => void;
 
+/** Which detectors run; see DetectorChain.enable. */
+export interface DetectorFlags {
+  amd?: boolean;
+  beep?: boolean;
+  fax?: boolean;
+  dtmf?: boolean;
+}
+
 export class DetectorChain implements FrameProcessor<void> {
   readonly options: DetectorChainOptions;
   private readonly sink: ChainSink;
@@ -47,9 +56,7 @@ export class DetectorChain implements FrameProcessor<void> {
   private beep: BeepDetector | null;
   private fax: FaxDetector | null;
   private dtmf: DtmfDetector | null;
-  private amd: AmdStateMachine | null;
-  /** What runs per frame (see enable); a detector that is off costs nothing per frame. */
-  private readonly on = { amd: false, beep: false, fax: false, dtmf: false };
+  private readonly amd: AmdStateMachine | null;
   private readonly obs: AmdObservation;
   private speechStart = 0;
   private samples = 0;
@@ -57,6 +64,11 @@ export class DetectorChain implements FrameProcessor<void> {
   private heldBeepHz = 0;
   private heldBeepDuration = 0;
   private heldBeepEnd = 0;
+  /** Detectors switched off by enable(): no per-frame work, no events. */
+  private amdOn = true;
+  private beepOn: boolean;
+  private faxOn: boolean;
+  private dtmfOn: boolean;
 
   constructor(options: DetectorChainOptions, sink: ChainSink) {
     this.options = options;
@@ -68,44 +80,52 @@ export class DetectorChain implements FrameProcessor<void> {
     this.fax = amd || options.fax ? new FaxDetector(options.faxOptions) : null;
     this.dtmf = amd || options.dtmfInband ? new DtmfDetector(options.dtmfOptions) : null;
     this.obs = { vad: (this.vad ?? new Vad()).result, beep: null, fax: null, dtmf: null };
-    this.on.amd = amd;
-    this.on.beep = options.beep;
-    this.on.fax = options.fax;
-    this.on.dtmf = options.dtmfInband;
-  }
-
-  /**
-   * Turns detectors on or off while the call runs (flags left out keep their state). Off stops the
-   * detector's per-frame work and its events; turned back on, it starts from a fresh state. AMD, while
-   * it is deciding, still runs the beep, fax and DTMF detectors it observes, whatever their flags.
-   */
-  enable(flags: { amd?: boolean; beep?: boolean; fax?: boolean; dtmf?: boolean }): void {
-    const o = this.options;
-    if (flags.amd !== undefined && flags.amd !== this.on.amd) {
-      this.on.amd = flags.amd;
-      if (flags.amd) {
-        this.amd ??= new AmdStateMachine(o.amd === false ? {} : o.amd);
-        this.amd.reset();
-      }
-    }
-    if (flags.beep !== undefined && flags.beep !== this.on.beep) {
-      this.on.beep = flags.beep;
-      if (flags.beep) (this.beep ??= new BeepDetector(o.beepOptions)).reset();
-    }
-    if (flags.fax !== undefined && flags.fax !== this.on.fax) {
-      this.on.fax = flags.fax;
-      if (flags.fax) (this.fax ??= new FaxDetector(o.faxOptions)).reset();
-    }
-    if (flags.dtmf !== undefined && flags.dtmf !== this.on.dtmf) {
-      this.on.dtmf = flags.dtmf;
-      if (flags.dtmf) (this.dtmf ??= new DtmfDetector(o.dtmfOptions)).reset();
-    }
-    if (this.vad === null && this.on.amd) throw new RangeError('AMD needs the VAD: create the chain with vad or amd on');
+    this.beepOn = options.beep;
+    this.faxOn = options.fax;
+    this.dtmfOn = options.dtmfInband;
   }
 
   /** True while AMD is still deciding (or waiting for the end of the greeting). */
   get amdPending(): boolean {
-    return this.amd !== null && this.amd.currentState !== 'done';
+    return this.amd !== null && this.amdOn && this.amd.currentState !== 'done';
+  }
+
+  /**
+   * Our prompt started or stopped playing to the callee (from the call glue): AMD revises a human
+   * verdict when the callee talks straight over it.
+   */
+  notePlayout(playing: boolean): void {
+    this.amd?.notePlayout(playing);
+  }
+
+  /**
+   * Switch detectors off (no per-frame work, no events) or back on (from a fresh state, as if the
+   * call had just started for them). AMD needs the others: while AMD is on, they still run for it but
+   * emit nothing when their own flag is off. A detector the chain was built without is created when first switched on.
+   */
+  enable(flags: DetectorFlags): void {
+    if (flags.amd !== undefined && flags.amd !== this.amdOn) {
+      this.amdOn = flags.amd;
+      if (flags.amd && this.amd) {
+        this.amd.reset();
+        // Detectors that stood still while off hold stale audio: AMD starts them afresh.
+        if (!this.beepOn) this.beep?.reset();
+        if (!this.faxOn) this.fax?.reset();
+        if (!this.dtmfOn) this.dtmf?.reset();
+      }
+    }
+    if (flags.beep !== undefined && flags.beep !== this.beepOn) {
+      this.beepOn = flags.beep;
+      if (flags.beep) (this.beep ??= new BeepDetector(this.options.beepOptions)).reset();
+    }
+    if (flags.fax !== undefined && flags.fax !== this.faxOn) {
+      this.faxOn = flags.fax;
+      if (flags.fax) (this.fax ??= new FaxDetector(this.options.faxOptions)).reset();
+    }
+    if (flags.dtmf !== undefined && flags.dtmf !== this.dtmfOn) {
+      this.dtmfOn = flags.dtmf;
+      if (flags.dtmf) (this.dtmf ??= new DtmfDetector(this.options.dtmfOptions)).reset();
+    }
   }
 
   process(frame: Int16Array): void {
@@ -114,19 +134,18 @@ export class DetectorChain implements FrameProcessor<void> {
     const at = this.samples;
     const o = this.options;
     const obs = this.obs;
-    const on = this.on;
-    const amdDeciding = on.amd && this.amd !== null && this.amd.currentState !== 'done';
+    const amdOn = this.amd !== null && this.amdOn && this.amd.listening;
     if (this.vad) {
       obs.vad = this.vad.process(frame);
       if (o.vad) this.speechEvents(obs.vad);
     }
-    if (this.beep && (on.beep || amdDeciding)) {
+    if (this.beep && (this.beepOn || amdOn)) {
       const b: BeepFrame = this.beep.process(frame);
       obs.beep = b;
-      if (on.beep && b.beep) {
+      if (this.beepOn && b.beep) {
         // A fax's CNG burst looks like a 1100 Hz beep; the fax detector recognises it a frame or two
         // later, so such a beep is held until then and dropped if it was CNG.
-        if (this.fax && (on.fax || amdDeciding) && isCngLike(b.frequencyHz, b.durationSamples)) {
+        if (this.fax && isCngLike(b.frequencyHz, b.durationSamples)) {
           this.heldBeepFrames = CNG_CONFIRM_FRAMES;
           this.heldBeepHz = b.frequencyHz;
           this.heldBeepDuration = b.durationSamples;
@@ -136,21 +155,21 @@ export class DetectorChain implements FrameProcessor<void> {
         }
       }
     }
-    if (this.fax && (on.fax || amdDeciding)) {
+    if (this.fax && (this.faxOn || amdOn)) {
       const f: FaxFrame = this.fax.process(frame);
       obs.fax = f;
       if (f.tone === 'CNG') this.heldBeepFrames = 0;
-      if (on.fax && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
+      if (this.faxOn && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
     }
     if (this.heldBeepFrames > 0 && --this.heldBeepFrames === 0) {
       this.sink({ type: 'beep', atSample: at, frequencyHz: this.heldBeepHz, durationSamples: this.heldBeepDuration, endSample: this.heldBeepEnd });
     }
-    if (this.dtmf && (on.dtmf || amdDeciding)) {
+    if (this.dtmf && (this.dtmfOn || amdOn)) {
       const d: DtmfFrame = this.dtmf.process(frame);
       obs.dtmf = d;
-      if (on.dtmf && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
+      if (this.dtmfOn && d.digit !== '') this.sink({ type: 'dtmf', atSample: at, digit: d.digit, startSample: d.startSample });
     }
-    if (amdDeciding && this.amd) {
+    if (this.amd && amdOn) {
       const a = this.amd.observe(obs);
       if (a.verdict) {
         this.sink({
@@ -160,6 +179,17 @@ export class DetectorChain implements FrameProcessor<void> {
           answeredBy: a.answeredBy,
           confidence: a.confidence,
           reason: a.reason,
+        });
+      }
+      if (a.revised) {
+        this.sink({
+          type: 'amd.revised',
+          atSample: a.revisedSample,
+          result: a.revisedResult,
+          answeredBy: a.revisedAnsweredBy,
+          confidence: a.revisedConfidence,
+          reason: a.revisedReason,
+          previous: a.previousResult,
         });
       }
       if (a.messageEnd) {

@@ -58,6 +58,9 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
         if (e.answeredBy === 'human') chain.enable({ beep: false });
         emit({ type: 'amd.verdict', atMs, result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason });
         break;
+      case 'amd.revised':
+        emit({ type: 'amd.revised', atMs, result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason, previous: e.previous });
+        break;
       case 'amd.message_end':
         emit({ type: 'amd.message_end', atMs, answeredBy: e.answeredBy, reason: e.reason });
         break;
@@ -78,6 +81,15 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
   );
   const faxWindowEnd = (FAX_WINDOW_MS * SAMPLE_RATE_HZ) / 1000;
   let faxOn = options.fax;
+  // AMD revises a human verdict when the callee talks straight over our prompt: tell it when one plays.
+  let playing = 0;
+  const unsubscribe = call.subscribe((e) => {
+    const before = playing;
+    if (e.type === 'playout.started') playing++;
+    else if (e.type === 'playout.finished') playing = Math.max(0, playing - 1);
+    else if (e.type === 'playout.cleared') playing = 0;
+    if ((before > 0) !== (playing > 0)) chain.notePlayout(playing > 0);
+  });
   const removeConsumer = call.addFrameConsumer((frame, startSample) => {
     frameEnd = startSample + FRAME_SAMPLES;
     if (faxOn && frameEnd > faxWindowEnd) {
@@ -91,6 +103,7 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     if (detached) return;
     detached = true;
     removeConsumer();
+    unsubscribe();
     call.signal.removeEventListener('abort', detach);
   };
   call.signal.addEventListener('abort', detach, { once: true });

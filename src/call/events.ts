@@ -27,6 +27,11 @@ export type DetectorEvent =
   | { type: 'speech.stopped'; atMs: number; durationMs: number }
   /** First human/machine verdict. */
   | { type: 'amd.verdict'; atMs: number; result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string }
+  /**
+   * A verdict revised once, within the revision window after it: human → machine on a beep or on the
+   * callee talking over our prompt; machine → human on a key press. `previous` is the revised verdict.
+   */
+  | { type: 'amd.revised'; atMs: number; result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string; previous: AmdResult }
   /** In message-end mode, the end of a machine's greeting (beep, silence or timeout). */
   | { type: 'amd.message_end'; atMs: number; answeredBy: AnsweredBy; reason: string }
   /** A beep has just ended (`atMs` is when it was signalled). */

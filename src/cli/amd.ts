@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { decodeWavTo8k } from '../../dsp/wav.ts';
 import { analyseRecording } from '../../dsp/analyse.ts';
 import type { AmdMode } from '../../dsp/amd.ts';
+import { samplesToMs } from '../../dsp/frame.ts';
 
 const USAGE = 'usage: npm run --silent amd -- [--json] [--mode fast|message-end] FILE.wav...';
 
@@ -18,11 +19,14 @@ export interface CliLine {
   decisionMs: number | null;
   beepMs: number | null;
   reason: string;
+  /** The verdict's one revision within the recording (a late beep, a key press), or null. */
+  revised: { result: string; answeredBy: string; confidence: number; atMs: number; reason: string } | null;
 }
 
 export async function analyseFile(file: string, mode: AmdMode): Promise<CliLine> {
   const samples = decodeWavTo8k(new Uint8Array(await readFile(file)));
   const r = analyseRecording(samples, { amd: { mode } });
+  const rev = r.events.find((e) => e.type === 'amd.revised');
   return {
     file,
     result: r.result,
@@ -31,12 +35,13 @@ export async function analyseFile(file: string, mode: AmdMode): Promise<CliLine>
     decisionMs: r.decisionMs,
     beepMs: r.beepMs,
     reason: r.reason,
+    revised: rev ? { result: rev.result, answeredBy: rev.answeredBy, confidence: rev.confidence, atMs: samplesToMs(rev.atSample), reason: rev.reason } : null,
   };
 }
 
 function formatText(l: CliLine): string {
   const at = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(2)}s`);
-  return `${l.file}\t${l.result}\t${l.answeredBy}\tconfidence=${l.confidence.toFixed(2)}\tdecision=${at(l.decisionMs)}\tbeep=${at(l.beepMs)}\t${l.reason}`;
+  return `${l.file}\t${l.result}\t${l.answeredBy}\tconfidence=${l.confidence.toFixed(2)}\tdecision=${at(l.decisionMs)}\tbeep=${at(l.beepMs)}\t${l.reason}${l.revised ? `\trevised=${l.revised.result}@${at(l.revised.atMs)} (${l.revised.reason})` : ''}`;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -57,7 +57,8 @@ export const MAX_ROOT_BYTES = (1 << 20) + 64 * 1024;
 
 /** Detector facts observed since the run started. */
 export class CallObserver {
-  amdVerdict: { result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string; atMs: number } | undefined;
+  /** The verdict as it stands: replaced by an amd.revised one (which keeps the first as `previous`). */
+  amdVerdict: { result: AmdResult; answeredBy: AnsweredBy; confidence: number; reason: string; atMs: number; previous?: AmdResult } | undefined;
   messageEnd: { answeredBy: AnsweredBy; reason: string; atMs: number } | undefined;
   lastBeepAtMs: number | undefined;
   faxAtMs: number | undefined;
@@ -94,6 +95,9 @@ export class CallObserver {
       }
       case 'amd.verdict':
         this.amdVerdict ??= { result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason, atMs: e.atMs };
+        break;
+      case 'amd.revised':
+        this.amdVerdict = { result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason, atMs: e.atMs, previous: e.previous };
         break;
       case 'amd.message_end':
         this.messageEnd = { answeredBy: e.answeredBy, reason: e.reason, atMs: e.atMs };

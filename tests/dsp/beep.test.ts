@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { add, concat, dtmf, frames, noise, pcm, silence, speech, tone, tones } from './signals.ts';
+import { add, concat, dtmf, frames, noise, pcm, silence, speech, tone, tones, vowel } from './signals.ts';
 
 interface Found {
   frequencyHz: number;
@@ -60,6 +60,49 @@ describe('BeepDetector', () => {
     for (const chord of [[262, 330, 392], [294, 370, 440, 587], [523, 659, 784]]) found.push(...beeps(concat(silence(200), tones(chord, 600), silence(300))));
     for (const key of ['1', '5', '9', '#', 'D']) found.push(...beeps(concat(silence(200), dtmf(key, 250), silence(300))));
     expect(found).toEqual([]);
+  });
+
+  it('refuses held vowels (harmonics of a wandering pitch) from 300 to 520 Hz, alone, in noise and after speech', () => {
+    const found: [string, Found[]][] = [];
+    let seed = 1;
+    for (const f0 of [300, 370, 450, 520]) {
+      for (const vibratoPct of [0, 1, 2]) {
+        for (const tiltDb of [12, 18, 24]) {
+          for (const durMs of [250, 700]) {
+            const v = vowel(durMs, { f0, vibratoPct, jitterPct: 0.5, tiltDb, seed: seed++ });
+            found.push([`${f0} Hz vib ${vibratoPct}% tilt ${tiltDb} ${durMs} ms`, beeps(concat(silence(300), v, silence(300)))]);
+          }
+        }
+      }
+    }
+    const noisy = concat(silence(300), vowel(600, { f0: 370, dbfs: -24 }), silence(300));
+    add(noisy, noise(1200, -40, 9));
+    found.push(['370 Hz in noise', beeps(noisy)]);
+    found.push(['370 Hz after speech', beeps(concat(speech(1200, { seed: 5 }), vowel(500, { f0: 370 }), silence(300)))]);
+    expect(found.filter(([, f]) => f.length > 0)).toEqual([]);
+  });
+
+  it('keeps 70 ms and 150 ms beeps, single, dual and two-step, quiet and in noise', () => {
+    let seed = 100;
+    const cases: [string, Float64Array][] = [];
+    for (const d of [70, 150]) {
+      for (const level of [-36, -24]) {
+        cases.push([`single 370 Hz ${d} ms ${level}`, tone(370, d, level)]);
+        cases.push([`single 1000 Hz ${d} ms ${level}`, tone(1000, d, level)]);
+        cases.push([`dual 440+620 ${d} ms ${level}`, tones([440, 620], d, level - 3)]);
+      }
+    }
+    cases.push(['two-step 800/1200', concat(tone(800, 150, -24), tone(1200, 150, -24))]);
+    const missed: string[] = [];
+    for (const [name, beep] of cases) {
+      for (const snrDb of [Infinity, 12]) {
+        const x = concat(silence(400), beep, silence(400));
+        const level = 10 * Math.log10(beep.reduce((a, v) => a + v * v, 0) / beep.length / (32767 ** 2 / 2));
+        if (snrDb !== Infinity) add(x, noise(800 + beep.length / 8, level - snrDb, seed++));
+        if (beeps(x).length !== 1) missed.push(`${name} snr ${snrDb}`);
+      }
+    }
+    expect(missed).toEqual([]);
   });
 
   it('signals the beep at the end of a greeting, not during it', () => {

@@ -24,12 +24,22 @@ describe('AMD on the labelled corpus', () => {
   it('stays above regression floors on the held-out split', async () => {
     const held = (await evaluate()).splits.find((s) => s.split === 'heldout')!;
     expect(held.humans + held.machines).toBeGreaterThan(10);
-    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.9);
-    expect(held.humansCalledMachine).toBeLessThanOrEqual(0.1);
-    expect(held.beepRecall).toBeGreaterThanOrEqual(0.85);
-    expect(held.falseBeeps).toBeLessThanOrEqual(0.03);
+    // Floors just under today's figures (96.1%, 3.2%, 93.8%, 0%): the targets are not met here yet.
+    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.94);
+    expect(held.humansCalledMachine).toBeLessThanOrEqual(0.05);
+    expect(held.humansCalledMachineRevised).toBeLessThanOrEqual(0.05);
+    expect(held.beepRecall).toBeGreaterThanOrEqual(0.9);
+    expect(held.falseBeeps).toBeLessThanOrEqual(0.02);
     expect(held.medianBeepLatencyMs).toBeLessThanOrEqual(150);
     expect(held.medianHumanVerdictAfterUtteranceMs).toBeLessThanOrEqual(1200);
+  }, 120_000);
+
+  it('says confidences that the tune split bears out (calibration fitted there)', async () => {
+    const tune = (await evaluate()).splits.find((s) => s.split === 'tune')!;
+    const big = tune.reliability.filter((b) => b.files >= 10);
+    expect(big.length).toBeGreaterThan(0);
+    for (const b of big) expect(Math.abs(b.accuracy! - b.meanConfidence!), `bin ${b.lo}–${b.hi}`).toBeLessThanOrEqual(0.1);
+    expect(tune.reliability.reduce((a, b) => a + b.files, 0)).toBe(tune.humans + tune.machines);
   }, 120_000);
 
   it('answers every corpus file the way the CLI prints it: a result, a carrier detail and a reason', async () => {

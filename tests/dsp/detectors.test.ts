@@ -42,6 +42,21 @@ describe('attachDetectors', () => {
     expect(call.eventsOfType('dtmf')).toHaveLength(1);
   });
 
+  it('revises a human verdict to machine when the callee talks over the prompt the call is playing', async () => {
+    const call = createTestCall();
+    const detach = attachDetectors(call.session, { amd: { mode: 'fast' }, vad: true, beep: true, fax: true, dtmfInband: false });
+    const answer = concat(silence(600), speech(900, { seed: 6 }), silence(1300));
+    await call.feed(pcm(add(answer, noise(answer.length / 8, -60, 5))));
+    expect(call.eventsOfType('amd.verdict')).toEqual([expect.objectContaining({ result: 'human' })]);
+    const at = call.session.mediaMs();
+    call.session.emit({ type: 'playout.started', atMs: at, playbackId: 'p1', label: 'greeting', audioMs: 4000 });
+    const talk = concat(speech(3000, { seed: 7, pauseMs: 60 }), silence(500));
+    await call.feed(pcm(add(talk, noise(talk.length / 8, -60, 6))));
+    detach();
+    expect(call.eventsOfType('amd.revised')).toEqual([expect.objectContaining({ result: 'machine', answeredBy: 'machine_start', previous: 'human' })]);
+    expect(call.eventsOfType('amd.revised')[0]!.atMs - at).toBeGreaterThanOrEqual(1500);
+  });
+
   it('runs AMD on outbound calls by default, not on inbound ones', () => {
     expect(defaultDetectorOptions('outbound').amd).toEqual({ mode: 'message-end' });
     expect(defaultDetectorOptions('inbound').amd).toBe(false);

@@ -160,3 +160,35 @@ export function frames(samples: Int16Array, fn: (frame: Int16Array, startSample:
     fn(frame, s);
   }
 }
+
+/**
+ * A sustained sung/held vowel: a glottal-pulse-like harmonic series (each harmonic −`tiltDb` dB per
+ * octave, F1 emphasis at `f1`), pitch `f0` with vibrato (`vibratoPct` at 5.5 Hz) and cycle-to-cycle
+ * jitter (`jitterPct`), slight shimmer. The case a beep detector confuses most: a high, steady pitch.
+ */
+export function vowel(
+  durMs: number,
+  opts: { f0?: number; dbfs?: number; seed?: number; vibratoPct?: number; jitterPct?: number; tiltDb?: number; f1?: number } = {},
+): Float64Array {
+  const r = rng(opts.seed ?? 3);
+  const f0 = opts.f0 ?? 370;
+  const vib = (opts.vibratoPct ?? 1) / 100;
+  const jit = (opts.jitterPct ?? 0.5) / 100;
+  const tilt = opts.tiltDb ?? 12;
+  const f1 = opts.f1 ?? f0 * 1.1;
+  const out = new Float64Array(ms(durMs));
+  const phase = new Float64Array(12);
+  let j = 0;
+  for (let i = 0; i < out.length; i++) {
+    if (i % 20 === 0) j = 0.8 * j + jit * (r() * 2 - 1);
+    const f = f0 * (1 + vib * Math.sin((2 * Math.PI * 5.5 * i) / SAMPLE_RATE_HZ)) * (1 + j);
+    let s = 0;
+    for (let h = 1; h < phase.length && h * f < 3800; h++) {
+      phase[h] = ((phase[h] as number) + (2 * Math.PI * h * f) / SAMPLE_RATE_HZ) % (2 * Math.PI);
+      const g = 10 ** ((-tilt * Math.log2(h)) / 20) * (1 + 2 * formant(h * f, f1, 120));
+      s += g * Math.sin(phase[h] as number);
+    }
+    out[i] = s * (1 + 0.03 * Math.sin((2 * Math.PI * 3 * i) / SAMPLE_RATE_HZ));
+  }
+  return scaleTo(out, opts.dbfs ?? -18);
+}

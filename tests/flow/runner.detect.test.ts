@@ -149,3 +149,46 @@ describe('voicemail node', () => {
     expect(ended.atMs - enteredAt).toBeLessThan(20_060);
   });
 });
+
+describe('revised verdicts', () => {
+  // The documented pattern: greet, then check the verdict as it stands before going on.
+  const recheck: FlowDefinition = {
+    id: 'recheck',
+    start: 'detect',
+    nodes: {
+      detect: { type: 'amd', timeoutMs: 5000, human: 'greet', machine: 'vm' },
+      greet: { type: 'say', text: 'Hi, this is the clinic.', next: 'again' },
+      again: { type: 'amd', human: 'talk', machine: 'vm' },
+      talk: { type: 'say', text: 'Your appointment is tomorrow.', next: 'bye' },
+      vm: { type: 'voicemail', text: 'Please call us back.', silenceMs: 1500, maxWaitMs: 20_000 },
+      bye: { type: 'hangup' },
+    },
+  };
+
+  it('a human verdict revised to machine by a late beep takes the voicemail branch at once', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(recheck, { deps: { tts }, direction: 'outbound' });
+    await h.advance(2000);
+    verdict(h, 'human', 'human');
+    await h.until((e) => e.type === 'playout.started');
+    const at = h.tc.session.mediaMs();
+    h.tc.session.emit({ type: 'beep', atMs: at, frequencyHz: 1000, durationMs: 250 });
+    h.tc.session.emit({ type: 'amd.revised', atMs: at, result: 'machine', answeredBy: 'machine_end_beep', confidence: 0.95, reason: 'beep at 1000 Hz after the human verdict', previous: 'human' });
+    h.tc.session.emit({ type: 'amd.message_end', atMs: at, answeredBy: 'machine_end_beep', reason: 'beep' });
+    const result = await h.finish();
+    expect(h.path()).toEqual(['detect', 'greet', 'again', 'vm']);
+    expect(tts.said).toEqual(['Hi, this is the clinic.', 'Please call us back.']);
+    expect(result.reason).toBe('voicemail_left:beep');
+    const ended = h.flowEvents().find((e) => e.type === 'flow.voicemail.greeting_ended');
+    expect(ended?.data).toMatchObject({ by: 'beep' });
+  });
+
+  it('without a revision the same flow carries on with the person', async () => {
+    const tts = new ScriptedTts();
+    const h = startFlow(recheck, { deps: { tts }, direction: 'outbound' });
+    await h.advance(2000);
+    verdict(h, 'human', 'human');
+    await h.finish();
+    expect(h.path()).toEqual(['detect', 'greet', 'again', 'talk', 'bye']);
+  });
+});

@@ -1,6 +1,9 @@
 // Nodes that wait for the detectors: `amd` (route on the answering-machine verdict) and `voicemail`
 // (wait for the end of the machine's greeting, leave the message, hang up). Both read what the
 // observer saw since the run started, then wait on the media clock for what has not happened yet.
+// Verdicts can be revised (amd.revised, dsp/amd.ts): the observer keeps the verdict as it stands, so an
+// `amd` node reached after a revision routes on the revised verdict — a flow that checks again after
+// its first prompt (amd → say → amd) takes the machine branch when a late beep revised `human`.
 import type { AmdResult, AnsweredBy, CallEvent } from '../../call/events.ts';
 import { createError } from '../../errors.ts';
 import { exit, type NodeResult, type RunContext } from '../context.ts';
@@ -25,9 +28,10 @@ export async function runAmd(ctx: RunContext, node: AmdNode): Promise<NodeResult
     let answeredBy: AnsweredBy;
     let reason: string;
     let confidence: number | null = null;
+    let previous: AmdResult | undefined;
     const seen = ctx.observer.amdVerdict;
     if (seen !== undefined) {
-      ({ result, answeredBy, reason, confidence } = seen);
+      ({ result, answeredBy, reason, confidence, previous } = seen);
     } else if (ctx.observer.faxAtMs !== undefined) {
       result = 'fax';
       answeredBy = 'fax';
@@ -46,7 +50,7 @@ export async function runAmd(ctx: RunContext, node: AmdNode): Promise<NodeResult
         reason = 'fax_tone';
       }
     }
-    ctx.setRoot('amd', { result, answeredBy, reason, confidence });
+    ctx.setRoot('amd', { result, answeredBy, reason, confidence, revisedFrom: previous ?? null });
     switch (result) {
       case 'human':
         return exit('human', node.human);
