@@ -7,6 +7,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { OutcomeStore } from './analytics/outcomeStore.ts';
+import { OutcomeTracker } from './analytics/outcomeTracker.ts';
 import { callRoutes } from './api/calls.ts';
 import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
@@ -91,8 +93,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const writes = deps.writes;
 
+  const outcomes = new OutcomeStore(deps.db.pool);
+  const trackers = new WeakMap<CallSession, OutcomeTracker>();
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
     void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));
+    const tracker = trackers.get(session);
+    if (tracker !== undefined) {
+      void writes.enqueue(session.callId, 'recording the outcome of a call', async () => outcomes.record(session.callId, await tracker.settled()));
+    }
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
     setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
@@ -162,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       streamTokenSecret: deps.streamTokenSecret,
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
       writes,
+      onCarrierEnded: (callId) => void writes.enqueue(callId, 'recording the outcome of an unconnected call', () => outcomes.recordUnconnected(callId)),
     });
     await mediaStreams(carrierScope, {
       config,
@@ -171,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       streamTokenSecret: deps.streamTokenSecret,
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
+        trackers.set(session, new OutcomeTracker(session));
         const answeredAt = new Date();
         void writes.enqueue(session.callId, 'recording the stream', () => deps.calls.attachStream({ id: session.callId }, session.streamId));
         void writes.enqueue(session.callId, 'recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt));
@@ -188,7 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
-      await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
+      await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog, db: deps.db.pool });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);
     },

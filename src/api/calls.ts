@@ -3,10 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { createError } from '../errors.ts';
 import { isCallStatus, type CallStatus, type CallStore } from '../store/calls.ts';
 import type { EventLog } from '../store/eventLog.ts';
+import { loadCallDetails } from '../analytics/callDetails.ts';
+import { buildTranscript } from '../analytics/transcript.ts';
+import type { Queryable } from '../store/db.ts';
+import { callDetailSchemas, publicCall } from './callSchemas.ts';
 
 export interface CallRoutesDeps {
   calls: CallStore;
   eventLog: EventLog;
+  db: Queryable;
 }
 
 const callSchema = {
@@ -31,7 +36,6 @@ const callSchema = {
     amdAnsweredBy: { type: ['string', 'null'] },
     amdConfidence: { type: ['number', 'null'] },
     amdDecisionMs: { type: ['integer', 'null'] },
-    recordingPath: { type: ['string', 'null'] },
     metadata: { type: 'object', additionalProperties: true },
   },
 } as const;
@@ -83,7 +87,7 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
         if (bad.length > 0) throw createError('GW_ERR_BAD_QUERY', `status: unknown value(s) ${bad.join(', ')}`, { statusCode: 400 });
         status = list as CallStatus[];
       }
-      return deps.calls.list({
+      const page = await deps.calls.list({
         status,
         direction: q.direction,
         number: q.number,
@@ -92,6 +96,8 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
         limit: q.limit,
         cursor: q.cursor,
       });
+      // Never a path on disk in the API: the recording is reached by its URL on the call.
+      return { calls: page.calls.map(publicCall), nextCursor: page.nextCursor };
     },
   );
 
@@ -99,7 +105,7 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
     '/calls/:id',
     {
       schema: {
-        summary: 'One call with its event timeline',
+        summary: 'One call with its outcome, transcript, analysis, recording and event timeline',
         tags: ['calls'],
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] },
         response: {
@@ -108,6 +114,7 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
             properties: {
               call: callSchema,
               events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              ...callDetailSchemas,
             },
           },
           404: errorSchema,
@@ -121,7 +128,8 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
         throw err;
       });
       if (call === null) throw createError('GW_ERR_CALL_NOT_FOUND', `no call with id ${request.params.id}`, { statusCode: 404 });
-      return { call, events: await deps.eventLog.listEvents(call.id) };
+      const [events, details] = await Promise.all([deps.eventLog.listEvents(call.id), loadCallDetails(deps.db, call.id)]);
+      return { call: publicCall(call), events, ...details, transcript: buildTranscript(events) };
     },
   );
 }

@@ -22,6 +22,8 @@ export interface CarrierWebhookDeps {
   /** Picks the flow for an inbound call by the number called ('' when none applies). */
   resolveFlowId: (to: string) => Promise<string>;
   writes: CallWrites;
+  /** A call the carrier ended (busy, no-answer…): record its outcome if no stream decided one. */
+  onCarrierEnded?: (callId: string) => void;
 }
 
 type Params = Record<string, string | string[]>;
@@ -184,6 +186,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     if (applied.changed && isTerminalStatus(applied.call.status)) {
       await calls.end({ id: applied.call.id }, applied.call.status, applied.call.status);
       registry.get(applied.call.id)?.end(`carrier_${applied.call.status}`);
+      deps.onCarrierEnded?.(applied.call.id);
     }
     return reply.code(204).send();
   });
