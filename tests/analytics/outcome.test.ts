@@ -59,7 +59,7 @@ describe('outcome of a flow run', () => {
     await h.finish();
     const o = deriveOutcome({ ...connected, endReason: 'stream_stopped' }, factsOf(h.tc.events));
     expect(o).toEqual({ category: 'failed', failureReason: 'caller-hung-up-early', disposition: null });
-    const transcript = buildTranscript(h.tc.events as unknown as TimelineEvent[]);
+    const transcript = buildTranscript(h.tc.events);
     expect(transcript).toHaveLength(1);
     const turn = transcript[0];
     expect(turn?.speaker).toBe('gateway');
