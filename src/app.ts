@@ -9,6 +9,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { OutcomeStore } from './analytics/outcomeStore.ts';
 import { OutcomeTracker } from './analytics/outcomeTracker.ts';
+import { analyticsRoutes } from './api/analytics.ts';
 import { callRoutes } from './api/calls.ts';
 import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
@@ -200,6 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog, db: deps.db.pool });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
+      await analyticsRoutes(api, { db: deps.db.pool });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);
     },
     { prefix: '/v1' },
