@@ -11,6 +11,7 @@ import { OutcomeStore } from './analytics/outcomeStore.ts';
 import { OutcomeTracker } from './analytics/outcomeTracker.ts';
 import { analyticsRoutes } from './api/analytics.ts';
 import { callRoutes } from './api/calls.ts';
+import { exportRoutes } from './api/export.ts';
 import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
@@ -202,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog, db: deps.db.pool });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       await analyticsRoutes(api, { db: deps.db.pool });
+      await exportRoutes(api, { db: deps.db.pool });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);
     },
     { prefix: '/v1' },
