@@ -1,7 +1,6 @@
 // buildApp(deps): the whole gateway as a Fastify instance, separate from listen() so tests use
 // inject/injectWS or a real port 0. Each concern is a plugin; the REST API sits in its own scope
 // behind the API key.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -16,7 +15,11 @@ import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
-import type { DualChannelRecorder } from './call/recorder.ts';
+import { DualChannelRecorder } from './call/recorder.ts';
+import { RecordingStore } from './recording/recordingStore.ts';
+import { startRetention } from './recording/retention.ts';
+import { recordingRoutes } from './recording/routes.ts';
+import { LocalRecordingStorage, type RecordingStorage } from './recording/storage.ts';
 import type { StreamClaims } from './call/streamToken.ts';
 import type { Config } from './config.ts';
 import { GatewayError } from './errors.ts';
@@ -49,6 +52,8 @@ export interface AppDeps {
   /** Writes about one call, run in order behind its record's creation (which may still be in flight). */
   writes: CallWrites;
   carrierActions?: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
+  /** Where recordings are stored (default: $DATA_DIR/recordings). */
+  recordingStorage?: RecordingStorage;
   /** Extra REST routes under /v1 (flows, numbers, outbound calls), registered behind the API key. */
   apiPlugins?: Array<(api: FastifyInstance) => Promise<void>>;
   /** A pino logger to use, or false for none (tests); default: pino at config.logLevel. */
@@ -96,6 +101,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const writes = deps.writes;
 
   const outcomes = new OutcomeStore(deps.db.pool);
+  const recordings = new RecordingStore(deps.db.pool);
+  const recordingStorage = deps.recordingStorage ?? new LocalRecordingStorage(path.join(config.dataDir, 'recordings'));
+  // Idle recorders of live calls, by call id; started when the call is to be recorded.
+  const recorders = new Map<string, DualChannelRecorder>();
+  const savedEvents = new Set<string>();
+  const startRecording = (session: CallSession): void => {
+    const recorder = recorders.get(session.callId);
+    if (recorder === undefined || recorder.recording) return;
+    recorder.start(recordingStorage.create(session.callId));
+    void writes.enqueue(session.callId, 'registering a recording', () => recordings.begin(session.callId, session.callId));
+  };
+  const createRecorder = (callId: string): DualChannelRecorder => {
+    const recorder = new DualChannelRecorder({
+      maxBytes: config.recordingMaxBytes,
+      onStop: (reason, err) => {
+        app.log.warn({ err, callId, reason }, 'recording stopped; the call goes on');
+        const s = registry.get(callId);
+        s?.emit({ type: 'recording.stopped', atMs: s.mediaMs(), reason });
+      },
+    });
+    recorders.set(callId, recorder);
+    return recorder;
+  };
   const trackers = new WeakMap<CallSession, OutcomeTracker>();
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
     void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));
@@ -106,17 +134,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
     setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
-    if (recorder !== undefined) {
+    recorders.delete(session.callId);
+    // Finished now (the file is completed whatever the database does); registered in order behind the end.
+    const finished = recorder?.finish();
+    if (finished !== undefined) {
       void writes.enqueue(session.callId, 'saving a recording', async () => {
-        const dir = path.join(config.dataDir, 'recordings');
-        await mkdir(dir, { recursive: true });
-        const file = path.join(dir, `${session.callId}.wav`);
-        await writeFile(file, recorder.toWav());
-        await deps.calls.setRecording({ id: session.callId }, file);
-        deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
+        const result = await finished;
+        if (result === null) return;
+        await recordings.saved(session.callId, { bytes: result.bytes, durationMs: result.durationMs, stopped: result.stopped !== null });
+        if (!savedEvents.has(session.callId)) {
+          savedEvents.add(session.callId);
+          deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), recordingId: session.callId, durationMs: result.durationMs, bytes: result.bytes });
+          setTimeout(() => savedEvents.delete(session.callId), SEQUENCE_RETENTION_MS).unref();
+        }
       });
     }
   };
+
+  if (config.recordingRetentionDays > 0) {
+    const stopRetention = startRetention(recordings, recordingStorage, config.recordingRetentionDays, app.log);
+    app.addHook('onClose', async () => stopRetention());
+  }
 
   app.decorate('gateway', {
     registry,
@@ -183,6 +221,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
         trackers.set(session, new OutcomeTracker(session));
+        if (config.recordCalls) startRecording(session);
+        else {
+          const stop = session.subscribe((e) => {
+            if (e.type === 'flow.record') startRecording(session);
+            if (e.type === 'flow.started' || e.type === 'flow.record') stop();
+          });
+        }
         const answeredAt = new Date();
         void writes.enqueue(session.callId, 'recording the stream', () => deps.calls.attachStream({ id: session.callId }, session.streamId));
         void writes.enqueue(session.callId, 'recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt));
@@ -194,6 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         }
       },
       onCallEnded,
+      createRecorder,
     });
   });
 
@@ -204,6 +250,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       await analyticsRoutes(api, { db: deps.db.pool });
       await exportRoutes(api, { db: deps.db.pool });
+      await recordingRoutes(api, { recordings, storage: recordingStorage });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);
     },
     { prefix: '/v1' },

@@ -25,6 +25,7 @@ interface Body {
   amd?: boolean;
   carrier?: Carrier;
   timeoutS?: number;
+  record?: boolean;
 }
 
 const E164 = '^\\+[1-9][0-9]{6,14}$';
@@ -48,6 +49,7 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
             amd: { type: 'boolean', default: true, description: 'run answering-machine detection from answer' },
             carrier: { type: 'string', enum: ['twilio', 'signalwire'] },
             timeoutS: { type: 'integer', minimum: 5, maximum: 600, default: 60 },
+            record: { type: 'boolean', description: 'record this call (the same as the call variable record: true)' },
           },
         },
         response: {
@@ -75,7 +77,8 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
         toNumber: body.to,
         status: 'queued',
         flowId: body.flowId,
-        metadata: { variables: body.variables ?? {}, amd: body.amd ?? true },
+        // `record` travels as a call variable, the way a campaign sets it for its calls.
+        metadata: { variables: body.record === true ? { ...body.variables, record: true } : (body.variables ?? {}), amd: body.amd ?? true },
       });
       const origin = deps.config.publicUrl.origin;
       let placed;

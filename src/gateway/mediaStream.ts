@@ -27,6 +27,8 @@ export interface MediaStreamDeps {
   onCallStarted: (session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>) => void;
   /** Called once when the session ends (persist the end, save the recording). */
   onCallEnded: (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined) => void;
+  /** An idle recorder for a new call (the app starts it if the call is to be recorded). */
+  createRecorder?: (callId: string) => DualChannelRecorder | undefined;
 }
 
 /** Per-process counters of what streams sent us that we could not use. */
@@ -124,7 +126,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           close(CLOSE_TRY_LATER, 'at capacity');
           return;
         }
-        recorder = config.recordCalls ? new DualChannelRecorder() : undefined;
+        recorder = deps.createRecorder?.(claims.callId);
         const streamId = ev.streamId;
         const dtmf = serializer.dtmf;
         const s = new CallSession({
