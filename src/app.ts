@@ -16,6 +16,9 @@ import { metricsRoutes } from './api/metrics.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import { DualChannelRecorder } from './call/recorder.ts';
+import { observeCall } from './observability/callMetrics.ts';
+import { callsEnded, startEventLoopProbe, watchEventLog } from './observability/metrics.ts';
+import { prometheusRoute } from './observability/routes.ts';
 import { RecordingStore } from './recording/recordingStore.ts';
 import { startRetention } from './recording/retention.ts';
 import { recordingRoutes } from './recording/routes.ts';
@@ -129,7 +132,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));
     const tracker = trackers.get(session);
     if (tracker !== undefined) {
-      void writes.enqueue(session.callId, 'recording the outcome of a call', async () => outcomes.record(session.callId, await tracker.settled()));
+      void writes.enqueue(session.callId, 'recording the outcome of a call', async () => {
+        const outcome = await outcomes.record(session.callId, await tracker.settled());
+        if (outcome !== null) callsEnded.inc({ carrier: session.carrier, direction: session.direction, outcome: outcome.category });
+      });
     }
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
@@ -194,6 +200,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
 
+  watchEventLog(() => deps.eventLog.stats());
+  const stopProbe = startEventLoopProbe();
+  app.addHook('onClose', async () => stopProbe());
+  await prometheusRoute(app, { token: config.metricsToken });
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     if (registry.draining) return reply.code(503).send({ status: 'draining', activeCalls: registry.size });
@@ -221,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
         trackers.set(session, new OutcomeTracker(session));
+        observeCall(session);
         if (config.recordCalls) startRecording(session);
         else {
           const stop = session.subscribe((e) => {

@@ -1,7 +1,7 @@
 // Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
-import pino from 'pino';
-import { buildApp, LOG_REDACT } from './app.ts';
+import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './observability/logger.ts';
 import { createRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = pino({ level: config.logLevel, redact: LOG_REDACT });
+  const log = createLogger(config.logLevel);
   const runtime = await createRuntime(config, log);
   const app = await buildApp({ ...runtime.appDeps, logger: log });
 

@@ -19,6 +19,7 @@ import { flowProgram } from './flow/program.ts';
 import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
 import type { FlowDefinition } from './flow/types.ts';
 import { CallWrites } from './gateway/callWrites.ts';
+import { watchBreakers } from './observability/metrics.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
@@ -112,6 +113,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     builtinDir: config.flowsDir,
   });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
+  watchBreakers(() => providers.breakers);
   const writes = new CallWrites((err, what, callId) => log.error({ err, callId }, `${what} failed`));
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
   const program = flowProgram({

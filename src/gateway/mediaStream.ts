@@ -147,7 +147,8 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
             close: (code, reason) => close(code, reason),
           },
           timeline: deps.timeline,
-          log,
+          // Every line the call logs carries its id.
+          log: log.child({ callId: claims.callId }),
           carrierActions: deps.carrierActions(carrier, ev.carrierCallId),
           recorder,
           mediaTimeoutMs: config.mediaTimeoutMs,
