@@ -7,6 +7,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { OutcomeStore } from './analytics/outcomeStore.ts';
+import type { PostCallAnalyzer } from './analytics/postCallAnalysis.ts';
 import { OutcomeTracker } from './analytics/outcomeTracker.ts';
 import { analyticsRoutes } from './api/analytics.ts';
 import { callRoutes } from './api/calls.ts';
@@ -55,6 +56,8 @@ export interface AppDeps {
   /** Writes about one call, run in order behind its record's creation (which may still be in flight). */
   writes: CallWrites;
   carrierActions?: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
+  /** Post-call analysis (absent without an LLM key). */
+  analyzer?: PostCallAnalyzer;
   /** Where recordings are stored (default: $DATA_DIR/recordings). */
   recordingStorage?: RecordingStorage;
   /** Extra REST routes under /v1 (flows, numbers, outbound calls), registered behind the API key. */
@@ -135,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void writes.enqueue(session.callId, 'recording the outcome of a call', async () => {
         const outcome = await outcomes.record(session.callId, await tracker.settled());
         if (outcome !== null) callsEnded.inc({ carrier: session.carrier, direction: session.direction, outcome: outcome.category });
+        deps.analyzer?.enqueue(session.callId, tracker.facts.flowEnded?.dispositions ?? []);
       });
     }
     // The call's sequence counter is kept a while after the end: the flow's last events and the

@@ -20,6 +20,7 @@ import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
 import type { FlowDefinition } from './flow/types.ts';
 import { CallWrites } from './gateway/callWrites.ts';
 import { watchBreakers } from './observability/metrics.ts';
+import { PostCallAnalyzer } from './analytics/postCallAnalysis.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
@@ -114,6 +115,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
   watchBreakers(() => providers.breakers);
+  // Post-call analysis needs an LLM: without an OpenAI key calls simply have no analysis.
+  const analyzer = p.openaiApiKey
+    ? new PostCallAnalyzer({ apiKey: p.openaiApiKey, ...(p.openaiBaseUrl ? { baseURL: p.openaiBaseUrl } : {}), model: p.openaiLlmModel ?? 'gpt-4o-mini', db: db.pool, eventLog, log })
+    : undefined;
   const writes = new CallWrites((err, what, callId) => log.error({ err, callId }, `${what} failed`));
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
   const program = flowProgram({
@@ -194,6 +199,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       streamTokenSecret,
       program: callProgram,
       writes,
+      ...(analyzer ? { analyzer } : {}),
       carrierActions: carrierActionsFor(clients),
       apiPlugins: [
         (api) => flowRoutes(api, { flows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined } }),
@@ -207,6 +213,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     close: async () => {
       warmup.abort();
       await program.settle();
+      await analyzer?.close();
       await providers.close();
       await eventLog.close();
       if (ownsDb) await db.close();

@@ -14,7 +14,7 @@ export interface CallOutcome {
 
 /** The facts of a call's timeline that decide its outcome (kept small: a call may be long). */
 export interface OutcomeFacts {
-  flowEnded?: { outcome: string; reason: string; success: boolean | null; disposition: string | null };
+  flowEnded?: { outcome: string; reason: string; success: boolean | null; disposition: string | null; dispositions: string[] };
   transferred: boolean;
   transferFailed: boolean;
   voicemailLeft: boolean;
@@ -42,6 +42,7 @@ export function addFact(facts: OutcomeFacts, e: Pick<CallEvent, 'type'> & { data
         reason: str(data.reason) ?? '',
         success: typeof data.success === 'boolean' ? data.success : null,
         disposition: str(data.disposition) ?? null,
+        dispositions: Array.isArray(data.dispositions) ? data.dispositions.filter((d): d is string => typeof d === 'string') : [],
       };
       return;
     case 'flow.transfer':

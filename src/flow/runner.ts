@@ -131,7 +131,7 @@ export async function runFlow(call: CallControl, flow: FlowDefinition, opts: Run
  * evaluate counts as false, with a warning), and the disposition — `vars.disposition` (a `set` node or
  * the agent's set_variable), else the agent's end result, else a hangup node's reason.
  */
-function endVerdict(ctx: RunContext, outcome: FlowOutcome, reason: string): { success: boolean | null; disposition: string | null } {
+function endVerdict(ctx: RunContext, outcome: FlowOutcome, reason: string): { success: boolean | null; disposition: string | null; dispositions: string[] } {
   let success: boolean | null = null;
   const when = ctx.flow.successWhen;
   if (when !== undefined) {
@@ -153,7 +153,8 @@ function endVerdict(ctx: RunContext, outcome: FlowOutcome, reason: string): { su
         : outcome === 'hangup' && !reason.startsWith('flow:') && !reason.startsWith('agent:')
           ? reason
           : null;
-  return { success, disposition: disposition === null ? null : disposition.slice(0, 64) };
+  // The flow's list travels with the verdict: post-call analysis classifies against it.
+  return { success, disposition: disposition === null ? null : disposition.slice(0, 64), dispositions: ctx.flow.dispositions ?? [] };
 }
 
 function runNode(ctx: RunContext, node: FlowNode): Promise<NodeResult> | NodeResult {
