@@ -1,20 +1,31 @@
 // buildApp(deps): the whole gateway as a Fastify instance, separate from listen() so tests use
 // inject/injectWS or a real port 0. Each concern is a plugin; the REST API sits in its own scope
 // behind the API key.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { OutcomeStore } from './analytics/outcomeStore.ts';
+import type { PostCallAnalyzer } from './analytics/postCallAnalysis.ts';
+import { OutcomeTracker } from './analytics/outcomeTracker.ts';
+import { analyticsRoutes } from './api/analytics.ts';
 import { callRoutes } from './api/calls.ts';
+import { exportRoutes } from './api/export.ts';
 import { requireApiKey } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import type { CallProgram } from './call/callProgram.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
-import type { DualChannelRecorder } from './call/recorder.ts';
+import { DualChannelRecorder } from './call/recorder.ts';
+import { observeCall } from './observability/callMetrics.ts';
+import { callsEnded, startEventLoopProbe, watchEventLog } from './observability/metrics.ts';
+import { prometheusRoute } from './observability/routes.ts';
+import { RecordingStore } from './recording/recordingStore.ts';
+import { startRetention } from './recording/retention.ts';
+import { recordingRoutes } from './recording/routes.ts';
+import { LocalRecordingStorage, type RecordingStorage } from './recording/storage.ts';
 import { shutdownPlan, type Config } from './config.ts';
 import { createError, errorBody, GatewayError } from './errors.ts';
 import { recordAmdVerdicts } from './gateway/amdRecord.ts';
@@ -48,6 +59,10 @@ export interface AppDeps {
   /** Writes about one call, run in order behind its record's creation (which may still be in flight). */
   writes: CallWrites;
   carrierActions?: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
+  /** Post-call analysis (absent without an LLM key). */
+  analyzer?: PostCallAnalyzer;
+  /** Where recordings are stored (default: $DATA_DIR/recordings). */
+  recordingStorage?: RecordingStorage;
   /** Extra REST routes under /v1 (flows, numbers, outbound calls), registered behind the API key. */
   apiPlugins?: Array<(api: FastifyInstance) => Promise<void>>;
   /** A pino logger to use, or false for none (tests); default: pino at config.logLevel. */
@@ -124,22 +139,65 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return result;
   };
 
+  const outcomes = new OutcomeStore(deps.db.pool);
+  const recordings = new RecordingStore(deps.db.pool);
+  const recordingStorage = deps.recordingStorage ?? new LocalRecordingStorage(path.join(config.dataDir, 'recordings'));
+  // Idle recorders of live calls, by call id; started when the call is to be recorded.
+  const recorders = new Map<string, DualChannelRecorder>();
+  const savedEvents = new Set<string>();
+  const startRecording = (session: CallSession): void => {
+    const recorder = recorders.get(session.callId);
+    if (recorder === undefined || recorder.recording) return;
+    recorder.start(recordingStorage.create(session.callId));
+    void writes.enqueue(session.callId, 'registering a recording', () => recordings.begin(session.callId, session.callId));
+  };
+  const createRecorder = (callId: string): DualChannelRecorder => {
+    const recorder = new DualChannelRecorder({
+      maxBytes: config.recordingMaxBytes,
+      onStop: (reason, err) => {
+        app.log.warn({ err, callId, reason }, 'recording stopped; the call goes on');
+        const s = registry.get(callId);
+        s?.emit({ type: 'recording.stopped', atMs: s.mediaMs(), reason });
+      },
+    });
+    recorders.set(callId, recorder);
+    return recorder;
+  };
+  const trackers = new WeakMap<CallSession, OutcomeTracker>();
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
     void writes.enqueue(session.callId, 'recording the end of a call', onRecord('recording the end of a call', () => deps.calls.end({ id: session.callId }, reason)));
+    const tracker = trackers.get(session);
+    if (tracker !== undefined) {
+      void writes.enqueue(session.callId, 'recording the outcome of a call', async () => {
+        const outcome = await outcomes.record(session.callId, await tracker.settled());
+        if (outcome !== null) callsEnded.inc({ carrier: session.carrier, direction: session.direction, outcome: outcome.category });
+        deps.analyzer?.enqueue(session.callId, tracker.facts.flowEnded?.dispositions ?? []);
+      });
+    }
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
     setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
-    if (recorder !== undefined) {
+    recorders.delete(session.callId);
+    // Finished now (the file is completed whatever the database does); registered in order behind the end.
+    const finished = recorder?.finish();
+    if (finished !== undefined) {
       void writes.enqueue(session.callId, 'saving a recording', async () => {
-        const dir = path.join(config.dataDir, 'recordings');
-        await mkdir(dir, { recursive: true });
-        const file = path.join(dir, `${session.callId}.wav`);
-        await writeFile(file, recorder.toWav());
-        if ((await deps.calls.setRecording({ id: session.callId }, file)) === null) throw notRecordedYet('saving a recording');
-        deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
+        const result = await finished;
+        if (result === null) return;
+        await recordings.saved(session.callId, { bytes: result.bytes, durationMs: result.durationMs, stopped: result.stopped !== null });
+        if (!savedEvents.has(session.callId)) {
+          savedEvents.add(session.callId);
+          deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), recordingId: session.callId, durationMs: result.durationMs, bytes: result.bytes });
+          setTimeout(() => savedEvents.delete(session.callId), SEQUENCE_RETENTION_MS).unref();
+        }
       });
     }
   };
+
+  if (config.recordingRetentionDays > 0) {
+    const stopRetention = startRetention(recordings, recordingStorage, config.recordingRetentionDays, app.log);
+    app.addHook('onClose', async () => stopRetention());
+  }
 
   app.decorate('gateway', {
     registry,
@@ -183,6 +241,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
 
+  watchEventLog(() => deps.eventLog.stats());
+  const stopProbe = startEventLoopProbe();
+  app.addHook('onClose', async () => stopProbe());
+  await prometheusRoute(app, { token: config.metricsToken });
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   // Unauthenticated: a cached database check and a bare status (figures are in /v1/metrics).
   const databaseReady = new CachedCheck(() => deps.db.ping(2000));
@@ -203,6 +266,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       writes,
       ledger,
       rateLimitStore,
+      onCarrierEnded: (callId) => void writes.enqueue(callId, 'recording the outcome of an unconnected call', () => outcomes.recordUnconnected(callId)),
     });
     await mediaStreams(carrierScope, {
       config,
@@ -213,6 +277,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ledger,
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
+        trackers.set(session, new OutcomeTracker(session));
+        observeCall(session);
+        if (config.recordCalls) startRecording(session);
+        else {
+          const stop = session.subscribe((e) => {
+            if (e.type === 'flow.record') startRecording(session);
+            if (e.type === 'flow.started' || e.type === 'flow.record') stop();
+          });
+        }
         const answeredAt = new Date();
         const id = { id: session.callId };
         void writes.enqueue(session.callId, 'recording the stream', onRecord('recording the stream', () => deps.calls.attachStream(id, session.streamId)));
@@ -238,6 +311,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         }
       },
       onCallEnded,
+      createRecorder,
     });
   });
 
@@ -245,8 +319,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       requireApiKey(api, { apiKey: deps.apiKey });
       await api.register(fastifyRateLimit, { ...rateLimitOptions('api', 'API requests', config.apiRateLimitPerMinute, rateLimitStore), global: true });
-      await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
+      await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog, db: deps.db.pool });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
+      await analyticsRoutes(api, { db: deps.db.pool });
+      await exportRoutes(api, { db: deps.db.pool });
+      await recordingRoutes(api, { recordings, storage: recordingStorage });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);
     },
     { prefix: '/v1' },

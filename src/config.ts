@@ -40,6 +40,12 @@ export interface Config {
   instanceDeadAfterMs: number;
   mediaTimeoutMs: number;
   recordCalls: boolean;
+  /** Largest recording file; beyond it the recording stops (the call goes on). */
+  recordingMaxBytes: number;
+  /** Recordings older than this many days are deleted in the background; 0 keeps them. */
+  recordingRetentionDays: number;
+  /** Bearer token for GET /metrics from non-loopback addresses; unset: loopback only. */
+  metricsToken: string | undefined;
   logLevel: string;
   /** Which proxies' X-Forwarded-For to believe (fastify's trustProxy): none, all (explicit), or addresses/CIDRs. */
   trustProxy: boolean | string[];
@@ -228,6 +234,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}"), e.g. LOG_LEVEL=info`);
   const apiKey = str('API_KEY');
   if (apiKey !== undefined && apiKey.length < 24) problems.push('API_KEY: must be at least 24 characters, e.g. API_KEY=$(openssl rand -hex 24)');
+  const metricsToken = str('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 24) problems.push('METRICS_TOKEN: must be at least 24 characters, e.g. METRICS_TOKEN=$(openssl rand -hex 24)');
   const streamTokenSecret = str('STREAM_TOKEN_SECRET');
   if (streamTokenSecret !== undefined && streamTokenSecret.length < 32) {
     problems.push('STREAM_TOKEN_SECRET: must be at least 32 characters, e.g. STREAM_TOKEN_SECRET=$(openssl rand -hex 32)');
@@ -281,6 +289,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     instanceDeadAfterMs: int('INSTANCE_DEAD_AFTER_MS', 15_000, 500, 600_000, '15000'),
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
+    recordingMaxBytes: int('RECORDING_MAX_BYTES', 512 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024, '536870912'),
+    recordingRetentionDays: int('RECORDING_RETENTION_DAYS', 0, 0, 36_500, '90'),
+    metricsToken,
     logLevel,
     trustProxy,
     flowsDir: path.resolve(cwd, str('FLOWS_DIR') ?? 'flows'),

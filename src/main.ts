@@ -1,8 +1,8 @@
 // Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
 import cluster from 'node:cluster';
-import pino from 'pino';
-import { buildApp, LOG_REDACT, LOG_SERIALIZERS } from './app.ts';
+import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, shutdownPlan } from './config.ts';
+import { createLogger } from './observability/logger.ts';
 import { createRuntime } from './runtime.ts';
 import { reportWorkerMetrics } from './cluster/metrics.ts';
 import { clusterMetricsRoute } from './cluster/metricsRoute.ts';
@@ -21,10 +21,11 @@ async function main(): Promise<void> {
   }
   // WORKERS > 1: this process is the primary (secrets, workers, metrics, drain) and serves no calls.
   if (config.workers > 1 && cluster.isPrimary) {
-    await runPrimary(config, pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS, base: { pid: process.pid, role: 'primary' } }));
+    await runPrimary(config, createLogger(config.logLevel).child({ pid: process.pid, role: 'primary' }));
     return;
   }
-  const log = pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS, ...(cluster.isWorker ? { base: { pid: process.pid, worker: cluster.worker?.id } } : {}) });
+  const base = createLogger(config.logLevel);
+  const log = cluster.isWorker ? base.child({ pid: process.pid, worker: cluster.worker?.id }) : base;
   if (cluster.isWorker) reportWorkerMetrics();
   // Each worker runs its own runtime: its own calls, detectors, flows, caches and instance identity.
   const runtime = await createRuntime(config, log);

@@ -25,6 +25,8 @@ import { flowProgram } from './flow/program.ts';
 import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
 import type { FlowDefinition } from './flow/types.ts';
 import { CallWrites } from './gateway/callWrites.ts';
+import { watchBreakers } from './observability/metrics.ts';
+import { PostCallAnalyzer } from './analytics/postCallAnalysis.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 import { AnnouncingFlowStore } from './store/announcingFlowStore.ts';
@@ -141,6 +143,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     builtinDir: config.flowsDir,
   });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
+  watchBreakers(() => providers.breakers);
+  // Post-call analysis needs an LLM: without an OpenAI key calls simply have no analysis.
+  const analyzer = p.openaiApiKey
+    ? new PostCallAnalyzer({ apiKey: p.openaiApiKey, ...(p.openaiBaseUrl ? { baseURL: p.openaiBaseUrl } : {}), model: p.openaiLlmModel ?? 'gpt-4o-mini', db: db.pool, eventLog, log })
+    : undefined;
   const writes = new CallWrites({ log });
   const instances = new InstanceMonitor({
     db: db.pool,
@@ -260,6 +267,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       streamTokenSecret,
       program: startCall,
       writes,
+      ...(analyzer ? { analyzer } : {}),
       carrierActions,
       apiPlugins: [
         (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList }, onDeployed: prefetchFlow }),
@@ -280,6 +288,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       await campaignEngine?.close();
       stopRoutingChanges();
       await program.settle();
+      await analyzer?.close();
       await providers.close();
       await writes.close(budgetMs);
       await eventLog.close();

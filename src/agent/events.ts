@@ -32,7 +32,7 @@ export type AgentEventData = {
   'turn.barge_in': { turn: number; speechStartMs: number; clearAtMs: number; latencyMs: number; wallMs: number; audible: boolean };
   'turn.resumed': { turn: number; heardMs: number; said: string };
   'turn.interrupted': { turn: number; reason: string; heardMs: number; audioMs: number; heardText: string };
-  'turn.completed': { turn: number; heardMs: number; audioMs: number };
+  'turn.completed': { turn: number; heardMs: number; audioMs: number; text: string };
 };
 
 export type AgentEventType = keyof AgentEventData;

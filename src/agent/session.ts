@@ -431,7 +431,9 @@ export class AgentSession {
       if (!run.utterance.isPaused) break;
     }
     if (run.ac.signal.aborted || this.current !== run || this.state === 'ended') return;
-    this.emit('turn.completed', { turn: run.n, heardMs: run.utterance.heardMs(), audioMs: run.utterance.audioMs });
+    // The text heard goes on the timeline: the call's transcript is assembled from it.
+    const heardMs = run.utterance.heardMs();
+    this.emit('turn.completed', { turn: run.n, heardMs, audioMs: run.utterance.audioMs, text: heardText(run.utterance.spoken(), heardMs) });
     this.current = undefined;
     run.ac.abort(); // releases its listener on the node's signal; all of its work is done
     if (run.failed) {

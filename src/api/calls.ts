@@ -3,10 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { createError } from '../errors.ts';
 import { isCallStatus, type CallStatus, type CallStore } from '../store/calls.ts';
 import type { EventLog } from '../store/eventLog.ts';
+import { loadCallDetails } from '../analytics/callDetails.ts';
+import { buildTranscript } from '../analytics/transcript.ts';
+import type { Queryable } from '../store/db.ts';
+import { callDetailSchemas, publicCall } from './callSchemas.ts';
 
 export interface CallRoutesDeps {
   calls: CallStore;
   eventLog: EventLog;
+  db: Queryable;
 }
 
 const callSchema = {
@@ -31,13 +36,14 @@ const callSchema = {
     amdAnsweredBy: { type: ['string', 'null'] },
     amdConfidence: { type: ['number', 'null'] },
     amdDecisionMs: { type: ['integer', 'null'] },
-    recordingPath: { type: ['string', 'null'] },
     metadata: { type: 'object', additionalProperties: true },
   },
 } as const;
 
 /** Events per timeline page: a long agent call has thousands; a page stays a few hundred KB (16 KiB per event at most). */
 const TIMELINE_MAX_PAGE = 1000;
+/** Events read to assemble a transcript (a call's whole timeline, bounded). */
+const TRANSCRIPT_EVENTS_MAX = 20_000;
 
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
 
@@ -86,7 +92,7 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
         if (bad.length > 0) throw createError('GW_ERR_BAD_QUERY', `status: unknown value(s) ${bad.join(', ')}`, { statusCode: 400 });
         status = list as CallStatus[];
       }
-      return deps.calls.list({
+      const page = await deps.calls.list({
         status,
         direction: q.direction,
         number: q.number,
@@ -95,6 +101,8 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
         limit: q.limit,
         cursor: q.cursor,
       });
+      // Never a path on disk in the API: the recording is reached by its URL on the call.
+      return { calls: page.calls.map(publicCall), nextCursor: page.nextCursor };
     },
   );
 
@@ -102,7 +110,7 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
     '/calls/:id',
     {
       schema: {
-        summary: 'One call with its event timeline (a page of events at a time)',
+        summary: 'One call with its outcome, transcript, analysis, recording and event timeline',
         tags: ['calls'],
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] },
         querystring: {
@@ -120,6 +128,7 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
               call: callSchema,
               events: { type: 'array', items: { type: 'object', additionalProperties: true } },
               nextEventsAfter: { type: ['integer', 'null'], description: 'Pass as eventsAfter for the next page of events; null on the last page' },
+              ...callDetailSchemas,
             },
           },
           400: errorSchema,
@@ -135,9 +144,14 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
       });
       if (call === null) throw createError('GW_ERR_CALL_NOT_FOUND', `no call with id ${request.params.id}`, { statusCode: 404 });
       const { eventsAfter, eventsLimit } = request.query;
-      const rows = await deps.eventLog.listEvents(call.id, { ...(eventsAfter === undefined ? {} : { afterSeq: eventsAfter }), limit: eventsLimit + 1 });
+      const [rows, details] = await Promise.all([
+        deps.eventLog.listEvents(call.id, { ...(eventsAfter === undefined ? {} : { afterSeq: eventsAfter }), limit: eventsLimit + 1 }),
+        loadCallDetails(deps.db, call.id),
+      ]);
       const events = rows.slice(0, eventsLimit);
-      return { call, events, nextEventsAfter: rows.length > eventsLimit ? (events.at(-1)?.seq ?? null) : null };
+      // The transcript covers the whole call, whichever page of events was asked for.
+      const whole = eventsAfter === undefined && rows.length <= eventsLimit ? events : await deps.eventLog.listEvents(call.id, { limit: TRANSCRIPT_EVENTS_MAX });
+      return { call: publicCall(call), events, nextEventsAfter: rows.length > eventsLimit ? (events.at(-1)?.seq ?? null) : null, ...details, transcript: buildTranscript(whole) };
     },
   );
 }

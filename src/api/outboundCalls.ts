@@ -24,6 +24,7 @@ interface Body {
   amd?: boolean;
   carrier?: Carrier;
   timeoutS?: number;
+  record?: boolean;
 }
 
 const E164 = '^\\+[1-9][0-9]{6,14}$';
@@ -47,6 +48,7 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
             amd: { type: 'boolean', default: true, description: 'run answering-machine detection from answer' },
             carrier: { type: 'string', enum: ['twilio', 'signalwire'] },
             timeoutS: { type: 'integer', minimum: 5, maximum: 600, default: 60 },
+            record: { type: 'boolean', description: 'record this call (the same as the call variable record: true)' },
           },
         },
         response: {
@@ -69,7 +71,8 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
       }
       const result = await placeOutboundCall(
         { config: deps.config, calls: deps.calls, client, onNoteFailed: (err, callId) => request.log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
-        { carrier, to: body.to, from: body.from, flowId: body.flowId, variables: body.variables ?? {}, amd: body.amd ?? true, timeoutS: body.timeoutS ?? 60 },
+        { carrier, to: body.to, from: body.from, flowId: body.flowId, // `record` travels as a call variable, the way a campaign sets it for its calls.
+          variables: body.record === true ? { ...body.variables, record: true } : (body.variables ?? {}), amd: body.amd ?? true, timeoutS: body.timeoutS ?? 60 },
       );
       if (result.kind === 'uncertain') {
         // The carrier may have placed the call anyway: its webhook will find the record by our id.

@@ -20,7 +20,10 @@ export type CoreEvent =
   | { type: 'playout.finished'; atMs: number; playbackId: string; label: string; heardMs: number; audioMs: number; interrupted: boolean }
   | { type: 'playout.cleared'; atMs: number; reason: string }
   | { type: 'dtmf.sent'; atMs: number; digits: string }
-  | { type: 'recording.saved'; atMs: number; path: string; durationMs: number };
+  /** The recording is registered by id (GET /v1/calls/{id}/recording), never by path. */
+  | { type: 'recording.saved'; atMs: number; recordingId: string; durationMs: number; bytes: number }
+  /** The recording stopped early (disk full, write error, size limit); the call went on. */
+  | { type: 'recording.stopped'; atMs: number; reason: string };
 
 export type DetectorEvent =
   | { type: 'speech.started'; atMs: number }

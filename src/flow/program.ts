@@ -52,6 +52,10 @@ export function flowProgram(opts: FlowProgramOptions): FlowProgram {
       opts.onResolved?.(call.callId, resolved.flowId, resolved.version);
       call.emit({ type: 'flow.resolved', atMs: call.mediaMs(), data: { flowId: resolved.flowId, version: resolved.version, source: resolved.source } });
       const variables = (await opts.variables?.(claims)) ?? {};
+      // Recording on for this flow or this call: said before the flow starts, while inbound audio is still held.
+      if (resolved.flow.record === true || variables.record === true) {
+        call.emit({ type: 'flow.record', atMs: call.mediaMs(), data: { flowId: resolved.flowId, by: resolved.flow.record === true ? 'flow' : 'call' } });
+      }
       const deps = typeof opts.deps === 'function' ? opts.deps(call) : opts.deps;
       // runFlow emits flow.started before its first await, so the flow has started once it returns.
       const running = runFlow(call, resolved.flow, { variables, deps, observer, ...(resolved.version === null ? {} : { version: resolved.version }) });

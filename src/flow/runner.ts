@@ -14,6 +14,7 @@ import { runGather } from './nodes/gather.ts';
 import { runHttp } from './nodes/http.ts';
 import { runTransfer } from './nodes/transfer.ts';
 import { speak } from './prompt.ts';
+import { evaluate, truthy } from './evaluate.ts';
 import type { FlowDefinition, FlowNode } from './types.ts';
 import { formatIssue, validateFlow } from './validate.ts';
 
@@ -61,7 +62,8 @@ export async function runFlow(call: CallControl, flow: FlowDefinition, opts: Run
   let stepsWithoutWait = 0;
   let current = flow.start;
   const done = (outcome: FlowOutcome, reason: string): FlowResult => {
-    ctx.emit('flow.ended', { outcome, reason, node: ctx.nodeId, steps });
+    // What the call achieved, for its outcome (src/analytics/outcome.ts reads these from the timeline).
+    ctx.emit('flow.ended', { outcome, reason, node: ctx.nodeId, steps, ...endVerdict(ctx, outcome, reason) });
     ctx.close();
     return { outcome, reason, lastNode: ctx.nodeId, steps, variables: { ...ctx.vars() } };
   };
@@ -123,6 +125,37 @@ export async function runFlow(call: CallControl, flow: FlowDefinition, opts: Run
       }
     }
   }
+}
+
+/**
+ * The flow's own verdict on the call: `success` from its `successWhen` (an expression that fails to
+ * evaluate counts as false, with a warning), and the disposition — `vars.disposition` (a `set` node or
+ * the agent's set_variable), else the agent's end result, else a hangup node's reason.
+ */
+function endVerdict(ctx: RunContext, outcome: FlowOutcome, reason: string): { success: boolean | null; disposition: string | null; dispositions: string[] } {
+  let success: boolean | null = null;
+  const when = ctx.flow.successWhen;
+  if (when !== undefined) {
+    try {
+      success = truthy(evaluate(ctx.templates.expression(when), ctx.scope));
+    } catch (err) {
+      success = false;
+      ctx.emit('flow.warning', { code: 'GW_ERR_FLOW_SUCCESS_WHEN', message: `successWhen could not be evaluated: ${(err as Error).message}` });
+    }
+  }
+  const fromVars = ctx.vars().disposition;
+  const agent = ctx.scope.agent as { result?: unknown } | null | undefined;
+  const agentResult = agent !== null && typeof agent === 'object' ? agent.result : undefined;
+  const disposition =
+    typeof fromVars === 'string' && fromVars !== ''
+      ? fromVars
+      : typeof agentResult === 'string' && agentResult !== ''
+        ? agentResult
+        : outcome === 'hangup' && !reason.startsWith('flow:') && !reason.startsWith('agent:')
+          ? reason
+          : null;
+  // The flow's list travels with the verdict: post-call analysis classifies against it.
+  return { success, disposition: disposition === null ? null : disposition.slice(0, 64), dispositions: ctx.flow.dispositions ?? [] };
 }
 
 function runNode(ctx: RunContext, node: FlowNode): Promise<NodeResult> | NodeResult {

@@ -188,6 +188,12 @@ export interface FlowDefinition {
   /** Initial `vars`. */
   variables?: Record<string, unknown>;
   fallback?: FlowFallback;
+  /** Expression evaluated when the flow ends: true makes the call's outcome `success`. */
+  successWhen?: string;
+  /** The dispositions this flow may set; post-call analysis classifies against them. */
+  dispositions?: string[];
+  /** Record every call of this flow. */
+  record?: boolean;
   nodes: Record<string, FlowNode>;
 }
 

@@ -163,6 +163,7 @@ function semanticChecks(flow: Record<string, unknown>, ctx: ValidationContext, e
   }
 
   checkFallback(flow.fallback, ctx, errors, warnings);
+  checkExpression('successWhen', flow.successWhen, errors);
 
   // Reachability: breadth-first from start over every exit.
   if (typeof flow.start === 'string' && ids.has(flow.start)) {

@@ -31,6 +31,8 @@ export interface CarrierWebhookDeps {
   ledger: StreamTokenLedger;
   /** Where webhook rate limits are counted (default: in process memory). */
   rateLimitStore?: FastifyRateLimitStoreCtor | undefined;
+  /** A call the carrier ended (busy, no-answer…): record its outcome if no stream decided one. */
+  onCarrierEnded?: (callId: string) => void;
 }
 
 type Params = FormParams;
@@ -198,6 +200,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       if (applied.changed && isTerminalStatus(applied.call.status)) {
         await calls.end({ id: applied.call.id }, applied.call.status, applied.call.status);
         registry.get(applied.call.id)?.end(`carrier_${applied.call.status}`);
+        deps.onCarrierEnded?.(applied.call.id);
       }
     });
     await Promise.race([applying, delay(WEBHOOK_DB_WAIT_MS)]);

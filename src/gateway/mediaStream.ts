@@ -34,6 +34,8 @@ export interface MediaStreamDeps {
   onCallStarted: (session: CallSession, claims: Omit<StreamClaims, 'expiresAt'>) => void;
   /** Called once when the session ends (persist the end, save the recording). */
   onCallEnded: (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined) => void;
+  /** An idle recorder for a new call (the app starts it if the call is to be recorded). */
+  createRecorder?: (callId: string) => DualChannelRecorder | undefined;
 }
 
 /** Per-process counters of what streams sent us that we could not use. */
@@ -155,7 +157,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           close(CLOSE_TRY_LATER, 'at capacity');
           return;
         }
-        recorder = config.recordCalls ? new DualChannelRecorder() : undefined;
+        recorder = deps.createRecorder?.(claims.callId);
         const streamId = ev.streamId;
         const dtmf = serializer.dtmf;
         const s = new CallSession({
@@ -176,7 +178,8 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
             close: (code, reason) => close(code, reason),
           },
           timeline: deps.timeline,
-          log,
+          // Every line the call logs carries its id.
+          log: log.child({ callId: claims.callId }),
           carrierActions: deps.carrierActions(carrier, ev.carrierCallId),
           recorder,
           mediaTimeoutMs: config.mediaTimeoutMs,

@@ -1,0 +1,60 @@
+// Writes an ended call's outcome onto its record. Both writes are idempotent (derived from the row and
+// the facts, so a retry writes the same values), and they run through the call's ordered writer
+// behind its end, so the row they read already carries the end reason and status.
+import type { Queryable } from '../store/db.ts';
+import { deriveOutcome, emptyFacts, type CallOutcome, type OutcomeFacts, type OutcomeRow } from './outcome.ts';
+
+interface Row {
+  status: string;
+  answered_at: Date | null;
+  stream_id: string | null;
+  end_reason: string | null;
+  amd_result: string | null;
+  outcome: string | null;
+}
+
+const toOutcomeRow = (r: Row): OutcomeRow => ({
+  status: r.status,
+  answeredAt: r.answered_at?.toISOString() ?? null,
+  streamId: r.stream_id,
+  endReason: r.end_reason,
+  amdResult: r.amd_result,
+});
+
+export class OutcomeStore {
+  readonly #db: Queryable;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  /** A call that had a stream: its timeline's facts decide. Returns null when the call is unknown. */
+  async record(callId: string, facts: OutcomeFacts): Promise<CallOutcome | null> {
+    const { rows } = await this.#db.query<Row>('SELECT status, answered_at, stream_id, end_reason, amd_result, outcome FROM calls WHERE id = $1', [callId]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const outcome = deriveOutcome(toOutcomeRow(row), facts);
+    await this.#write(callId, outcome, '');
+    return outcome;
+  }
+
+  /**
+   * A call the carrier ended without a stream (busy, no answer, failed, canceled): only fills an
+   * empty outcome, so it never overwrites what a call's own timeline decided.
+   */
+  async recordUnconnected(callId: string): Promise<CallOutcome | null> {
+    const { rows } = await this.#db.query<Row>('SELECT status, answered_at, stream_id, end_reason, amd_result, outcome FROM calls WHERE id = $1', [callId]);
+    const row = rows[0];
+    if (row === undefined || row.outcome !== null || row.stream_id !== null) return null;
+    const outcome = deriveOutcome(toOutcomeRow(row), emptyFacts());
+    await this.#write(callId, outcome, 'AND outcome IS NULL AND stream_id IS NULL');
+    return outcome;
+  }
+
+  async #write(callId: string, o: CallOutcome, guard: string): Promise<void> {
+    await this.#db.query(
+      `UPDATE calls SET outcome = $2, failure_reason = $3, disposition = $4, outcome_at = COALESCE(outcome_at, now()) WHERE id = $1 ${guard}`,
+      [callId, o.category, o.failureReason, o.disposition],
+    );
+  }
+}

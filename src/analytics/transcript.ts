@@ -1,0 +1,89 @@
+// Both sides of a call as turns on the media clock, assembled from its timeline: the caller from
+// committed speech (agent turns, speech gathers) and keys pressed; the gateway from the prompts and
+// agent sentences the caller actually heard (marks, DESIGN decision 3), cut where a barge-in stopped them.
+
+export interface TranscriptTurn {
+  speaker: 'caller' | 'gateway';
+  text: string;
+  /** Media time (ms since the stream started) where the turn began and ended. */
+  startMs: number;
+  endMs: number;
+  source: 'stt' | 'dtmf' | 'prompt' | 'agent';
+  /** The gateway was cut off (barge-in or hang-up) before the end of what it meant to say. */
+  interrupted: boolean;
+}
+
+/** The stored or live form of a timeline event (extension events carry their payload in `data`). */
+export interface TimelineEvent {
+  type: string;
+  atMs: number;
+  data?: unknown;
+  [k: string]: unknown;
+}
+
+const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+
+/** The first fraction of a prompt's words, in proportion to the audio heard (an ellipsis marks the cut). */
+export function cutToHeard(full: string, heardMs: number, audioMs: number): string {
+  if (audioMs <= 0 || heardMs >= audioMs) return full;
+  const words = full.split(/\s+/).filter((w) => w !== '');
+  const keep = Math.floor((words.length * Math.max(0, heardMs)) / audioMs);
+  return keep <= 0 ? '' : `${words.slice(0, keep).join(' ')}…`;
+}
+
+export function buildTranscript(events: readonly TimelineEvent[]): TranscriptTurn[] {
+  const turns: TranscriptTurn[] = [];
+  let lastSpeechStart: number | undefined;
+  // Prompt text by playback label, waiting for its playout to say how much was heard.
+  const prompts = new Map<string, string>();
+  for (const e of events) {
+    const at = num(e.atMs, 0);
+    const data = (e.data ?? {}) as Record<string, unknown>;
+    switch (e.type) {
+      case 'speech.started':
+        lastSpeechStart = at;
+        break;
+      case 'turn.transcript': {
+        const t = text(data.text);
+        if (t === '') break;
+        const source = data.source === 'dtmf' ? 'dtmf' : 'stt';
+        turns.push({ speaker: 'caller', text: t, startMs: source === 'stt' ? (lastSpeechStart ?? at) : at, endMs: at, source, interrupted: false });
+        break;
+      }
+      case 'flow.input': {
+        if (data.source !== 'speech' && data.source !== 'dtmf') break;
+        const t = text(data.value);
+        if (t === '') break;
+        const source = data.source === 'dtmf' ? 'dtmf' : 'stt';
+        turns.push({ speaker: 'caller', text: t, startMs: source === 'stt' ? (lastSpeechStart ?? at) : at, endMs: at, source, interrupted: false });
+        break;
+      }
+      case 'flow.prompt': {
+        const t = text(data.text);
+        if (t !== '' && typeof data.label === 'string') prompts.set(data.label, t);
+        break;
+      }
+      case 'playout.finished': {
+        const label = typeof e.label === 'string' ? e.label : '';
+        const full = prompts.get(label);
+        if (full === undefined) break;
+        prompts.delete(label);
+        const heardMs = num(e.heardMs, 0);
+        const said = cutToHeard(full, heardMs, num(e.audioMs, 0));
+        if (said !== '') turns.push({ speaker: 'gateway', text: said, startMs: Math.max(0, at - heardMs), endMs: at, source: 'prompt', interrupted: e.interrupted === true });
+        break;
+      }
+      case 'turn.completed':
+      case 'turn.interrupted': {
+        const t = text(e.type === 'turn.completed' ? data.text : data.heardText);
+        if (t === '') break;
+        const heardMs = num(data.heardMs, 0);
+        turns.push({ speaker: 'gateway', text: t, startMs: Math.max(0, at - heardMs), endMs: at, source: 'agent', interrupted: e.type === 'turn.interrupted' });
+        break;
+      }
+    }
+  }
+  // Events are in timeline order of when each turn was *known*; the transcript reads by when it began.
+  return turns.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
+}

@@ -1,0 +1,150 @@
+// Prometheus metrics (prom-client), in ONE registry for the process: `metricsRegistry`. Cluster
+// workers each hold their own; the primary aggregates them (prom-client's AggregatorRegistry reads
+// `metricsRegistry` in each worker). Counters and histograms are updated from call events off the
+// frame path; gauges that mirror state elsewhere (event log, breakers) are read at scrape time.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+const registers = [metricsRegistry];
+
+export const activeCalls = new Gauge({ name: 'gateway_active_calls', help: 'Calls with a live media stream in this process', registers });
+
+export const callsStarted = new Counter({
+  name: 'gateway_calls_started_total',
+  help: 'Calls whose media stream started, by carrier and direction',
+  labelNames: ['carrier', 'direction'] as const,
+  registers,
+});
+
+export const callsEnded = new Counter({
+  name: 'gateway_calls_ended_total',
+  help: 'Calls ended, by carrier, direction and outcome category (src/outcome/vocabulary.ts)',
+  labelNames: ['carrier', 'direction', 'outcome'] as const,
+  registers,
+});
+
+export const eventLoopDelay = new Histogram({
+  name: 'gateway_event_loop_delay_seconds',
+  help: 'Event-loop delay sampled every 50 ms (the real-time budget is one 20 ms frame)',
+  buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+  registers,
+});
+
+export const frameProcessing = new Histogram({
+  name: 'gateway_frame_processing_seconds',
+  help: 'Wall time to process one inbound 20 ms frame (all detectors and consumers), sampled',
+  buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02],
+  registers,
+});
+
+export const firstAudio = new Histogram({
+  name: 'gateway_first_audio_seconds',
+  help: 'Media time from stream start to the first audio the gateway sent',
+  buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10],
+  registers,
+});
+
+export const amdDecision = new Histogram({
+  name: 'gateway_amd_decision_seconds',
+  help: 'Media time from answer to the AMD verdict, by result',
+  labelNames: ['result'] as const,
+  buckets: [0.5, 1, 1.5, 2, 3, 4, 5, 8, 15, 30],
+  registers,
+});
+
+export const agentTurnLatency = new Histogram({
+  name: 'gateway_agent_turn_latency_seconds',
+  help: "Caller's speech end to the agent's first audio (media clock), per turn",
+  buckets: [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5],
+  registers,
+});
+
+export const bargeIn = new Histogram({
+  name: 'gateway_barge_in_seconds',
+  help: "Caller's speech start to the gateway clearing its audio",
+  buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2],
+  registers,
+});
+
+export const providerErrors = new Counter({
+  name: 'gateway_provider_errors_total',
+  help: 'Speech/LLM provider failures seen on calls, by error code',
+  labelNames: ['code'] as const,
+  registers,
+});
+
+export const recordingsStopped = new Counter({
+  name: 'gateway_recordings_stopped_total',
+  help: 'Recordings stopped early (disk full, write error, size limit, backlog)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+/** For the dialer: increment when it places a call and when an attempt ends. */
+export const campaignDials = new Counter({ name: 'gateway_campaign_dials_total', help: 'Campaign dial attempts placed', labelNames: ['campaign'] as const, registers });
+export const campaignOutcomes = new Counter({
+  name: 'gateway_campaign_outcomes_total',
+  help: 'Campaign attempt outcomes (ATTEMPT_OUTCOMES)',
+  labelNames: ['campaign', 'outcome'] as const,
+  registers,
+});
+
+type BreakerSource = () => Record<string, { current(): 'closed' | 'open' | 'half_open' }>;
+let breakerSource: BreakerSource = () => ({});
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+export const breakerState = new Gauge({
+  name: 'gateway_provider_breaker_state',
+  help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open',
+  labelNames: ['provider'] as const,
+  registers,
+  collect() {
+    this.reset();
+    for (const [name, b] of Object.entries(breakerSource())) this.set({ provider: name }, BREAKER_VALUE[b.current()]);
+  },
+});
+
+/** The providers' breakers, read at each scrape. */
+export function watchBreakers(source: BreakerSource): void {
+  breakerSource = source;
+}
+
+interface EventLogStats {
+  buffered: number;
+  dropped: number;
+}
+let eventLogSource: (() => EventLogStats) | undefined;
+export const eventLogBuffered = new Gauge({
+  name: 'gateway_event_log_buffered',
+  help: 'Call events waiting to be written to the database',
+  registers,
+  collect() {
+    if (eventLogSource) this.set(eventLogSource().buffered);
+  },
+});
+export const eventLogDropped = new Gauge({
+  name: 'gateway_event_log_dropped',
+  help: 'Call events dropped because the buffer was full (since start)',
+  registers,
+  collect() {
+    if (eventLogSource) this.set(eventLogSource().dropped);
+  },
+});
+
+/** The event log whose buffer and drops are reported. */
+export function watchEventLog(source: () => EventLogStats): void {
+  eventLogSource = source;
+}
+
+/** Samples event-loop delay every 50 ms until stopped (timer drift: how late the loop ran it). */
+export function startEventLoopProbe(intervalMs = 50): () => void {
+  let expected = performance.now() + intervalMs;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    eventLoopDelay.observe(Math.max(0, now - expected) / 1000);
+    expected = now + intervalMs;
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,38 @@
+// GET /metrics: the Prometheus text format. Scraped from loopback without credentials, or from
+// anywhere with `Authorization: Bearer $METRICS_TOKEN`. The address checked is the socket's, never
+// X-Forwarded-For: a proxy on the same host that forwards public traffic must block /metrics itself.
+import type { FastifyInstance } from 'fastify';
+import { metricsRegistry } from './metrics.ts';
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+export async function prometheusRoute(app: FastifyInstance, opts: { token: string | undefined }): Promise<void> {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format)',
+        description: 'Loopback scrapes need no credentials; others need `Authorization: Bearer <METRICS_TOKEN>` (403 when METRICS_TOKEN is unset).',
+        tags: ['operations'],
+        security: [],
+        response: {
+          401: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+          403: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+          200: { type: 'string', description: 'text/plain; version=0.0.4', examples: ['# HELP gateway_active_calls Calls with a live media stream in this process\n# TYPE gateway_active_calls gauge\ngateway_active_calls 3\n'] },
+        },
+      },
+    },
+    async (request, reply) => {
+      const remote = request.socket.remoteAddress ?? '';
+      const auth = request.headers.authorization;
+      const tokenOk = opts.token !== undefined && auth === `Bearer ${opts.token}`;
+      if (!tokenOk && !LOOPBACK.test(remote)) {
+        return reply.code(opts.token === undefined ? 403 : 401).send({
+          code: 'GW_ERR_METRICS_FORBIDDEN',
+          message: opts.token === undefined ? 'metrics are served to loopback only; set METRICS_TOKEN to scrape from elsewhere' : 'send Authorization: Bearer <METRICS_TOKEN>',
+        });
+      }
+      return reply.header('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
+    },
+  );
+}

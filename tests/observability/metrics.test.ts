@@ -1,0 +1,67 @@
+// GET /metrics in the Prometheus text format after a real replayed call, and its scrape auth.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeWav } from '../../dsp/wav.ts';
+import { replayCall } from '../../src/replay/client.ts';
+import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
+const TOKEN = 'metrics-token-0123456789abcdef';
+
+/** The value of one sample line (name with labels exactly as written), 0 when absent. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+describe('Prometheus metrics', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('pglite', { env: { METRICS_TOKEN: TOKEN } });
+  });
+  afterAll(() => gw?.close());
+
+  it('counts a call started and ended with its outcome, first audio and the event loop', async () => {
+    const before = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+    await replayCall({ carrier: 'twilio', audio: HELLO, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 5, holdMs: 60_000 });
+    await gw.app.gateway.settle();
+    const res = await fetch(`${gw.httpUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const after = await res.text();
+    const delta = (series: string): number => sample(after, series) - sample(before, series);
+    expect(delta('gateway_calls_started_total{carrier="twilio",direction="inbound"}')).toBe(1);
+    expect(delta('gateway_calls_ended_total{carrier="twilio",direction="inbound",outcome="completed"}')).toBe(1);
+    expect(delta('gateway_first_audio_seconds_count')).toBe(1);
+    expect(sample(after, 'gateway_active_calls')).toBe(0);
+    expect(sample(after, 'gateway_event_loop_delay_seconds_count')).toBeGreaterThan(0);
+    expect(sample(after, 'gateway_frame_processing_seconds_count')).toBeGreaterThan(sample(before, 'gateway_frame_processing_seconds_count'));
+    expect(after).toContain('# TYPE gateway_event_log_buffered gauge');
+    expect(after).toContain('# TYPE gateway_campaign_dials_total counter');
+    expect(after).toContain('process_resident_memory_bytes');
+  });
+
+  it('needs the bearer token from a non-loopback address', async () => {
+    const anon = await gw.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' });
+    expect(anon.statusCode).toBe(401);
+    const wrong = await gw.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3', headers: { authorization: 'Bearer nope' } });
+    expect(wrong.statusCode).toBe(401);
+    const ok = await gw.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('gateway_active_calls');
+    // The JSON /v1/metrics stays for its existing clients.
+    expect((await gw.api('/v1/metrics')).body).toHaveProperty('activeCalls');
+  });
+});
+
+describe('Prometheus metrics without a token', () => {
+  it('are served to loopback only', async () => {
+    const gw = await startTestGateway('pglite');
+    try {
+      expect((await gw.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' })).statusCode).toBe(403);
+      expect((await gw.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).statusCode).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});

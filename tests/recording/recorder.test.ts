@@ -1,0 +1,76 @@
+// The streamed recorder: audio laid where it played, cut at a clear, written as a valid WAV; a full
+// disk stops the recording (once, with a reason), never the frames that keep coming.
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FRAME_SAMPLES } from '../../dsp/frame.ts';
+import { encodeMulaw } from '../../dsp/mulaw.ts';
+import wavefile from 'wavefile';
+import { DualChannelRecorder } from '../../src/call/recorder.ts';
+import { LocalRecordingStorage, type RecordingFile } from '../../src/recording/storage.ts';
+
+const frame = (value: number): Int16Array => new Int16Array(FRAME_SAMPLES).fill(value);
+
+describe('DualChannelRecorder', () => {
+  it('streams caller and gateway channels on the media clock to a 0600 WAV file, cut at a clear', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-rec-'));
+    const storage = new LocalRecordingStorage(dir);
+    const rec = new DualChannelRecorder();
+    rec.addCallerFrame(frame(100)); // idle: not recorded
+    rec.start(storage.create('call1'));
+    // 300 ms of gateway audio sent at once: plays over the next 15 frames.
+    rec.addGatewayAudio(encodeMulaw(new Int16Array(2400).fill(8000)));
+    for (let i = 0; i < 10; i++) rec.addCallerFrame(frame(1000));
+    rec.clear(); // after 200 ms: the last 100 ms were never heard
+    for (let i = 0; i < 100; i++) rec.addCallerFrame(frame(-1000)); // 2 s more
+    const result = await rec.finish();
+    expect(result).toEqual({ bytes: 44 + 110 * FRAME_SAMPLES * 4, durationMs: 2200, stopped: null });
+    const file = path.join(dir, 'call1.wav');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const wav = new wavefile.WaveFile(await readFile(file));
+    const fmt = wav.fmt as { numChannels: number; sampleRate: number; bitsPerSample: number };
+    expect([fmt.numChannels, fmt.sampleRate, fmt.bitsPerSample]).toEqual([2, 8000, 16]);
+    const [left, right] = wav.getSamples(false, Int16Array) as unknown as [Int16Array, Int16Array];
+    expect(left.length).toBe(110 * FRAME_SAMPLES);
+    expect(left[0]).toBe(1000);
+    expect(left[10 * FRAME_SAMPLES]).toBe(-1000);
+    // Gateway audio where it played (mu-law rounds 8000 a little), silence after the clear.
+    expect(Math.abs((right[0] as number) - 8000)).toBeLessThan(300);
+    expect(Math.abs((right[1599] as number) - 8000)).toBeLessThan(300);
+    expect(right[1600]).toBe(0);
+    expect(right.slice(1600).every((s) => s === 0)).toBe(true);
+  });
+
+  it('stops on a full disk with one reason, keeps taking frames, and leaves a valid header', async () => {
+    const writes: Array<{ bytes: number; position: number | undefined }> = [];
+    let failAfter = 2;
+    const file: RecordingFile = {
+      write: async (bytes, position) => {
+        if (position !== 0 && failAfter-- <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        writes.push({ bytes: bytes.length, position });
+      },
+      close: async () => undefined,
+    };
+    const stops: string[] = [];
+    const rec = new DualChannelRecorder({ onStop: (reason) => stops.push(reason) });
+    rec.start(file);
+    for (let i = 0; i < 50 * 5; i++) rec.addCallerFrame(frame(1)); // 5 s: five one-second blocks
+    const result = await rec.finish();
+    expect(stops).toEqual(['disk_full']);
+    expect(result?.stopped).toBe('disk_full');
+    // Two one-second blocks reached the disk; the final header says exactly that.
+    expect(result?.bytes).toBe(44 + 2 * 8000 * 4);
+    expect(writes.at(-1)).toEqual({ bytes: 44, position: 0 });
+  });
+
+  it('stops at the size limit', async () => {
+    const stops: string[] = [];
+    const rec = new DualChannelRecorder({ maxBytes: 44 + 8000 * 4, onStop: (reason) => stops.push(reason) });
+    rec.start({ write: async () => undefined, close: async () => undefined });
+    for (let i = 0; i < 150; i++) rec.addCallerFrame(frame(1));
+    const result = await rec.finish();
+    expect(stops).toEqual(['size_limit']);
+    expect(result?.durationMs).toBe(1000);
+  });
+});
