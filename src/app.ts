@@ -5,11 +5,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
-import { requireApiKey } from './api/auth.ts';
+import { rateLimitApi } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
+import { accessControl } from './auth/access.ts';
+import { auditChanges } from './auth/audit.ts';
+import { authRoutes } from './auth/routes.ts';
+import { AuthStore } from './auth/store.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
@@ -23,6 +28,7 @@ import { CallRegistry } from './gateway/registry.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
+import { dashboard, dashboardApi } from './web/plugin.ts';
 
 /** How long after a call ends its event numbering is kept in memory. */
 const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
@@ -146,6 +152,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
 
+  const auth = new AuthStore(deps.db.pool);
+  await app.register(fastifyCookie);
+  await app.register(dashboard);
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     if (registry.draining) return reply.code(503).send({ status: 'draining', activeCalls: registry.size });
@@ -187,7 +197,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      requireApiKey(api, { apiKey: deps.apiKey, rateLimitPerMinute: config.apiRateLimitPerMinute });
+      rateLimitApi(api, { rateLimitPerMinute: config.apiRateLimitPerMinute });
+      accessControl(api, { store: auth, apiKey: deps.apiKey });
+      auditChanges(api, auth);
+      await authRoutes(api, { store: auth });
+      await dashboardApi(api, { gateway: () => app.gateway, db: deps.db.pool });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       for (const plugin of deps.apiPlugins ?? []) await plugin(api);

@@ -5,6 +5,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentRuntime } from './agent/runner.ts';
+import { ensureFirstAdmin } from './auth/bootstrap.ts';
+import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
 import { outboundCallRoutes } from './api/outboundCalls.ts';
@@ -41,6 +43,8 @@ export interface Runtime {
   warmedUp: Promise<void>;
   /** Where the generated API key was stored (undefined when API_KEY is set). */
   apiKeyFile: string | undefined;
+  /** Where the first admin's password was written, when this start created the admin. */
+  adminPasswordFile: string | undefined;
   close(): Promise<void>;
 }
 
@@ -88,6 +92,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     apiKeyFile = stored.path;
     if (stored.created) log.info({ apiKeyFile }, 'created a REST API key (set API_KEY to choose your own)');
   }
+  const { passwordFile: adminPasswordFile } = await ensureFirstAdmin(new AuthStore(db.pool), config.dataDir);
+  if (adminPasswordFile !== undefined) log.info({ adminPasswordFile }, `created the first dashboard user "admin"; its password is in ${adminPasswordFile}`);
   const streamTokenSecret = config.streamTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'stream-token-secret')).value;
   const clients = carrierClientsFromConfig(config);
   const p = config.providers;
@@ -201,6 +207,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       ],
     },
     apiKeyFile,
+    adminPasswordFile,
     warmedUp,
     close: async () => {
       warmup.abort();
