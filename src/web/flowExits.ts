@@ -5,6 +5,9 @@ import type { Queryable } from '../store/db.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A field of a flow event: the event log keeps an event's own `data` object under `data`. */
+const field = (name: 'node' | 'exit' | 'next'): string => `COALESCE(e.data->'data'->>'${name}', e.data->>'${name}')`;
+
 export async function flowExitRoutes(api: FastifyInstance, opts: { db: Queryable }): Promise<void> {
   api.get(
     '/flows/:id/exits',
@@ -42,11 +45,11 @@ export async function flowExitRoutes(api: FastifyInstance, opts: { db: Queryable
         WHERE c.flow_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND ($4::int IS NULL OR c.flow_version = $4)`;
       const [exits, entered, total] = await Promise.all([
         opts.db.query<{ node: string; exit: string; next: string | null; calls: number }>(
-          `SELECT e.data->>'node' AS node, COALESCE(e.data->>'exit', '') AS exit, e.data->>'next' AS next, count(DISTINCT c.id)::int AS calls
+          `SELECT ${field('node')} AS node, COALESCE(${field('exit')}, '') AS exit, ${field('next')} AS next, count(DISTINCT c.id)::int AS calls
              ${scope} AND e.type = 'flow.node.exited' GROUP BY 1, 2, 3 ORDER BY 1, 2`,
           args,
         ),
-        opts.db.query<{ node: string; calls: number }>(`SELECT e.data->>'node' AS node, count(DISTINCT c.id)::int AS calls ${scope} AND e.type = 'flow.node.entered' GROUP BY 1 ORDER BY 1`, args),
+        opts.db.query<{ node: string; calls: number }>(`SELECT ${field('node')} AS node, count(DISTINCT c.id)::int AS calls ${scope} AND e.type = 'flow.node.entered' GROUP BY 1 ORDER BY 1`, args),
         opts.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM calls c WHERE c.flow_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND ($4::int IS NULL OR c.flow_version = $4)`, args),
       ]);
       return { flowId: request.params.id, since: since.toISOString(), until: until.toISOString(), calls: total.rows[0]?.n ?? 0, exits: exits.rows, entered: entered.rows };
