@@ -6,10 +6,10 @@ import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { callRoutes } from './api/calls.ts';
-import { rateLimitApi } from './api/auth.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import { accessControl } from './auth/access.ts';
 import { auditChanges } from './auth/audit.ts';
@@ -19,12 +19,18 @@ import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import type { DualChannelRecorder } from './call/recorder.ts';
 import type { StreamClaims } from './call/streamToken.ts';
-import type { Config } from './config.ts';
+import { shutdownPlan, type Config } from './config.ts';
 import { GatewayError } from './errors.ts';
-import type { CallWrites } from './gateway/callWrites.ts';
+import { recordAmdVerdicts } from './gateway/amdRecord.ts';
+import { notRecordedYet, type CallWrites, type CallWritesStats } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
+import { LIMITER_MAX_CLIENTS, rateLimitOptions } from './gateway/rateLimit.ts';
+import { sharedRateLimitStore } from './gateway/rateLimitStore.ts';
+import { CachedCheck } from './gateway/readiness.ts';
+import { publicHostCheck } from './gateway/publicHost.ts';
 import { CallRegistry } from './gateway/registry.ts';
+import { StreamTokenLedger, type StreamTokenLedgerCounters } from './gateway/streamTokenLedger.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
@@ -60,7 +66,14 @@ export interface AppDeps {
 export interface Gateway {
   registry: CallRegistry;
   counters: StreamCounters;
-  /** Stop taking calls, let active ones finish (up to drainTimeoutMs), end the rest, flush events. */
+  /** Streams and webhooks refused for a reused token or an ended call. */
+  tokens: StreamTokenLedgerCounters;
+  /** The durable call-write path's counters. */
+  callWrites(): CallWritesStats;
+  /**
+   * Stop taking calls, let active ones finish, end the rest, then persist (call writes, events) —
+   * within shutdownPlan(config): drain + persist fit the grace period with the close after them.
+   */
   drain(): Promise<void>;
   /** Background writes (call ends, recordings) still in flight. */
   settle(): Promise<void>;
@@ -83,22 +96,45 @@ export const LOG_REDACT = [
   '*.authToken',
 ];
 
+/**
+ * Request logs keep the path only: query strings may carry phone numbers (a carrier's GET webhook)
+ * or tokens. Used by the app's own logger and by main.ts's (a logger's serializers win over fastify's).
+ */
+export const LOG_SERIALIZERS = {
+  req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: req.method,
+    url: req.url.split('?', 1)[0],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }),
+};
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    ...(deps.logger === undefined ? { logger: { level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS } } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
     bodyLimit: 256 * 1024,
     trustProxy: config.trustProxy,
     // Carriers' status callbacks and our own API share the server: keep slow clients from holding it.
     requestTimeout: 30_000,
   });
   const registry = new CallRegistry(config.maxConcurrentCalls);
+  // Rate limits counted in the database, shared by every instance (per process while it does not answer).
+  const rateLimitStore = sharedRateLimitStore(deps.db.pool, { fallbackCache: LIMITER_MAX_CLIENTS });
   const counters: StreamCounters = { invalidMessages: 0, unknownEvents: 0, mediaBeforeStart: 0, rejectedStreams: 0 };
 
   const writes = deps.writes;
+  const ledger = new StreamTokenLedger();
+  /** A write about a call whose record must exist: retried (in order) until it does. */
+  const onRecord = <T>(what: string, write: () => Promise<T | null>) => async (): Promise<T> => {
+    const result = await write();
+    if (result === null) throw notRecordedYet(what);
+    return result;
+  };
 
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
-    void writes.enqueue(session.callId, 'recording the end of a call', () => deps.calls.end({ id: session.callId }, reason));
+    void writes.enqueue(session.callId, 'recording the end of a call', onRecord('recording the end of a call', () => deps.calls.end({ id: session.callId }, reason)));
     // The call's sequence counter is kept a while after the end: the flow's last events and the
     // recording's are still numbered after `call.ended`.
     setTimeout(() => deps.eventLog.release(session.callId), SEQUENCE_RETENTION_MS).unref();
@@ -108,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await mkdir(dir, { recursive: true });
         const file = path.join(dir, `${session.callId}.wav`);
         await writeFile(file, recorder.toWav());
-        await deps.calls.setRecording({ id: session.callId }, file);
+        if ((await deps.calls.setRecording({ id: session.callId }, file)) === null) throw notRecordedYet('saving a recording');
         deps.eventLog.append(session.callId, { type: 'recording.saved', atMs: session.mediaMs(), path: file, durationMs: recorder.durationMs() });
       });
     }
@@ -117,13 +153,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('gateway', {
     registry,
     counters,
+    tokens: ledger.counters,
+    callWrites: () => writes.stats(),
     drain: async () => {
+      const plan = shutdownPlan(config);
       registry.startDraining();
-      const idle = await registry.waitIdle(config.drainTimeoutMs);
+      const idle = await registry.waitIdle(plan.drainMs);
       if (!idle) for (const s of registry.all()) s.end('shutdown');
-      // Writes still waiting on an unavailable database get a bounded last chance.
-      await writes.settle(Math.max(5000, config.drainTimeoutMs));
-      await deps.eventLog.flush(10_000);
+      // Writes still waiting on an unavailable database get a bounded last chance, then the events.
+      const persistEnd = performance.now() + plan.persistMs;
+      await writes.settle(plan.persistMs / 2);
+      await deps.eventLog.flush(Math.max(100, persistEnd - performance.now()));
     },
     settle: async () => {
       await writes.settle();
@@ -157,14 +197,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(dashboard);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Unauthenticated: a cached database check and a bare status (figures are in /v1/metrics).
+  const databaseReady = new CachedCheck(() => deps.db.ping(2000));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    if (registry.draining) return reply.code(503).send({ status: 'draining', activeCalls: registry.size });
-    const dbOk = await deps.db.ping(2000);
-    if (!dbOk) return reply.code(503).send({ status: 'database unreachable', activeCalls: registry.size });
-    return { status: 'ready', activeCalls: registry.size, events: deps.eventLog.stats() };
+    if (registry.draining) return reply.code(503).send({ status: 'draining' });
+    if (!(await databaseReady.get())) return reply.code(503).send({ status: 'database unreachable' });
+    return { status: 'ready' };
   });
 
   await app.register(async (carrierScope) => {
+    if (config.localUnauthenticated) carrierScope.addHook('onRequest', publicHostCheck(config));
     await carrierWebhooks(carrierScope, {
       config,
       calls: deps.calls,
@@ -172,6 +214,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       streamTokenSecret: deps.streamTokenSecret,
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
       writes,
+      ledger,
+      rateLimitStore,
     });
     await mediaStreams(carrierScope, {
       config,
@@ -179,11 +223,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       counters,
       timeline: deps.eventLog,
       streamTokenSecret: deps.streamTokenSecret,
+      ledger,
       carrierActions: deps.carrierActions ?? (() => undefined),
       onCallStarted: (session, claims) => {
         const answeredAt = new Date();
-        void writes.enqueue(session.callId, 'recording the stream', () => deps.calls.attachStream({ id: session.callId }, session.streamId));
-        void writes.enqueue(session.callId, 'recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt));
+        const id = { id: session.callId };
+        void writes.enqueue(session.callId, 'recording the stream', onRecord('recording the stream', () => deps.calls.attachStream(id, session.streamId)));
+        void writes.enqueue(session.callId, 'recording the answer', onRecord('recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt)));
+        recordAmdVerdicts(session, (amd) => void writes.enqueue(session.callId, 'recording the AMD verdict', onRecord('recording the AMD verdict', () => deps.calls.setAmd(id, amd))));
+        // Another instance may have served (and ended) this call already: a token is single use per
+        // process, the record is the check across instances. Off the audio path; ends the replay.
+        deps.calls.get(session.callId).then(
+          (record) => {
+            if (record?.endedAt != null && !session.ended) {
+              ledger.counters.endedCalls++;
+              app.log.warn({ callId: session.callId }, 'media stream for a call that had already ended; ending it');
+              session.end('call_already_ended');
+            }
+          },
+          () => undefined, // the database is down: the local checks stand
+        );
         try {
           deps.program.start(session, claims);
         } catch (err) {
@@ -197,7 +256,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      rateLimitApi(api, { rateLimitPerMinute: config.apiRateLimitPerMinute });
+      await api.register(fastifyRateLimit, { ...rateLimitOptions('api', 'API requests', config.apiRateLimitPerMinute, rateLimitStore), global: true });
       accessControl(api, { store: auth, apiKey: deps.apiKey });
       auditChanges(api, auth);
       await authRoutes(api, { store: auth });

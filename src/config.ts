@@ -2,6 +2,8 @@
 // reported at once with the variable's name, what is wrong, and an example of a good value.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { TRANSFER_NUMBER_ENTRY } from './agent/transferPolicy.ts';
+import { parseHttpAllowList } from './flow/httpAllowList.ts';
 
 export interface CarrierCredentials {
   twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
@@ -21,7 +23,15 @@ export interface Config {
   localUnauthenticated: boolean;
   maxConcurrentCalls: number;
   maxMessageBytes: number;
+  /** Media-stream sockets not yet authenticated, in total and per client address (IPv6 per /64). */
+  maxPendingStreams: number;
+  maxPendingStreamsPerAddress: number;
   drainTimeoutMs: number;
+  /** The whole shutdown (drain + settle + flush + close) fits in this; see shutdownPlan(). */
+  shutdownGraceMs: number;
+  /** Instance heartbeat period, and the silence after which an instance counts as lost. */
+  instanceHeartbeatMs: number;
+  instanceDeadAfterMs: number;
   mediaTimeoutMs: number;
   recordCalls: boolean;
   logLevel: string;
@@ -34,6 +44,10 @@ export interface Config {
   eventBufferMax: number;
   apiRateLimitPerMinute: number;
   webhookRateLimitPerMinute: number;
+  /** Numbers (or `+prefix*`) every agent node may transfer to (AGENT_TRANSFER_NUMBERS). */
+  agentTransferNumbers: string[];
+  /** Hosts, `*.domain`s, addresses and CIDRs flow http nodes may reach (FLOW_HTTP_ALLOW_HOSTS); `*` = any public host. */
+  flowHttpAllowHosts: string[];
   providers: {
     openaiApiKey: string | undefined;
     openaiBaseUrl: string | undefined;
@@ -65,6 +79,20 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/**
+ * A URL as configuration errors may show it: scheme, host and path only. User, password, query and
+ * fragment can hold secrets (a DATABASE_URL password, a key in a query) or phone numbers; an
+ * unparsable value is not shown at all, since it may be a secret pasted in the wrong place.
+ */
+export function urlForMessages(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '<unparsable, not shown>';
+  }
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -99,7 +127,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       if (!protocols.includes(u.protocol)) throw new Error('protocol');
       return u;
     } catch {
-      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${raw}"), e.g. ${name}=${example}`);
+      problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL (got "${urlForMessages(raw)}"), e.g. ${name}=${example}`);
       return undefined;
     }
   };
@@ -111,6 +139,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     if (vb === undefined) problems.push(`${b}: required when ${a} is set, e.g. ${b}=${exampleB}`);
     return va !== undefined && vb !== undefined ? [va, vb] : undefined;
   };
+
+  /**
+   * A credential group is all or nothing: a variable of the group set without the group's key (or
+   * keys) would be silently ignored — e.g. SIGNALWIRE_SIGNING_KEY without the project, so every
+   * webhook gets 403 with no hint. Name what is missing instead.
+   */
+  const group = (keys: string[], members: string[], what: string): void => {
+    const setKeys = keys.filter((k) => str(k) !== undefined);
+    if (setKeys.length === keys.length) return;
+    const setMembers = members.filter((m) => str(m) !== undefined);
+    if (setMembers.length === 0) return;
+    const missing = keys.filter((k) => str(k) === undefined);
+    problems.push(`${missing.join(' and ')}: required because ${setMembers.join(', ')} ${setMembers.length === 1 ? 'is' : 'are'} set (${what}); set ${missing.join(' and ')} too, or unset ${setMembers.join(', ')}`);
+  };
+  group(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'], ['TWILIO_API_BASE_URL'], 'Twilio credentials');
+  group(['SIGNALWIRE_PROJECT_ID', 'SIGNALWIRE_API_TOKEN'], ['SIGNALWIRE_SIGNING_KEY', 'SIGNALWIRE_SPACE_URL', 'SIGNALWIRE_API_BASE_URL'], 'SignalWire credentials');
+  group(['OPENAI_API_KEY'], ['OPENAI_BASE_URL', 'OPENAI_LLM_MODEL', 'OPENAI_STT_MODEL', 'OPENAI_TTS_MODEL', 'OPENAI_TTS_VOICE'], 'OpenAI speech, LLM and voice');
+  group(['ELEVENLABS_API_KEY'], ['ELEVENLABS_BASE_URL', 'ELEVENLABS_VOICE_ID', 'ELEVENLABS_MODEL_ID'], 'ElevenLabs voice');
 
   const port = int('PORT', 3000, 0, 65535, '3000');
   const carriers: CarrierCredentials = {};
@@ -144,7 +190,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const publicUrl = url('PUBLIC_URL', ['https:', 'http:'], 'https://gateway.example.com') ?? new URL(`http://localhost:${port}`);
   if (publicUrl.pathname !== '/' || publicUrl.search !== '') {
-    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${publicUrl.toString()}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+    problems.push(`PUBLIC_URL: must be a bare origin without path or query (got "${urlForMessages(publicUrl.toString())}"), e.g. PUBLIC_URL=https://gateway.example.com`);
+  }
+  if (publicUrl.username !== '' || publicUrl.password !== '') {
+    // It is logged at start and signed into webhook URLs: credentials have no place in it.
+    problems.push('PUBLIC_URL: must not contain a user name or password, e.g. PUBLIC_URL=https://gateway.example.com');
   }
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://gateway:secret@db:5432/gateway');
   const logLevel = str('LOG_LEVEL') ?? 'info';
@@ -163,6 +213,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const streamTokenSecret = str('STREAM_TOKEN_SECRET');
   if (streamTokenSecret !== undefined && streamTokenSecret.length < 32) {
     problems.push('STREAM_TOKEN_SECRET: must be at least 32 characters, e.g. STREAM_TOKEN_SECRET=$(openssl rand -hex 32)');
+  }
+  const agentTransferNumbers = (str('AGENT_TRANSFER_NUMBERS') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const badNumbers = agentTransferNumbers.filter((n) => !TRANSFER_NUMBER_ENTRY.test(n));
+  if (badNumbers.length > 0) {
+    problems.push(`AGENT_TRANSFER_NUMBERS: ${badNumbers.map((n) => `"${n}"`).join(', ')} must be E.164 numbers or prefixes ending in *, e.g. AGENT_TRANSFER_NUMBERS=+14155550100,+4930*`);
+  }
+  const flowHttpAllowHosts = (str('FLOW_HTTP_ALLOW_HOSTS') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const badHosts = parseHttpAllowList(flowHttpAllowHosts).problems;
+  if (badHosts.length > 0) {
+    problems.push(`FLOW_HTTP_ALLOW_HOSTS: ${badHosts.map((h) => `"${h}"`).join(', ')} must be host names, *.domains, IP addresses or CIDRs (no scheme or path), e.g. FLOW_HTTP_ALLOW_HOSTS=api.example.com,*.crm.example.com,10.1.0.0/16`);
   }
   const elevenlabsBase = url('ELEVENLABS_BASE_URL', ['https:', 'http:'], 'https://api.elevenlabs.io');
   const openaiBase = url('OPENAI_BASE_URL', ['https:', 'http:'], 'https://api.openai.com/v1');
@@ -188,7 +248,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     localUnauthenticated: !anyCarrier && (isLoopback(host) || allowUnauthenticated),
     maxConcurrentCalls: int('MAX_CONCURRENT_CALLS', 500, 1, 100_000, '500'),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
-    drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000, '30000'),
+    maxPendingStreams: int('MAX_PENDING_STREAMS', 200, 1, 100_000, '200'),
+    maxPendingStreamsPerAddress: int('MAX_PENDING_STREAMS_PER_ADDRESS', 50, 1, 100_000, '50'),
+    drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 20_000, 0, 3_600_000, '20000'),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 30_000, 5_000, 3_600_000, '30000'),
+    instanceHeartbeatMs: int('INSTANCE_HEARTBEAT_MS', 2_000, 100, 60_000, '2000'),
+    instanceDeadAfterMs: int('INSTANCE_DEAD_AFTER_MS', 15_000, 500, 600_000, '15000'),
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
     logLevel,
@@ -199,6 +264,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     eventBufferMax: int('EVENT_BUFFER_MAX', 100_000, 100, 10_000_000, '100000'),
     apiRateLimitPerMinute: int('API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000, '600'),
     webhookRateLimitPerMinute: int('WEBHOOK_RATE_LIMIT_PER_MINUTE', 3000, 1, 1_000_000, '3000'),
+    agentTransferNumbers,
+    flowHttpAllowHosts,
     providers: {
       openaiApiKey: str('OPENAI_API_KEY'),
       openaiBaseUrl: openaiBase?.toString().replace(/\/$/, ''),
@@ -213,6 +280,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       ttsOrder,
     },
   };
+  if (config.instanceDeadAfterMs < 3 * config.instanceHeartbeatMs) {
+    problems.push(`INSTANCE_DEAD_AFTER_MS: must be at least 3 × INSTANCE_HEARTBEAT_MS (${3 * config.instanceHeartbeatMs}) so one late heartbeat does not make a live instance lost, e.g. INSTANCE_DEAD_AFTER_MS=15000`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -223,4 +293,30 @@ export function mediaStreamUrl(config: Pick<Config, 'publicUrl'>, carrier: strin
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   u.pathname = `/media/${carrier}`;
   return u.toString();
+}
+
+/** Time kept for persisting after the drain: call writes settle, then buffered events flush. */
+const PERSIST_BUDGET_MS = 6_000;
+/**
+ * Time kept for closing after persisting: the server, call writes still retrying (0.5 s), the event
+ * log's last flush (1 s), the instance's "stopped" mark (≤ 1 s), the database.
+ */
+const CLOSE_BUDGET_MS = 3_000;
+
+export interface ShutdownPlan {
+  /** Live calls may finish this long (DRAIN_TIMEOUT_MS, shortened to fit the grace period). */
+  drainMs: number;
+  /** Call writes and buffered events get this long together. */
+  persistMs: number;
+  closeMs: number;
+}
+
+/**
+ * The worst case of an orderly shutdown (SIGTERM) fits SHUTDOWN_GRACE_MS (default 30 s, Kubernetes'
+ * terminationGracePeriodSeconds default): drain ≤ grace − persist − close, persist 6 s, close 3 s.
+ */
+export function shutdownPlan(config: Pick<Config, 'drainTimeoutMs' | 'shutdownGraceMs'>): ShutdownPlan {
+  const persistMs = Math.min(PERSIST_BUDGET_MS, Math.floor(config.shutdownGraceMs / 3));
+  const closeMs = Math.min(CLOSE_BUDGET_MS, Math.floor(config.shutdownGraceMs / 6));
+  return { drainMs: Math.max(0, Math.min(config.drainTimeoutMs, config.shutdownGraceMs - persistMs - closeMs)), persistMs, closeMs };
 }

@@ -1,7 +1,7 @@
 // Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
 import pino from 'pino';
-import { buildApp, LOG_REDACT } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { buildApp, LOG_REDACT, LOG_SERIALIZERS } from './app.ts';
+import { ConfigError, loadConfig, shutdownPlan } from './config.ts';
 import { createRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = pino({ level: config.logLevel, redact: LOG_REDACT });
+  const log = pino({ level: config.logLevel, redact: LOG_REDACT, serializers: LOG_SERIALIZERS });
   const runtime = await createRuntime(config, log);
   const app = await buildApp({ ...runtime.appDeps, logger: log });
 
@@ -23,12 +23,19 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, activeCalls: app.gateway.registry.size, drainTimeoutMs: config.drainTimeoutMs }, 'draining');
+    const plan = shutdownPlan(config);
+    log.info({ signal, activeCalls: app.gateway.registry.size, ...plan, shutdownGraceMs: config.shutdownGraceMs }, 'draining');
+    // The orchestrator kills the process at the end of its grace period; exit first, saying so.
+    const hardStop = setTimeout(() => {
+      log.error({ shutdownGraceMs: config.shutdownGraceMs }, 'shutdown did not finish within the grace period; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs - 500);
+    hardStop.unref();
     try {
       await app.gateway.drain();
       await app.close();
-      await runtime.close();
-      log.info('stopped');
+      await runtime.close(Math.min(500, plan.closeMs / 4));
+      log.info({ callWrites: app.gateway.callWrites(), events: runtime.appDeps.eventLog.stats() }, 'stopped');
       process.exit(0);
     } catch (err) {
       log.error({ err }, 'shutdown failed');

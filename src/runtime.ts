@@ -1,6 +1,7 @@
 // The composition root: turns a Config into the running parts the app is built from — database,
 // event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
 // fallback), the flow program with detectors per call — and closes them in order.
+import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -23,7 +24,11 @@ import type { FlowDefinition } from './flow/types.ts';
 import { CallWrites } from './gateway/callWrites.ts';
 import { carrierActionsFor, carrierClientsFromConfig } from './gateway/carrierClients.ts';
 import { loadOrCreateSecret } from './secrets.ts';
+import { AnnouncingFlowStore } from './store/announcingFlowStore.ts';
+import { parseHttpAllowList } from './flow/httpAllowList.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
+import { ROUTING_CHANNEL } from './store/changeFeed.ts';
+import { InstanceMonitor } from './store/instances.ts';
 import { CallStore, type CallRecord } from './store/calls.ts';
 import { ReadCache } from './store/readCache.ts';
 import { openDatabase, type Database } from './store/db.ts';
@@ -34,7 +39,11 @@ import { FlowStore } from './store/flows.ts';
 const FLOW_START_WAIT_MS = 3000;
 /** How long a call's set-up waits for a database read before using what it knows. */
 const SETUP_READ_TIMEOUT_MS = 800;
-/** How long a flow definition or number route is served from memory. */
+/**
+ * How long a flow definition or number route is served from memory without asking the database.
+ * Changes invalidate the cache at once (LISTEN/NOTIFY); the TTL only bounds staleness while the
+ * change feed is disconnected.
+ */
 const FLOW_CACHE_TTL_MS = 5000;
 
 export interface Runtime {
@@ -45,7 +54,10 @@ export interface Runtime {
   apiKeyFile: string | undefined;
   /** Where the first admin's password was written, when this start created the admin. */
   adminPasswordFile: string | undefined;
-  close(): Promise<void>;
+  /** This process's instance: heartbeat, and reconciliation of lost ones (register onInstanceLost here). */
+  instances: InstanceMonitor;
+  /** Closes everything; `budgetMs` bounds the wait for call writes still retrying (default 2 000). Worst case ≈ budgetMs + 2 s. */
+  close(budgetMs?: number): Promise<void>;
 }
 
 /** Static prompts a flow will say (no templates): synthesized once at start so they play at once. */
@@ -76,13 +88,17 @@ export interface RuntimeOptions {
   db?: Database;
   /** Fixed API key (tests); default: API_KEY or the key stored in the data folder. */
   apiKey?: string;
+  /** This process's instance id (tests); default: a new random UUID per process (per cluster worker). */
+  instanceId?: string;
 }
 
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const ownsDb = opts.db === undefined;
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
-  const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax });
-  const calls = new CallStore(db.pool);
+  // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
+  const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000 });
+  const instanceId = opts.instanceId ?? randomUUID();
+  const calls = new CallStore(db.pool, { instanceId });
   const flows = new FlowStore(db.pool);
   let apiKey = opts.apiKey ?? config.apiKey;
   let apiKeyFile: string | undefined;
@@ -96,6 +112,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   if (adminPasswordFile !== undefined) log.info({ adminPasswordFile }, `created the first dashboard user "admin"; its password is in ${adminPasswordFile}`);
   const streamTokenSecret = config.streamTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'stream-token-secret')).value;
   const clients = carrierClientsFromConfig(config);
+  const carrierActions = carrierActionsFor(clients);
   const p = config.providers;
   const { runAgent, providers } = createAgentRuntime({
     ...(p.openaiApiKey ? { openaiApiKey: p.openaiApiKey } : {}),
@@ -112,14 +129,32 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   });
   // Call set-up reads go through a short cache with a bounded wait: a stalled database must not keep a
   // new call from its flow (the API's writes and reads still go to the store directly).
+  const flowReads = cachedFlowReads(flows, { ttlMs: FLOW_CACHE_TTL_MS, timeoutMs: SETUP_READ_TIMEOUT_MS });
+  const stopRoutingChanges = db.changes.subscribe(ROUTING_CHANNEL, (change) => flowReads.invalidate(change));
+  const apiFlows = new AnnouncingFlowStore(db.pool, (change) => flowReads.invalidate(change));
   const resolver = createFlowResolver({
-    flows: cachedFlowReads(flows, { ttlMs: FLOW_CACHE_TTL_MS, timeoutMs: SETUP_READ_TIMEOUT_MS }),
+    flows: flowReads,
     defaultFlowId: config.defaultFlowId,
     builtinDir: config.flowsDir,
   });
   const tts = cachedTts(providers.ttsCache, providers.tts.name);
-  const writes = new CallWrites((err, what, callId) => log.error({ err, callId }, `${what} failed`));
+  const writes = new CallWrites({ log });
+  const instances = new InstanceMonitor({
+    db: db.pool,
+    log,
+    instanceId,
+    heartbeatMs: config.instanceHeartbeatMs,
+    deadAfterMs: config.instanceDeadAfterMs,
+    // Embedded PGlite serves one process: no other instance can be alive but cut off from it.
+    exclusive: db.kind === 'pglite',
+    hangup: async (carrier, carrierCallId) => {
+      await carrierActions(carrier, carrierCallId)?.hangup();
+    },
+  });
+  await instances.start();
+  log.info({ instanceId }, 'instance registered');
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
+  const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
   const program = flowProgram({
     resolver,
     deps: {
@@ -128,6 +163,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       agent: runAgent,
       audio: new AudioFolder(config.audioDir),
       departments: departmentDirectory(flows),
+      agentTransferNumbers: config.agentTransferNumbers,
+      httpAllowList,
       loadFlow: async (id) => (await resolver.load(id))?.flow,
     },
     variables: async (claims) => {
@@ -198,22 +235,26 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       streamTokenSecret,
       program: callProgram,
       writes,
-      carrierActions: carrierActionsFor(clients),
+      carrierActions,
       apiPlugins: [
-        (api) => flowRoutes(api, { flows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined } }),
-        (api) => numberRoutes(api, { flows }),
-        (api) => departmentRoutes(api, { flows }),
+        (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList } }),
+        (api) => numberRoutes(api, { flows: apiFlows }),
+        (api) => departmentRoutes(api, { flows: apiFlows }),
         (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),
       ],
     },
     apiKeyFile,
     adminPasswordFile,
     warmedUp,
-    close: async () => {
+    instances,
+    close: async (budgetMs = 2_000) => {
       warmup.abort();
+      stopRoutingChanges();
       await program.settle();
       await providers.close();
+      await writes.close(budgetMs);
       await eventLog.close();
+      await instances.stop();
       if (ownsDb) await db.close();
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, mediaStreamUrl } from '../src/config.ts';
+import { ConfigError, loadConfig, mediaStreamUrl, shutdownPlan } from '../src/config.ts';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -49,5 +49,24 @@ describe('forwarded client addresses', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.5']);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(problemsOf({ TRUST_PROXY: 'everyone' })[0]).toMatch(/^TRUST_PROXY: must be true/);
+  });
+  it('names what is missing from a half-set credential group instead of ignoring it', () => {
+    const sw = problemsOf({ SIGNALWIRE_SIGNING_KEY: 'key-without-project' }).join('\n');
+    expect(sw).toMatch(/SIGNALWIRE_PROJECT_ID and SIGNALWIRE_API_TOKEN: required because SIGNALWIRE_SIGNING_KEY is set/);
+    expect(problemsOf({ TWILIO_API_BASE_URL: 'http://127.0.0.1:1' }).join('\n')).toMatch(/TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: required because TWILIO_API_BASE_URL is set/);
+    expect(problemsOf({ OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_LLM_MODEL: 'x' }).join('\n')).toMatch(/OPENAI_API_KEY: required because OPENAI_BASE_URL, OPENAI_LLM_MODEL are set/);
+    expect(problemsOf({ ELEVENLABS_VOICE_ID: 'v' }).join('\n')).toMatch(/ELEVENLABS_API_KEY: required because ELEVENLABS_VOICE_ID is set/);
+    expect(problemsOf({ SIGNALWIRE_PROJECT_ID: 'p', SIGNALWIRE_API_TOKEN: 't', SIGNALWIRE_SIGNING_KEY: 'k', SIGNALWIRE_SPACE_URL: 'x.signalwire.com' })).toEqual([]);
+  });
+
+  it('plans a shutdown (drain, persist, close) that fits the 30 s grace period by default', () => {
+    const c = loadConfig({}, '/srv/gw');
+    const plan = shutdownPlan(c);
+    expect(c.shutdownGraceMs).toBe(30_000);
+    expect(plan.drainMs + plan.persistMs + plan.closeMs).toBeLessThanOrEqual(30_000);
+    expect(plan.drainMs).toBeGreaterThan(10_000);
+    // A drain longer than the grace period allows is shortened to fit.
+    const long = shutdownPlan({ drainTimeoutMs: 120_000, shutdownGraceMs: 30_000 });
+    expect(long.drainMs + long.persistMs + long.closeMs).toBeLessThanOrEqual(30_000);
   });
 });

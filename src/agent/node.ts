@@ -14,6 +14,8 @@ export interface AgentNodeSpec {
   tools: AgentTool[];
   /** Departments the transfer tool may name. */
   departments?: string[];
+  /** Numbers (or `+prefix*`) the transfer tool may name when there are no departments (transferPolicy.ts). */
+  transferNumbers?: string[];
   maxTurns?: number;
   maxDurationMs?: number;
   /** Silence after which the agent reprompts. */

@@ -4,8 +4,16 @@
 // up before the goodbye is heard).
 import type { AgentExit, AgentTool } from './node.ts';
 import type { ToolCall, ToolDefinition } from './providers.ts';
+import { transferRefusal } from './transferPolicy.ts';
 
-export function toolDefinitions(tools: readonly AgentTool[], departments: readonly string[] | undefined): ToolDefinition[] {
+/** The transfer tool's number parameter: an enum of the exact numbers allowed, else a hint at the prefixes. */
+function numberParameter(transferNumbers: readonly string[]): Record<string, unknown> {
+  const exact = transferNumbers.filter((n) => !n.endsWith('*'));
+  if (exact.length === transferNumbers.length && exact.length > 0) return { type: 'string', enum: exact };
+  return { type: 'string', description: `E.164 phone number; only these are accepted: ${transferNumbers.join(', ') || 'none'}` };
+}
+
+export function toolDefinitions(tools: readonly AgentTool[], departments: readonly string[] | undefined, transferNumbers: readonly string[] = []): ToolDefinition[] {
   const defs: Record<AgentTool, ToolDefinition> = {
     transfer: {
       name: 'transfer',
@@ -13,7 +21,7 @@ export function toolDefinitions(tools: readonly AgentTool[], departments: readon
       parameters:
         departments && departments.length > 0
           ? { type: 'object', properties: { department: { type: 'string', enum: [...departments] }, reason: { type: 'string' } }, required: ['department'] }
-          : { type: 'object', properties: { number: { type: 'string', description: 'E.164 phone number' }, reason: { type: 'string' } }, required: ['number'] },
+          : { type: 'object', properties: { number: numberParameter(transferNumbers), reason: { type: 'string' } }, required: ['number'] },
     },
     hangup: {
       name: 'hangup',
@@ -56,8 +64,11 @@ function parseArgs(call: ToolCall): Record<string, unknown> | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
-/** Validate a tool call against what the node allows. Invalid calls go back to the model as errors. */
-export function decideTool(call: ToolCall, allowed: readonly AgentTool[], departments: readonly string[] | undefined): ToolDecision {
+/**
+ * Validate a tool call against what the node allows. Invalid calls go back to the model as errors.
+ * Numbers are transferred to only without departments and when on `transferNumbers` (transferPolicy.ts).
+ */
+export function decideTool(call: ToolCall, allowed: readonly AgentTool[], departments: readonly string[] | undefined, transferNumbers: readonly string[] = []): ToolDecision {
   if (!(allowed as readonly string[]).includes(call.name)) return { kind: 'invalid', toolResult: `error: tool ${call.name} is not available` };
   const args = parseArgs(call);
   if (!args) return { kind: 'invalid', toolResult: 'error: arguments must be a JSON object' };
@@ -69,8 +80,12 @@ export function decideTool(call: ToolCall, allowed: readonly AgentTool[], depart
         if (departments && departments.length > 0 && !departments.includes(department)) return { kind: 'invalid', toolResult: `error: unknown department; use one of ${departments.join(', ')}` };
         return { kind: 'terminal', exit: 'transfer', reason: 'tool:transfer', transferTo: department, toolResult: 'transferring' };
       }
-      if (number !== undefined && /^\+[1-9]\d{6,14}$/.test(number)) return { kind: 'terminal', exit: 'transfer', reason: 'tool:transfer', transferTo: number, toolResult: 'transferring' };
-      return { kind: 'invalid', toolResult: 'error: give a department or an E.164 number' };
+      if (number !== undefined && /^\+[1-9]\d{6,14}$/.test(number)) {
+        const refusal = transferRefusal(number, departments, transferNumbers);
+        if (refusal !== undefined) return { kind: 'invalid', toolResult: `error: ${refusal}` };
+        return { kind: 'terminal', exit: 'transfer', reason: 'tool:transfer', transferTo: number, toolResult: 'transferring' };
+      }
+      return { kind: 'invalid', toolResult: departments && departments.length > 0 ? `error: give one of the departments ${departments.join(', ')}` : 'error: give an E.164 number' };
     }
     case 'hangup':
       return { kind: 'terminal', exit: 'hangup', reason: 'tool:hangup', toolResult: 'hanging up', ...(str(args.reason) ? { result: str(args.reason) } : {}) };

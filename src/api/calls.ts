@@ -36,6 +36,9 @@ const callSchema = {
   },
 } as const;
 
+/** Events per timeline page: a long agent call has thousands; a page stays a few hundred KB (16 KiB per event at most). */
+const TIMELINE_MAX_PAGE = 1000;
+
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
 
 interface ListQuery {
@@ -95,21 +98,31 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { eventsAfter?: number; eventsLimit: number } }>(
     '/calls/:id',
     {
       schema: {
-        summary: 'One call with its event timeline',
+        summary: 'One call with its event timeline (a page of events at a time)',
         tags: ['calls'],
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            eventsAfter: { type: 'integer', minimum: 0, description: 'Sequence number of the last event already read' },
+            eventsLimit: { type: 'integer', minimum: 1, maximum: TIMELINE_MAX_PAGE, default: TIMELINE_MAX_PAGE, description: 'Events per page' },
+          },
+        },
         response: {
           200: {
             type: 'object',
             properties: {
               call: callSchema,
               events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              nextEventsAfter: { type: ['integer', 'null'], description: 'Pass as eventsAfter for the next page of events; null on the last page' },
             },
           },
+          400: errorSchema,
           404: errorSchema,
         },
       },
@@ -121,7 +134,10 @@ export async function callRoutes(app: FastifyInstance, deps: CallRoutesDeps): Pr
         throw err;
       });
       if (call === null) throw createError('GW_ERR_CALL_NOT_FOUND', `no call with id ${request.params.id}`, { statusCode: 404 });
-      return { call, events: await deps.eventLog.listEvents(call.id) };
+      const { eventsAfter, eventsLimit } = request.query;
+      const rows = await deps.eventLog.listEvents(call.id, { ...(eventsAfter === undefined ? {} : { afterSeq: eventsAfter }), limit: eventsLimit + 1 });
+      const events = rows.slice(0, eventsLimit);
+      return { call, events, nextEventsAfter: rows.length > eventsLimit ? (events.at(-1)?.seq ?? null) : null };
     },
   );
 }

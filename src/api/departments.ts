@@ -6,6 +6,7 @@ import { isValidTimeZone, RANGE } from '../flow/hours.ts';
 import type { Department } from '../flow/types.ts';
 import type { FlowStore } from '../store/flows.ts';
 import { errorSchema } from './flows.ts';
+import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
 
 export interface DepartmentRoutesOptions {
   flows: FlowStore;
@@ -79,12 +80,17 @@ export async function departmentRoutes(app: FastifyInstance, opts: DepartmentRou
     '/departments',
     {
       schema: {
-        summary: 'List departments',
+        summary: 'List departments, by name, a page at a time',
         tags: ['departments'],
-        response: { 200: { type: 'object', properties: { departments: { type: 'array', items: departmentSchema } } } },
+        querystring: pageQuerySchema('Name of the last department of the previous page'),
+        response: { 200: { type: 'object', properties: { departments: { type: 'array', items: departmentSchema }, next: nextSchema } } },
       },
     },
-    async () => ({ departments: await flows.listDepartments() }),
+    async (request: FastifyRequest<{ Querystring: PageRequest }>) => {
+      const { limit, after } = request.query;
+      const page = toPage(await flows.listDepartments({ after, limit: limit + 1 }), limit, (d) => d.name);
+      return { departments: page.items, next: page.next };
+    },
   );
 
   app.get(

@@ -2,13 +2,15 @@
 // A flow that fails validation is refused with every problem at once, each naming node and field.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.ts';
+import type { HttpAllowList } from '../flow/httpAllowList.ts';
 import { formatIssue, validateFlow, type ValidationContext, type ValidationIssue } from '../flow/validate.ts';
 import type { FlowStore } from '../store/flows.ts';
+import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
 
 export interface FlowRoutesOptions {
   flows: FlowStore;
   /** What the deployment can do, so validation can warn (speech without STT, agent without LLM). */
-  capabilities?: { speech: boolean; agent: boolean };
+  capabilities?: { speech: boolean; agent: boolean; httpAllowList?: HttpAllowList };
 }
 
 export const errorSchema = {
@@ -105,8 +107,9 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRoutesOptions):
     '/flows',
     {
       schema: {
-        summary: 'List flows (latest version of each)',
+        summary: 'List flows (latest version of each), by id, a page at a time',
         tags: ['flows'],
+        querystring: pageQuerySchema('Flow id of the last item of the previous page'),
         response: {
           200: {
             type: 'object',
@@ -124,12 +127,17 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRoutesOptions):
                   },
                 },
               },
+              next: nextSchema,
             },
           },
         },
       },
     },
-    async () => ({ flows: await flows.list() }),
+    async (request: FastifyRequest<{ Querystring: PageRequest }>) => {
+      const { limit, after } = request.query;
+      const page = toPage(await flows.list({ after, limit: limit + 1 }), limit, (f) => f.id);
+      return { flows: page.items, next: page.next };
+    },
   );
 
   app.get(
@@ -158,25 +166,31 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRoutesOptions):
     '/flows/:id/versions',
     {
       schema: {
-        summary: 'The versions of a flow',
+        summary: 'The versions of a flow, oldest first, a page at a time',
         tags: ['flows'],
         params: flowIdParam,
+        querystring: pageQuerySchema('Version number of the last item of the previous page'),
         response: {
           200: {
             type: 'object',
             properties: {
               id: { type: 'string' },
               versions: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } } },
+              next: nextSchema,
             },
           },
+          400: errorSchema,
           404: errorSchema,
         },
       },
     },
-    async (request: FastifyRequest<{ Params: { id: string } }>) => {
-      const versions = await flows.versions(request.params.id);
-      if (versions.length === 0) throw createError('GW_ERR_FLOW_NOT_FOUND', `flow "${request.params.id}" does not exist`, { statusCode: 404 });
-      return { id: request.params.id, versions };
+    async (request: FastifyRequest<{ Params: { id: string }; Querystring: PageRequest }>) => {
+      const { limit, after } = request.query;
+      const afterVersion = after === undefined ? undefined : Number(after);
+      if (afterVersion !== undefined && !Number.isInteger(afterVersion)) throw createError('GW_ERR_VALIDATION', 'after must be a version number', { statusCode: 400 });
+      const page = toPage(await flows.versions(request.params.id, { after: afterVersion, limit: limit + 1 }), limit, (v) => String(v.version));
+      if (page.items.length === 0 && afterVersion === undefined) throw createError('GW_ERR_FLOW_NOT_FOUND', `flow "${request.params.id}" does not exist`, { statusCode: 404 });
+      return { id: request.params.id, versions: page.items, next: page.next };
     },
   );
 

@@ -34,6 +34,8 @@ export async function metricsRoutes(app: FastifyInstance, deps: { gateway: () =>
         cpuMs: { user: Math.round(cpu.user / 1000), system: Math.round(cpu.system / 1000) },
         memoryMb: { rss: Math.round(mem.rss / 1048576), heapUsed: Math.round(mem.heapUsed / 1048576) },
         events: deps.eventLog.stats(),
+        callWrites: gw.callWrites(),
+        tokens: gw.tokens,
         uptimeS: Math.round(process.uptime()),
       };
       if (request.query.reset === true) loop.reset();

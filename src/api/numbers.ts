@@ -5,6 +5,7 @@ import { createError } from '../errors.ts';
 import { E164 } from '../flow/types.ts';
 import type { FlowStore } from '../store/flows.ts';
 import { errorSchema } from './flows.ts';
+import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
 
 export interface NumberRoutesOptions {
   flows: FlowStore;
@@ -73,12 +74,17 @@ export async function numberRoutes(app: FastifyInstance, opts: NumberRoutesOptio
     '/numbers',
     {
       schema: {
-        summary: 'List number routes',
+        summary: 'List number routes, by number, a page at a time',
         tags: ['numbers'],
-        response: { 200: { type: 'object', properties: { numbers: { type: 'array', items: routeSchema } } } },
+        querystring: pageQuerySchema('Number (E.164) of the last item of the previous page'),
+        response: { 200: { type: 'object', properties: { numbers: { type: 'array', items: routeSchema }, next: nextSchema } } },
       },
     },
-    async () => ({ numbers: await flows.listNumbers() }),
+    async (request: FastifyRequest<{ Querystring: PageRequest }>) => {
+      const { limit, after } = request.query;
+      const page = toPage(await flows.listNumbers({ after, limit: limit + 1 }), limit, (n) => n.e164);
+      return { numbers: page.items, next: page.next };
+    },
   );
 
   app.get(

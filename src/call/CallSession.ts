@@ -5,6 +5,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { decodeMulawInto, encodeMulawInto } from '../../dsp/mulaw.ts';
 import { Resampler } from '../../dsp/resample.ts';
 import { createError } from '../errors.ts';
+import { ByteBudget } from './byteBudget.ts';
 import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWriter, PlayOptions } from './control.ts';
 import type { CallEvent, Carrier, Direction } from './events.ts';
 import { MediaClock } from './mediaClock.ts';
@@ -58,6 +59,8 @@ export interface CallSessionOptions {
   /** Wall-clock ms without inbound media after which the call is ended (0 = off). */
   mediaTimeoutMs?: number;
   onEnded?: (session: CallSession, reason: string) => void;
+  /** Bytes of held inbound media allowed across the process's calls (default: this call's own). */
+  heldMediaBudget?: ByteBudget;
 }
 
 /**
@@ -65,6 +68,11 @@ export interface CallSessionOptions {
  * the caller's wall-clock watchdog. A replay at 20× sends a minute of audio in three seconds.
  */
 const MAX_HELD_MESSAGES = 6000;
+/**
+ * The same guard in bytes: messages may be up to MAX_MESSAGE_BYTES, not 160 bytes. 1 MiB is two
+ * minutes of 8 kHz mu-law; per process, what all calls hold is bounded by heldMediaBudget.
+ */
+export const MAX_HELD_BYTES_PER_CALL = 1 << 20;
 
 const abortError = (): Error => Object.assign(new Error('call ended or aborted'), { name: 'AbortError' });
 
@@ -97,6 +105,8 @@ export class CallSession implements CallControl {
   private endedReason: string | undefined;
   /** Inbound messages held while the call's program gets ready (see holdMedia). */
   private held: Array<{ payload: Uint8Array } | { digit: string; durationMs: number | undefined }> | undefined;
+  private heldBytes = 0;
+  private readonly heldBudget: ByteBudget;
   private draining = false;
   private lastMediaWall = performance.now();
   private readonly watchdog: NodeJS.Timeout | undefined;
@@ -105,6 +115,7 @@ export class CallSession implements CallControl {
 
   constructor(opts: CallSessionOptions) {
     this.opts = opts;
+    this.heldBudget = opts.heldMediaBudget ?? new ByteBudget(MAX_HELD_BYTES_PER_CALL);
     this.callId = opts.callId;
     this.carrier = opts.carrier;
     this.direction = opts.direction;
@@ -172,6 +183,7 @@ export class CallSession implements CallControl {
         this.draining = false;
         return;
       }
+      if ('payload' in item) this.unhold(item.payload.length);
       this.held = undefined; // let this item through
       if ('payload' in item) this.receiveMedia(item.payload);
       else this.receiveDtmf(item.digit, item.durationMs);
@@ -181,13 +193,20 @@ export class CallSession implements CallControl {
     next();
   }
 
+  private unhold(bytes: number): void {
+    this.heldBytes -= bytes;
+    this.heldBudget.give(bytes);
+  }
+
   /** Raw payload bytes of one `media` message, in the stream's input format. */
   receiveMedia(payload: Uint8Array): void {
     if (this.ended) return;
     this.lastMediaWall = performance.now();
     if (this.held !== undefined) {
       this.held.push({ payload: payload.slice() });
-      if (this.held.length > MAX_HELD_MESSAGES) this.releaseMedia();
+      this.heldBytes += payload.length;
+      const withinProcess = this.heldBudget.take(payload.length);
+      if (this.held.length > MAX_HELD_MESSAGES || this.heldBytes > MAX_HELD_BYTES_PER_CALL || !withinProcess) this.releaseMedia();
       return;
     }
     this.stats.mediaMessages++;
@@ -407,6 +426,9 @@ export class CallSession implements CallControl {
     this.endedReason = reason;
     this.emit({ type: 'call.ended', atMs: this.clock.nowMs(), reason });
     if (this.watchdog) clearInterval(this.watchdog);
+    // Media still held is never processed now: its bytes go back to the process's budget (once:
+    // releaseMedia gives back nothing after the end).
+    this.unhold(this.heldBytes);
     this.clock.cancelAll();
     for (const fail of [...this.sleepers]) fail(abortError());
     this.abort.abort();

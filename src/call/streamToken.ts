@@ -1,12 +1,19 @@
 // The per-call stream token. The voice webhook (authenticated by the carrier's signature) puts it in
 // the TwiML's <Parameter>s; the carrier hands it back in the stream's `start` (or, for SignalWire, as
 // the upgrade's Bearer token). It binds the call id and what the session needs about the call, so a
-// websocket without a token we issued never gets its audio processed.
+// websocket without a token we issued never gets its audio processed. It also binds the carrier and
+// the carrier's call id (which `start` carries and the REST hang-up/transfer then acts on), so a token
+// cannot be moved to another carrier call. Single use and refusal of ended calls: streamTokenLedger.ts.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Direction } from './events.ts';
+import type { Carrier, Direction } from './events.ts';
+
+/** The carrier connects within seconds of the webhook's answer; a token is good for one minute. */
+export const STREAM_TOKEN_TTL_S = 60;
 
 export interface StreamClaims {
   callId: string;
+  carrier: Carrier;
+  carrierCallId: string;
   from: string;
   to: string;
   direction: Direction;
@@ -18,7 +25,7 @@ export interface StreamClaims {
   expiresAt: number;
 }
 
-const FIELDS = ['callId', 'from', 'to', 'direction', 'flowId', 'amd'] as const;
+const FIELDS = ['callId', 'carrier', 'carrierCallId', 'from', 'to', 'direction', 'flowId', 'amd'] as const;
 
 function mac(secret: string, claims: StreamClaims): string {
   const h = createHmac('sha256', secret);
@@ -43,6 +50,15 @@ export function verifyStreamToken(secret: string, token: string | undefined, cla
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** The claims a stream's `start` carries as parameters; carrier and carrier call id come from the stream itself. */
+export type ParameterClaims = Omit<StreamClaims, 'expiresAt' | 'carrier' | 'carrierCallId'>;
+
+/** Expiry (seconds since the epoch) a well-formed token states, or undefined. */
+export function tokenExpiry(token: string): number | undefined {
+  const n = Number(token.slice(0, token.indexOf('.')));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** Stream parameters for the claims, as they go into <Parameter>s (each value well under 500 chars). */
 export function streamParameters(secret: string, claims: StreamClaims): Record<string, string> {
   return {
@@ -56,7 +72,16 @@ export function streamParameters(secret: string, claims: StreamClaims): Record<s
   };
 }
 
-export function claimsFromParameters(p: Record<string, string>): Omit<StreamClaims, 'expiresAt'> | undefined {
+/**
+ * The parameters a call's flow and agent may see: everything but the token (a flow variable ends up
+ * in templates, HTTP requests and LLM prompts, and the token is a credential).
+ */
+export function publicParameters(p: Record<string, string>): Record<string, string> {
+  const { token: _token, ...rest } = p;
+  return rest;
+}
+
+export function claimsFromParameters(p: Record<string, string>): ParameterClaims | undefined {
   const { callId, from, to, direction, flowId, amd } = p;
   if (callId === undefined || from === undefined || to === undefined || flowId === undefined) return undefined;
   if (direction !== 'inbound' && direction !== 'outbound') return undefined;

@@ -8,6 +8,7 @@ import type { CallControl } from '../call/control.ts';
 import type { AmdResult, AnsweredBy, CallEvent } from '../call/events.ts';
 import { createError } from '../errors.ts';
 import type { AudioSource } from './audio.ts';
+import type { HttpAllowList } from './httpAllowList.ts';
 import type { Scope, Value } from './expression.ts';
 import { TemplateRenderer } from './template.ts';
 import { FORBIDDEN_PROPERTIES, type Department, type FlowDefinition } from './types.ts';
@@ -23,9 +24,13 @@ export interface FlowDeps {
   agent?: AgentRunner | undefined;
   audio?: AudioSource | undefined;
   departments?: DepartmentDirectory | undefined;
+  /** Numbers every agent node may transfer to (AGENT_TRANSFER_NUMBERS), besides the node's own list. */
+  agentTransferNumbers?: readonly string[] | undefined;
   /** Latest version of another flow (a department's outside-hours flow). */
   loadFlow?: ((id: string) => Promise<FlowDefinition | undefined>) | undefined;
   fetch?: typeof fetch | undefined;
+  /** Where http nodes may connect (FLOW_HTTP_ALLOW_HOSTS); default: nowhere. */
+  httpAllowList?: HttpAllowList | undefined;
   /** Calendar time for business hours (tests and replays pin it). Default: the system clock. */
   now?: (() => Date) | undefined;
   /** Node visits in a row without media time passing before the run is declared looping. Default 200. */
@@ -38,6 +43,17 @@ export interface FlowDeps {
  * pause 40 ms, in practice > 100 ms per press) and the carrier reports with some lag.
  */
 export const DTMF_DUPLICATE_MS = 300;
+
+/**
+ * Serialized size limits of flow data (JSON bytes). Expressions can build values from values (a `set`
+ * loop of `[vars.x, vars.x]` doubles a list each step), so sizes are checked while copying, and the
+ * copy stops as soon as the limit is passed: a three-node flow cannot take the process's memory.
+ */
+export const MAX_VARIABLE_BYTES = 64 * 1024;
+/** All of `vars` together. */
+export const MAX_VARIABLES_BYTES = 256 * 1024;
+/** A root such as `http` (its body is up to HTTP_MAX_BODY_BYTES, 1 MiB) or `agent`. */
+export const MAX_ROOT_BYTES = (1 << 20) + 64 * 1024;
 
 /** Detector facts observed since the run started. */
 export class CallObserver {
@@ -117,6 +133,9 @@ export class RunContext {
   flow: FlowDefinition;
   nodeId = '';
   private readonly roots: Record<string, Value>;
+  /** Serialized size of each variable in `vars`, and their total. */
+  private readonly varBytes = new Map<string, number>();
+  private varBytesTotal = 0;
 
   constructor(
     call: CallControl,
@@ -146,6 +165,12 @@ export class RunContext {
       }),
       flow: toValue({ id: flow.id, version: version ?? null }),
     };
+    for (const [k, v] of Object.entries(this.vars())) this.countVar(k, serializedBytes(v));
+  }
+
+  private countVar(name: string, bytes: number): void {
+    this.varBytesTotal += bytes - (this.varBytes.get(name) ?? 0);
+    this.varBytes.set(name, bytes);
   }
 
   get scope(): Scope {
@@ -161,13 +186,20 @@ export class RunContext {
     if (FORBIDDEN_PROPERTIES.has(name)) {
       throw createError('GW_ERR_FLOW_VARIABLE_NAME', `variable name "${name}" is not allowed`, { statusCode: 400 });
     }
-    const v = toValue(value);
+    const { value: v, bytes } = toBoundedValue(value, MAX_VARIABLE_BYTES, `vars.${name}`);
+    const total = this.varBytesTotal - (this.varBytes.get(name) ?? 0) + bytes;
+    if (total > MAX_VARIABLES_BYTES) {
+      throw createError('GW_ERR_FLOW_VALUE_TOO_LARGE', `the flow's variables would take ${total} bytes, more than ${MAX_VARIABLES_BYTES}; keep less in vars`, {
+        details: { name: `vars.${name}`, bytes: total, limit: MAX_VARIABLES_BYTES },
+      });
+    }
+    this.countVar(name, bytes);
     (this.roots.vars as Record<string, Value>)[name] = v;
     this.emit('flow.variable.set', { name: `vars.${name}`, value: v });
   }
 
   setRoot(root: 'input' | 'amd' | 'http' | 'agent', value: unknown): void {
-    const v = toValue(value);
+    const { value: v } = toBoundedValue(value, MAX_ROOT_BYTES, root);
     this.roots[root] = v;
     this.emit('flow.variable.set', { name: root, value: v });
   }
@@ -198,6 +230,65 @@ export class RunContext {
   close(): void {
     this.observer.close();
   }
+}
+
+/** JSON size of a value already made plain by toValue. */
+function serializedBytes(v: Value): number {
+  return Buffer.byteLength(JSON.stringify(v) ?? 'null');
+}
+
+/**
+ * toValue with a limit on the JSON size of the result, counted while copying: the copy stops (with
+ * GW_ERR_FLOW_VALUE_TOO_LARGE) as soon as the limit is passed, so the work is bounded by the limit,
+ * whatever the value's shared references would expand to.
+ */
+export function toBoundedValue(v: unknown, maxBytes: number, name: string): { value: Value; bytes: number } {
+  let left = maxBytes;
+  const charge = (n: number): void => {
+    left -= n;
+    if (left < 0) {
+      throw createError('GW_ERR_FLOW_VALUE_TOO_LARGE', `${name} would be larger than ${maxBytes} bytes; keep less in it`, { details: { name, limit: maxBytes } });
+    }
+  };
+  const copy = (x: unknown): Value => {
+    if (x === null || x === undefined) {
+      charge(4);
+      return x;
+    }
+    if (typeof x === 'string') {
+      charge(x.length + 2); // cheap lower bound first: a huge string is refused without scanning it
+      charge(Buffer.byteLength(x) - x.length);
+      return x;
+    }
+    if (typeof x === 'boolean') {
+      charge(5);
+      return x;
+    }
+    if (typeof x === 'number') {
+      charge(8);
+      return Number.isFinite(x) ? x : null;
+    }
+    if (Array.isArray(x)) {
+      charge(2);
+      return x.map((item) => {
+        charge(1);
+        return copy(item);
+      });
+    }
+    if (typeof x === 'object') {
+      charge(2);
+      const out: Record<string, Value> = {};
+      for (const [k, item] of Object.entries(x as Record<string, unknown>)) {
+        if (FORBIDDEN_PROPERTIES.has(k)) continue;
+        charge(k.length + 4);
+        out[k] = copy(item);
+      }
+      return out;
+    }
+    return toValue(x);
+  };
+  const value = copy(v);
+  return { value, bytes: maxBytes - left };
 }
 
 /** Plain JSON-like data only: drops functions, symbols and class instances' prototypes. */

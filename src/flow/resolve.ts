@@ -49,11 +49,19 @@ export function createFlowResolver(deps: FlowResolverDeps): FlowResolver {
   const dir = deps.builtinDir ?? BUILTIN_FLOWS_DIR;
   const builtins = new Map<string, Promise<FlowDefinition | undefined>>();
 
+  // Only flows found are cached (bounded by the files shipped); a miss is not remembered, so ids
+  // asked for that do not exist cannot grow the cache.
   const builtin = (id: string): Promise<FlowDefinition | undefined> => {
     let p = builtins.get(id);
     if (p === undefined) {
       p = loadBuiltin(dir, id);
       builtins.set(id, p);
+      p.then(
+        (flow) => {
+          if (flow === undefined) builtins.delete(id);
+        },
+        () => builtins.delete(id),
+      );
     }
     return p;
   };

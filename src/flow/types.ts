@@ -104,6 +104,8 @@ export interface AgentNode extends NodeBase {
   greeting?: string;
   tools?: Array<'transfer' | 'hangup' | 'send_dtmf' | 'set_variable' | 'end'>;
   departments?: string[];
+  /** Without departments: numbers (or `+prefix*`) the agent may transfer to, besides AGENT_TRANSFER_NUMBERS. */
+  transferNumbers?: string[];
   maxTurns?: number;
   maxDurationMs?: number;
   noInputMs?: number;

@@ -6,6 +6,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import schema from '../../flows/flow.schema.json' with { type: 'json' };
 import { parseExpression, referencedRoots } from './expression.ts';
+import { urlRefusal, type HttpAllowList } from './httpAllowList.ts';
 import { parseTemplate } from './template.ts';
 import { E164, EXIT_FIELDS, FORBIDDEN_PROPERTIES, VARIABLE_ROOTS, type FlowDefinition, type NodeType } from './types.ts';
 
@@ -31,6 +32,8 @@ export interface ValidationContext {
   agent?: boolean;
   /** Known department names; a transfer to another name gets a warning. */
   departments?: ReadonlySet<string>;
+  /** Where http nodes may connect (FLOW_HTTP_ALLOW_HOSTS); a target it refuses gets a warning. */
+  httpAllowList?: HttpAllowList;
 }
 
 export { E164 };
@@ -46,11 +49,28 @@ const schemaValidator = ajv.compile(schema);
 
 const NODE_TYPES = Object.keys(EXIT_FIELDS) as NodeType[];
 
+/**
+ * The issues found so far, and the fields that failed the schema: a field reports its first schema
+ * failure only, and its template/expression checks are skipped (an oversized field is not scanned).
+ */
+type Issues = ValidationIssue[] & { schemaFailed?: ReadonlySet<string> };
+
+const failedSchema = (errors: Issues, path: string): boolean => errors.schemaFailed?.has(path) ?? false;
+
 export function validateFlow(input: unknown, ctx: ValidationContext = {}): ValidationResult {
-  const errors: ValidationIssue[] = [];
+  const schemaFailed = new Set<string>();
+  const errors: Issues = Object.assign([] as ValidationIssue[], { schemaFailed });
   const warnings: ValidationIssue[] = [];
   if (!schemaValidator(input)) {
-    for (const e of schemaValidator.errors ?? []) errors.push(fromAjv(e));
+    for (const e of schemaValidator.errors ?? []) {
+      // A bad property name is reported by its `propertyNames` error; the inner pattern error repeats it.
+      if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
+      const issue = fromAjv(e);
+      // One failure per field, but every bad property name of an object.
+      if (schemaFailed.has(issue.path) && e.keyword !== 'propertyNames') continue;
+      schemaFailed.add(issue.path);
+      errors.push(issue);
+    }
   }
   if (isObject(input)) semanticChecks(input, ctx, errors, warnings);
   const unique = dedupe(errors);
@@ -206,6 +226,9 @@ function checkNode(
     case 'agent':
       checkTemplate(`${base}.instructions`, n.instructions, errors);
       checkTemplate(`${base}.greeting`, n.greeting, errors);
+      if (Array.isArray(n.departments) && n.departments.length > 0 && Array.isArray(n.transferNumbers) && n.transferNumbers.length > 0) {
+        errors.push({ path: `${base}.transferNumbers`, message: 'cannot be combined with departments: with departments the agent transfers to departments only' });
+      }
       if (ctx.agent === false) {
         warnings.push({
           path: base,
@@ -228,6 +251,7 @@ function checkNode(
       if (typeof n.url === 'string' && !n.url.includes('{{') && !/^https?:\/\/[^\s]+$/i.test(n.url)) {
         errors.push({ path: `${base}.url`, message: 'must be an http:// or https:// URL' });
       }
+      checkHttpTarget(`${base}.url`, n.url, ctx, warnings);
       if (isObject(n.headers)) for (const [k, v] of Object.entries(n.headers)) checkTemplate(`${base}.headers.${k}`, v, errors);
       checkDeep(`${base}.body`, n.body, errors);
       if (isObject(n.assign)) for (const [k, v] of Object.entries(n.assign)) checkExpression(`${base}.assign.${k}`, v, errors);
@@ -288,8 +312,26 @@ function checkDepartment(path: string, v: unknown, ctx: ValidationContext, warni
   }
 }
 
-function checkTemplate(path: string, v: unknown, errors: ValidationIssue[]): void {
-  if (typeof v !== 'string') return;
+/** A warning, not an error: the list is configuration of this deployment and may change. */
+function checkHttpTarget(path: string, url: unknown, ctx: ValidationContext, warnings: ValidationIssue[]): void {
+  const list = ctx.httpAllowList;
+  if (list === undefined || typeof url !== 'string') return;
+  const origin = /^https?:\/\/[^/?#]*/i.exec(url)?.[0] ?? '';
+  let refusal: string | undefined;
+  if (origin.includes('{{')) {
+    if (!list.anyPublicHost && list.hosts.size === 0 && list.suffixes.length === 0 && list.nets.length === 0) refusal = 'no host is allowed';
+  } else {
+    try {
+      refusal = urlRefusal(list, new URL(url));
+    } catch {
+      return; // not a URL: reported as an error elsewhere
+    }
+  }
+  if (refusal !== undefined) warnings.push({ path, message: `${refusal} (FLOW_HTTP_ALLOW_HOSTS); the node will take its onError exit` });
+}
+
+function checkTemplate(path: string, v: unknown, errors: Issues): void {
+  if (typeof v !== 'string' || failedSchema(errors, path)) return;
   for (const p of parseTemplate(v).problems) {
     errors.push({ path, message: p.hole === '' ? p.message : `{{${p.hole}}}: ${p.message}` });
   }
@@ -301,8 +343,8 @@ function checkDeep(path: string, v: unknown, errors: ValidationIssue[]): void {
   else if (isObject(v)) for (const [k, item] of Object.entries(v)) checkDeep(`${path}.${k}`, item, errors);
 }
 
-function checkExpression(path: string, v: unknown, errors: ValidationIssue[]): void {
-  if (typeof v !== 'string') return;
+function checkExpression(path: string, v: unknown, errors: Issues): void {
+  if (typeof v !== 'string' || failedSchema(errors, path)) return;
   try {
     const roots = referencedRoots(parseExpression(v));
     // parseExpression already refuses unknown roots; this guards the list staying in sync.

@@ -1,18 +1,23 @@
 // POST /voice/{carrier}: the carrier's voice webhook, answered with <Connect><Stream> TwiML/cXML whose
 // parameters carry the call id and a signed per-call token. POST /status/{carrier}: call progress
-// callbacks, applied monotonically (an out-of-order callback never moves a call backwards).
+// callbacks, acknowledged at once and applied through the durable call-write path (retried while the
+// database is down or until the call's record exists), monotonically (an out-of-order callback never
+// moves a call backwards).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { streamParameters } from '../call/streamToken.ts';
+import { STREAM_TOKEN_TTL_S, streamParameters } from '../call/streamToken.ts';
 import type { Carrier, Direction } from '../call/events.ts';
 import { mediaStreamUrl, type Config } from '../config.ts';
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, type CallRecord, type CallStore } from '../store/calls.ts';
+import { isTerminalStatus, parseCallStatus, type CallRecord, type CallStore } from '../store/calls.ts';
 import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
-import { withRetry, type CallWrites } from './callWrites.ts';
-import { RateLimiter } from './rateLimit.ts';
+import { parseFormBody, type FormParams } from './formBody.ts';
+import { notRecordedYet, type CallWrites } from './callWrites.ts';
+import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import { rateLimitOptions } from './rateLimit.ts';
 import type { CallRegistry } from './registry.ts';
+import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 
 export interface CarrierWebhookDeps {
   config: Config;
@@ -22,9 +27,13 @@ export interface CarrierWebhookDeps {
   /** Picks the flow for an inbound call by the number called ('' when none applies). */
   resolveFlowId: (to: string) => Promise<string>;
   writes: CallWrites;
+  /** Calls that ended here: a voice webhook for one of them is refused. */
+  ledger: StreamTokenLedger;
+  /** Where webhook rate limits are counted (default: in process memory). */
+  rateLimitStore?: FastifyRateLimitStoreCtor | undefined;
 }
 
-type Params = Record<string, string | string[]>;
+type Params = FormParams;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,43 +41,40 @@ declare module 'fastify' {
   }
 }
 
-const STREAM_TOKEN_TTL_S = 10 * 60;
 /** How long a voice webhook waits for the new call's record before answering anyway. */
 const WEBHOOK_DB_WAIT_MS = 1000;
-/** How long a new call's record keeps being retried while the database is unavailable. */
-const RECORD_RETRY_DEADLINE_MS = 10 * 60 * 1000;
 const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
-const E164_OR_CLIENT = /^(\+[1-9]\d{1,14}|[A-Za-z0-9:@._+-]{1,128})$/;
+/**
+ * A caller or called party as carriers send it: E.164, national digits, `client:name`,
+ * `sip:user@host;params`, `anonymous`, `Restricted`… Checked for safety, not shape: it is stored,
+ * signed into the stream token and templated into flows, so it is bounded and has no control characters.
+ */
+const PARTY = /^[^\p{Cc}\p{Cf}<>"\\`]{1,256}$/u;
 
 function first(params: Params, name: string): string | undefined {
   const v = params[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function parseForm(body: string): Params {
-  const out: Params = {};
-  for (const [k, v] of new URLSearchParams(body)) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
-}
-
 export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhookDeps): Promise<void> {
   const { config, calls, registry } = deps;
-  const limiter = new RateLimiter(config.webhookRateLimitPerMinute);
+  // Charged at preHandler, after the signature check (preValidation): forged requests never use up
+  // the quota real carrier webhooks share (all of them share one key behind a proxy without TRUST_PROXY).
+  // Each route counts separately (a call brings one voice webhook and several status callbacks).
+  await app.register(fastifyRateLimit, { ...rateLimitOptions('webhook', 'webhook requests', config.webhookRateLimitPerMinute, deps.rateLimitStore), global: false });
+  const rateLimit = { rateLimit: { max: config.webhookRateLimitPerMinute, timeWindow: 60_000 } };
 
   // Carriers post forms (and SignalWire's newer APIs JSON). The raw text is kept: signatures cover it.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     req.carrierRawBody = body as string;
-    done(null, parseForm(body as string));
+    done(null, parseFormBody(body as string));
   });
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
     req.carrierRawBody = body as string;
     try {
       const parsed = JSON.parse(body as string) as unknown;
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      const params: Params = {};
+      const params = Object.create(null) as Params;
       for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
       done(null, params);
     } catch {
@@ -76,40 +82,37 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     }
   });
 
-  /** Common gate: carrier name, rate limit, signature. Returns the params or undefined when answered. */
-  const gate = (request: FastifyRequest, reply: FastifyReply): { carrier: Carrier; params: Params } | undefined => {
+  /** Common gate (preValidation, before the rate limit): carrier name and signature. */
+  const gate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const carrier = (request.params as { carrier: string }).carrier;
     if (!isCarrier(carrier)) {
-      void reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
-      return undefined;
-    }
-    const wait = limiter.hit(request.ip);
-    if (wait > 0) {
-      void reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'GW_ERR_RATE_LIMITED', message: 'too many webhook requests' });
-      return undefined;
+      await reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
+      return;
     }
     const params = (request.body ?? {}) as Params;
     const isJson = (request.headers['content-type'] ?? '').includes('json');
     const verdict = verifyWebhook(config, carrier, request, params, request.carrierRawBody ?? '', isJson);
     if (verdict !== 'signed' && verdict !== 'unsigned-local') {
       request.log.warn({ carrier, verdict, path: request.routeOptions.url, ip: request.ip }, 'rejected carrier webhook: bad or missing signature');
-      void reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid carrier signature' });
-      return undefined;
+      await reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid carrier signature' });
     }
-    return { carrier, params };
   };
+  /** What the gate let through. */
+  const gated = (request: FastifyRequest): { carrier: Carrier; params: Params } => ({
+    carrier: (request.params as { carrier: Carrier }).carrier,
+    params: (request.body ?? {}) as Params,
+  });
 
   const twiml = (reply: FastifyReply, xml: string): FastifyReply => reply.type('text/xml; charset=utf-8').send(xml);
 
-  app.post('/voice/:carrier', { schema: { hide: true } }, async (request, reply) => {
-    const gated = gate(request, reply);
-    if (!gated) return reply;
-    const { carrier, params } = gated;
+  app.post('/voice/:carrier', { schema: { hide: true }, preValidation: gate, config: rateLimit }, async (request, reply) => {
+    const { carrier, params } = gated(request);
     const callSid = first(params, 'CallSid');
     const from = first(params, 'From') ?? '';
     const to = first(params, 'To') ?? '';
-    if (callSid === undefined || !/^[A-Za-z0-9-]{8,64}$/.test(callSid) || !E164_OR_CLIENT.test(from) || !E164_OR_CLIENT.test(to)) {
-      return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: 'CallSid, From and To are required and must be well-formed' });
+    const bad = callSid === undefined || !/^[A-Za-z0-9-]{8,64}$/.test(callSid) ? 'CallSid' : !PARTY.test(from) ? 'From' : !PARTY.test(to) ? 'To' : undefined;
+    if (bad !== undefined || callSid === undefined) {
+      return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: `${bad ?? 'CallSid'} is missing or malformed (CallSid, From and To are required; From/To up to 256 characters without control characters)` });
     }
     const admission = registry.admission();
     if (admission !== 'ok') {
@@ -120,7 +123,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     }
     const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
     const ourId = (request.query as { callId?: unknown }).callId;
-    let call: Pick<CallRecord, 'id' | 'fromNumber' | 'toNumber' | 'direction' | 'flowId'>;
+    let call: Pick<CallRecord, 'id' | 'fromNumber' | 'toNumber' | 'direction' | 'flowId'> & { endedAt?: string | null };
     let amd: '' | 'off' = '';
     if (direction === 'outbound' || typeof ourId === 'string') {
       // An outbound call we placed already has a record (found by the id we put in its webhook URL,
@@ -138,14 +141,20 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       // it only briefly. A retried webhook finds the record made the first time (create is idempotent
       // on the carrier's call id) when the database answers in time.
       const record = { id: randomUUID(), carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' as const, flowId: (await deps.resolveFlowId(to)) || null };
-      const creating = withRetry(() => calls.create(record), { deadlineMs: RECORD_RETRY_DEADLINE_MS });
-      void deps.writes.enqueue(record.id, 'recording a new call', () => creating);
-      const created = await Promise.race([creating.then((r) => r.call, () => undefined), delay(WEBHOOK_DB_WAIT_MS)]);
+      const creating = deps.writes.enqueue(record.id, 'recording a new call', () => calls.create(record));
+      const created = await Promise.race([creating.then((r) => r?.call), delay(WEBHOOK_DB_WAIT_MS)]);
       if (created === undefined) request.log.warn({ carrier, callId: record.id }, 'database slow: answering the call before its record is written');
       call = created ?? record;
     }
+    // A retried or replayed webhook for a call that has ended must not start it again.
+    if ((call.endedAt ?? null) !== null || deps.ledger.refuseEnded(call.id) || deps.ledger.refuseEnded(carrierCallKey(carrier, callSid))) {
+      request.log.warn({ carrier, callId: call.id }, 'refusing a voice webhook for a call that has already ended');
+      return twiml(reply, refusalTwiml({ reject: 'rejected' }));
+    }
     const claims = {
       callId: call.id,
+      carrier,
+      carrierCallId: callSid,
       from: call.fromNumber,
       to: call.toNumber,
       direction: call.direction,
@@ -165,26 +174,33 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     );
   });
 
-  app.post('/status/:carrier', { schema: { hide: true } }, async (request, reply) => {
-    const gated = gate(request, reply);
-    if (!gated) return reply;
-    const { carrier, params } = gated;
+  app.post('/status/:carrier', { schema: { hide: true }, preValidation: gate, config: rateLimit }, async (request, reply) => {
+    const { carrier, params } = gated(request);
     const callSid = first(params, 'CallSid');
     const status = first(params, 'CallStatus');
     if (callSid === undefined || status === undefined) {
       return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: 'CallSid and CallStatus are required' });
     }
+    if (parseCallStatus(status) === null) {
+      return reply.code(400).send({ code: 'GW_ERR_STORE_UNKNOWN_STATUS', message: `CallStatus "${status}" is not a call status (queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled)` });
+    }
     const timestamp = first(params, 'Timestamp');
     const at = timestamp !== undefined && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
-    const applied = await calls.applyStatus(carrier, callSid, status, at);
-    request.log.info({ carrier, callStatus: status, changed: applied?.changed ?? false, callId: applied?.call.id }, 'status callback');
-    if (applied === null) return reply.code(204).send(); // unknown call or status: acknowledged, ignored
-    // A call the carrier ended (no-answer, busy…) ends here too: its record gets that reason (unless
-    // the gateway ended it first), and a stream still open is closed.
-    if (applied.changed && isTerminalStatus(applied.call.status)) {
-      await calls.end({ id: applied.call.id }, applied.call.status, applied.call.status);
-      registry.get(applied.call.id)?.end(`carrier_${applied.call.status}`);
-    }
+    request.log.info({ carrier, callStatus: status }, 'status callback');
+    // Applied durably: the carrier does not retry a 500, and the callback may come before the call's
+    // record exists (written in the background, perhaps by another instance). The answer waits for the
+    // write only briefly, so with a healthy database the record is up to date when the carrier hears 204.
+    const applying = deps.writes.enqueue(carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
+      const applied = await calls.applyStatus(carrier, callSid, status, at);
+      if (applied === null) throw notRecordedYet('applying a status callback');
+      // A call the carrier ended (no-answer, busy…) ends here too: its record gets that reason (unless
+      // the gateway ended it first), and a stream still open is closed.
+      if (applied.changed && isTerminalStatus(applied.call.status)) {
+        await calls.end({ id: applied.call.id }, applied.call.status, applied.call.status);
+        registry.get(applied.call.id)?.end(`carrier_${applied.call.status}`);
+      }
+    });
+    await Promise.race([applying, delay(WEBHOOK_DB_WAIT_MS)]);
     return reply.code(204).send();
   });
 }

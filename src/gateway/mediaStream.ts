@@ -6,21 +6,27 @@ import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
+import { ByteBudget } from '../call/byteBudget.ts';
 import { CallSession, type CarrierActions, type Timeline } from '../call/CallSession.ts';
 import type { Carrier } from '../call/events.ts';
 import { DualChannelRecorder } from '../call/recorder.ts';
-import { claimsFromParameters, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
+import { claimsFromParameters, publicParameters, tokenExpiry, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
 import type { Config } from '../config.ts';
 import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
 import type { InboundEvent } from '../telephony/types.ts';
 import { verifySignedUpgrade } from './carrierAuth.ts';
+import { clientKey } from './clientKey.ts';
+import { PendingStreams } from './pendingStreams.ts';
 import type { CallRegistry } from './registry.ts';
+import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 
 export interface MediaStreamDeps {
   config: Config;
   registry: CallRegistry;
   timeline: Timeline;
   streamTokenSecret: string;
+  /** Single use of tokens, and calls that have ended (see streamTokenLedger.ts). */
+  ledger: StreamTokenLedger;
   /** REST actions on a call (hang up, transfer), when the carrier's credentials are configured. */
   carrierActions: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;
   /** Called once the session exists: attach detectors, start the flow. Must not throw. */
@@ -38,8 +44,13 @@ export interface StreamCounters {
 }
 
 const START_TIMEOUT_MS = 10_000;
-// RFC 6455 close codes: 1008 policy violation (auth), 1003 unsupported data, 1013 try again later.
+/** Largest message before authentication: a `start` with our parameters is a few KB. */
+const PRE_AUTH_MAX_BYTES = 16 * 1024;
+/** Inbound media all calls of the process may hold while their flows get ready (each call: 1 MiB). */
+const MAX_HELD_MEDIA_BYTES = 64 * 1024 * 1024;
+// RFC 6455 close codes: 1008 policy violation (auth), 1003 unsupported data, 1009 too big, 1013 try again later.
 const CLOSE_UNAUTHORIZED = 1008;
+const CLOSE_TOO_BIG = 1009;
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_TRY_LATER = 1013;
 
@@ -50,6 +61,8 @@ function bearer(request: FastifyRequest): string | undefined {
 
 export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps & { counters: StreamCounters }): Promise<void> {
   const { config, registry, counters } = deps;
+  const pending = new PendingStreams(config.maxPendingStreams, config.maxPendingStreamsPerAddress);
+  const heldMediaBudget = new ByteBudget(MAX_HELD_MEDIA_BYTES);
 
   app.get(
     '/media/:carrier',
@@ -59,13 +72,18 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
       preValidation: async (request, reply) => {
         const carrier = (request.params as { carrier: string }).carrier;
         if (!isCarrier(carrier)) return reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
-        // A signature that is present must be right; a forged one is refused at the upgrade.
-        if (carrier === 'twilio' && request.headers['x-twilio-signature'] !== undefined && config.carriers.twilio && !verifySignedUpgrade(config, carrier, request)) {
+        // Twilio signs its upgrades: with its credentials configured, an unsigned or forged one is refused.
+        if (carrier === 'twilio' && config.carriers.twilio && !verifySignedUpgrade(config, carrier, request)) {
           counters.rejectedStreams++;
-          request.log.warn({ carrier, ip: request.ip }, 'rejected media stream: forged upgrade signature');
+          request.log.warn({ carrier, ip: request.ip }, 'rejected media stream: missing or forged upgrade signature');
           return reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid signature' });
         }
         if (registry.draining) return reply.code(503).send({ code: 'GW_ERR_DRAINING', message: 'gateway is shutting down' });
+        if (!pending.wouldAccept(clientKey(request.ip))) {
+          counters.rejectedStreams++;
+          request.log.warn({ carrier, ip: request.ip, pending: pending.size }, 'refusing media stream: too many unauthenticated streams');
+          return reply.code(503).header('retry-after', 1).send({ code: 'GW_ERR_STREAMS_PENDING', message: 'too many media streams waiting to start; retry shortly' });
+        }
         return undefined;
       },
     },
@@ -77,11 +95,14 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
       let session: CallSession | undefined;
       let recorder: DualChannelRecorder | undefined;
       let closed = false;
+      // Held until the stream authenticates or closes (checked before the upgrade; taken here).
+      const releasePending = pending.tryAcquire(clientKey(request.ip));
 
       const close = (code: number, reason: string): void => {
         if (closed) return;
         closed = true;
         clearTimeout(startTimer);
+        releasePending?.();
         socket.close(code, reason.slice(0, 120));
       };
       const startTimer = setTimeout(() => {
@@ -91,17 +112,26 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
         }
       }, START_TIMEOUT_MS);
       startTimer.unref();
+      if (releasePending === undefined) close(CLOSE_TRY_LATER, 'too many pending streams');
 
       const onStart = (ev: Extract<InboundEvent, { type: 'start' }>): void => {
         if (session !== undefined) return;
-        const claims = claimsFromParameters(ev.customParameters);
+        const fromParams = claimsFromParameters(ev.customParameters);
+        // The token binds the carrier (this endpoint's) and the carrier's call id (the one `start` names).
+        const claims = fromParams === undefined ? undefined : { ...fromParams, carrier, carrierCallId: ev.carrierCallId };
         const token = ev.customParameters.token ?? upgradeBearer;
         // SignalWire's Bearer header and the start's token are the same token; if both came, both must match.
         const bearerOk = upgradeBearer === undefined || (claims !== undefined && verifyStreamToken(deps.streamTokenSecret, upgradeBearer, claims));
-        if (claims === undefined || !bearerOk || !verifyStreamToken(deps.streamTokenSecret, token, claims)) {
+        if (claims === undefined || token === undefined || !bearerOk || !verifyStreamToken(deps.streamTokenSecret, token, claims)) {
           counters.rejectedStreams++;
           log.warn({ carrier, streamId: ev.streamId }, 'rejected media stream: missing or invalid stream token');
           close(CLOSE_UNAUTHORIZED, 'invalid stream token');
+          return;
+        }
+        if (deps.ledger.refuseEnded(claims.callId) || !deps.ledger.consume(token, tokenExpiry(token) ?? 0)) {
+          counters.rejectedStreams++;
+          log.warn({ carrier, callId: claims.callId, streamId: ev.streamId }, 'rejected media stream: its token was used before or its call has ended');
+          close(CLOSE_UNAUTHORIZED, 'stream token already used');
           return;
         }
         const fmt = ev.mediaFormat;
@@ -135,7 +165,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           to: claims.to,
           streamId,
           carrierCallId: ev.carrierCallId,
-          parameters: ev.customParameters,
+          parameters: publicParameters(ev.customParameters),
           input: { encoding, sampleRateHz: fmt.sampleRateHz },
           sink: {
             sendMedia: (mulaw) => socket.send(serializer.media(streamId, Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString('base64'))),
@@ -149,7 +179,9 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           carrierActions: deps.carrierActions(carrier, ev.carrierCallId),
           recorder,
           mediaTimeoutMs: config.mediaTimeoutMs,
+          heldMediaBudget,
           onEnded: (ended, reason) => {
+            deps.ledger.markEnded(ended.callId, carrierCallKey(carrier, ended.carrierCallId));
             registry.remove(ended);
             deps.onCallEnded(ended, reason, recorder);
           },
@@ -157,11 +189,30 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
         registry.add(s); // admitted above, in the same tick
         session = s;
         clearTimeout(startTimer);
+        releasePending?.();
         s.emit({ type: 'call.started', atMs: 0, carrier, streamId, carrierCallId: ev.carrierCallId, mediaFormat: `${fmt.encoding}@${fmt.sampleRateHz}` });
         deps.onCallStarted(s, claims);
       };
 
+      /** Before authentication only `connected` and a small `start` are accepted; anything else closes. */
+      const onUnauthenticated = (data: Buffer, isBinary: boolean): void => {
+        if (isBinary || data.length > PRE_AUTH_MAX_BYTES) {
+          counters.rejectedStreams++;
+          close(isBinary ? CLOSE_UNAUTHORIZED : CLOSE_TOO_BIG, 'start expected');
+          return;
+        }
+        const ev = serializer.parse(data.toString('utf8'));
+        if (ev.type === 'connected') return;
+        if (ev.type === 'start') return onStart(ev);
+        if (ev.type === 'media') counters.mediaBeforeStart++;
+        counters.rejectedStreams++;
+        log.warn({ carrier, event: ev.type }, 'rejected media stream: a message other than start before authentication');
+        close(CLOSE_UNAUTHORIZED, 'start expected');
+      };
+
       socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (closed) return;
+        if (session === undefined) return onUnauthenticated(data, isBinary);
         if (isBinary) {
           counters.invalidMessages++;
           return;
@@ -200,6 +251,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
       socket.on('close', () => {
         closed = true;
         clearTimeout(startTimer);
+        releasePending?.();
         session?.end('stream_closed');
       });
       socket.on('error', (err) => log.warn({ err, carrier }, 'media stream socket error'));

@@ -1,30 +1,29 @@
-// A fixed-window request limit per client key (IP or API key), per process. Explicit limits keep one
-// noisy client from starving the calls; the window state is tiny and swept as it ages.
-export class RateLimiter {
-  private readonly limit: number;
-  private readonly windowMs: number;
-  private readonly windows = new Map<string, { start: number; count: number }>();
-  private lastSweep = 0;
+// Per-client request limits on @fastify/rate-limit. Explicit limits keep one noisy client from
+// starving the calls. Clients are keyed by clientKey (IPv4 address, IPv6 /64, IPv4-mapped as IPv4:
+// the plugin's own IPv6 subnetting would fold every IPv4-mapped client of a dual-stack listener into
+// one key). Counts live in the database (rateLimitStore.ts), shared by every instance; while the
+// database does not answer they fall back to the plugin's LRU, bounded at LIMITER_MAX_CLIENTS entries
+// whatever the number of addresses seen.
+import type { FastifyRateLimitStoreCtor, RateLimitPluginOptions } from '@fastify/rate-limit';
+import { createError } from '../errors.ts';
+import { clientKey } from './clientKey.ts';
 
-  constructor(limitPerWindow: number, windowMs = 60_000) {
-    this.limit = limitPerWindow;
-    this.windowMs = windowMs;
-  }
+/** Clients tracked per limiter; the least recently seen are forgotten beyond it (bounded memory). */
+export const LIMITER_MAX_CLIENTS = 10_000;
 
-  /** Records a request; returns ms to wait when over the limit, else 0. */
-  hit(key: string, now = Date.now()): number {
-    if (now - this.lastSweep > this.windowMs) this.sweep(now);
-    let w = this.windows.get(key);
-    if (w === undefined || now - w.start >= this.windowMs) {
-      w = { start: now, count: 0 };
-      this.windows.set(key, w);
-    }
-    w.count++;
-    return w.count > this.limit ? w.start + this.windowMs - now : 0;
-  }
-
-  private sweep(now: number): void {
-    this.lastSweep = now;
-    for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
-  }
+/**
+ * Options for a limit of `perMinute` requests per client, charged at `preHandler`: after the
+ * onRequest/preValidation checks (API key, carrier signature), so refused requests cost no quota.
+ */
+export function rateLimitOptions(scope: string, what: string, perMinute: number, store?: FastifyRateLimitStoreCtor): RateLimitPluginOptions {
+  return {
+    max: perMinute,
+    timeWindow: 60_000,
+    hook: 'preHandler',
+    cache: LIMITER_MAX_CLIENTS,
+    ...(store === undefined ? {} : { store }),
+    keyGenerator: (request) => `${scope}:${clientKey(request.ip)}`,
+    errorResponseBuilder: (_request, context) =>
+      createError('GW_ERR_RATE_LIMITED', `too many ${what}; retry in ${context.after}`, { statusCode: context.statusCode }),
+  };
 }

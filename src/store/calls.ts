@@ -64,6 +64,8 @@ export interface CallRecord {
   amdConfidence: number | null;
   amdDecisionMs: number | null;
   recordingPath: string | null;
+  /** The gateway instance serving the call (see instances.ts); null for records made before 003. */
+  instanceId: string | null;
   metadata: Record<string, unknown>;
 }
 
@@ -142,6 +144,7 @@ interface CallRow {
   amd_confidence: number | null;
   amd_decision_ms: number | null;
   recording_path: string | null;
+  instance_id: string | null;
   metadata: Record<string, unknown> | null;
 }
 
@@ -166,6 +169,7 @@ function toRecord(row: CallRow): CallRecord {
     amdConfidence: row.amd_confidence,
     amdDecisionMs: row.amd_decision_ms,
     recordingPath: row.recording_path,
+    instanceId: row.instance_id ?? null,
     metadata: row.metadata ?? {},
   };
 }
@@ -199,9 +203,12 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 
 export class CallStore {
   readonly #db: Queryable;
+  readonly #instanceId: string | null;
 
-  constructor(db: Queryable) {
+  /** `instanceId`: this process's instance; calls it records or streams are marked as its own. */
+  constructor(db: Queryable, opts: { instanceId?: string } = {}) {
     this.#db = db;
+    this.#instanceId = opts.instanceId ?? null;
   }
 
   /**
@@ -224,11 +231,12 @@ export class CallStore {
       input.flowVersion ?? null,
       input.createdAt ?? null,
       JSON.stringify(input.metadata ?? {}),
+      this.#instanceId,
     ];
     const { rows } = await this.#db.query<CallRow & { created: boolean }>(
       `WITH ins AS (
-         INSERT INTO calls (id, carrier, carrier_call_id, stream_id, direction, from_number, to_number, status, flow_id, flow_version, created_at, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()), $12::jsonb)
+         INSERT INTO calls (id, carrier, carrier_call_id, stream_id, direction, from_number, to_number, status, flow_id, flow_version, created_at, metadata, instance_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()), $12::jsonb, $13)
          ON CONFLICT (carrier, carrier_call_id) DO NOTHING
          RETURNING *
        )
@@ -266,9 +274,10 @@ export class CallStore {
     return rows[0] === undefined ? null : toRecord(rows[0]);
   }
 
+  /** The call's media stream started on this instance, which now serves (owns) the call. */
   async attachStream(key: CallKey, streamId: string): Promise<CallRecord | null> {
-    const where = keyWhere(key, 2);
-    return this.#updateOne(`UPDATE calls SET stream_id = $1 WHERE ${where.sql} RETURNING *`, [streamId, ...where.values]);
+    const where = keyWhere(key, 3);
+    return this.#updateOne(`UPDATE calls SET stream_id = $1, instance_id = COALESCE($2, instance_id) WHERE ${where.sql} RETURNING *`, [streamId, this.#instanceId, ...where.values]);
   }
 
   /**

@@ -9,7 +9,8 @@ import pg from 'pg';
 import { createError } from '../errors.ts';
 import { PgliteThread } from './pgliteThread.ts';
 import { migrate } from './migrate.ts';
-import { createPglitePool } from './pgliteConnection.ts';
+import { ChangeHandlers, checkChannel, feedOver, PostgresNotifications, type ChangeFeed } from './changeFeed.ts';
+import { createPglitePool, PgliteWire } from './pgliteConnection.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -51,6 +52,8 @@ export interface OpenDatabaseOptions {
 export interface Database {
   readonly pool: pg.Pool;
   readonly kind: DatabaseKind;
+  /** LISTEN/NOTIFY change notifications (see changeFeed.ts). */
+  readonly changes: ChangeFeed;
   /** True when a trivial query answers within `timeoutMs` (default 2 000). Never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** Ends the pool (and the embedded engine). Idempotent. */
@@ -108,7 +111,15 @@ async function openPostgres(opts: OpenDatabaseOptions, databaseUrl: string): Pro
     throw err;
   }
   opts.log.info(where, 'database opened');
-  return makeDatabase(pool, 'postgres', async () => {
+  const handlers = new ChangeHandlers(opts.log);
+  const notifications = new PostgresNotifications(
+    { connectionString: databaseUrl, connectionTimeoutMillis: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS, application_name: `${opts.applicationName ?? 'voice-gateway'}-changes`, keepAlive: true },
+    handlers,
+    opts.log,
+  );
+  const changes = feedOver(notifications, handlers, opts.log);
+  return makeDatabase(pool, 'postgres', changes, async () => {
+    await changes.close();
     await pool.end();
   });
 }
@@ -122,7 +133,21 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const engine = await PgliteThread.start(dir);
   // Our own node-postgres connection rather than the package's node-postgres adapter, which
   // desynchronizes after the first failed query (see pgliteConnection.ts).
-  const pool = createPglitePool(engine);
+  const wire = new PgliteWire(engine);
+  const pool = createPglitePool(engine, wire);
+  const handlers = new ChangeHandlers(opts.log);
+  wire.onNotification = (channel, payload) => handlers.dispatch(channel, payload);
+  const changes = feedOver(
+    {
+      listen: async (channel) => {
+        wire.listening.add(checkChannel(channel));
+        await pool.query(`LISTEN ${channel}`);
+      },
+      close: async () => undefined,
+    },
+    handlers,
+    opts.log,
+  );
   const where = { kind: 'pglite' as const, dataDir: dir };
   attachPoolErrorLog(pool, opts.log, where);
   try {
@@ -133,7 +158,8 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     throw err;
   }
   opts.log.info({ ...where, openMs: Math.round(performance.now() - started) }, 'database opened');
-  return makeDatabase(pool, 'pglite', async () => {
+  return makeDatabase(pool, 'pglite', changes, async () => {
+    await changes.close();
     await pool.end();
     await engine.close();
   });
@@ -147,11 +173,12 @@ function attachPoolErrorLog(pool: pg.Pool, log: StoreLogger, where: object): voi
   });
 }
 
-function makeDatabase(pool: pg.Pool, kind: DatabaseKind, shutdown: () => Promise<void>): Database {
+function makeDatabase(pool: pg.Pool, kind: DatabaseKind, changes: ChangeFeed, shutdown: () => Promise<void>): Database {
   let closing: Promise<void> | null = null;
   return {
     pool,
     kind,
+    changes,
     async ping(timeoutMs = 2_000): Promise<boolean> {
       if (closing !== null) return false;
       let timer: NodeJS.Timeout | undefined;

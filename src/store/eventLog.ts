@@ -7,7 +7,11 @@
 // its (call_id, seq) key, a retry of a batch that did commit is a harmless ON CONFLICT no-op, so
 // after recovery everything is written exactly once and in order.
 import type { CallEvent } from '../call/events.ts';
+import { listCallEvents, type StoredCallEvent } from './callEvents.ts';
 import type { Queryable, StoreLogger } from './db.ts';
+import { Ring } from './ring.ts';
+
+export type { StoredCallEvent } from './callEvents.ts';
 
 export interface EventLogOptions {
   db: Queryable;
@@ -18,6 +22,8 @@ export interface EventLogOptions {
   maxBatch?: number;
   /** Events held while the database is unavailable; beyond it the oldest are dropped. Default 100 000. */
   maxBuffered?: number;
+  /** The same bound in stored characters (≈ bytes) of event data, whatever the events' sizes. Default 64 MiB. */
+  maxBufferedBytes?: number;
   /** First retry delay after a failed write; doubles per consecutive failure. Default 100. */
   retryBaseMs?: number;
   /** Cap of the retry delay. Default 5 000. */
@@ -45,8 +51,6 @@ export interface EventLogStats {
   lastError: string | null;
 }
 
-/** An event as read back: the CallEvent plus its per-call sequence number and wall time (ISO). */
-export type StoredCallEvent = CallEvent & { seq: number; wallTime: string };
 
 interface PendingEvent {
   callId: string;
@@ -61,6 +65,7 @@ const DEFAULTS = {
   flushIntervalMs: 100,
   maxBatch: 500,
   maxBuffered: 100_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
   retryBaseMs: 100,
   retryMaxMs: 5_000,
   closeTimeoutMs: 5_000,
@@ -71,48 +76,6 @@ SELECT call_id, seq, media_ms, to_timestamp(wall_ms / 1000), type, data::jsonb
   FROM unnest($1::text[], $2::integer[], $3::float8[], $4::float8[], $5::text[], $6::text[])
        AS t(call_id, seq, media_ms, wall_ms, type, data)
 ON CONFLICT (call_id, seq) DO NOTHING`;
-
-/** Growable FIFO ring: O(1) push, shift and indexed peek (Array#shift is O(n) in general). */
-class Ring<T> {
-  #items: (T | undefined)[] = new Array<T | undefined>(1024);
-  #head = 0;
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(item: T): void {
-    if (this.#size === this.#items.length) this.#grow();
-    this.#items[(this.#head + this.#size) % this.#items.length] = item;
-    this.#size++;
-  }
-
-  shift(): T | undefined {
-    if (this.#size === 0) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#items.length;
-    this.#size--;
-    return item;
-  }
-
-  at(index: number): T | undefined {
-    return index < this.#size ? this.#items[(this.#head + index) % this.#items.length] : undefined;
-  }
-
-  discard(count: number): void {
-    for (let i = 0; i < count && this.#size > 0; i++) this.shift();
-  }
-
-  // Amortized O(1): doubling happens log2(maxBuffered / 1024) times at most.
-  #grow(): void {
-    const next = new Array<T | undefined>(this.#items.length * 2);
-    for (let i = 0; i < this.#size; i++) next[i] = this.#items[(this.#head + i) % this.#items.length];
-    this.#items = next;
-    this.#head = 0;
-  }
-}
 
 /** SQLSTATE classes that mean "this data can never be stored" (22 data exception, 23 constraint). */
 function isDataError(err: unknown): boolean {
@@ -132,12 +95,40 @@ function errorText(err: unknown): string {
 // that escape (and only an escape: the backslash must not itself be escaped) with U+FFFD.
 const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
 
+/**
+ * Largest stored event payload (JSON bytes). Events carry flow values (an http body may be 1 MiB),
+ * and the buffer holds up to EVENT_BUFFER_MAX events during an outage: a byte cap per entry bounds
+ * that buffer and every timeline read. A bigger event keeps its small fields and records its size.
+ */
+export const MAX_EVENT_DATA_BYTES = 16 * 1024;
+/** Fields up to this size survive the truncation of an oversized event. */
+const KEPT_FIELD_BYTES = 512;
+
+function truncatedData(rest: Record<string, unknown>, bytes: number): string {
+  const keep = (obj: Record<string, unknown>, depth: number): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth > 0) out[k] = keep(v as Record<string, unknown>, depth - 1);
+      else if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        const json = JSON.stringify(v);
+        if (json !== undefined && json.length <= KEPT_FIELD_BYTES) out[k] = v;
+      }
+    }
+    return out;
+  };
+  const kept = JSON.stringify({ ...keep(rest, 1), truncated: { bytes } });
+  return kept.length <= MAX_EVENT_DATA_BYTES / 3 ? kept : JSON.stringify({ truncated: { bytes } });
+}
+
 export class EventLog {
   readonly #db: Queryable;
   readonly #log: StoreLogger | undefined;
   readonly #flushIntervalMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
+  readonly #maxBufferedBytes: number;
+  /** Characters of event data in the queue. */
+  #bufferedBytes = 0;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
   readonly #closeTimeoutMs: number;
@@ -174,6 +165,7 @@ export class EventLog {
     this.#flushIntervalMs = positive('flushIntervalMs', opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs, 0);
     this.#maxBatch = positive('maxBatch', opts.maxBatch ?? DEFAULTS.maxBatch, 1);
     this.#maxBuffered = positive('maxBuffered', opts.maxBuffered ?? DEFAULTS.maxBuffered, 1);
+    this.#maxBufferedBytes = positive('maxBufferedBytes', opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, MAX_EVENT_DATA_BYTES);
     this.#retryBaseMs = positive('retryBaseMs', opts.retryBaseMs ?? DEFAULTS.retryBaseMs, 1);
     this.#retryMaxMs = positive('retryMaxMs', opts.retryMaxMs ?? DEFAULTS.retryMaxMs, this.#retryBaseMs);
     this.#closeTimeoutMs = positive('closeTimeoutMs', opts.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0);
@@ -200,12 +192,14 @@ export class EventLog {
       }
       const { type, atMs, ...rest } = event;
       let data = JSON.stringify(rest);
+      if (data.length > MAX_EVENT_DATA_BYTES / 3 && Buffer.byteLength(data) > MAX_EVENT_DATA_BYTES) data = truncatedData(rest, Buffer.byteLength(data));
       if (data.includes('\\u0000')) data = data.replace(NUL_ESCAPE, '$1\\ufffd');
       // Numbered only once it can be stored, so unserializable events leave no gap.
       const seq = (this.#nextSeq.get(callId) ?? 0) + 1;
       this.#nextSeq.set(callId, seq);
-      if (this.#queue.size >= this.#maxBuffered) this.#evictOldest();
+      while (this.#queue.size > 0 && (this.#queue.size >= this.#maxBuffered || this.#bufferedBytes + data.length > this.#maxBufferedBytes)) this.#evictOldest();
       this.#queue.push({ callId, seq, atMs: Number.isFinite(atMs) ? atMs : null, wallMs: this.#wallClock(), type, data });
+      this.#bufferedBytes += data.length;
       this.#schedule();
     } catch (err) {
       // JSON.stringify throws on BigInt and cycles; such an event cannot be stored.
@@ -269,15 +263,8 @@ export class EventLog {
   }
 
   /** A call's stored events in sequence order (events still buffered are not included). */
-  async listEvents(callId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredCallEvent[]> {
-    const { rows } = await this.#db.query<{ seq: number; media_ms: number | null; wall_time: Date; type: string; data: Record<string, unknown> | null }>(
-      `SELECT seq, media_ms, wall_time, type, data FROM call_events
-        WHERE call_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [callId, opts.afterSeq ?? 0, opts.limit ?? null],
-    );
-    return rows.map(
-      (r) => ({ ...(r.data ?? {}), seq: r.seq, atMs: r.media_ms ?? Number.NaN, wallTime: r.wall_time.toISOString(), type: r.type }) as StoredCallEvent,
-    );
+  listEvents(callId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredCallEvent[]> {
+    return listCallEvents(this.#db, callId, opts);
   }
 
   async #shutdown(): Promise<void> {
@@ -296,7 +283,7 @@ export class EventLog {
     const lost = this.#queue.size;
     if (lost > 0) {
       this.#dropped += lost;
-      this.#queue.discard(lost);
+      this.#discardHead(lost);
       this.#log?.error({ dropped: lost, lastError: this.#lastError }, 'event log closed with unwritten events; they are lost');
     }
     this.#notifyIfDrained();
@@ -306,8 +293,17 @@ export class EventLog {
     return this.#queue.size === 0 && this.#writing === null;
   }
 
+  /** Removes the queue's first `count` events, keeping the byte count. */
+  #discardHead(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const head = this.#queue.shift();
+      if (head === undefined) return;
+      this.#bufferedBytes -= head.data.length;
+    }
+  }
+
   #evictOldest(): void {
-    this.#queue.shift();
+    this.#discardHead(1);
     if (this.#evictedFromBatch < this.#batchLen) {
       // It is in the write now in flight: if that write commits, the event was stored after all.
       this.#evictedFromBatch++;
@@ -377,7 +373,7 @@ export class EventLog {
     }
     const stillQueued = this.#batchLen - this.#evictedFromBatch;
     if (ok) {
-      this.#queue.discard(stillQueued);
+      this.#discardHead(stillQueued);
     } else {
       this.#countDropped(this.#evictedFromBatch);
     }

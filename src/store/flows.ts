@@ -91,11 +91,15 @@ export class FlowStore {
     return row === undefined ? undefined : { id: row.id, version: Number(row.version), definition: row.definition, createdAt: iso(row.created_at) };
   }
 
-  async list(): Promise<FlowSummary[]> {
+  /** Flows by id; `page` reads `limit` after the id `after` (all when absent). */
+  async list(page?: { after?: string | undefined; limit: number }): Promise<FlowSummary[]> {
     const r = await this.db.query(
-      `SELECT DISTINCT ON (id) id, version, definition->>'name' AS name, created_at,
-              count(*) OVER (PARTITION BY id) AS versions
-         FROM flows ORDER BY id, version DESC`,
+      `SELECT * FROM (
+         SELECT DISTINCT ON (id) id, version, definition->>'name' AS name, created_at,
+                count(*) OVER (PARTITION BY id) AS versions
+           FROM flows WHERE ($1::text IS NULL OR id > $1) ORDER BY id, version DESC) latest
+        ORDER BY id LIMIT $2`,
+      [page?.after ?? null, page?.limit ?? null],
     );
     return (r.rows as Array<{ id: string; version: number; name: string | null; created_at: Date; versions: string | number }>).map((row) => ({
       id: row.id,
@@ -106,8 +110,12 @@ export class FlowStore {
     }));
   }
 
-  async versions(id: string): Promise<Array<{ version: number; createdAt: string }>> {
-    const r = await this.db.query('SELECT version, created_at FROM flows WHERE id = $1 ORDER BY version', [id]);
+  async versions(id: string, page?: { after?: number | undefined; limit: number }): Promise<Array<{ version: number; createdAt: string }>> {
+    const r = await this.db.query('SELECT version, created_at FROM flows WHERE id = $1 AND ($2::int IS NULL OR version > $2) ORDER BY version LIMIT $3', [
+      id,
+      page?.after ?? null,
+      page?.limit ?? null,
+    ]);
     return (r.rows as Array<{ version: number; created_at: Date }>).map((row) => ({ version: Number(row.version), createdAt: iso(row.created_at) }));
   }
 
@@ -137,8 +145,11 @@ export class FlowStore {
     return r.rows[0] === undefined ? undefined : toRoute(r.rows[0]);
   }
 
-  async listNumbers(): Promise<NumberRoute[]> {
-    const r = await this.db.query('SELECT e164, flow_id, version, updated_at FROM numbers ORDER BY e164');
+  async listNumbers(page?: { after?: string | undefined; limit: number }): Promise<NumberRoute[]> {
+    const r = await this.db.query('SELECT e164, flow_id, version, updated_at FROM numbers WHERE ($1::text IS NULL OR e164 > $1) ORDER BY e164 LIMIT $2', [
+      page?.after ?? null,
+      page?.limit ?? null,
+    ]);
     return r.rows.map(toRoute);
   }
 
@@ -165,8 +176,11 @@ export class FlowStore {
     return r.rows[0] === undefined ? undefined : toDepartment(r.rows[0]);
   }
 
-  async listDepartments(): Promise<StoredDepartment[]> {
-    const r = await this.db.query('SELECT name, definition, updated_at FROM departments ORDER BY name');
+  async listDepartments(page?: { after?: string | undefined; limit: number }): Promise<StoredDepartment[]> {
+    const r = await this.db.query('SELECT name, definition, updated_at FROM departments WHERE ($1::text IS NULL OR name > $1) ORDER BY name LIMIT $2', [
+      page?.after ?? null,
+      page?.limit ?? null,
+    ]);
     return r.rows.map(toDepartment);
   }
 

@@ -29,6 +29,9 @@ type Serialize = typeof serialize;
 export interface PgliteBackendMessage {
   name: string;
   status?: string;
+  /** NotificationResponse (LISTEN/NOTIFY). */
+  channel?: string;
+  payload?: string;
 }
 
 /** What we need of PGlite: PGlite itself, or PgliteThread which runs it on a worker. */
@@ -47,6 +50,13 @@ export class PgliteWire {
   #tail: Promise<void> = Promise.resolve();
   /** Transaction status of the last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' failed one. */
   #txStatus = 'I';
+  /**
+   * Channels the (single) backend LISTENs on for the change feed. DISCARD ALL (a closed connection)
+   * unlistens everything, so they are listened to again right after it.
+   */
+  readonly listening = new Set<string>();
+  /** Receives the notifications the backend delivers, whichever connection's exchange carried them. */
+  onNotification: ((channel: string, payload: string) => void) | undefined;
 
   constructor(engine: PgliteEngine) {
     this.engine = engine;
@@ -62,7 +72,11 @@ export class PgliteWire {
   }
 
   async exec(bytes: Uint8Array): Promise<readonly PgliteBackendMessage[]> {
-    const answers = await this.engine.execProtocolStream(bytes, { throwOnError: false });
+    let answers = await this.engine.execProtocolStream(bytes, { throwOnError: false });
+    if (answers.some((m) => m.name === 'notification')) {
+      for (const m of answers) if (m.name === 'notification') this.onNotification?.(m.channel ?? '', m.payload ?? '');
+      answers = answers.filter((m) => m.name !== 'notification');
+    }
     const kind = bytes[0];
     if (kind === undefined || !READY_AFTER.has(kind)) return answers.filter((m) => m.name !== 'readyForQuery');
     for (const m of answers) if (m.name === 'readyForQuery' && m.status !== undefined) this.#txStatus = m.status;
@@ -148,6 +162,7 @@ export class PgliteConnection extends EventEmitter {
       try {
         if (wire.inTransaction) await wire.exec(serialize.query('ROLLBACK'));
         await wire.exec(serialize.query('DISCARD ALL'));
+        for (const channel of wire.listening) await wire.exec(serialize.query(`LISTEN ${channel}`));
       } catch {
         // The engine is gone; there is no session left to clean.
       }
@@ -180,8 +195,7 @@ export class PgliteConnection extends EventEmitter {
 }
 
 /** A pg.Pool over one PGlite engine: one client at a time, each on a fresh connection object. */
-export function createPglitePool(engine: PgliteEngine): pg.Pool {
-  const wire = new PgliteWire(engine);
+export function createPglitePool(engine: PgliteEngine, wire: PgliteWire = new PgliteWire(engine)): pg.Pool {
   class PgliteClient extends pg.Client {
     constructor(config?: pg.ClientConfig) {
       super({ ...config, connection: new PgliteConnection(wire) } as pg.ClientConfig);

@@ -2,8 +2,14 @@
 // call wait on a slow or stalled database. A read is served from memory while fresh; once stale it is
 // still served at once while a background read refreshes it (stale-while-revalidate); a key never read
 // before waits for the database at most `timeoutMs`, then gets the fallback — and the database's late
-// answer still fills the cache. The price: a change (a new flow version, a re-routed number) reaches a
-// running instance up to `ttlMs` (plus one read) later.
+// answer still fills the cache.
+//
+// A change (a new flow version, a re-routed number) reaches the cache through invalidate(), called
+// from the change feed (LISTEN/NOTIFY, see changeFeed.ts) and after this instance's own writes. An
+// invalidated entry is never served first: the next read waits for the database (at most
+// `timeoutMs`) and only if the database does not answer is the last known value served — the outage
+// behaviour. A read that started before an invalidation refills the cache only as a stale value.
+// The TTL is then only the safety net for notifications missed while the feed was disconnected.
 export interface ReadCacheOptions {
   ttlMs: number;
   timeoutMs: number;
@@ -15,11 +21,15 @@ export type ReadOutcome = 'fresh' | 'database' | 'stale' | 'unavailable';
 interface Entry<V> {
   value: V;
   at: number;
+  /** Invalidated: known to be possibly out of date. */
+  stale: boolean;
 }
 
 export class ReadCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly inFlight = new Map<string, Promise<V>>();
+  /** Bumped by invalidate(): reads started before it do not fill the cache. */
+  private generation = 0;
   private readonly opts: Required<ReadCacheOptions>;
   private readonly now: () => number;
   readonly counters: Record<ReadOutcome, number> = { fresh: 0, database: 0, stale: 0, unavailable: 0 };
@@ -35,12 +45,13 @@ export class ReadCache<V> {
    */
   async get(key: string, read: () => Promise<V>, fallback: V): Promise<V> {
     const cached = this.entries.get(key);
-    if (cached !== undefined && this.now() - cached.at < this.opts.ttlMs) {
+    if (cached !== undefined && !cached.stale && this.now() - cached.at < this.opts.ttlMs) {
       this.counters.fresh++;
       return cached.value;
     }
     const pending = this.refresh(key, read);
-    if (cached !== undefined) {
+    if (cached !== undefined && !cached.stale) {
+      // Past its TTL but not invalidated: nothing announced a change, serve it while refreshing.
       this.counters.stale++;
       pending.catch(() => undefined); // the next call tries again
       return cached.value;
@@ -62,6 +73,11 @@ export class ReadCache<V> {
       clearTimeout(timer);
     }
     pending.catch(() => undefined); // a late failure has nowhere to go
+    if (cached !== undefined) {
+      // Invalidated, and the database does not answer: the last known value beats none.
+      this.counters.stale++;
+      return cached.value;
+    }
     this.counters.unavailable++;
     return fallback;
   }
@@ -70,25 +86,45 @@ export class ReadCache<V> {
   private refresh(key: string, read: () => Promise<V>): Promise<V> {
     const inFlight = this.inFlight.get(key);
     if (inFlight !== undefined) return inFlight;
+    const generation = this.generation;
     const pending = read()
       .then((value) => {
-        this.store(key, value);
+        // A read that raced an invalidation may predate the change: kept as the last known value
+        // (for an outage) but not served first.
+        this.store(key, value, generation !== this.generation);
         return value;
       })
-      .finally(() => this.inFlight.delete(key));
+      .finally(() => {
+        if (this.inFlight.get(key) === pending) this.inFlight.delete(key);
+      });
     this.inFlight.set(key, pending);
     return pending;
   }
 
-  /** Forget a key (after a write through this instance, so it is seen at once). */
+  /**
+   * Mark a key (or every key) out of date: the next get waits for the database, and serves the old
+   * value only if the database does not answer.
+   */
   invalidate(key?: string): void {
-    if (key === undefined) this.entries.clear();
-    else this.entries.delete(key);
+    this.generation++;
+    if (key === undefined) {
+      for (const entry of this.entries.values()) entry.stale = true;
+      this.inFlight.clear();
+    } else {
+      const entry = this.entries.get(key);
+      if (entry !== undefined) entry.stale = true;
+      this.inFlight.delete(key);
+    }
   }
 
-  private store(key: string, value: V): void {
+  /** Invalidate every key the predicate selects. */
+  invalidateWhere(select: (key: string) => boolean): void {
+    for (const key of [...this.entries.keys()]) if (select(key)) this.invalidate(key);
+  }
+
+  private store(key: string, value: V, stale: boolean): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, at: this.now() });
+    this.entries.set(key, { value, at: this.now(), stale });
     if (this.entries.size > this.opts.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);

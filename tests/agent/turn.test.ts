@@ -103,7 +103,7 @@ describe('tools', () => {
     const call = (name: string, args: unknown) => ({ id: 'c', name, arguments: JSON.stringify(args) });
     expect(decideTool(call('transfer', { department: 'billing' }), ['transfer'], ['billing'])).toMatchObject({ kind: 'terminal', exit: 'transfer', transferTo: 'billing' });
     expect(decideTool(call('transfer', { department: 'sales' }), ['transfer'], ['billing'])).toMatchObject({ kind: 'invalid' });
-    expect(decideTool(call('transfer', { number: '+14155550123' }), ['transfer'], undefined)).toMatchObject({ kind: 'terminal', transferTo: '+14155550123' });
+    expect(decideTool(call('transfer', { number: '+14155550123' }), ['transfer'], undefined, ['+14155550123'])).toMatchObject({ kind: 'terminal', transferTo: '+14155550123' });
     expect(decideTool(call('hangup', {}), ['transfer'], undefined)).toMatchObject({ kind: 'invalid' });
     expect(decideTool(call('end', { result: 'paid' }), ['end'], undefined)).toMatchObject({ kind: 'terminal', exit: 'done', result: 'paid', reason: 'tool:end' });
     expect(decideTool(call('set_variable', { name: 'account', value: '42' }), ['set_variable'], undefined)).toEqual({ kind: 'set_variable', name: 'account', value: '42' });

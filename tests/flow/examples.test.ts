@@ -122,7 +122,7 @@ describe('shipped flows', () => {
     };
     const s = setup('support-agent', { tts, agent });
     await s.finish();
-    expect(s.path()).toEqual(['welcome', 'assistant', 'route_transfer', 'transfer_department']);
+    expect(s.path()).toEqual(['welcome', 'assistant', 'transfer_department']);
     expect(s.carrier.transfers.map((t) => t.number)).toEqual(['+14155550133']);
   });
 

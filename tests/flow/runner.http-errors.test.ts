@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseHttpAllowList } from '../../src/flow/httpAllowList.ts';
 import type { FlowDefinition, HttpNode } from '../../src/flow/types.ts';
 import { ScriptedTts, startFlow } from './helpers.ts';
 
@@ -39,6 +40,9 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
+// The local test server is on loopback, which flows may reach only when it is listed.
+const httpAllowList = parseHttpAllowList(['127.0.0.1']).list;
+
 const httpFlow = (node: Partial<HttpNode>): FlowDefinition => ({
   id: 'lookup',
   start: 'fetch',
@@ -61,7 +65,7 @@ describe('http node', () => {
         body: { caller: '{{call.from}}', tags: ['{{vars.token}}'] },
         assign: { balance: 'http.body.balance', tier: 'upper(http.body.plan.name)' },
       }),
-      { deps: { tts }, variables: { token: 't0k' } },
+      { deps: { tts, httpAllowList }, variables: { token: 't0k' } },
     );
     const result = await h.finish();
     expect(result.variables).toMatchObject({ balance: 42.5, tier: 'GOLD' });
@@ -81,7 +85,7 @@ describe('http node', () => {
     ['/big', 'GW_ERR_FLOW_HTTP_TOO_LARGE', {}],
   ])('takes the error exit on %s (%s)', async (pathname, code, extra) => {
     const tts = new ScriptedTts();
-    const h = startFlow(httpFlow({ url: `${base}${pathname}`, ...extra }), { deps: { tts } });
+    const h = startFlow(httpFlow({ url: `${base}${pathname}`, ...extra }), { deps: { tts, httpAllowList } });
     await h.finish();
     expect(h.path()).toEqual(['fetch', 'oops', 'bye']);
     expect(h.flowEvents().find((e) => e.type === 'flow.error')?.data).toMatchObject({ node: 'fetch', code });
@@ -89,7 +93,7 @@ describe('http node', () => {
   });
 
   it('takes the error exit when the server is unreachable', async () => {
-    const h = startFlow(httpFlow({ url: 'http://127.0.0.1:1/x' }), { deps: { tts: new ScriptedTts() } });
+    const h = startFlow(httpFlow({ url: 'http://127.0.0.1:1/x' }), { deps: { tts: new ScriptedTts(), httpAllowList } });
     await h.finish();
     expect(h.flowEvents().find((e) => e.type === 'flow.error')?.data).toMatchObject({ code: 'GW_ERR_FLOW_HTTP_FAILED' });
   });

@@ -80,6 +80,7 @@ describe('carrier webhooks with credentials configured', () => {
     const voice = callParams(sid);
     await gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature(AUTH_TOKEN, `${PUBLIC_URL}/voice/twilio`, voice) }, payload: form(voice) });
     for (const s of ['in-progress', 'ringing', 'completed', 'in-progress', 'no-answer']) expect((await post(s)).statusCode).toBe(204);
+    await gw.app.gateway.settle(); // applied through the durable call-write path, in order
     const call = await gw.calls.findByCarrierCallId('twilio', sid);
     expect(call?.status).toBe('completed');
     expect(call?.answeredAt).not.toBeNull();

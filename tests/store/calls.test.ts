@@ -76,6 +76,7 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
       amdConfidence: null,
       amdDecisionMs: null,
       recordingPath: null,
+      instanceId: null,
       metadata: { campaign: 'x' },
     });
     expect(await store.get(call.id)).toEqual(call);

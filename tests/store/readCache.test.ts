@@ -43,4 +43,24 @@ describe('ReadCache: call set-up reads that never wait long on the database', ()
     now = 5;
     expect(await cache.get('k', never, 'fallback')).toBe('late');
   });
+
+  it('never serves an invalidated value first: it waits for the database, and serves it only when the database does not answer', async () => {
+    let now = 0;
+    const cache = new ReadCache<string>({ ttlMs: 60_000, timeoutMs: 30 }, () => now);
+    expect(await cache.get('k', async () => 'old', 'fallback')).toBe('old');
+    cache.invalidate('k');
+    expect(await cache.get('k', async () => 'new', 'fallback')).toBe('new');
+    now = 1;
+    expect(await cache.get('k', never, 'fallback')).toBe('new'); // fresh again
+    cache.invalidate();
+    expect(await cache.get('k', never, 'fallback')).toBe('new'); // outage: last known value
+    expect(cache.counters.stale).toBe(1);
+    // A read that raced the invalidation does not make its answer fresh.
+    let answer!: (v: string) => void;
+    const racing = cache.get('r', () => new Promise<string>((r) => (answer = r)), 'fallback');
+    cache.invalidate('r');
+    answer('raced');
+    expect(await racing).toBe('raced');
+    expect(await cache.get('r', async () => 'after', 'fallback')).toBe('after');
+  });
 });

@@ -62,7 +62,7 @@ describe('dashboard in Chromium', () => {
     // The session cookie is HttpOnly and SameSite=Strict: page scripts cannot read it.
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'gw_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain('gw_session');
+    expect(await page.evaluate('document.cookie')).not.toContain('gw_session');
   });
 
   it('shows a live call as it happens, then its call page with timeline and transcript', async () => {
@@ -147,11 +147,11 @@ describe('dashboard in Chromium', () => {
     const { page } = admin;
     const attempt = (withToken: boolean) =>
       page.evaluate(async (withToken) => {
-        const session = await (await fetch('/v1/auth/session')).json();
+        const session = (await (await fetch('/v1/auth/session')).json()) as { csrfToken: string };
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (withToken) headers['x-csrf-token'] = session.csrfToken;
         const res = await fetch('/v1/numbers/%2B15005550199', { method: 'PUT', headers, body: JSON.stringify({ flowId: 'web-demo' }) });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as { code?: string } };
       }, withToken);
     const refused = await attempt(false);
     expect(refused.status).toBe(403);
@@ -179,12 +179,12 @@ describe('dashboard in Chromium', () => {
     await shot(page, '11-call-viewer');
     // The API says the same, whatever the page shows.
     const api = await page.evaluate(async (callId) => {
-      const session = await (await fetch('/v1/auth/session')).json();
+      const session = (await (await fetch('/v1/auth/session')).json()) as { csrfToken: string; actor: { role: string } };
       const headers = { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken };
       const deploy = await fetch('/v1/flows', { method: 'POST', headers, body: JSON.stringify({ id: 'x', start: 'a', nodes: { a: { type: 'hangup' } } }) });
       const listen = await fetch(`/v1/live/calls/${callId}/audio`);
       const users = await fetch('/v1/users');
-      return { deploy: deploy.status, deployCode: (await deploy.json()).code, listen: listen.status, users: users.status, role: session.actor.role };
+      return { deploy: deploy.status, deployCode: ((await deploy.json()) as { code: string }).code, listen: listen.status, users: users.status, role: session.actor.role };
     }, body.calls[0].id);
     expect(api).toEqual({ deploy: 403, deployCode: 'GW_ERR_FORBIDDEN', listen: 403, users: 403, role: 'viewer' });
     await context.close();
@@ -219,7 +219,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('table.calls').waitFor();
     await shot(page, '15-calls-phone');
     // No horizontal scroll of the page itself at phone width (tables scroll inside their box).
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(errors).toEqual([]);
   });

@@ -86,7 +86,7 @@ export function synthOptions(ctx: ResponseContext, run: TurnRun): SynthesizeOpti
  */
 export async function generateResponse(ctx: ResponseContext, run: TurnRun): Promise<void> {
   const llm = ctx.llm;
-  const tools = toolDefinitions(ctx.spec.tools, ctx.spec.departments);
+  const tools = toolDefinitions(ctx.spec.tools, ctx.spec.departments, ctx.spec.transferNumbers);
   const options = () => synthOptions(ctx, run);
   const speech: SpeechOut = ctx.streamTts
     ? new TokenSpeech(run, ctx.streamTts, ctx.tts, options, ctx.streamFirstAudioTimeoutMs, (error) =>
@@ -122,7 +122,7 @@ export async function generateResponse(ctx: ResponseContext, run: TurnRun): Prom
     msg.toolCalls = calls;
     let again = false;
     for (const call of calls) {
-      const d = decideTool(call, ctx.spec.tools, ctx.spec.departments);
+      const d = decideTool(call, ctx.spec.tools, ctx.spec.departments, ctx.spec.transferNumbers);
       ctx.emit('agent.tool', { turn: run.n, name: call.name, arguments: call.arguments, decision: d.kind });
       ctx.history.push({ role: 'tool', toolCallId: call.id, content: applyTool(ctx, d, run) });
       if (d.kind !== 'terminal') again = true;

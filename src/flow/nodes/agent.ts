@@ -2,6 +2,7 @@
 // it ended. Without an agent runner configured the node fails (onError or the flow fallback), so a
 // flow designed for the agent still validates and still answers the call.
 import type { AgentNodeSpec } from '../../agent/node.ts';
+import { transferRefusal } from '../../agent/transferPolicy.ts';
 import { createError, isAbortError } from '../../errors.ts';
 import { exit, type NodeResult, type RunContext } from '../context.ts';
 import { E164, type AgentNode } from '../types.ts';
@@ -12,11 +13,13 @@ export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeRe
   if (agent === undefined) {
     throw createError('GW_ERR_FLOW_AGENT_UNAVAILABLE', 'no agent is configured, so the agent node cannot run; configure an LLM, STT and TTS');
   }
+  const transferNumbers = [...(node.transferNumbers ?? []), ...(ctx.deps.agentTransferNumbers ?? [])];
   const spec: AgentNodeSpec = {
     instructions: ctx.render(node.instructions),
     tools: node.tools ?? ['end', 'hangup'],
     ...(node.greeting !== undefined ? { greeting: ctx.render(node.greeting) } : {}),
     ...(node.departments !== undefined ? { departments: node.departments } : {}),
+    ...(transferNumbers.length > 0 ? { transferNumbers } : {}),
     ...(node.maxTurns !== undefined ? { maxTurns: node.maxTurns } : {}),
     ...(node.maxDurationMs !== undefined ? { maxDurationMs: node.maxDurationMs } : {}),
     ...(node.noInputMs !== undefined ? { noInputMs: node.noInputMs } : {}),
@@ -36,6 +39,11 @@ export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeRe
     if (before.get(k) !== JSON.stringify(v)) ctx.setVar(k, v);
   }
   const transferTo = outcome.transferTo ?? null;
+  // Whatever runner produced it, a number the node does not allow is never handed on to be dialled.
+  const refusal = transferTo === null ? undefined : transferRefusal(transferTo, node.departments, transferNumbers);
+  if (refusal !== undefined) {
+    throw createError('GW_ERR_FLOW_TRANSFER_NOT_ALLOWED', `the agent asked to transfer to a number it may not use: ${refusal}; list it in the node's transferNumbers or AGENT_TRANSFER_NUMBERS`);
+  }
   ctx.setRoot('agent', {
     exit: outcome.exit,
     reason: outcome.reason,

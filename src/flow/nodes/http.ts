@@ -6,6 +6,7 @@
 import { createError, isAbortError } from '../../errors.ts';
 import { exit, type NodeResult, type RunContext } from '../context.ts';
 import { evaluate } from '../expression.ts';
+import { EMPTY_HTTP_ALLOW_LIST, guardedFetch, urlRefusal } from '../httpAllowList.ts';
 import type { HttpNode } from '../types.ts';
 
 export const HTTP_DEFAULT_TIMEOUT_MS = 5000;
@@ -23,6 +24,13 @@ export async function runHttp(ctx: RunContext, node: HttpNode): Promise<NodeResu
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw createError('GW_ERR_FLOW_HTTP_BAD_URL', 'the http node URL must use http or https', { details: { url } });
   }
+  // Checked here whatever fetch is used; the default one also checks the connected address and redirects.
+  const allowList = ctx.deps.httpAllowList ?? EMPTY_HTTP_ALLOW_LIST;
+  const refusal = urlRefusal(allowList, parsed);
+  if (refusal !== undefined) {
+    ctx.emit('flow.http.refused', { node: ctx.nodeId, url: redactUrl(parsed), reason: refusal });
+    throw createError('GW_ERR_FLOW_HTTP_NOT_ALLOWED', `the http request is not allowed: ${refusal}`);
+  }
   const method = node.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [k, v] of Object.entries(node.headers ?? {})) headers[k.toLowerCase()] = ctx.render(v);
@@ -34,7 +42,8 @@ export async function runHttp(ctx: RunContext, node: HttpNode): Promise<NodeResu
   const timeoutMs = node.timeoutMs ?? HTTP_DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([ctx.signal, timeout]);
-  const doFetch = ctx.deps.fetch ?? fetch;
+  const doFetch: (url: URL, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'follow' }) => Promise<Response> =
+    ctx.deps.fetch ?? guardedFetch(allowList);
   const started = performance.now();
   ctx.emit('flow.http.request', { node: ctx.nodeId, method, url: redactUrl(parsed) });
 
@@ -51,7 +60,8 @@ export async function runHttp(ctx: RunContext, node: HttpNode): Promise<NodeResu
     if (timeout.aborted || isAbortError(err) || (err as Error).name === 'TimeoutError') {
       throw createError('GW_ERR_FLOW_HTTP_TIMEOUT', `the http request did not answer within ${timeoutMs} ms`, { retryable: true, cause: err });
     }
-    if ((err as { code?: string }).code === 'GW_ERR_FLOW_HTTP_TOO_LARGE') throw err;
+    const code = (err as { code?: string }).code;
+    if (code === 'GW_ERR_FLOW_HTTP_TOO_LARGE' || code === 'GW_ERR_FLOW_HTTP_NOT_ALLOWED') throw err;
     throw createError('GW_ERR_FLOW_HTTP_FAILED', `the http request failed: ${(err as Error).message}`, { retryable: true, cause: err });
   }
   const durationMs = Math.round(performance.now() - started);

@@ -138,7 +138,7 @@ export function CallPage({ id, actor }) {
       <div><dt>Direction</dt><dd>${call.direction} (${call.carrier})</dd></div>
       <div><dt>Started</dt><dd>${fmtTime(call.createdAt)}</dd></div>
       <div><dt>Duration</dt><dd>${inProgress ? fmtMs(live.calls.get(id)?.mediaMs) : call.answeredAt && call.endedAt ? fmtMs(Date.parse(call.endedAt) - Date.parse(call.answeredAt)) : '–'}</dd></div>
-      <div><dt>Flow</dt><dd>${call.flowId ? html`<a href=${`#/flows/${call.flowId}`}>${call.flowId}</a> v${call.flowVersion ?? '?'}` : '–'}</dd></div>
+      <div><dt>Flow</dt><dd>${call.flowId ? html`<a href=${`#/flows/${call.flowId}`}>${call.flowId}</a> ${call.flowVersion ? `v${call.flowVersion}` : ''}` : '–'}</dd></div>
       <div><dt>End reason</dt><dd>${call.endReason ?? '–'}</dd></div>
       <div><dt>AMD</dt><dd data-testid="amd">${call.amdResult ?? amd?.result ?? '–'}${(amd?.reason ?? amd?.data?.reason) ? html`<br /><span class="muted">${amd.reason ?? amd.data.reason}</span>` : ''}</dd></div>
       <div><dt>Outcome</dt><dd>${outcome ? [outcome.category, outcome.failureReason ?? outcome.reason, outcome.disposition].filter(Boolean).join(' · ') || JSON.stringify(outcome) : '–'}</dd></div>

@@ -1,0 +1,50 @@
+// Rate limits hold across instances (DESIGN decision 12): two gateway apps on one database share
+// each client's count. While the database does not answer, counting falls back to memory at once,
+// so no request waits on it.
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { SHARED_COUNT_TIMEOUT_MS, sharedRateLimitStore } from '../../src/gateway/rateLimitStore.ts';
+import { testDatabases } from '../helpers/db.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+describe.each(testDatabases())('rate limits shared by instances on %s', (kind) => {
+  let gw: TestGateway;
+  let second: FastifyInstance;
+  beforeAll(async () => {
+    gw = await startTestGateway(kind, { env: { API_RATE_LIMIT_PER_MINUTE: '3' } });
+    second = await buildApp({ ...gw.runtime.appDeps, logger: false });
+    // The first use of the table is slower than a count (a loaded machine, PGlite's worker): warm it up.
+    await gw.app.inject({ method: 'GET', url: '/v1/calls', remoteAddress: '203.0.113.1', headers: { authorization: `Bearer ${gw.apiKey}` } });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await gw?.close();
+  });
+
+  it('counts a client once across both instances', async () => {
+    const get = (app: FastifyInstance) => app.inject({ method: 'GET', url: '/v1/calls', remoteAddress: '203.0.113.50', headers: { authorization: `Bearer ${gw.apiKey}` } });
+    expect((await get(gw.app)).statusCode).toBe(200);
+    expect((await get(gw.app)).statusCode).toBe(200);
+    expect((await get(second)).statusCode).toBe(200);
+    expect((await get(second)).statusCode).toBe(429);
+    expect((await get(gw.app)).statusCode).toBe(429);
+  });
+});
+
+describe('the shared store without a database', () => {
+  it('counts in memory within the timeout when the database does not answer', async () => {
+    const stalled = { query: () => new Promise(() => undefined) } as unknown as pg.Pool;
+    const Store = sharedRateLimitStore(stalled, { fallbackCache: 100 });
+    const store = new Store({});
+    const counts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      const current = await new Promise<number>((resolve, reject) => store.incr('k', (err, r) => (err ? reject(err) : resolve(r?.current ?? -1)), 60_000, 3));
+      expect(performance.now() - t0).toBeLessThan(SHARED_COUNT_TIMEOUT_MS + 200);
+      counts.push(current);
+    }
+    expect(counts).toEqual([1, 2, 3, 4]);
+  });
+});
