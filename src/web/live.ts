@@ -68,7 +68,7 @@ export async function liveRoutes(api: FastifyInstance, opts: LiveRoutesOptions):
     live?.close();
     delay.disable();
   });
-  const liveCalls = (): LiveCalls => (live ??= new LiveCalls(opts.gateway().registry));
+  const liveCalls = (): LiveCalls => (live ??= new LiveCalls(opts.gateway().registry, api.log));
   // Calls are tracked from the start so a page opened mid-call sees its node and AMD verdict.
   api.addHook('onReady', async () => {
     liveCalls();

@@ -34,9 +34,21 @@ export class LiveCalls {
   private readonly watchers = new Set<(m: LiveMessage) => void>();
   private readonly stop: () => void;
 
-  constructor(registry: CallRegistry) {
-    for (const s of registry.all()) this.track(s);
-    this.stop = registry.onAdded((s) => this.track(s));
+  private readonly log: { error(obj: object, msg: string): void };
+
+  constructor(registry: CallRegistry, log: { error(obj: object, msg: string): void }) {
+    this.log = log;
+    for (const s of registry.all()) this.safeTrack(s);
+    this.stop = registry.onAdded((s) => this.safeTrack(s));
+  }
+
+  /** A live view failing must never cost a call its admission: errors are logged, not thrown. */
+  private safeTrack(session: CallSession): void {
+    try {
+      this.track(session);
+    } catch (err) {
+      this.log.error({ err, callId: session.callId }, 'live view could not follow a call');
+    }
   }
 
   snapshot(): LiveCall[] {

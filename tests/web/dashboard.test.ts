@@ -130,14 +130,17 @@ describe('dashboard in Chromium', () => {
   it('counts calls per exit on the diagram', async () => {
     const put = await gw.api(`/v1/numbers/${encodeURIComponent('+15005550123')}`, { method: 'PUT', body: { flowId: 'web-demo' } });
     expect(put.status).toBe(200);
-    await replayCall({ carrier: 'twilio', audio: HELLO, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 10, holdMs: 60_000, to: '+15005550123' });
+    const r = await replayCall({ carrier: 'twilio', audio: HELLO, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 10, holdMs: 60_000, to: '+15005550123' });
+    expect(r.endReason).toBe('gateway-closed');
     await gw.app.gateway.settle();
     await gw.eventLog.flush();
     const exits = await gw.api('/v1/flows/web-demo/exits');
     expect(exits.body.calls).toBe(1);
     expect(exits.body.exits).toEqual(expect.arrayContaining([{ node: 'greet', exit: 'next', next: 'bye', calls: 1 }, expect.objectContaining({ node: 'bye', calls: 1 })]));
     const { page } = admin;
+    // The page was left on this flow: load it afresh so it asks for the counts again.
     await page.goto('/#/flows/web-demo');
+    await page.reload();
     await page.locator('.diagram .edge text', { hasText: 'next (1)' }).waitFor();
     await page.locator('.diagram g.node[data-node="greet"] text', { hasText: '1 calls' }).waitFor();
     await shot(page, '09-flow-exit-counts');
