@@ -10,7 +10,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 interface Res {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON bodies of many shapes
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | number | string[] | undefined>;
 }
 
 describe.each(testDatabases())('accounts and access on %s', (kind) => {
