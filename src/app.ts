@@ -4,6 +4,7 @@
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -13,9 +14,12 @@ import { OutcomeTracker } from './analytics/outcomeTracker.ts';
 import { analyticsRoutes } from './api/analytics.ts';
 import { callRoutes } from './api/calls.ts';
 import { exportRoutes } from './api/export.ts';
-import { requireApiKey } from './api/auth.ts';
-import { metricsRoutes } from './api/metrics.ts';
 import type { CallProgram } from './call/callProgram.ts';
+import { metricsRoutes } from './api/metrics.ts';
+import { accessControl } from './auth/access.ts';
+import { auditChanges } from './auth/audit.ts';
+import { authRoutes } from './auth/routes.ts';
+import { AuthStore } from './auth/store.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import { DualChannelRecorder } from './call/recorder.ts';
@@ -41,6 +45,7 @@ import { StreamTokenLedger, type StreamTokenLedgerCounters } from './gateway/str
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
+import { dashboard, dashboardApi } from './web/plugin.ts';
 
 /** How long after a call ends its event numbering is kept in memory. */
 const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
@@ -245,6 +250,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stopProbe = startEventLoopProbe();
   app.addHook('onClose', async () => stopProbe());
   await prometheusRoute(app, { token: config.metricsToken });
+  const auth = new AuthStore(deps.db.pool);
+  await app.register(fastifyCookie);
+  await app.register(dashboard);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   // Unauthenticated: a cached database check and a bare status (figures are in /v1/metrics).
@@ -317,8 +325,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      requireApiKey(api, { apiKey: deps.apiKey });
       await api.register(fastifyRateLimit, { ...rateLimitOptions('api', 'API requests', config.apiRateLimitPerMinute, rateLimitStore), global: true });
+      accessControl(api, { store: auth, apiKey: deps.apiKey });
+      auditChanges(api, auth);
+      await authRoutes(api, { store: auth });
+      await dashboardApi(api, { gateway: () => app.gateway, db: deps.db.pool });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog, db: deps.db.pool });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });
       await analyticsRoutes(api, { db: deps.db.pool });

@@ -66,6 +66,8 @@ async function main(): Promise<void> {
       publicUrl: config.publicUrl.toString(),
       database: runtime.appDeps.db.kind,
       apiKeyFile: runtime.apiKeyFile,
+      dashboard: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${config.port}/`,
+      adminPasswordFile: runtime.adminPasswordFile,
       localUnauthenticated: config.localUnauthenticated,
     },
     runtime.apiKeyFile ? `gateway listening; the REST API key is in ${runtime.apiKeyFile}` : 'gateway listening',

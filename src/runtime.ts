@@ -6,6 +6,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentNodeRunner } from './agent/agentNodeRunner.ts';
+import { ensureFirstAdmin } from './auth/bootstrap.ts';
+import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
 import { outboundCallRoutes } from './api/outboundCalls.ts';
@@ -57,6 +59,8 @@ export interface Runtime {
   warmedUp: Promise<void>;
   /** Where the generated API key was stored (undefined when API_KEY is set). */
   apiKeyFile: string | undefined;
+  /** Where the first admin's password was written, when this start created the admin. */
+  adminPasswordFile: string | undefined;
   /** This process's instance: heartbeat, and reconciliation of lost ones (register onInstanceLost here). */
   instances: InstanceMonitor;
   /** The campaign dialer of this process (undefined when CAMPAIGN_ENGINE=false). */
@@ -113,6 +117,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     apiKeyFile = stored.path;
     if (stored.created) log.info({ apiKeyFile }, 'created a REST API key (set API_KEY to choose your own)');
   }
+  const { passwordFile: adminPasswordFile } = await ensureFirstAdmin(new AuthStore(db.pool), config.dataDir);
+  if (adminPasswordFile !== undefined) log.info({ adminPasswordFile }, `created the first dashboard user "admin"; its password is in ${adminPasswordFile}`);
   const streamTokenSecret = config.streamTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'stream-token-secret')).value;
   const clients = carrierClientsFromConfig(config);
   const carrierActions = carrierActionsFor(clients);
@@ -281,6 +287,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     },
     apiKeyFile,
     campaignEngine,
+    adminPasswordFile,
     warmedUp,
     instances,
     close: async (budgetMs = 2_000) => {

@@ -95,6 +95,8 @@ export class CallSession implements CallControl {
   private readonly playout: Playout;
   private readonly frameConsumers: FrameConsumer[] = [];
   private readonly mediaConsumers: MediaConsumer[] = [];
+  /** Taps on the audio sent to the caller (listen-in); mu-law chunks as they go out. */
+  private readonly outboundConsumers: Array<(mulaw: Uint8Array) => void> = [];
   private readonly listeners = new Set<(e: CallEvent) => void>();
   private readonly sleepers = new Set<(err: Error) => void>();
   // Frame assembly: carriers may send any payload size; detectors want exactly 20 ms.
@@ -133,7 +135,10 @@ export class CallSession implements CallControl {
       chunkMs: opts.playoutChunkMs,
       nowMs: () => this.clock.nowMs(),
       emit: (e) => this.emit(e),
-      onAudio: recorder ? (chunk) => recorder.addGatewayAudio(chunk) : undefined,
+      onAudio: (chunk) => {
+        recorder?.addGatewayAudio(chunk);
+        for (const tap of this.outboundConsumers) tap(chunk);
+      },
       onClear: recorder ? () => recorder.clear() : undefined,
     });
     const timeoutMs = opts.mediaTimeoutMs ?? 0;
@@ -390,6 +395,12 @@ export class CallSession implements CallControl {
   addMediaConsumer(consumer: MediaConsumer): () => void {
     this.mediaConsumers.push(consumer);
     return () => removeItem(this.mediaConsumers, consumer);
+  }
+
+  /** Sees each chunk of audio sent to the caller (listen-in). Must not block or keep the chunk. */
+  addOutboundConsumer(consumer: (mulaw: Uint8Array) => void): () => void {
+    this.outboundConsumers.push(consumer);
+    return () => removeItem(this.outboundConsumers, consumer);
   }
 
   async hangup(reason: string): Promise<void> {

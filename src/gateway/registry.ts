@@ -8,6 +8,7 @@ export class CallRegistry {
   private drainingSince: number | undefined;
   private readonly idleWaiters = new Set<() => void>();
   readonly counters = { accepted: 0, refusedCapacity: 0, refusedDraining: 0 };
+  private readonly watchers = new Set<(session: CallSession) => void>();
 
   constructor(maxConcurrentCalls: number) {
     this.maxConcurrentCalls = maxConcurrentCalls;
@@ -35,7 +36,14 @@ export class CallRegistry {
     if (verdict !== 'ok') return verdict;
     this.sessions.set(session.callId, session);
     this.counters.accepted++;
+    for (const watch of this.watchers) watch(session);
     return 'ok';
+  }
+
+  /** Calls `watch` with every call accepted from now on (live views); returns the unsubscribe. */
+  onAdded(watch: (session: CallSession) => void): () => void {
+    this.watchers.add(watch);
+    return () => this.watchers.delete(watch);
   }
 
   remove(session: CallSession): void {

@@ -1,0 +1,78 @@
+// Listen-in over HTTP: while a replayed call runs, GET /v1/live/calls/{id}/audio streams both channels
+// as `[channel][length BE16][mu-law]` records, and the stream ends with the call. The live SSE stream
+// announces the call, its events and its end.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeWav } from '../../dsp/wav.ts';
+import { replayCall } from '../../src/replay/client.ts';
+import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
+
+async function firstLiveCall(gw: TestGateway): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const s = gw.app.gateway.registry.all()[0];
+    if (s !== undefined) return s.callId;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('no call became live');
+}
+
+describe('live views', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('pglite');
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('streams both channels of a live call to a listener, and the call over SSE', async () => {
+    const auth = { authorization: `Bearer ${gw.apiKey}` };
+    const sse = await fetch(`${gw.httpUrl}/v1/live/stream`, { headers: auth });
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    const sseText = (async () => {
+      let text = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of sse.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        if (text.includes('event: ended')) break;
+      }
+      return text;
+    })();
+
+    const call = replayCall({ carrier: 'twilio', audio: HELLO, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 1, holdMs: 60_000 });
+    const callId = await firstLiveCall(gw);
+    const res = await fetch(`${gw.httpUrl}/v1/live/calls/${callId}/audio`, { headers: auth });
+    expect(res.status).toBe(200);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+    // The body ended by itself when the call did.
+    const result = await call;
+    expect(result.endReason).toBe('gateway-closed');
+
+    const body = Buffer.concat(chunks);
+    const bytes = [0, 0];
+    let off = 0;
+    while (off + 3 <= body.length) {
+      const channel = body[off] as number;
+      const len = body.readUInt16BE(off + 1);
+      expect(channel === 0 || channel === 1).toBe(true);
+      expect(off + 3 + len).toBeLessThanOrEqual(body.length);
+      bytes[channel] = (bytes[channel] ?? 0) + len;
+      off += 3 + len;
+    }
+    expect(off).toBe(body.length);
+    // 8 kHz mu-law: a second of the caller is 8000 bytes, and the call lasts the greeting (about 6 s).
+    // The greeting itself was sent to the carrier at once, before the listener joined, so the gateway
+    // channel may hold nothing here.
+    expect(bytes[0]).toBeGreaterThan(4 * 8000);
+
+    const text = await sseText;
+    expect(text).toContain('event: snapshot');
+    expect(text).toContain(`"id":"${callId}"`);
+    expect(text).toContain('"node":"greet"');
+    expect(text).toContain('"type":"flow.node.entered"');
+    expect(text).toContain(`event: ended\ndata: {"callId":"${callId}"`);
+  });
+});
