@@ -130,6 +130,23 @@ export const ERROR_CATALOGUE = {
   GW_ERR_DNC_NOT_FOUND: { statusCode: 404, message: 'e164: <number> is not on the do-not-call list', action: 'Nothing to remove.' },
   GW_ERR_DNC_IMPORT: { statusCode: 400, message: 'phone: the CSV header needs a "phone" (or "e164") column', action: 'Add a phone column to the CSV.' },
   GW_ERR_SIM_SCENARIO: { statusCode: 400, message: '<where>: <what is wrong>', action: 'Fix the carrier simulator scenario file (see the README).' },
+  // ── analytics, recordings, metrics ────────────────────────────────────────────────────────────────
+  GW_ERR_ANALYTICS_BAD_QUERY: { statusCode: 400, message: '<parameter>: <what is wrong>', action: 'Fix the named query parameter (details.field names it).' },
+  GW_ERR_FLOW_SUCCESS_WHEN: { statusCode: 500, message: "the flow's successWhen could not be evaluated: <reason>", action: "Fix the flow's successWhen expression; the call's outcome is then 'completed'." },
+  GW_ERR_METRICS_FORBIDDEN: { statusCode: 403, message: 'metrics are served to loopback or with the metrics token', action: 'Scrape from the same host, or send Authorization: Bearer $METRICS_TOKEN.' },
+  GW_ERR_RECORDING_NOT_FOUND: { statusCode: 404, message: 'call <id> has no recording', action: 'Turn recording on (RECORD_CALLS, the flow\'s record, or record: true on POST /v1/calls) for later calls.' },
+  GW_ERR_RECORDING_DELETED: { statusCode: 410, message: 'the recording of call <id> was deleted', action: 'Nothing: it was deleted by an operator or by retention (RECORDING_RETENTION_DAYS).' },
+  GW_ERR_RECORDING_MISSING: { statusCode: 404, message: 'the recording file of call <id> is missing from storage', action: 'Check the recordings volume (DATA_DIR/recordings) is shared by every instance.' },
+  GW_ERR_RECORDING_RANGE: { statusCode: 416, message: 'range <range> is not satisfiable', action: 'Ask for bytes within the Content-Length.' },
+  GW_ERR_RECORDING_BAD_ID: { statusCode: 400, message: 'not a recording id', action: 'Use the recording id or URL from GET /v1/calls/{id}.' },
+  // ── operators, sessions, dashboard ────────────────────────────────────────────────────────────────
+  GW_ERR_CSRF: { statusCode: 403, message: 'missing or wrong CSRF token', action: 'Send the x-csrf-token header from GET /v1/auth/session with every change made with a session cookie.' },
+  GW_ERR_LOGIN_FAILED: { statusCode: 401, message: 'wrong user name or password', action: 'Check the credentials; an admin can reset a password (npm run admin -- reset-password <user>).' },
+  GW_ERR_USER_EXISTS: { statusCode: 409, message: 'a user named <name> exists', action: 'Choose another name.' },
+  GW_ERR_USER_NOT_FOUND: { statusCode: 404, message: 'no user <id>', action: 'Check the id; GET /v1/users lists them.' },
+  GW_ERR_LAST_ADMIN: { statusCode: 409, message: 'the last admin cannot be removed or demoted', action: 'Make another user admin first.' },
+  GW_ERR_KEY_NOT_FOUND: { statusCode: 404, message: 'no API key <id>', action: 'Check the id; GET /v1/keys lists them.' },
+  GW_ERR_CALL_NOT_LIVE: { statusCode: 404, message: 'call <id> is not live on this instance', action: 'Listen-in works while the call runs, on the instance serving it.' },
 } as const satisfies Record<`GW_ERR_${string}`, CatalogueEntry>;
 
 export type CataloguedCode = keyof typeof ERROR_CATALOGUE;

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../../../dsp/wav.ts';
-import { replayCall } from '../../../src/replay/client.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { adminPassword, launchBrowser, newPage, shot, signIn } from '../browser.ts';
+import { decodeWav } from '../../dsp/wav.ts';
+import { replayCall } from '../../src/replay/client.ts';
+import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
-const HELLO = decodeWav(readFileSync(new URL('../../../fixtures/speech/human_hello.wav', import.meta.url)));
+const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
 
 describe('analytics in the dashboard', () => {
   let gw: TestGateway;

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { adminPassword, launchBrowser, newPage, shot, signIn } from '../browser.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 describe('campaigns in the dashboard', () => {
   let gw: TestGateway;

@@ -3,15 +3,15 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../../../dsp/wav.ts';
-import { replayCall } from '../../../src/replay/client.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { adminPassword, launchBrowser, newPage, shot, signIn } from '../browser.ts';
+import { decodeWav } from '../../dsp/wav.ts';
+import { replayCall } from '../../src/replay/client.ts';
+import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 /** The part of an <audio> element the test reads (no DOM types in this project's compile). */
 type Media = { play(): Promise<void>; currentTime: number };
 
-const HELLO = decodeWav(readFileSync(new URL('../../../fixtures/speech/human_hello.wav', import.meta.url)));
+const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
 
 describe('recording on the call page', () => {
   let gw: TestGateway;
