@@ -1,9 +1,10 @@
-// Who did something through the API, for the campaign's audit trail. The auth layer sets
-// `request.actor` (an operator or an API key); until it exists every request is the API key. This is
-// the one place to change when it lands.
+// Who did something through the API, for the campaign's audit trail: the operator or API key the
+// access layer (src/auth/access.ts) authenticated, as `user:<name>` or `key:<name>`.
 import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../auth/actor.ts';
 
 export function actorOf(request: FastifyRequest): string {
-  const actor = (request as FastifyRequest & { actor?: { id?: unknown } }).actor;
-  return typeof actor?.id === 'string' && actor.id !== '' ? actor.id : 'api-key';
+  const actor = (request as FastifyRequest & { actor?: Actor }).actor;
+  if (actor === undefined) return 'api-key';
+  return `${actor.kind}:${actor.name}`;
 }

@@ -57,7 +57,7 @@ describe.each(testDatabases())('campaign API (%s)', (kind) => {
     expect((await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' })).status).toBe(409);
     expect((await gw.api(`/v1/campaigns/${c.id}/stop`, { method: 'POST' })).body.state).toBe('stopped');
     const events = (await gw.api(`/v1/campaigns/${c.id}/events`)).body.events;
-    expect(events.map((e: { type: string; actor: string }) => `${e.type}:${e.actor}`)).toEqual(['created:api-key', 'start:api-key', 'updated:api-key', 'stop:api-key']);
+    expect(events.map((e: { type: string; actor: string }) => `${e.type}:${e.actor}`)).toEqual(['created:key:API_KEY', 'start:key:API_KEY', 'updated:key:API_KEY', 'stop:key:API_KEY']);
   });
 
   it('imports JSON with time-zone sources and consent; skips; never dials below the required consent', async () => {
@@ -94,7 +94,7 @@ describe.each(testDatabases())('campaign API (%s)', (kind) => {
 
   it('keeps one do-not-call list: add, check, list, import, remove; listed numbers are never dialed', async () => {
     const { gw, sim } = h;
-    expect((await gw.api('/v1/dnc', { body: { phone: '(415) 555-0177' } })).body).toMatchObject({ e164: '+14155550177', source: 'api', actor: 'api-key' });
+    expect((await gw.api('/v1/dnc', { body: { phone: '(415) 555-0177' } })).body).toMatchObject({ e164: '+14155550177', source: 'api', actor: 'key:API_KEY' });
     expect((await gw.api('/v1/dnc', { body: { phone: '+14155550177' } })).status).toBe(200);
     expect((await gw.api('/v1/dnc', { body: { phone: 'abc' } })).body.message).toContain('phone');
     expect((await gw.api('/v1/dnc/%2B14155550177')).body).toMatchObject({ e164: '+14155550177', listed: true });

@@ -142,7 +142,7 @@ describe.each(testDatabases())('campaign end to end against the simulator (%s)',
     expect(stats.attempts).toEqual({ human: 16, 'voicemail-dropped': 8, busy: 12, 'no-answer': 10, failed: 4 });
 
     const events = (await gw.api(`/v1/campaigns/${id}/events`)).body.events as Array<{ type: string; actor: string }>;
-    expect(events.map((e) => [e.type, e.actor])).toEqual(expect.arrayContaining([['created', 'api-key'], ['contacts.imported', 'api-key'], ['start', 'api-key']]));
+    expect(events.map((e) => [e.type, e.actor])).toEqual(expect.arrayContaining([['created', 'key:API_KEY'], ['contacts.imported', 'key:API_KEY'], ['start', 'key:API_KEY']]));
 
     // Pausing stops new dials at once; stopping ends it for good.
     expect((await gw.api(`/v1/campaigns/${id}/pause`, { method: 'POST', body: { reason: 'review' } })).body).toMatchObject({ state: 'paused', stateReason: 'review' });

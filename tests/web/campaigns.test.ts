@@ -6,19 +6,23 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
+import { startSimGateway, type SimGateway } from '../campaign/harness.ts';
 import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 describe('campaigns in the dashboard', () => {
   let gw: TestGateway;
+  let sg: SimGateway;
   let browser: Browser;
   beforeAll(async () => {
-    [gw, browser] = await Promise.all([startTestGateway('pglite'), launchBrowser()]);
+    // A campaign starts only with carrier credentials: the gateway dials the carrier simulator.
+    [sg, browser] = await Promise.all([startSimGateway('pglite'), launchBrowser()]);
+    gw = sg.gw;
     await gw.api('/v1/flows', { body: { id: 'reminder', start: 'hi', nodes: { hi: { type: 'say', text: 'Hi', next: 'bye' }, bye: { type: 'hangup' } } } });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    await gw?.close();
+    await sg?.close();
   });
 
   it('creates a campaign, imports a CSV with a report, starts and pauses it', async () => {
@@ -27,6 +31,7 @@ describe('campaigns in the dashboard', () => {
     await page.goto('/#/campaigns');
     await page.getByText('No campaigns yet').waitFor();
     await page.getByLabel('Name').fill('Reminders');
+    await page.getByLabel('Caller ID').fill('+14155550100');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('campaign-state').waitFor();
     expect(await page.getByTestId('campaign-state').textContent()).toBe('draft');

@@ -20,7 +20,7 @@ function CreateCampaign({ onCreated, flows }) {
         body: {
           name: f.name,
           flowId: f.flowId,
-          callerIds: f.callerId ? [f.callerId] : undefined,
+          callerIds: [f.callerId],
           voicemailPolicy: f.voicemailPolicy,
           pacing: { maxConcurrent: Number(f.maxConcurrent), callsPerMinute: Number(f.callsPerMinute), callsPerHour: Number(f.callsPerHour) },
         },
@@ -34,7 +34,7 @@ function CreateCampaign({ onCreated, flows }) {
     <div class="grid">
       <label>Name <input name="name" required /></label>
       <label>Flow <select name="flowId" required>${flows.map((f) => html`<option>${f.id}</option>`)}</select></label>
-      <label>Caller ID <input name="callerId" placeholder="+14155550100" /></label>
+      <label>Caller ID <input name="callerId" required pattern="\\+[1-9][0-9]{6,14}" title="E.164, e.g. +14155550100" placeholder="+14155550100" /></label>
       <label>Voicemail <select name="voicemailPolicy"><option value="hangup">hang up, retry later</option><option value="drop">leave a message after the beep</option><option value="continue">continue the flow</option></select></label>
       <label>Max concurrent <input name="maxConcurrent" type="number" min="1" value="5" /></label>
       <label>Calls / minute <input name="callsPerMinute" type="number" min="1" value="10" /></label>
