@@ -33,7 +33,7 @@ import { LocalRecordingStorage, type RecordingStorage } from './recording/storag
 import { shutdownPlan, type Config } from './config.ts';
 import { createError, errorBody, GatewayError } from './errors.ts';
 import { recordAmdVerdicts } from './gateway/amdRecord.ts';
-import { notRecordedYet, type CallWrites, type CallWritesStats } from './gateway/callWrites.ts';
+import { notRecordedYet, type CallWrites } from './gateway/callWrites.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { LIMITER_MAX_CLIENTS, rateLimitOptions } from './gateway/rateLimit.ts';
@@ -41,7 +41,8 @@ import { sharedRateLimitStore } from './gateway/rateLimitStore.ts';
 import { CachedCheck } from './gateway/readiness.ts';
 import { publicHostCheck } from './gateway/publicHost.ts';
 import { CallRegistry } from './gateway/registry.ts';
-import { StreamTokenLedger, type StreamTokenLedgerCounters } from './gateway/streamTokenLedger.ts';
+import type { Gateway } from './gateway/handle.ts';
+import { StreamTokenLedger } from './gateway/streamTokenLedger.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
@@ -74,21 +75,7 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
 }
 
-export interface Gateway {
-  registry: CallRegistry;
-  counters: StreamCounters;
-  /** Streams and webhooks refused for a reused token or an ended call. */
-  tokens: StreamTokenLedgerCounters;
-  /** The durable call-write path's counters. */
-  callWrites(): CallWritesStats;
-  /**
-   * Stop taking calls, let active ones finish, end the rest, then persist (call writes, events) —
-   * within shutdownPlan(config): drain + persist fit the grace period with the close after them.
-   */
-  drain(): Promise<void>;
-  /** Background writes (call ends, recordings) still in flight. */
-  settle(): Promise<void>;
-}
+export type { Gateway } from './gateway/handle.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -101,6 +101,16 @@ export interface RuntimeOptions {
   instanceId?: string;
 }
 
+/** Waits for `work` at most `ms`; on time-out calls `onLate` and resolves anyway. */
+async function withinMs(work: Promise<unknown> | undefined, ms: number, onLate: () => void): Promise<void> {
+  if (work === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const result = await Promise.race([work.then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (result === 'late') onLate();
+}
+
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const ownsDb = opts.db === undefined;
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
@@ -292,7 +302,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     instances,
     close: async (budgetMs = 2_000) => {
       warmup.abort();
-      await campaignEngine?.close();
+      // A dialer tick stuck on a database that never answers must not hold the shutdown.
+      await withinMs(campaignEngine?.close(), 2_000, () => log.warn('the campaign dialer did not stop in time; closing anyway'));
       stopRoutingChanges();
       await program.settle();
       await analyzer?.close();

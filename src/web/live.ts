@@ -4,7 +4,7 @@
 // itself; each (re)connection starts with a snapshot, so nothing is missed in between.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Gateway } from '../app.ts';
+import type { Gateway } from '../gateway/handle.ts';
 import { createError } from '../errors.ts';
 import { LiveCalls, type LiveMessage } from './liveCalls.ts';
 import { listenIn } from './listenIn.ts';

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { Gateway } from '../app.ts';
+import type { Gateway } from '../gateway/handle.ts';
 import type { Queryable } from '../store/db.ts';
 import { flowExitRoutes } from './flowExits.ts';
 import { liveRoutes } from './live.ts';
