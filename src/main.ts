@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, shutdownPlan } from './config.ts';
 import { createLogger } from './observability/logger.ts';
 import { createRuntime } from './runtime.ts';
 import { reportWorkerMetrics } from './cluster/metrics.ts';
-import { clusterMetricsRoute } from './cluster/metricsRoute.ts';
+import { metricsRegistry } from './observability/metrics.ts';
 import { runPrimary } from './cluster/primary.ts';
 
 async function main(): Promise<void> {
@@ -26,11 +26,10 @@ async function main(): Promise<void> {
   }
   const base = createLogger(config.logLevel);
   const log = cluster.isWorker ? base.child({ pid: process.pid, worker: cluster.worker?.id }) : base;
-  if (cluster.isWorker) reportWorkerMetrics();
+  if (cluster.isWorker) reportWorkerMetrics(metricsRegistry);
   // Each worker runs its own runtime: its own calls, detectors, flows, caches and instance identity.
   const runtime = await createRuntime(config, log);
   const app = await buildApp({ ...runtime.appDeps, logger: log });
-  clusterMetricsRoute(app, () => app.gateway.registry.size);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

@@ -2,6 +2,7 @@
 // anywhere with `Authorization: Bearer $METRICS_TOKEN`. The address checked is the socket's, never
 // X-Forwarded-For: a proxy on the same host that forwards public traffic must block /metrics itself.
 import type { FastifyInstance } from 'fastify';
+import { clusterMetricsText } from '../cluster/metrics.ts';
 import { metricsRegistry } from './metrics.ts';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -32,7 +33,8 @@ export async function prometheusRoute(app: FastifyInstance, opts: { token: strin
           message: opts.token === undefined ? 'metrics are served to loopback only; set METRICS_TOKEN to scrape from elsewhere' : 'send Authorization: Bearer <METRICS_TOKEN>',
         });
       }
-      return reply.header('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
+      // Under WORKERS > 1 the answer holds every worker's series and the totals (through the primary).
+      return reply.header('content-type', metricsRegistry.contentType).send(await clusterMetricsText(metricsRegistry));
     },
   );
 }

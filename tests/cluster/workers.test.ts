@@ -54,7 +54,7 @@ if (testDatabases().includes('postgres')) {
         const workerIds = new Set<string>();
         for (let i = 0; i < 4; i++) {
           const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-          expect(text).toMatch(/^gateway_worker_active_calls 0$/m);
+          expect(text).toMatch(/^gateway_active_calls 0$/m);
           for (const m of text.matchAll(/^process_resident_memory_bytes\{worker="(\d+)"\}/gm)) workerIds.add(m[1]!);
         }
         expect(workerIds.size).toBe(2);
