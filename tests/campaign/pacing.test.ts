@@ -92,6 +92,8 @@ describe.each(postgresOnly)('two gateway processes on one %s', () => {
     const apiKey = randomBytes(24).toString('hex');
     const env = {
       DATABASE_URL: db.url,
+      // Two gateway processes of one worker each (with PostgreSQL, WORKERS defaults to the cores).
+      WORKERS: '1',
       PUBLIC_URL: 'https://gateway.test',
       API_KEY: apiKey,
       STREAM_TOKEN_SECRET: randomBytes(32).toString('hex'),

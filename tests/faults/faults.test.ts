@@ -55,6 +55,8 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
     DATABASE_URL: cluster.url,
+    // One gateway process serving calls itself (with PostgreSQL, WORKERS defaults to the cores).
+    WORKERS: '1',
     TWILIO_ACCOUNT_SID: TWILIO.sid,
     TWILIO_AUTH_TOKEN: TWILIO.token,
     TWILIO_API_BASE_URL: carrier.baseUrl,
