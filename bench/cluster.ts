@@ -75,9 +75,9 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
   const windowMs = performance.now() - t0;
   if (failedEarly !== undefined) throw failedEarly;
   const result = await load;
-  await waitUntil(async () => get(await scrape(url), 'gateway_worker_active_calls') === 0, 15_000, 250);
+  await waitUntil(async () => get(await scrape(url), 'gateway_active_calls') === 0, 15_000, 250);
   const workers = workersIn(w1);
-  const active = Math.max(1, Math.min(get(w0, 'gateway_worker_active_calls'), get(w1, 'gateway_worker_active_calls')));
+  const active = Math.max(1, Math.min(get(w0, 'gateway_active_calls'), get(w1, 'gateway_active_calls')));
   const cpu = (get(w1, 'process_cpu_seconds_total') - get(w0, 'process_cpu_seconds_total')) / (windowMs / 1000);
   const lag = workers.map((w) => round(Math.max(0, get(w1, 'nodejs_eventloop_lag_p99_seconds', w) * 1000 - PROM_TICK_MS), 1));
   const ok = result.outcomes.filter((o) => o.ok);

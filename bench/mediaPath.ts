@@ -39,11 +39,11 @@ function connect(url: string): Promise<WebSocket> {
   });
 }
 
-async function openStream(url: string, customParameters: Record<string, string>, i: number): Promise<{ ws: WebSocket; streamId: string }> {
+async function openStream(url: string, customParameters: Record<string, string>, i: number, callSid: string = carrierSid('twilio', 'call')): Promise<{ ws: WebSocket; streamId: string }> {
   const ws = await connect(url);
   const streamId = carrierSid('twilio', 'stream');
   ws.send(dialect.connected());
-  ws.send(dialect.start(1, { streamId, carrierCallId: carrierSid('twilio', 'call'), accountId: carrierSid('twilio', 'account'), tracks: ['inbound'], mediaFormat: MULAW_8K, customParameters: { ...customParameters, bench: String(i) } }));
+  ws.send(dialect.start(1, { streamId, carrierCallId: callSid, accountId: carrierSid('twilio', 'account'), tracks: ['inbound'], mediaFormat: MULAW_8K, customParameters: { ...customParameters, bench: String(i) } }));
   return { ws, streamId };
 }
 
@@ -51,10 +51,12 @@ function gatewayTarget(gw: BenchGateway): Target {
   return {
     name: 'gateway',
     async open(i) {
-      const answer = await postVoiceWebhook({ carrier: 'twilio', url: `${gw.httpUrl}/voice/twilio`, params: { CallSid: carrierSid('twilio', 'call'), AccountSid: carrierSid('twilio', 'account'), From: `+1555000${String(i).padStart(4, '0')}`, To: '+15005550001', Direction: 'outbound-api', CallStatus: 'in-progress' } });
+      // The stream token is bound to the carrier call id: the stream names the call the webhook did.
+      const callSid = carrierSid('twilio', 'call');
+      const answer = await postVoiceWebhook({ carrier: 'twilio', url: `${gw.httpUrl}/voice/twilio`, params: { CallSid: callSid, AccountSid: carrierSid('twilio', 'account'), From: `+1555000${String(i).padStart(4, '0')}`, To: '+15005550001', Direction: 'outbound-api', CallStatus: 'in-progress' } });
       const stream = answer.twiml.stream;
       if (!stream) throw new Error(`the gateway answered without <Stream>: ${answer.body.slice(0, 200)}`);
-      return openStream(`${gw.wsUrl}${new URL(stream.url).pathname}`, stream.parameters, i);
+      return openStream(`${gw.wsUrl}${new URL(stream.url).pathname}`, stream.parameters, i, callSid);
     },
     stats: () => gw.stats(),
   };
