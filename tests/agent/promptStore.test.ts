@@ -22,7 +22,7 @@ function countingTts(): TextToSpeech & { calls: string[] } {
 
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 async function tempDir(): Promise<string> {
@@ -31,8 +31,6 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-const flushWrites = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
-
 describe('prompt cache on disk', () => {
   it('serves a prompt synthesized by an earlier process without synthesizing again', async () => {
     const dir = await tempDir();
@@ -40,7 +38,7 @@ describe('prompt cache on disk', () => {
     const first = countingTts();
     const a = new TtsCache(first, { dir });
     const audio = await a.get('Welcome to the gateway.', { signal });
-    await flushWrites();
+    await a.idle();
     const second = countingTts();
     const b = new TtsCache(second, { dir });
     const again = await b.get('Welcome to the gateway.', { signal });
@@ -57,7 +55,7 @@ describe('prompt cache on disk', () => {
     const cache = new TtsCache(countingTts(), { dir, maxDiskBytes: 10_000 });
     for (const t of ['one', 'two', 'three', 'four']) {
       await cache.get(t, { signal });
-      await flushWrites();
+      await cache.idle();
     }
     const files = (await readdir(dir)).filter((f) => f.endsWith('.ulaw'));
     expect(files).toHaveLength(2);
@@ -65,6 +63,7 @@ describe('prompt cache on disk', () => {
     const reopened = new TtsCache(later, { dir, maxDiskBytes: 10_000 });
     await reopened.get('four', { signal });
     await reopened.get('one', { signal });
+    await reopened.idle();
     expect(later.calls).toEqual(['one']);
   });
 

@@ -22,6 +22,8 @@ export class TtsCache {
   private readonly maxBytes: number;
   private readonly entries = new Map<string, Uint8Array>();
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  /** Prompts being written to the disk store. */
+  private readonly writes = new Set<Promise<void>>();
   private bytes = 0;
   private readonly store: PromptStore | undefined;
   /** Aborted by close(): ends shared syntheses that no caller owns. */
@@ -52,6 +54,11 @@ export class TtsCache {
   }
 
   /** The whole audio of `text`, from the cache or synthesized once (shared by concurrent callers). */
+  /** Resolves once every prompt handed to the disk store so far is written (or has failed). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.writes]);
+  }
+
   async get(text: string, o: SynthesizeOptions): Promise<Uint8Array> {
     const hit = this.peek(text);
     if (hit) {
@@ -89,7 +96,11 @@ export class TtsCache {
     }
     const audio = await this.synthesize(text, o);
     this.keep(k, audio);
-    if (audio.length > 0) void this.store?.write(k, audio).catch(() => undefined);
+    if (audio.length > 0 && this.store !== undefined) {
+      const written = this.store.write(k, audio).catch(() => undefined);
+      this.writes.add(written);
+      void written.then(() => this.writes.delete(written));
+    }
     return audio;
   }
 
