@@ -5,16 +5,17 @@ import { replayCall } from '../../src/replay/client.ts';
 import type { PcmAudio } from '../../dsp/wav.ts';
 import { callerAudio } from './callerAudio.ts';
 import type { BenchGateway } from './gateway.ts';
+import type { PreparedCall } from './twimlReplay.ts';
 
 export type ProbeOutcome = { ok: true; firstAudioMs: number } | { ok: false; error: string };
 
 let audio: PcmAudio | undefined;
 
 /**
- * `webhookUrl` defaults to the gateway's own voice webhook (a new outbound call); pass a TwimlReplay
- * URL to start a stream whose webhook was answered earlier.
+ * Without `prepared` the probe posts the gateway's own voice webhook (a new outbound call); pass a
+ * TwimlReplay call to start a stream whose webhook was answered earlier.
  */
-export async function probeCall(gw: BenchGateway, timeoutMs: number, webhookUrl?: string): Promise<ProbeOutcome> {
+export async function probeCall(gw: BenchGateway, timeoutMs: number, prepared?: PreparedCall): Promise<ProbeOutcome> {
   audio ??= callerAudio(timeoutMs + 1000);
   const done = new AbortController();
   const timeout = AbortSignal.timeout(timeoutMs + 10_000);
@@ -27,7 +28,8 @@ export async function probeCall(gw: BenchGateway, timeoutMs: number, webhookUrl?
       speed: 1,
       holdMs: 0,
       maxHoldMs: 0,
-      webhook: webhookUrl ? { url: webhookUrl } : { url: `${gw.httpUrl}/voice/twilio`, params: { Direction: 'outbound-api' } },
+      ...(prepared ? { callSid: prepared.callSid } : {}),
+      webhook: prepared ? { url: prepared.url } : { url: `${gw.httpUrl}/voice/twilio`, params: { Direction: 'outbound-api' } },
       signal: AbortSignal.any([done.signal, timeout]),
       onEvent: (e) => {
         if (e.event === 'audio.first') done.abort();

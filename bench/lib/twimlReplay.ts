@@ -7,6 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { carrierSid } from '../../src/replay/ids.ts';
 import { postVoiceWebhook } from '../../src/replay/webhook.ts';
 
+/** A call whose voice webhook the gateway has answered: where its TwiML is replayed, and its CallSid. */
+export interface PreparedCall {
+  url: string;
+  callSid: string;
+}
+
 export class TwimlReplay {
   readonly #answers: string[] = [];
   readonly #server = http.createServer((req, res) => {
@@ -29,15 +35,19 @@ export class TwimlReplay {
     return this.#answers[index];
   }
 
-  /** Posts the voice webhook of a new outbound call to the gateway now; returns the URL that replays its TwiML. */
-  async prepare(gatewayHttpUrl: string): Promise<string> {
+  /**
+   * Posts the voice webhook of a new outbound call to the gateway now; returns the URL that replays its
+   * TwiML and the call's CallSid — its stream must name that call (stream tokens are bound to it).
+   */
+  async prepare(gatewayHttpUrl: string): Promise<PreparedCall> {
+    const callSid = carrierSid('twilio', 'call');
     const answer = await postVoiceWebhook({
       carrier: 'twilio',
       url: `${gatewayHttpUrl}/voice/twilio`,
-      params: { CallSid: carrierSid('twilio', 'call'), AccountSid: carrierSid('twilio', 'account'), From: '+15005550006', To: '+15005550001', Direction: 'outbound-api', CallStatus: 'in-progress' },
+      params: { CallSid: callSid, AccountSid: carrierSid('twilio', 'account'), From: '+15005550006', To: '+15005550001', Direction: 'outbound-api', CallStatus: 'in-progress' },
     });
     this.#answers.push(answer.body);
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/${this.#answers.length - 1}`;
+    return { url: `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/${this.#answers.length - 1}`, callSid };
   }
 
   close(): Promise<void> {
