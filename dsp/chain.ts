@@ -137,6 +137,7 @@ export class DetectorChain implements FrameProcessor<void> {
     const amdOn = this.amd !== null && this.amdOn && this.amd.listening;
     if (this.vad) {
       obs.vad = this.vad.process(frame);
+      obs.pcm = frame;
       if (o.vad) this.speechEvents(obs.vad);
     }
     if (this.beep && (this.beepOn || amdOn)) {

@@ -1,0 +1,368 @@
+// `node bench/train-amd.ts [--write]` — trains the AMD classifier (dsp/amdModel.ts) on the corpus's
+// tune split only, and says how well it generalises and what each feature group adds.
+//
+// 1. Runs the detector chain over every human/machine recording in collect mode: no checkpoint decides
+//    early, each one reports its features (dsp/utterance.ts), so a file gives the whole sequence of
+//    checkpoints a live call would pass through.
+// 2. Fits L2-regularised logistic regression (machine = 1) on the tune files' checkpoints, each file
+//    weighing the same whatever its number of checkpoints; picks the per-checkpoint thresholds on the
+//    tune split, costing a person called a machine PERSON_COST times a missed machine.
+// 3. Validates leave-one-source-out (a source is a voice: fillets cs-fishm, asterisk en-allison, one
+//    espeak voice, …): trained without the voice, decided on it. Then the same per feature group left
+//    out (ablation) and with timing alone. Held-out files are only ever scored, never fitted.
+// `--write` rewrites dsp/amdWeights.ts with the model fitted on the whole tune split.
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyseRecording } from '../dsp/analyse.ts';
+import { machineLogit, type AmdModel } from '../dsp/amdModel.ts';
+import { AMD_MODEL } from '../dsp/amdWeights.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from '../dsp/utterance.ts';
+import type { AmdCheckpoint } from '../dsp/amd.ts';
+import { loadCorpus, type ManifestEntry } from './eval-amd.ts';
+
+/** A person hung up on costs this many machines taken for people (US abandoned-call rules). */
+export const PERSON_COST = 8;
+/** L2 penalty on the standardised weights (the corpus is small: keep the model simple). */
+export const L2 = Number(process.env.AMD_L2 ?? 0.1);
+/**
+ * The first speech checkpoint (2.4 s) calls a machine only on strong evidence: people who answer with
+ * a full sentence reach it too, and waiting for their sentence to end costs a greeting a second at most.
+ */
+const FIRST_MACHINE_MIN = 0.95;
+const PAUSE_CHECKS = [900, 1300, 1800];
+const SPEECH_CHECKS = [2400, 3200, 4000];
+const MAX_SPEECH_MS = 5000;
+
+export const FEATURE_GROUPS: Record<string, FeatureName[]> = {
+  timing: ['speechS', 'silenceS', 'onsetS'],
+  pauses: ['activeFraction', 'pauses', 'longestPauseS'],
+  syllables: ['syllables', 'syllableRate'],
+  pitch: ['pitchRiseSt', 'pitchSpreadSt', 'voicedFraction'],
+  level: ['levelSpreadDb', 'levelDeltaDb'],
+  spectrum: ['tilt'],
+};
+
+interface Checkpoint {
+  kind: 'pause' | 'speech';
+  index: number;
+  x: number[];
+}
+
+export interface FileSequence {
+  file: string;
+  source: string;
+  split: ManifestEntry['split'];
+  machine: boolean;
+  checkpoints: Checkpoint[];
+  /** The run's verdict when no checkpoint decided it (a beep, a fax tone, a key, or the last checkpoint). */
+  fallback: 'human' | 'machine' | 'other';
+  fromTone: boolean;
+}
+
+/** The voice a recording comes from (a group is `voice:clip`; espeak voices are `espeak:voice:text`). */
+export function sourceOf(entry: ManifestEntry): string {
+  const parts = entry.group.split(':');
+  return parts[0] === 'espeak' ? `espeak:${parts[1] ?? ''}` : (parts[0] ?? entry.group);
+}
+
+export async function collectSequences(): Promise<FileSequence[]> {
+  const corpus = await loadCorpus();
+  const model: AmdModel = { ...AMD_MODEL, pauseChecksMs: PAUSE_CHECKS, humanBelow: PAUSE_CHECKS.map(() => 0), speechChecksMs: SPEECH_CHECKS, machineAbove: SPEECH_CHECKS.map(() => 1), maxSpeechMs: MAX_SPEECH_MS };
+  const out: FileSequence[] = [];
+  for (const { entry, samples } of corpus) {
+    if (entry.truth !== 'human' && entry.truth !== 'machine') continue;
+    const checkpoints: Checkpoint[] = [];
+    const onCheckpoint = (c: AmdCheckpoint): void => void checkpoints.push({ kind: c.kind, index: c.index, x: Array.from(c.features) });
+    const r = analyseRecording(samples, { amd: { model, onCheckpoint, calibrated: false } });
+    const fromTone = /beep|fax|key press/.test(r.reason);
+    out.push({
+      file: entry.file,
+      source: sourceOf(entry),
+      split: entry.split,
+      machine: entry.truth === 'machine',
+      checkpoints,
+      fallback: r.result === 'human' || r.result === 'machine' ? r.result : 'other',
+      fromTone,
+    });
+  }
+  return out;
+}
+
+interface Fit {
+  mean: number[];
+  scale: number[];
+  weights: number[];
+  bias: number;
+}
+
+/** Weighted logistic regression by gradient descent on standardised, clipped features. */
+export function fitLogistic(seqs: FileSequence[], use: boolean[]): Fit {
+  const rows: { x: number[]; y: number; w: number }[] = [];
+  for (const s of seqs) for (const c of s.checkpoints) rows.push({ x: c.x, y: s.machine ? 1 : 0, w: 1 / s.checkpoints.length });
+  const n = FEATURE_COUNT;
+  const mean = new Array<number>(n).fill(0);
+  const scale = new Array<number>(n).fill(1);
+  const W = rows.reduce((a, r) => a + r.w, 0);
+  for (let i = 0; i < n; i++) {
+    const m = rows.reduce((a, r) => a + r.w * (r.x[i] as number), 0) / W;
+    const v = rows.reduce((a, r) => a + r.w * ((r.x[i] as number) - m) ** 2, 0) / W;
+    mean[i] = round(m, 4);
+    scale[i] = round(Math.sqrt(v) > 1e-6 ? Math.sqrt(v) : 1, 4);
+  }
+  const model = { ...AMD_MODEL, mean, scale, weights: new Array<number>(n).fill(0), bias: 0 };
+  const z = rows.map((r) => r.x.map((_, i) => (use[i] ? Math.max(-4, Math.min(4, ((r.x[i] as number) - (mean[i] as number)) / (scale[i] as number))) : 0)));
+  // Balance the classes: the corpus's human/machine mix is not a campaign's.
+  const pos = rows.reduce((a, r) => a + (r.y ? r.w : 0), 0);
+  const neg = W - pos;
+  const cw = rows.map((r) => r.w * (r.y ? W / (2 * pos) : W / (2 * neg)));
+  const w = new Array<number>(n).fill(0);
+  let b = 0;
+  const lr = 0.5;
+  for (let it = 0; it < 3000; it++) {
+    const g = new Array<number>(n).fill(0);
+    let gb = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const zk = z[k] as number[];
+      let t = b;
+      for (let i = 0; i < n; i++) t += (w[i] as number) * (zk[i] as number);
+      const p = 1 / (1 + Math.exp(-t));
+      const e = (p - (rows[k] as { y: number }).y) * (cw[k] as number);
+      for (let i = 0; i < n; i++) g[i] = (g[i] as number) + e * (zk[i] as number);
+      gb += e;
+    }
+    for (let i = 0; i < n; i++) if (use[i]) w[i] = (w[i] as number) - (lr * ((g[i] as number) / W + L2 * (w[i] as number)));
+    b -= (lr * gb) / W;
+  }
+  model.weights = w.map((v) => round(v, 4));
+  return { mean, scale, weights: w.map((v, i) => (use[i] ? round(v, 4) : 0)), bias: round(b, 4) };
+}
+
+interface Thresholds {
+  humanBelow: number[];
+  machineAbove: number[];
+}
+
+type Decision = { result: 'human' | 'machine'; at: number };
+
+/** The verdict a live call would reach on this sequence with these weights and thresholds. */
+export function decide(model: AmdModel, s: FileSequence): Decision {
+  for (let k = 0; k < s.checkpoints.length; k++) {
+    const c = s.checkpoints[k] as Checkpoint;
+    const p = 1 / (1 + Math.exp(-machineLogit(model, c.x)));
+    if (c.kind === 'speech' && p > (model.machineAbove[c.index] as number)) return { result: 'machine', at: k };
+    if (c.kind === 'pause') {
+      if (p < (model.humanBelow[c.index] as number)) return { result: 'human', at: k };
+      if (c.index === model.pauseChecksMs.length - 1) return { result: 'machine', at: k };
+    }
+  }
+  if (s.fromTone || s.fallback === 'other') return { result: s.fallback === 'human' ? 'human' : 'machine', at: s.checkpoints.length };
+  return { result: s.fallback === 'human' ? 'human' : 'machine', at: s.checkpoints.length };
+}
+
+function cost(model: AmdModel, seqs: FileSequence[]): number {
+  let c = 0;
+  for (const s of seqs) {
+    const d = decide(model, s);
+    if (!s.machine && d.result === 'machine') c += PERSON_COST;
+    if (s.machine && d.result === 'human') c += 1;
+    // Latency: each checkpoint waited costs a little (a person waits in silence, a greeting plays on).
+    c += 0.02 * d.at;
+  }
+  return c;
+}
+
+/**
+ * Thresholds by coordinate descent on the training files, inside a prior that no small corpus may
+ * overturn: more silence makes a person likelier (humanBelow rises, the last pause leans human: ≥ 0.5),
+ * more speech a machine likelier (machineAbove falls, the first speech checkpoint needs ≥ 0.7).
+ */
+export function pickThresholds(base: AmdModel, seqs: FileSequence[]): Thresholds {
+  const t: Thresholds = { humanBelow: [0.4, 0.5, 0.6], machineAbove: [0.8, 0.7, 0.6] };
+  const grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+  const allowed = (key: keyof Thresholds, k: number, v: number): boolean => {
+    const xs = t[key];
+    if (key === 'humanBelow') {
+      if (k === xs.length - 1 && v < 0.5) return false;
+      return (k === 0 || v >= (xs[k - 1] as number)) && (k === xs.length - 1 || v <= (xs[k + 1] as number));
+    }
+    if (k === 0 && v < FIRST_MACHINE_MIN) return false;
+    return (k === 0 || v <= (xs[k - 1] as number)) && (k === xs.length - 1 || v >= (xs[k + 1] as number));
+  };
+  for (let pass = 0; pass < 3; pass++) {
+    for (const key of ['humanBelow', 'machineAbove'] as const) {
+      for (let k = 0; k < t[key].length; k++) {
+        let best = t[key][k] as number;
+        let bestCost = Infinity;
+        for (const v of grid) {
+          if (!allowed(key, k, v)) continue;
+          t[key][k] = v;
+          // Ties go to the cautious side: a higher bar for machine, a higher ceiling for human.
+          const c = cost({ ...base, ...t }, seqs) - 0.001 * v;
+          if (c < bestCost - 1e-9) {
+            bestCost = c;
+            best = v;
+          }
+        }
+        t[key][k] = best;
+      }
+    }
+  }
+  return t;
+}
+
+export function train(seqs: FileSequence[], use: boolean[], trainedOn: string): AmdModel {
+  const fit = fitLogistic(seqs, use);
+  const base: AmdModel = {
+    features: [...FEATURE_NAMES],
+    ...fit,
+    pauseChecksMs: PAUSE_CHECKS,
+    humanBelow: [],
+    speechChecksMs: SPEECH_CHECKS,
+    machineAbove: [],
+    maxSpeechMs: MAX_SPEECH_MS,
+    trainedOn,
+  };
+  return { ...base, ...pickThresholds(base, seqs) };
+}
+
+interface Score {
+  files: number;
+  accuracy: number;
+  humansCalledMachine: number;
+  machinesCalledHuman: number;
+  logLoss: number;
+}
+
+function score(model: AmdModel, seqs: FileSequence[]): Score {
+  let right = 0;
+  let hm = 0;
+  let mh = 0;
+  let ll = 0;
+  let llN = 0;
+  const humans = seqs.filter((s) => !s.machine).length;
+  for (const s of seqs) {
+    const d = decide(model, s);
+    if ((d.result === 'machine') === s.machine) right++;
+    else if (s.machine) mh++;
+    else hm++;
+    for (const c of s.checkpoints) {
+      const p = Math.min(1 - 1e-6, Math.max(1e-6, 1 / (1 + Math.exp(-machineLogit(model, c.x)))));
+      ll -= (s.machine ? Math.log(p) : Math.log(1 - p)) / s.checkpoints.length;
+    }
+    llN++;
+  }
+  return { files: seqs.length, accuracy: right / seqs.length, humansCalledMachine: hm / Math.max(1, humans), machinesCalledHuman: mh / Math.max(1, seqs.length - humans), logLoss: ll / Math.max(1, llN) };
+}
+
+/** Leave-one-source-out over the tune split: each voice decided by a model that never heard it. */
+export function leaveOneSourceOut(tune: FileSequence[], use: boolean[]): Score {
+  const sources = [...new Set(tune.map((s) => s.source))];
+  const decided: FileSequence[] = [];
+  const models = new Map<FileSequence, AmdModel>();
+  for (const src of sources) {
+    const model = train(
+      tune.filter((s) => s.source !== src),
+      use,
+      `tune without ${src}`,
+    );
+    for (const s of tune.filter((q) => q.source === src)) {
+      decided.push(s);
+      models.set(s, model);
+    }
+  }
+  // Score each file with the model that left its source out.
+  let right = 0;
+  let hm = 0;
+  let mh = 0;
+  let ll = 0;
+  const humans = decided.filter((s) => !s.machine).length;
+  for (const s of decided) {
+    const m = models.get(s) as AmdModel;
+    const one = score(m, [s]);
+    right += one.accuracy;
+    if (one.accuracy < 1) {
+      if (s.machine) mh++;
+      else hm++;
+    }
+    ll += one.logLoss;
+  }
+  return { files: decided.length, accuracy: right / decided.length, humansCalledMachine: hm / humans, machinesCalledHuman: mh / (decided.length - humans), logLoss: ll / decided.length };
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function row(name: string, s: Score): string {
+  return `${name.padEnd(28)} ${pct(s.accuracy).padStart(7)} ${pct(s.humansCalledMachine).padStart(7)} ${pct(s.machinesCalledHuman).padStart(7)} ${s.logLoss.toFixed(3).padStart(7)}`;
+}
+
+function modelSource(m: AmdModel): string {
+  const arr = (xs: readonly number[]): string => `[${xs.join(', ')}]`;
+  return `// Trained by \`node bench/train-amd.ts --write\` on the tune split only (${m.trainedOn}). Do not edit by hand.
+import type { AmdModel } from './amdModel.ts';
+
+export const AMD_MODEL: AmdModel = {
+  features: [${m.features.map((f) => `'${f}'`).join(', ')}],
+  mean: ${arr(m.mean)},
+  scale: ${arr(m.scale)},
+  weights: ${arr(m.weights)},
+  bias: ${m.bias},
+  pauseChecksMs: ${arr(m.pauseChecksMs)},
+  humanBelow: ${arr(m.humanBelow)},
+  speechChecksMs: ${arr(m.speechChecksMs)},
+  machineAbove: ${arr(m.machineAbove)},
+  maxSpeechMs: ${m.maxSpeechMs},
+  trainedOn: '${m.trainedOn}',
+};
+`;
+}
+
+if (import.meta.main) {
+  const seqs = await collectSequences();
+  const tune = seqs.filter((s) => s.split === 'tune');
+  const held = seqs.filter((s) => s.split === 'heldout');
+  const all = FEATURE_NAMES.map(() => true);
+  const sources = new Set(tune.map((s) => s.source));
+  const model = train(tune, all, `${tune.length} files, ${sources.size} sources`);
+  const lines: string[] = [];
+  lines.push(`tune: ${tune.length} human/machine files from ${sources.size} sources; held-out: ${held.length} (scored only)`);
+  lines.push('', `${'model'.padEnd(28)} ${'acc'.padStart(7)} ${'H→M'.padStart(7)} ${'M→H'.padStart(7)} ${'logloss'.padStart(7)}`);
+  lines.push(row('full, fit on tune', score(model, tune)));
+  lines.push(row('full, held-out', score(model, held)));
+  const loso = leaveOneSourceOut(tune, all);
+  lines.push(row('full, leave-one-source-out', loso));
+  const timingOnly = FEATURE_NAMES.map((f) => (FEATURE_GROUPS.timing as string[]).includes(f));
+  lines.push(row('timing only, LOSO', leaveOneSourceOut(tune, timingOnly)));
+  lines.push(row('timing only, held-out', score(train(tune, timingOnly, 'timing'), held)));
+  for (const s of held) {
+    const d = decide(model, s);
+    if ((d.result === 'machine') !== s.machine) lines.push(`  held-out error: ${s.file} (${s.source}) → ${d.result} at checkpoint ${d.at}`);
+  }
+  lines.push('', 'Ablation (leave-one-source-out on tune, the group removed; Δ = full − without):');
+  for (const [group, names] of Object.entries(FEATURE_GROUPS)) {
+    const use = FEATURE_NAMES.map((f) => !(names as string[]).includes(f));
+    const s = leaveOneSourceOut(tune, use);
+    lines.push(`${row(`without ${group}`, s)}   Δacc ${((loso.accuracy - s.accuracy) * 100).toFixed(1)} pt, Δlogloss ${(s.logLoss - loso.logLoss).toFixed(3)}`);
+  }
+  for (const [group, names] of Object.entries(FEATURE_GROUPS)) {
+    if (group === 'timing') continue;
+    const use = FEATURE_NAMES.map((f) => (FEATURE_GROUPS.timing as string[]).includes(f) || (names as string[]).includes(f));
+    lines.push(row(`timing + ${group}`, leaveOneSourceOut(tune, use)));
+  }
+  lines.push('', 'Weights (standardised features; positive = machine):');
+  FEATURE_NAMES.forEach((f, i) => lines.push(`  ${f.padEnd(16)} ${(model.weights[i] as number).toFixed(3).padStart(7)}`));
+  lines.push(`  bias ${model.bias}; humanBelow ${model.humanBelow.join('/')} at ${PAUSE_CHECKS.join('/')} ms of pause; machineAbove ${model.machineAbove.join('/')} at ${SPEECH_CHECKS.join('/')} ms of speech`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (process.argv.includes('--write')) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    await writeFile(resolve(here, '..', 'dsp', 'amdWeights.ts'), modelSource(model));
+    process.stdout.write('wrote dsp/amdWeights.ts\n');
+  }
+}
