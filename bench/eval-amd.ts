@@ -285,6 +285,7 @@ async function cli(argv: string[]): Promise<number> {
       mode: { type: 'string', default: 'message-end' },
       split: { type: 'string', multiple: true },
       fixtures: { type: 'string' },
+      'timing-rules': { type: 'boolean', default: false },
     },
   });
   const mode = values.mode;
@@ -293,7 +294,9 @@ async function cli(argv: string[]): Promise<number> {
     if (s !== 'tune' && s !== 'heldout') throw new Error(`--split must be tune or heldout, got ${s}`);
     return s;
   });
-  const report = await evaluateAmd({ mode, splits, ...(values.fixtures ? { fixturesDir: resolve(values.fixtures) } : {}) });
+  // --timing-rules: the fixed timing rules the classifier replaced (for the before/after table).
+  const amd: AmdOptions = values['timing-rules'] ? { model: false } : {};
+  const report = await evaluateAmd({ mode, splits, amd, ...(values.fixtures ? { fixturesDir: resolve(values.fixtures) } : {}) });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ mode: report.mode, options: report.options, splits: report.splits, outcomes: report.outcomes })}\n`);
   } else {

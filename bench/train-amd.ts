@@ -15,7 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyseRecording } from '../dsp/analyse.ts';
-import { machineLogit, type AmdModel } from '../dsp/amdModel.ts';
+import { machineLogit, type AmdModel, type CheckpointKind } from '../dsp/amdModel.ts';
 import { AMD_MODEL } from '../dsp/amdWeights.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from '../dsp/utterance.ts';
 import type { AmdCheckpoint } from '../dsp/amd.ts';
@@ -30,6 +30,8 @@ export const L2 = Number(process.env.AMD_L2 ?? 0.1);
  * a full sentence reach it too, and waiting for their sentence to end costs a greeting a second at most.
  */
 const FIRST_MACHINE_MIN = 0.95;
+/** Each checkpoint waited (a person in silence, a greeting playing on) costs this much of a mistake. */
+export const LATENCY_COST = Number(process.env.AMD_LATENCY_COST ?? 0.05);
 const PAUSE_CHECKS = [900, 1300, 1800];
 const SPEECH_CHECKS = [2400, 3200, 4000];
 const MAX_SPEECH_MS = 5000;
@@ -92,14 +94,19 @@ export async function collectSequences(): Promise<FileSequence[]> {
 interface Fit {
   mean: number[];
   scale: number[];
-  weights: number[];
-  bias: number;
+  weights: Record<CheckpointKind, number[]>;
+  bias: Record<CheckpointKind, number>;
 }
 
-/** Weighted logistic regression by gradient descent on standardised, clipped features. */
+/** Standardisation (file-weighted mean and spread of every checkpoint), then one regression per checkpoint kind. */
 export function fitLogistic(seqs: FileSequence[], use: boolean[]): Fit {
-  const rows: { x: number[]; y: number; w: number }[] = [];
-  for (const s of seqs) for (const c of s.checkpoints) rows.push({ x: c.x, y: s.machine ? 1 : 0, w: 1 / s.checkpoints.length });
+  const rows: { x: number[]; y: number; w: number; kind: CheckpointKind }[] = [];
+  for (const s of seqs) {
+    for (const c of s.checkpoints) {
+      const same = s.checkpoints.filter((q) => q.kind === c.kind).length;
+      rows.push({ x: c.x, y: s.machine ? 1 : 0, w: 1 / same, kind: c.kind });
+    }
+  }
   const n = FEATURE_COUNT;
   const mean = new Array<number>(n).fill(0);
   const scale = new Array<number>(n).fill(1);
@@ -110,32 +117,44 @@ export function fitLogistic(seqs: FileSequence[], use: boolean[]): Fit {
     mean[i] = round(m, 4);
     scale[i] = round(Math.sqrt(v) > 1e-6 ? Math.sqrt(v) : 1, 4);
   }
-  const model = { ...AMD_MODEL, mean, scale, weights: new Array<number>(n).fill(0), bias: 0 };
-  const z = rows.map((r) => r.x.map((_, i) => (use[i] ? Math.max(-4, Math.min(4, ((r.x[i] as number) - (mean[i] as number)) / (scale[i] as number))) : 0)));
-  // Balance the classes: the corpus's human/machine mix is not a campaign's.
-  const pos = rows.reduce((a, r) => a + (r.y ? r.w : 0), 0);
-  const neg = W - pos;
-  const cw = rows.map((r) => r.w * (r.y ? W / (2 * pos) : W / (2 * neg)));
+  const fit: Fit = { mean, scale, weights: { pause: [], speech: [] }, bias: { pause: 0, speech: 0 } };
+  for (const kind of ['pause', 'speech'] as const) {
+    const mine = rows.filter((r) => r.kind === kind);
+    const z = mine.map((r) => r.x.map((_, i) => (use[i] ? Math.max(-4, Math.min(4, ((r.x[i] as number) - (mean[i] as number)) / (scale[i] as number))) : 0)));
+    const { w, b } = gradientDescent(z, mine);
+    fit.weights[kind] = w.map((v, i) => (use[i] ? round(v, 4) : 0));
+    fit.bias[kind] = round(b, 4);
+  }
+  return fit;
+}
+
+/** L2-regularised, class-balanced (the corpus's human/machine mix is not a campaign's) logistic regression. */
+function gradientDescent(z: number[][], rows: { y: number; w: number }[]): { w: number[]; b: number } {
+  const n = FEATURE_COUNT;
   const w = new Array<number>(n).fill(0);
   let b = 0;
+  const W = rows.reduce((a, r) => a + r.w, 0);
+  const pos = rows.reduce((a, r) => a + (r.y ? r.w : 0), 0);
+  const neg = W - pos;
+  if (pos === 0 || neg === 0) return { w, b: pos === 0 ? -4 : 4 };
+  const cw = rows.map((r) => r.w * (r.y ? W / (2 * pos) : W / (2 * neg)));
   const lr = 0.5;
-  for (let it = 0; it < 3000; it++) {
-    const g = new Array<number>(n).fill(0);
+  const g = new Array<number>(n);
+  for (let it = 0; it < 2000; it++) {
+    g.fill(0);
     let gb = 0;
     for (let k = 0; k < rows.length; k++) {
       const zk = z[k] as number[];
       let t = b;
       for (let i = 0; i < n; i++) t += (w[i] as number) * (zk[i] as number);
-      const p = 1 / (1 + Math.exp(-t));
-      const e = (p - (rows[k] as { y: number }).y) * (cw[k] as number);
+      const e = (1 / (1 + Math.exp(-t)) - (rows[k] as { y: number }).y) * (cw[k] as number);
       for (let i = 0; i < n; i++) g[i] = (g[i] as number) + e * (zk[i] as number);
       gb += e;
     }
-    for (let i = 0; i < n; i++) if (use[i]) w[i] = (w[i] as number) - (lr * ((g[i] as number) / W + L2 * (w[i] as number)));
+    for (let i = 0; i < n; i++) w[i] = (w[i] as number) - lr * ((g[i] as number) / W + L2 * (w[i] as number));
     b -= (lr * gb) / W;
   }
-  model.weights = w.map((v) => round(v, 4));
-  return { mean, scale, weights: w.map((v, i) => (use[i] ? round(v, 4) : 0)), bias: round(b, 4) };
+  return { w, b };
 }
 
 interface Thresholds {
@@ -149,7 +168,7 @@ type Decision = { result: 'human' | 'machine'; at: number };
 export function decide(model: AmdModel, s: FileSequence): Decision {
   for (let k = 0; k < s.checkpoints.length; k++) {
     const c = s.checkpoints[k] as Checkpoint;
-    const p = 1 / (1 + Math.exp(-machineLogit(model, c.x)));
+    const p = 1 / (1 + Math.exp(-machineLogit(model, c.kind, c.x)));
     if (c.kind === 'speech' && p > (model.machineAbove[c.index] as number)) return { result: 'machine', at: k };
     if (c.kind === 'pause') {
       if (p < (model.humanBelow[c.index] as number)) return { result: 'human', at: k };
@@ -167,7 +186,7 @@ function cost(model: AmdModel, seqs: FileSequence[]): number {
     if (!s.machine && d.result === 'machine') c += PERSON_COST;
     if (s.machine && d.result === 'human') c += 1;
     // Latency: each checkpoint waited costs a little (a person waits in silence, a greeting plays on).
-    c += 0.02 * d.at;
+    c += LATENCY_COST * d.at;
   }
   return c;
 }
@@ -227,6 +246,8 @@ export function train(seqs: FileSequence[], use: boolean[], trainedOn: string): 
 }
 
 interface Score {
+  /** PERSON_COST per person called a machine + 1 per machine called a person + latency, per file. */
+  cost: number;
   files: number;
   accuracy: number;
   humansCalledMachine: number;
@@ -247,12 +268,12 @@ function score(model: AmdModel, seqs: FileSequence[]): Score {
     else if (s.machine) mh++;
     else hm++;
     for (const c of s.checkpoints) {
-      const p = Math.min(1 - 1e-6, Math.max(1e-6, 1 / (1 + Math.exp(-machineLogit(model, c.x)))));
+      const p = Math.min(1 - 1e-6, Math.max(1e-6, 1 / (1 + Math.exp(-machineLogit(model, c.kind, c.x)))));
       ll -= (s.machine ? Math.log(p) : Math.log(1 - p)) / s.checkpoints.length;
     }
     llN++;
   }
-  return { files: seqs.length, accuracy: right / seqs.length, humansCalledMachine: hm / Math.max(1, humans), machinesCalledHuman: mh / Math.max(1, seqs.length - humans), logLoss: ll / Math.max(1, llN) };
+  return { cost: cost(model, seqs) / Math.max(1, seqs.length), files: seqs.length, accuracy: right / seqs.length, humansCalledMachine: hm / Math.max(1, humans), machinesCalledHuman: mh / Math.max(1, seqs.length - humans), logLoss: ll / Math.max(1, llN) };
 }
 
 /** Leave-one-source-out over the tune split: each voice decided by a model that never heard it. */
@@ -276,10 +297,12 @@ export function leaveOneSourceOut(tune: FileSequence[], use: boolean[]): Score {
   let hm = 0;
   let mh = 0;
   let ll = 0;
+  let c = 0;
   const humans = decided.filter((s) => !s.machine).length;
   for (const s of decided) {
     const m = models.get(s) as AmdModel;
     const one = score(m, [s]);
+    c += one.cost;
     right += one.accuracy;
     if (one.accuracy < 1) {
       if (s.machine) mh++;
@@ -287,7 +310,37 @@ export function leaveOneSourceOut(tune: FileSequence[], use: boolean[]): Score {
     }
     ll += one.logLoss;
   }
-  return { files: decided.length, accuracy: right / decided.length, humansCalledMachine: hm / humans, machinesCalledHuman: mh / (decided.length - humans), logLoss: ll / decided.length };
+  return { cost: c / decided.length, files: decided.length, accuracy: right / decided.length, humansCalledMachine: hm / humans, machinesCalledHuman: mh / (decided.length - humans), logLoss: ll / decided.length };
+}
+
+/**
+ * Forward selection of feature groups by leave-one-source-out cost on tune: timing first, then the
+ * group that lowers the cost most, while one does. A group that only helps on the voices it was fitted
+ * on does not get in.
+ */
+export function selectGroups(tune: FileSequence[], log: (line: string) => void): string[] {
+  const chosen = ['timing'];
+  const useOf = (groups: string[]): boolean[] => FEATURE_NAMES.map((f) => groups.some((g) => (FEATURE_GROUPS[g] as string[]).includes(f)));
+  let best = leaveOneSourceOut(tune, useOf(chosen));
+  log(row('timing', best));
+  for (;;) {
+    let pick: string | null = null;
+    let pickScore = best;
+    for (const g of Object.keys(FEATURE_GROUPS)) {
+      if (chosen.includes(g)) continue;
+      const sc = leaveOneSourceOut(tune, useOf([...chosen, g]));
+      log(row(`  + ${g}`, sc));
+      if (sc.cost < pickScore.cost - 0.005) {
+        pick = g;
+        pickScore = sc;
+      }
+    }
+    if (pick === null) break;
+    chosen.push(pick);
+    best = pickScore;
+    log(row(chosen.join(' + '), best));
+  }
+  return chosen;
 }
 
 function round(x: number, d: number): number {
@@ -300,7 +353,7 @@ function pct(x: number): string {
 }
 
 function row(name: string, s: Score): string {
-  return `${name.padEnd(28)} ${pct(s.accuracy).padStart(7)} ${pct(s.humansCalledMachine).padStart(7)} ${pct(s.machinesCalledHuman).padStart(7)} ${s.logLoss.toFixed(3).padStart(7)}`;
+  return `${name.padEnd(28)} ${s.cost.toFixed(3).padStart(6)} ${pct(s.accuracy).padStart(7)} ${pct(s.humansCalledMachine).padStart(7)} ${pct(s.machinesCalledHuman).padStart(7)} ${s.logLoss.toFixed(3).padStart(7)}`;
 }
 
 function modelSource(m: AmdModel): string {
@@ -312,8 +365,8 @@ export const AMD_MODEL: AmdModel = {
   features: [${m.features.map((f) => `'${f}'`).join(', ')}],
   mean: ${arr(m.mean)},
   scale: ${arr(m.scale)},
-  weights: ${arr(m.weights)},
-  bias: ${m.bias},
+  weights: { pause: ${arr(m.weights.pause)}, speech: ${arr(m.weights.speech)} },
+  bias: { pause: ${m.bias.pause}, speech: ${m.bias.speech} },
   pauseChecksMs: ${arr(m.pauseChecksMs)},
   humanBelow: ${arr(m.humanBelow)},
   speechChecksMs: ${arr(m.speechChecksMs)},
@@ -330,14 +383,25 @@ if (import.meta.main) {
   const held = seqs.filter((s) => s.split === 'heldout');
   const all = FEATURE_NAMES.map(() => true);
   const sources = new Set(tune.map((s) => s.source));
-  const model = train(tune, all, `${tune.length} files, ${sources.size} sources`);
   const lines: string[] = [];
+  const log = (l: string): void => {
+    lines.push(l);
+    process.stderr.write(`${l}\n`);
+  };
+  log('Forward selection (leave-one-source-out on tune):');
+  const groups = selectGroups(tune, log);
+  const selected = FEATURE_NAMES.map((f) => groups.some((g) => (FEATURE_GROUPS[g] as string[]).includes(f)));
+  const model = train(tune, selected, `${tune.length} files, ${sources.size} sources; groups ${groups.join(', ')}`);
+  const full = train(tune, all, 'all features');
   lines.push(`tune: ${tune.length} human/machine files from ${sources.size} sources; held-out: ${held.length} (scored only)`);
-  lines.push('', `${'model'.padEnd(28)} ${'acc'.padStart(7)} ${'H→M'.padStart(7)} ${'M→H'.padStart(7)} ${'logloss'.padStart(7)}`);
-  lines.push(row('full, fit on tune', score(model, tune)));
-  lines.push(row('full, held-out', score(model, held)));
+  lines.push('', `${'model'.padEnd(28)} ${'cost'.padStart(6)} ${'acc'.padStart(7)} ${'H→M'.padStart(7)} ${'M→H'.padStart(7)} ${'logloss'.padStart(7)}`);
+  lines.push(row('selected, fit on tune', score(model, tune)));
+  lines.push(row('selected, held-out', score(model, held)));
+  lines.push(row('selected, LOSO', leaveOneSourceOut(tune, selected)));
+  lines.push(row('all features, fit on tune', score(full, tune)));
+  lines.push(row('all features, held-out', score(full, held)));
   const loso = leaveOneSourceOut(tune, all);
-  lines.push(row('full, leave-one-source-out', loso));
+  lines.push(row('all features, LOSO', loso));
   const timingOnly = FEATURE_NAMES.map((f) => (FEATURE_GROUPS.timing as string[]).includes(f));
   lines.push(row('timing only, LOSO', leaveOneSourceOut(tune, timingOnly)));
   lines.push(row('timing only, held-out', score(train(tune, timingOnly, 'timing'), held)));
@@ -345,7 +409,7 @@ if (import.meta.main) {
     const d = decide(model, s);
     if ((d.result === 'machine') !== s.machine) lines.push(`  held-out error: ${s.file} (${s.source}) → ${d.result} at checkpoint ${d.at}`);
   }
-  lines.push('', 'Ablation (leave-one-source-out on tune, the group removed; Δ = full − without):');
+  lines.push('', 'Ablation from all features (leave-one-source-out on tune, the group removed; Δ = all − without):');
   for (const [group, names] of Object.entries(FEATURE_GROUPS)) {
     const use = FEATURE_NAMES.map((f) => !(names as string[]).includes(f));
     const s = leaveOneSourceOut(tune, use);
@@ -357,8 +421,9 @@ if (import.meta.main) {
     lines.push(row(`timing + ${group}`, leaveOneSourceOut(tune, use)));
   }
   lines.push('', 'Weights (standardised features; positive = machine):');
-  FEATURE_NAMES.forEach((f, i) => lines.push(`  ${f.padEnd(16)} ${(model.weights[i] as number).toFixed(3).padStart(7)}`));
-  lines.push(`  bias ${model.bias}; humanBelow ${model.humanBelow.join('/')} at ${PAUSE_CHECKS.join('/')} ms of pause; machineAbove ${model.machineAbove.join('/')} at ${SPEECH_CHECKS.join('/')} ms of speech`);
+  lines.push(`  ${''.padEnd(16)} ${'pause'.padStart(7)} ${'speech'.padStart(7)}`);
+  FEATURE_NAMES.forEach((f, i) => lines.push(`  ${f.padEnd(16)} ${(model.weights.pause[i] as number).toFixed(3).padStart(7)} ${(model.weights.speech[i] as number).toFixed(3).padStart(7)}`));
+  lines.push(`  bias ${model.bias.pause} / ${model.bias.speech}; humanBelow ${model.humanBelow.join('/')} at ${PAUSE_CHECKS.join('/')} ms of pause; machineAbove ${model.machineAbove.join('/')} at ${SPEECH_CHECKS.join('/')} ms of speech`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (process.argv.includes('--write')) {
     const here = dirname(fileURLToPath(import.meta.url));

@@ -14,7 +14,7 @@ import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
 import { FaxDetector, type FaxFrame, type FaxOptions } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
 import { calibrateConfidence } from './calibration.ts';
-import { machineProbability, strongestFeatures, validateModel, type AmdModel } from './amdModel.ts';
+import { machineProbability, strongestFeatures, validateModel, type AmdModel, type CheckpointKind } from './amdModel.ts';
 import { AMD_MODEL } from './amdWeights.ts';
 import { UtteranceTracker } from './utterance.ts';
 
@@ -69,7 +69,7 @@ export interface AmdOptions {
 
 /** A classifier checkpoint, reported to `onCheckpoint` (features are copied by the receiver if kept). */
 export interface AmdCheckpoint {
-  kind: 'pause' | 'speech';
+  kind: CheckpointKind;
   index: number;
   atSample: number;
   features: Float64Array;
@@ -324,7 +324,7 @@ export class AmdStateMachine {
       const k = this.speechCheck++;
       const p = this.score(model, 'speech', k, 0);
       if (this.collect === null && p > (model.machineAbove[k] as number)) {
-        this.decideByModel(model, 'machine', p, `${Math.round(samplesToMs(length))} ms of speech`);
+        this.decideByModel(model, 'speech', 'machine', p, `${Math.round(samplesToMs(length))} ms of speech`);
         return true;
       }
     }
@@ -349,11 +349,11 @@ export class AmdStateMachine {
         continue;
       }
       if (p < (model.humanBelow[k] as number)) {
-        this.decideByModel(model, 'human', p, spoken);
+        this.decideByModel(model, 'pause', 'human', p, spoken);
         return true;
       }
       if (last) {
-        this.decideByModel(model, 'machine', p, spoken);
+        this.decideByModel(model, 'pause', 'machine', p, spoken);
         return true;
       }
     }
@@ -361,17 +361,17 @@ export class AmdStateMachine {
   }
 
   /** The model's machine probability for the utterance so far (once per checkpoint). */
-  private score(model: AmdModel, kind: 'pause' | 'speech', index: number, silence: number): number {
+  private score(model: AmdModel, kind: CheckpointKind, index: number, silence: number): number {
     const tracker = this.tracker as UtteranceTracker;
     const x = tracker.compute(this.utteranceStart, kind === 'pause' ? this.lastSpeechEnd : this.lastActive, silence);
-    const p = machineProbability(model, x);
+    const p = machineProbability(model, kind, x);
     this.collect?.({ kind, index, atSample: this.now, features: x, probability: p });
     return p;
   }
 
-  private decideByModel(model: AmdModel, result: 'human' | 'machine', p: number, timing: string): void {
+  private decideByModel(model: AmdModel, kind: CheckpointKind, result: 'human' | 'machine', p: number, timing: string): void {
     const x = (this.tracker as UtteranceTracker).features;
-    const why = strongestFeatures(model, x, result === 'machine');
+    const why = strongestFeatures(model, kind, x, result === 'machine');
     const confidence = result === 'machine' ? p : 1 - p;
     const reason = `${timing}: ${result} at p(machine) ${p.toFixed(2)}${why ? ` (${why})` : ''}`;
     this.decide(result, result === 'machine' ? 'machine_start' : 'human', round2(Math.max(0.5, confidence)), reason);

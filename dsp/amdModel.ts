@@ -9,14 +9,20 @@
 // dsp/amdWeights.ts); the script validates leave-one-source-out and prints each feature's ablation.
 import { FEATURE_COUNT } from './utterance.ts';
 
+export type CheckpointKind = 'pause' | 'speech';
+
 export interface AmdModel {
   /** Feature names the weights follow (dsp/utterance.ts FEATURE_NAMES). */
   features: readonly string[];
   /** Standardisation: (x − mean) / scale, clipped to ±4. */
   mean: readonly number[];
   scale: readonly number[];
-  weights: readonly number[];
-  bias: number;
+  /**
+   * One weight vector and bias per kind of checkpoint: at a pause the question is "will this voice
+   * go on talking (a greeting) or wait for us (a person)", at a long utterance "is this read out".
+   */
+  weights: Readonly<Record<CheckpointKind, readonly number[]>>;
+  bias: Readonly<Record<CheckpointKind, number>>;
   /** Pause checkpoints (ms of silence after the utterance) and the probability under which each calls a person. */
   pauseChecksMs: readonly number[];
   humanBelow: readonly number[];
@@ -39,21 +45,22 @@ export function standardised(model: AmdModel, x: ArrayLike<number>, i: number): 
 }
 
 /** The model's margin w·z + b (log-odds of machine). */
-export function machineLogit(model: AmdModel, x: ArrayLike<number>): number {
-  let t = model.bias;
-  for (let i = 0; i < FEATURE_COUNT; i++) t += (model.weights[i] ?? 0) * standardised(model, x, i);
+export function machineLogit(model: AmdModel, kind: CheckpointKind, x: ArrayLike<number>): number {
+  const w = model.weights[kind];
+  let t = model.bias[kind];
+  for (let i = 0; i < FEATURE_COUNT; i++) t += (w[i] ?? 0) * standardised(model, x, i);
   return t;
 }
 
-export function machineProbability(model: AmdModel, x: ArrayLike<number>): number {
-  return 1 / (1 + Math.exp(-machineLogit(model, x)));
+export function machineProbability(model: AmdModel, kind: CheckpointKind, x: ArrayLike<number>): number {
+  return 1 / (1 + Math.exp(-machineLogit(model, kind, x)));
 }
 
 /** The features that pushed this decision most (for the verdict's reason), strongest first. */
-export function strongestFeatures(model: AmdModel, x: ArrayLike<number>, towardMachine: boolean, n = 2): string {
+export function strongestFeatures(model: AmdModel, kind: CheckpointKind, x: ArrayLike<number>, towardMachine: boolean, n = 2): string {
   const contrib: [string, number][] = [];
   for (let i = 0; i < FEATURE_COUNT; i++) {
-    const c = (model.weights[i] ?? 0) * standardised(model, x, i);
+    const c = (model.weights[kind][i] ?? 0) * standardised(model, x, i);
     if (towardMachine ? c > 0 : c < 0) contrib.push([model.features[i] ?? `f${i}`, Math.abs(c)]);
   }
   contrib.sort((p, q) => q[1] - p[1]);
@@ -65,7 +72,7 @@ export function strongestFeatures(model: AmdModel, x: ArrayLike<number>, towardM
 
 export function validateModel(model: AmdModel): void {
   const n = FEATURE_COUNT;
-  if (model.features.length !== n || model.mean.length !== n || model.scale.length !== n || model.weights.length !== n) {
+  if (model.features.length !== n || model.mean.length !== n || model.scale.length !== n || model.weights.pause.length !== n || model.weights.speech.length !== n) {
     throw new RangeError(`AMD model must have ${n} features, means, scales and weights`);
   }
   if (model.pauseChecksMs.length === 0 || model.pauseChecksMs.length !== model.humanBelow.length) {

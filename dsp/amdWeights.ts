@@ -1,16 +1,16 @@
-// Trained by `node bench/train-amd.ts --write` on the tune split only (79 files, 12 sources). Do not edit by hand.
+// Trained by `node bench/train-amd.ts --write` on the tune split only (137 files, 21 sources; groups timing). Do not edit by hand.
 import type { AmdModel } from './amdModel.ts';
 
 export const AMD_MODEL: AmdModel = {
   features: ['speechS', 'silenceS', 'onsetS', 'activeFraction', 'pauses', 'longestPauseS', 'syllables', 'syllableRate', 'pitchRiseSt', 'pitchSpreadSt', 'voicedFraction', 'levelSpreadDb', 'levelDeltaDb', 'tilt'],
-  mean: [1.7892, 0.9258, 0.7466, 0.9057, 0.5359, 0.1038, 9.2918, 5.2473, -1.8379, 2.6114, 0.7436, 5.2629, 2.6158, 0.3552],
-  scale: [1.1555, 0.6809, 0.5123, 0.1273, 1.2934, 0.173, 7.6495, 2.1129, 4.0974, 1.0563, 0.2217, 1.9063, 0.8864, 0.233],
-  weights: [0.669, -0.6148, 0.0648, -0.2949, 0.1633, 0.1449, 0.6032, 0.3784, -0.0245, 0.0049, 0.2481, 0.0032, 0.3137, -0.2194],
-  bias: -0.7085,
+  mean: [2.1804, 0.7544, 0.6482, 0.8383, 1.0877, 0.2228, 10.3986, 5.78, -1.6347, 3.0212, 0.7629, 5.6331, 2.9761, 0.4464],
+  scale: [1.1666, 0.6898, 0.396, 0.1677, 1.6443, 0.2891, 6.744, 2.2462, 4.1279, 1.0565, 0.1814, 2.3438, 1.2128, 0.2445],
+  weights: { pause: [0.5323, -0.6581, -0.287, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], speech: [0.732, 0, 0.0171, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+  bias: { pause: 0.5414, speech: -0.4368 },
   pauseChecksMs: [900, 1300, 1800],
-  humanBelow: [0.7, 0.7, 0.7],
+  humanBelow: [0.4, 0.5, 0.95],
   speechChecksMs: [2400, 3200, 4000],
-  machineAbove: [0.95, 0.7, 0.7],
+  machineAbove: [0.95, 0.6, 0.6],
   maxSpeechMs: 5000,
-  trainedOn: '79 files, 12 sources',
+  trainedOn: '137 files, 21 sources; groups timing',
 };
