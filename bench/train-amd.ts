@@ -19,7 +19,7 @@ import { machineLogit, type AmdModel, type CheckpointKind } from '../dsp/amdMode
 import { AMD_MODEL } from '../dsp/amdWeights.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from '../dsp/utterance.ts';
 import type { AmdCheckpoint } from '../dsp/amd.ts';
-import { loadCorpus, type ManifestEntry } from './eval-amd.ts';
+import { loadCorpus, sourceOf, type ManifestEntry } from './eval-amd.ts';
 
 /** A person hung up on costs this many machines taken for people (US abandoned-call rules). */
 export const PERSON_COST = 8;
@@ -60,12 +60,6 @@ export interface FileSequence {
   /** The run's verdict when no checkpoint decided it (a beep, a fax tone, a key, or the last checkpoint). */
   fallback: 'human' | 'machine' | 'other';
   fromTone: boolean;
-}
-
-/** The voice a recording comes from (a group is `voice:clip`; espeak voices are `espeak:voice:text`). */
-export function sourceOf(entry: ManifestEntry): string {
-  const parts = entry.group.split(':');
-  return parts[0] === 'espeak' ? `espeak:${parts[1] ?? ''}` : (parts[0] ?? entry.group);
 }
 
 export async function collectSequences(): Promise<FileSequence[]> {
