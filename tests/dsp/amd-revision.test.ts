@@ -64,7 +64,8 @@ describe('AMD verdict revision', () => {
   });
 
   it('revises machine to human on a key press, once', () => {
-    const x = line(silence(300), speech(3000, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
+    // 4.5 s of speech: the classifier calls a machine once the utterance passes its 4 s checkpoint.
+    const x = line(silence(300), speech(4500, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
     const events = run(x);
     expect(summary(events)).toEqual(['amd.verdict:machine/machine_start', 'amd.revised:human/human']);
     expect((events[1] as Extract<ChainEvent, { type: 'amd.revised' }>).previous).toBe('machine');
