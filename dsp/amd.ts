@@ -17,6 +17,7 @@ import { calibrateConfidence } from './calibration.ts';
 import { machineProbability, strongestFeatures, validateModel, type AmdModel, type CheckpointKind } from './amdModel.ts';
 import { AMD_MODEL } from './amdWeights.ts';
 import { UtteranceTracker } from './utterance.ts';
+import { greetingPhrase } from './greetingPhrases.ts';
 
 export type AmdMode = 'fast' | 'message-end';
 export type AmdVerdict = 'human' | 'machine' | 'fax' | 'unknown';
@@ -183,6 +184,8 @@ export class AmdStateMachine {
   private readonly collect: ((c: AmdCheckpoint) => void) | null;
   private pauseCheck = 0;
   private speechCheck = 0;
+  /** A greeting phrase heard by speech-to-text, applied at the next frame (on the media clock). */
+  private phrase: string | null = null;
 
   constructor(opts: AmdOptions = {}) {
     const o = { ...AMD_DEFAULTS, ...stripUndefined(opts) };
@@ -236,6 +239,38 @@ export class AmdStateMachine {
     if (!playing) this.overlap = 0;
   }
 
+  /**
+   * A final transcript from the call's speech-to-text, when it has one (optional evidence): a greeting
+   * phrase ("leave a message", "après le bip", …) calls a machine while AMD is deciding, or revises a
+   * human verdict inside the revision window. Returns the phrase that counted, or null.
+   */
+  noteTranscript(text: string): string | null {
+    if (this.state === 'done' && this.standing !== 'human') return null;
+    const phrase = greetingPhrase(text);
+    if (phrase !== null) this.phrase = phrase;
+    return phrase;
+  }
+
+  private applyPhrase(): boolean {
+    const phrase = this.phrase;
+    if (phrase === null) return false;
+    this.phrase = null;
+    const reason = `greeting phrase "${phrase}" in the transcript`;
+    if (this.state === 'waiting' || this.state === 'speech' || this.state === 'pause') {
+      this.decide('machine', 'machine_start', 0.95, reason);
+      return true;
+    }
+    if (this.standing === 'human' && this.now <= this.reviseUntil) {
+      this.revise('machine', 'machine_start', 0.95, `${reason} after the human verdict`);
+      if (this.options.mode === 'message-end') {
+        this.state = 'awaitingEnd';
+        this.lastSpeechEnd = this.now;
+      }
+      return true;
+    }
+    return false;
+  }
+
   observe(obs: AmdObservation): AmdFrame {
     const out = this.out;
     out.verdict = false;
@@ -245,6 +280,10 @@ export class AmdStateMachine {
     // Prosody is only gathered while deciding: once per frame, cheap, and nothing after the verdict.
     if (this.tracker && (this.state === 'waiting' || this.state === 'speech' || this.state === 'pause')) {
       this.tracker.push(obs.vad, obs.pcm ?? null);
+    }
+    if (this.phrase !== null && this.applyPhrase()) {
+      out.done = !this.listening;
+      return out;
     }
     if (this.standing !== 'unknown') this.watch(obs);
     switch (this.state) {
@@ -521,6 +560,7 @@ export class AmdStateMachine {
     this.overlap = 0;
     this.pauseCheck = 0;
     this.speechCheck = 0;
+    this.phrase = null;
     this.tracker?.reset();
     Object.assign(this.out, blankFrame());
   }

@@ -128,6 +128,11 @@ export class DetectorChain implements FrameProcessor<void> {
     }
   }
 
+  /** A final speech-to-text transcript (optional AMD evidence: greeting phrases); see AmdStateMachine.noteTranscript. */
+  noteTranscript(text: string): void {
+    if (this.amd && this.amdOn) this.amd.noteTranscript(text);
+  }
+
   process(frame: Int16Array): void {
     if (frame.length !== FRAME_SAMPLES) throw new RangeError(`frame must hold ${FRAME_SAMPLES} samples`);
     this.samples += FRAME_SAMPLES;
