@@ -22,6 +22,8 @@ export interface ManifestEntry {
   beepHz: number | null;
   firstUtteranceEndMs: number | null;
   group: string;
+  /** The speaker (manifest `voice`); older manifests leave it out and the group's prefix stands in. */
+  voice?: string;
 }
 
 export interface FileOutcome {
@@ -155,7 +157,8 @@ export function judge(entry: ManifestEntry, r: AnalysisResult): FileOutcome {
 }
 
 /** The voice a recording comes from (a group is `voice:clip`; espeak voices are `espeak:voice:text`). */
-export function sourceOf(entry: Pick<ManifestEntry, 'group'>): string {
+export function sourceOf(entry: Pick<ManifestEntry, 'group' | 'voice'>): string {
+  if (entry.voice) return entry.voice;
   const parts = entry.group.split(':');
   return parts[0] === 'espeak' ? `espeak:${parts[1] ?? ''}` : (parts[0] ?? entry.group);
 }

@@ -83,6 +83,14 @@ const CNG_MIN = msToSamples(380);
 const CNG_MAX = msToSamples(700);
 /** How long a CNG-like beep waits for the fax detector's confirmation. */
 const CNG_HOLD = msToSamples(200);
+/** Probe rule (after a machine verdict): the callee was quiet this long when our prompt ended… */
+const PROBE_QUIET = msToSamples(500);
+/** …started answering within this after it… */
+const PROBE_ANSWER_WITHIN = msToSamples(1500);
+/** …with an answer no longer than this… */
+const PROBE_ANSWER_MAX = msToSamples(2000);
+/** …followed by this much silence. */
+const PROBE_ANSWER_END = msToSamples(600);
 /** The utterance counts as starting with the tone when it began this close before it. */
 const CNG_ONSET_SLACK = msToSamples(200);
 
@@ -186,6 +194,12 @@ export class AmdStateMachine {
   private speechCheck = 0;
   /** A greeting phrase heard by speech-to-text, applied at the next frame (on the media clock). */
   private phrase: string | null = null;
+  /** Last frame the callee's VAD was active (any state), for the probe rule. */
+  private heardAt = -Infinity;
+  /** After a machine verdict: when our probe prompt ended with the callee listening (0 = none), and their answer. */
+  private probeEnd = 0;
+  private answerStart = 0;
+  private answerEnd = 0;
 
   constructor(opts: AmdOptions = {}) {
     const o = { ...AMD_DEFAULTS, ...stripUndefined(opts) };
@@ -235,6 +249,14 @@ export class AmdStateMachine {
 
   /** Our own prompt started (true) or stopped (false) playing to the callee; from the call glue. */
   notePlayout(playing: boolean): void {
+    // A prompt that ends while the callee has been quiet for PROBE_QUIET (they listened) is a probe:
+    // after a machine verdict, a short answer to it revises to human (a greeting does not answer).
+    if (this.playing && !playing && this.standing === 'machine' && this.now <= this.reviseUntil && this.now - this.heardAt >= PROBE_QUIET) {
+      this.probeEnd = this.now;
+      this.answerStart = 0;
+      this.answerEnd = 0;
+      this.reviseUntil = Math.max(this.reviseUntil, this.now + PROBE_ANSWER_WITHIN + PROBE_ANSWER_MAX + PROBE_ANSWER_END);
+    }
     this.playing = playing;
     if (!playing) this.overlap = 0;
   }
@@ -281,6 +303,7 @@ export class AmdStateMachine {
     if (this.tracker && (this.state === 'waiting' || this.state === 'speech' || this.state === 'pause')) {
       this.tracker.push(obs.vad, obs.pcm ?? null);
     }
+    if (obs.vad.active) this.heardAt = this.now;
     if (this.phrase !== null && this.applyPhrase()) {
       out.done = !this.listening;
       return out;
@@ -495,7 +518,35 @@ export class AmdStateMachine {
     if (obs.dtmf && obs.dtmf.digit !== '') {
       this.revise('human', 'human', 0.9, 'key press (in-band DTMF) after the machine verdict');
       this.state = 'done';
+      return;
     }
+    if (this.probeEnd > 0 && this.probeAnswered(obs.vad)) {
+      const ms = Math.round(samplesToMs(this.answerEnd - this.answerStart));
+      this.revise('human', 'human', 0.85, `answered our prompt (${ms} ms, then silence) after the machine verdict`);
+      this.state = 'done';
+    }
+  }
+
+  /** The callee answered the probe: speech starting soon after it, short, then silence. */
+  private probeAnswered(vad: VadFrame): boolean {
+    if (this.answerStart === 0) {
+      if (vad.event === 'onset' || vad.speaking) {
+        const start = vad.event === 'onset' ? vad.eventSample : this.now;
+        if (start - this.probeEnd > PROBE_ANSWER_WITHIN) this.probeEnd = 0;
+        else this.answerStart = start;
+      } else if (this.now - this.probeEnd > PROBE_ANSWER_WITHIN) {
+        this.probeEnd = 0;
+      }
+      return false;
+    }
+    if (vad.speaking) {
+      this.answerEnd = 0;
+      // Talking on and on after our prompt is a greeting, not an answer.
+      if (this.now - this.answerStart > PROBE_ANSWER_MAX) this.probeEnd = 0;
+      return false;
+    }
+    if (this.answerEnd === 0) this.answerEnd = vad.event === 'offset' ? vad.eventSample : this.now;
+    return this.now - this.answerEnd >= PROBE_ANSWER_END;
   }
 
   private revise(result: AmdVerdict, answeredBy: AmdAnsweredBy, confidence: number, reason: string): void {
@@ -561,6 +612,10 @@ export class AmdStateMachine {
     this.pauseCheck = 0;
     this.speechCheck = 0;
     this.phrase = null;
+    this.heardAt = -Infinity;
+    this.probeEnd = 0;
+    this.answerStart = 0;
+    this.answerEnd = 0;
     this.tracker?.reset();
     Object.assign(this.out, blankFrame());
   }
