@@ -6,12 +6,9 @@
 
 /** [raw score, calibrated confidence] knots, raw ascending; linear between, flat outside. */
 export const AMD_CALIBRATION: readonly (readonly [number, number])[] = [
-  // Fitted on 137 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
-  [0.506, 0.75],
-  [0.577, 0.95],
-  [0.653, 0.95],
-  [0.67, 0.97],
-  [0.81, 0.97],
+  // Fitted on 190 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
+  [0.511, 0.75],
+  [0.781, 0.96],
 ];
 
 export function calibrateConfidence(raw: number, knots: readonly (readonly [number, number])[] = AMD_CALIBRATION): number {
