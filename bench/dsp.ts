@@ -15,6 +15,7 @@ import { DtmfDetector } from '../dsp/dtmf.ts';
 import { FaxDetector } from '../dsp/fax.ts';
 import { AmdDetector } from '../dsp/amd.ts';
 import { DetectorChain } from '../dsp/chain.ts';
+import { UtteranceTracker } from '../dsp/utterance.ts';
 
 export interface DspBenchRow {
   name: string;
@@ -105,7 +106,18 @@ export function runDspBench(opts: { short: boolean }): DspBenchRow[] {
   rows.push(measure('beep (FFT 256, 10 ms hop)', mulaw, repeats, () => { const d = new BeepDetector(); return (p) => void d.process(p); }));
   rows.push(measure('DTMF (Goertzel ×8, 5 ms hop)', mulaw, repeats, () => { const d = new DtmfDetector(); return (p) => void d.process(p); }));
   rows.push(measure('fax (Goertzel ×3)', mulaw, repeats, () => { const d = new FaxDetector(); return (p) => void d.process(p); }));
-  rows.push(measure('AMD (VAD+beep+fax+DTMF+state machine)', mulaw, repeats, () => { const d = new AmdDetector(); return (p) => void d.process(p); }));
+  rows.push(
+    measure('AMD prosody (pitch, tilt, level per frame)', mulaw, repeats, () => {
+      const vad = new Vad();
+      let t = new UtteranceTracker();
+      return (p) => {
+        // The tracker keeps 12 s; start afresh as a new call would.
+        if (t.frameCount >= 600) t = new UtteranceTracker();
+        t.push(vad.process(p), p);
+      };
+    }),
+  );
+  rows.push(measure('AMD (VAD+beep+fax+DTMF+prosody+classifier)', mulaw, repeats, () => { const d = new AmdDetector(); return (p) => void d.process(p); }));
   rows.push(
     measure('chain: decode + all detectors + events', mulaw, repeats, () => {
       const chain = new DetectorChain({ amd: { mode: 'message-end' }, vad: true, beep: true, dtmfInband: true, fax: true }, () => undefined);
@@ -118,14 +130,33 @@ export function runDspBench(opts: { short: boolean }): DspBenchRow[] {
       };
     }),
   );
+  // The same chain with the timing rules alone (no prosody, no classifier): the cost before issue 14.
+  rows.push(
+    measure('chain, timing rules only (before)', mulaw, repeats, () => {
+      const chain = new DetectorChain({ amd: { mode: 'message-end', model: false }, vad: true, beep: true, dtmfInband: true, fax: true }, () => undefined);
+      const raw = new Int16Array(FRAME_SAMPLES);
+      let f = 0;
+      return () => {
+        decodeMulawInto(mulaw.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES), raw);
+        f++;
+        chain.process(raw);
+      };
+    }),
+  );
   return rows;
 }
 
+/** The per-frame budget of the whole detector chain (issue 14: today's cost, measured before the classifier). */
+export const CHAIN_BUDGET_US = 17;
+
 export function formatDspBench(rows: DspBenchRow[]): string {
   const w = Math.max(...rows.map((r) => r.name.length));
+  const chain = rows.find((r) => r.name.startsWith('chain:'));
+  const before = rows.find((r) => r.name.startsWith('chain, timing'));
   return [
     `${'stage'.padEnd(w)}  µs/frame  calls/core`,
     ...rows.map((r) => `${r.name.padEnd(w)}  ${r.usPerFrame.toFixed(2).padStart(8)}  ${String(r.callsPerCore).padStart(10)}`),
+    ...(chain ? [`whole chain ${chain.usPerFrame.toFixed(2)} µs per 20 ms frame (budget ${CHAIN_BUDGET_US} µs: ${chain.usPerFrame <= CHAIN_BUDGET_US ? 'within' : 'OVER'}${before ? `; ${(chain.usPerFrame / before.usPerFrame).toFixed(2)}× the timing-rules chain in this run` : ''})`] : []),
   ].join('\n');
 }
 

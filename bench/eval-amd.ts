@@ -22,10 +22,14 @@ export interface ManifestEntry {
   beepHz: number | null;
   firstUtteranceEndMs: number | null;
   group: string;
+  /** The speaker (manifest `voice`); older manifests leave it out and the group's prefix stands in. */
+  voice?: string;
 }
 
 export interface FileOutcome {
   file: string;
+  /** The voice it comes from (see sourceOf): the unit of the by-source table and of cross-validation. */
+  source: string;
   truth: Truth;
   split: Split;
   result: AnalysisResult['result'];
@@ -135,6 +139,7 @@ export function judge(entry: ManifestEntry, r: AnalysisResult): FileOutcome {
   const digits = r.events.flatMap((e) => (e.type === 'dtmf' ? [e.digit] : [])).join('');
   return {
     file: entry.file,
+    source: sourceOf(entry),
     truth: entry.truth,
     split: entry.split,
     result: r.result,
@@ -149,6 +154,45 @@ export function judge(entry: ManifestEntry, r: AnalysisResult): FileOutcome {
     correct: r.result === expected,
     revisedResult: r.events.reduce<AnalysisResult['result']>((v, e) => (e.type === 'amd.revised' ? e.result : v), r.result),
   };
+}
+
+/** The voice a recording comes from (a group is `voice:clip`; espeak voices are `espeak:voice:text`). */
+export function sourceOf(entry: Pick<ManifestEntry, 'group' | 'voice'>): string {
+  if (entry.voice) return entry.voice;
+  const parts = entry.group.split(':');
+  return parts[0] === 'espeak' ? `espeak:${parts[1] ?? ''}` : (parts[0] ?? entry.group);
+}
+
+const VERDICTS = ['human', 'machine', 'fax', 'unknown'] as const;
+const TRUTHS: Truth[] = ['human', 'machine', 'fax', 'silence', 'dtmf'];
+
+/** Confusion matrix of one split: truth rows × verdict columns. */
+export function confusion(outcomes: FileOutcome[], split: Split): string[] {
+  const all = outcomes.filter((o) => o.split === split);
+  const lines = [`  ${split.padEnd(8)} ${'truth \\ verdict'.padEnd(16)}${VERDICTS.map((v) => v.padStart(9)).join('')}`];
+  for (const t of TRUTHS) {
+    const rows = all.filter((o) => o.truth === t);
+    if (rows.length === 0) continue;
+    lines.push(`  ${''.padEnd(8)} ${t.padEnd(16)}${VERDICTS.map((v) => String(rows.filter((o) => o.result === v).length).padStart(9)).join('')}`);
+  }
+  return lines;
+}
+
+/** Human/machine accuracy and people called machines per source (voice), per split. */
+export function bySource(outcomes: FileOutcome[]): string[] {
+  const hm = outcomes.filter((o) => o.truth === 'human' || o.truth === 'machine');
+  const keys = [...new Set(hm.map((o) => `${o.split}\t${o.source}`))].sort();
+  const lines = [`  ${'split'.padEnd(8)} ${'source'.padEnd(22)} ${'files'.padStart(5)} ${'H/M'.padStart(7)} ${'accuracy'.padStart(9)} ${'H→M'.padStart(4)} ${'M→H'.padStart(4)}`];
+  for (const k of keys) {
+    const [split, source] = k.split('\t') as [string, string];
+    const rows = hm.filter((o) => o.split === split && o.source === source);
+    const humans = rows.filter((o) => o.truth === 'human');
+    const right = rows.filter((o) => o.correct).length;
+    lines.push(
+      `  ${split.padEnd(8)} ${source.padEnd(22)} ${String(rows.length).padStart(5)} ${`${humans.length}/${rows.length - humans.length}`.padStart(7)} ${pct(right / rows.length).padStart(9)} ${String(humans.filter((o) => o.result === 'machine').length).padStart(4)} ${String(rows.filter((o) => o.truth === 'machine' && o.result === 'human').length).padStart(4)}`,
+    );
+  }
+  return lines;
 }
 
 export function evaluateOutcomes(outcomes: FileOutcome[], split: Split): SplitFigures {
@@ -264,10 +308,15 @@ export function formatReport(report: EvalReport, verbose = false): string {
       lines.push(`  ${s.split.padEnd(8)} [${b.lo.toFixed(2)}, ${b.hi.toFixed(2)})  ${String(b.files).padStart(3)}  ${b.meanConfidence === null ? ' n/a' : b.meanConfidence.toFixed(2)}  ${pct(b.accuracy)}`);
     }
   }
+  lines.push('', 'Confusion matrix:');
+  for (const s of report.splits) lines.push(...confusion(report.outcomes, s.split));
+  lines.push('', 'Errors (file: truth, verdict, reason):');
+  for (const s of report.splits) {
+    for (const e of s.errors) lines.push(`  [${s.split}] ${e.file}: truth ${e.truth}, got ${e.result} (${e.reason})`);
+  }
+  lines.push('', 'By source (human/machine files):', ...bySource(report.outcomes));
   if (verbose) {
-    for (const s of report.splits) {
-      for (const e of s.errors) lines.push(`  [${s.split}] ${e.file}: truth ${e.truth}, got ${e.result} (${e.reason})`);
-    }
+    lines.push('', 'Beeps missed or misplaced:');
     for (const o of report.outcomes) {
       const beepBad = o.beepEndMs !== null ? !(o.beepMs !== null && o.beepMs - o.beepEndMs >= -BEEP_EARLY_MS && o.beepMs - o.beepEndMs <= BEEP_LATE_MS) : o.beepMs !== null;
       if (beepBad) lines.push(`  [${o.split}] beep ${o.file}: labelled end ${o.beepEndMs ?? '-'}, signalled ${o.beepMs ?? '-'}`);
@@ -285,6 +334,7 @@ async function cli(argv: string[]): Promise<number> {
       mode: { type: 'string', default: 'message-end' },
       split: { type: 'string', multiple: true },
       fixtures: { type: 'string' },
+      'timing-rules': { type: 'boolean', default: false },
     },
   });
   const mode = values.mode;
@@ -293,7 +343,9 @@ async function cli(argv: string[]): Promise<number> {
     if (s !== 'tune' && s !== 'heldout') throw new Error(`--split must be tune or heldout, got ${s}`);
     return s;
   });
-  const report = await evaluateAmd({ mode, splits, ...(values.fixtures ? { fixturesDir: resolve(values.fixtures) } : {}) });
+  // --timing-rules: the fixed timing rules the classifier replaced (for the before/after table).
+  const amd: AmdOptions = values['timing-rules'] ? { model: false } : {};
+  const report = await evaluateAmd({ mode, splits, amd, ...(values.fixtures ? { fixturesDir: resolve(values.fixtures) } : {}) });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ mode: report.mode, options: report.options, splits: report.splits, outcomes: report.outcomes })}\n`);
   } else {

@@ -14,6 +14,10 @@ import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
 import { FaxDetector, type FaxFrame, type FaxOptions } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
 import { calibrateConfidence } from './calibration.ts';
+import { machineProbability, strongestFeatures, validateModel, type AmdModel, type CheckpointKind } from './amdModel.ts';
+import { AMD_MODEL } from './amdWeights.ts';
+import { UtteranceTracker } from './utterance.ts';
+import { greetingPhrase } from './greetingPhrases.ts';
 
 export type AmdMode = 'fast' | 'message-end';
 export type AmdVerdict = 'human' | 'machine' | 'fax' | 'unknown';
@@ -55,6 +59,22 @@ export interface AmdOptions {
    * (dsp/calibration.ts, bench/fit-calibration.ts); false gives the raw scores (for fitting).
    */
   calibrated?: boolean;
+  /**
+   * The classifier deciding at pause and speech checkpoints (dsp/amdModel.ts), or false for the
+   * timing rules alone (speechThresholdMs, speechEndThresholdMs, ambiguous*), kept for comparison.
+   */
+  model?: AmdModel | false;
+  /** Training hook (bench/train-amd.ts): checkpoints never decide early and each one is reported. */
+  onCheckpoint?: ((c: AmdCheckpoint) => void) | null;
+}
+
+/** A classifier checkpoint, reported to `onCheckpoint` (features are copied by the receiver if kept). */
+export interface AmdCheckpoint {
+  kind: CheckpointKind;
+  index: number;
+  atSample: number;
+  features: Float64Array;
+  probability: number;
 }
 
 /** T.30 CNG: 1100 Hz, 0.5 s bursts (same 380–700 ms window as the fax detector's, ±3%). */
@@ -63,6 +83,14 @@ const CNG_MIN = msToSamples(380);
 const CNG_MAX = msToSamples(700);
 /** How long a CNG-like beep waits for the fax detector's confirmation. */
 const CNG_HOLD = msToSamples(200);
+/** Probe rule (after a machine verdict): the callee was quiet this long when our prompt ended… */
+const PROBE_QUIET = msToSamples(500);
+/** …started answering within this after it… */
+const PROBE_ANSWER_WITHIN = msToSamples(1500);
+/** …with an answer no longer than this… */
+const PROBE_ANSWER_MAX = msToSamples(2000);
+/** …followed by this much silence. */
+const PROBE_ANSWER_END = msToSamples(600);
 /** The utterance counts as starting with the tone when it began this close before it. */
 const CNG_ONSET_SLACK = msToSamples(200);
 
@@ -90,6 +118,8 @@ export const AMD_DEFAULTS: Required<AmdOptions> = {
   revisionWindowMs: 4000,
   talkOverMs: 1500,
   calibrated: true,
+  model: AMD_MODEL,
+  onCheckpoint: null,
 };
 
 /** What one frame contributed; reused, read before the next call. */
@@ -124,6 +154,8 @@ export interface AmdFrame {
 
 export interface AmdObservation {
   vad: VadFrame;
+  /** The frame's samples, for the classifier's prosody features (null: timing features only). */
+  pcm?: Int16Array | null;
   beep: BeepFrame | null;
   fax: FaxFrame | null;
   dtmf: DtmfFrame | null;
@@ -155,6 +187,19 @@ export class AmdStateMachine {
   private playing = false;
   /** Samples the callee has spoken over our prompt without pausing. */
   private overlap = 0;
+  private readonly model: AmdModel | null;
+  private readonly tracker: UtteranceTracker | null;
+  private readonly collect: ((c: AmdCheckpoint) => void) | null;
+  private pauseCheck = 0;
+  private speechCheck = 0;
+  /** A greeting phrase heard by speech-to-text, applied at the next frame (on the media clock). */
+  private phrase: string | null = null;
+  /** Last frame the callee's VAD was active (any state), for the probe rule. */
+  private heardAt = -Infinity;
+  /** After a machine verdict: when our probe prompt ended with the callee listening (0 = none), and their answer. */
+  private probeEnd = 0;
+  private answerStart = 0;
+  private answerEnd = 0;
 
   constructor(opts: AmdOptions = {}) {
     const o = { ...AMD_DEFAULTS, ...stripUndefined(opts) };
@@ -187,6 +232,10 @@ export class AmdStateMachine {
     this.ambiguousEndSilence = msToSamples(Math.max(o.ambiguousEndSilenceMs, o.speechEndThresholdMs));
     this.revisionWindow = msToSamples(o.revisionWindowMs);
     this.talkOver = msToSamples(o.talkOverMs);
+    this.model = o.model === false ? null : o.model;
+    if (this.model) validateModel(this.model);
+    this.tracker = this.model ? new UtteranceTracker() : null;
+    this.collect = o.onCheckpoint ?? null;
   }
 
   get currentState(): AmdState {
@@ -200,8 +249,48 @@ export class AmdStateMachine {
 
   /** Our own prompt started (true) or stopped (false) playing to the callee; from the call glue. */
   notePlayout(playing: boolean): void {
+    // A prompt that ends while the callee has been quiet for PROBE_QUIET (they listened) is a probe:
+    // after a machine verdict, a short answer to it revises to human (a greeting does not answer).
+    if (this.playing && !playing && this.standing === 'machine' && this.now <= this.reviseUntil && this.now - this.heardAt >= PROBE_QUIET) {
+      this.probeEnd = this.now;
+      this.answerStart = 0;
+      this.answerEnd = 0;
+      this.reviseUntil = Math.max(this.reviseUntil, this.now + PROBE_ANSWER_WITHIN + PROBE_ANSWER_MAX + PROBE_ANSWER_END);
+    }
     this.playing = playing;
     if (!playing) this.overlap = 0;
+  }
+
+  /**
+   * A final transcript from the call's speech-to-text, when it has one (optional evidence): a greeting
+   * phrase ("leave a message", "après le bip", …) calls a machine while AMD is deciding, or revises a
+   * human verdict inside the revision window. Returns the phrase that counted, or null.
+   */
+  noteTranscript(text: string): string | null {
+    if (this.state === 'done' && this.standing !== 'human') return null;
+    const phrase = greetingPhrase(text);
+    if (phrase !== null) this.phrase = phrase;
+    return phrase;
+  }
+
+  private applyPhrase(): boolean {
+    const phrase = this.phrase;
+    if (phrase === null) return false;
+    this.phrase = null;
+    const reason = `greeting phrase "${phrase}" in the transcript`;
+    if (this.state === 'waiting' || this.state === 'speech' || this.state === 'pause') {
+      this.decide('machine', 'machine_start', 0.95, reason);
+      return true;
+    }
+    if (this.standing === 'human' && this.now <= this.reviseUntil) {
+      this.revise('machine', 'machine_start', 0.95, `${reason} after the human verdict`);
+      if (this.options.mode === 'message-end') {
+        this.state = 'awaitingEnd';
+        this.lastSpeechEnd = this.now;
+      }
+      return true;
+    }
+    return false;
   }
 
   observe(obs: AmdObservation): AmdFrame {
@@ -210,6 +299,15 @@ export class AmdStateMachine {
     out.messageEnd = false;
     out.revised = false;
     this.now = obs.vad.endSample;
+    // Prosody is only gathered while deciding: once per frame, cheap, and nothing after the verdict.
+    if (this.tracker && (this.state === 'waiting' || this.state === 'speech' || this.state === 'pause')) {
+      this.tracker.push(obs.vad, obs.pcm ?? null);
+    }
+    if (obs.vad.active) this.heardAt = this.now;
+    if (this.phrase !== null && this.applyPhrase()) {
+      out.done = !this.listening;
+      return out;
+    }
     if (this.standing !== 'unknown') this.watch(obs);
     switch (this.state) {
       case 'waiting':
@@ -251,7 +349,10 @@ export class AmdStateMachine {
       this.state = 'speech';
       // Measured to the last active frame, not to now: the VAD's hangover is not speech.
       const length = this.lastActive - this.utteranceStart;
-      if (length >= this.speechThreshold) {
+      if (this.model) {
+        this.pauseCheck = 0;
+        if (this.speechCheckpoints(this.model, length)) return;
+      } else if (length >= this.speechThreshold) {
         this.decide('machine', 'machine_start', 0.85, `speech longer than ${this.options.speechThresholdMs} ms`);
         return;
       }
@@ -261,6 +362,11 @@ export class AmdStateMachine {
       // An answer long enough to be a short greeting waits longer for a beep or more speech before
       // it is called a person: the cost is latency on a few long answers, never a hung-up person.
       const spoken = this.lastSpeechEnd - this.utteranceStart;
+      if (this.model) {
+        if (this.pauseCheckpoints(this.model, silence)) return;
+        if (this.now >= this.totalTimeout) this.decide('unknown', 'unknown', 0.5, `no decision within ${this.options.totalTimeoutMs} ms`);
+        return;
+      }
       const needed = spoken >= this.ambiguousSpeech ? this.ambiguousEndSilence : this.speechEndThreshold;
       if (silence >= needed) {
         const lengthMs = Math.round(samplesToMs(this.lastSpeechEnd - this.utteranceStart));
@@ -271,6 +377,66 @@ export class AmdStateMachine {
       }
     }
     if (this.now >= this.totalTimeout) this.decide('unknown', 'unknown', 0.5, `no decision within ${this.options.totalTimeoutMs} ms`);
+  }
+
+  /** Speech checkpoints passed by an utterance of `length` samples; true when one decided. */
+  private speechCheckpoints(model: AmdModel, length: number): boolean {
+    const checks = model.speechChecksMs;
+    while (this.speechCheck < checks.length && length >= msToSamples(checks[this.speechCheck] as number)) {
+      const k = this.speechCheck++;
+      const p = this.score(model, 'speech', k, 0);
+      if (this.collect === null && p > (model.machineAbove[k] as number)) {
+        this.decideByModel(model, 'speech', 'machine', p, `${Math.round(samplesToMs(length))} ms of speech`);
+        return true;
+      }
+    }
+    if (length >= msToSamples(model.maxSpeechMs)) {
+      this.decide('machine', 'machine_start', 0.9, `speech longer than ${model.maxSpeechMs} ms`);
+      return true;
+    }
+    return false;
+  }
+
+  /** Pause checkpoints passed after `silence` samples; true when one decided (the last always does). */
+  private pauseCheckpoints(model: AmdModel, silence: number): boolean {
+    const checks = model.pauseChecksMs;
+    while (this.pauseCheck < checks.length && silence >= msToSamples(checks[this.pauseCheck] as number)) {
+      const k = this.pauseCheck++;
+      const p = this.score(model, 'pause', k, silence);
+      const last = k === checks.length - 1;
+      const spoken = `${Math.round(samplesToMs(this.lastSpeechEnd - this.utteranceStart))} ms of speech, then ${checks[k]} ms of silence`;
+      if (this.collect !== null) {
+        if (last) this.decide('human', 'human', 0.5, spoken);
+        if (last) return true;
+        continue;
+      }
+      if (p < (model.humanBelow[k] as number)) {
+        this.decideByModel(model, 'pause', 'human', p, spoken);
+        return true;
+      }
+      if (last) {
+        this.decideByModel(model, 'pause', 'machine', p, spoken);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The model's machine probability for the utterance so far (once per checkpoint). */
+  private score(model: AmdModel, kind: CheckpointKind, index: number, silence: number): number {
+    const tracker = this.tracker as UtteranceTracker;
+    const x = tracker.compute(this.utteranceStart, kind === 'pause' ? this.lastSpeechEnd : this.lastActive, silence);
+    const p = machineProbability(model, kind, x);
+    this.collect?.({ kind, index, atSample: this.now, features: x, probability: p });
+    return p;
+  }
+
+  private decideByModel(model: AmdModel, kind: CheckpointKind, result: 'human' | 'machine', p: number, timing: string): void {
+    const x = (this.tracker as UtteranceTracker).features;
+    const why = strongestFeatures(model, kind, x, result === 'machine');
+    const confidence = result === 'machine' ? p : 1 - p;
+    const reason = `${timing}: ${result} at p(machine) ${p.toFixed(2)}${why ? ` (${why})` : ''}`;
+    this.decide(result, result === 'machine' ? 'machine_start' : 'human', round2(Math.max(0.5, confidence)), reason);
   }
 
   private onAwaitingEnd(obs: AmdObservation): void {
@@ -352,7 +518,35 @@ export class AmdStateMachine {
     if (obs.dtmf && obs.dtmf.digit !== '') {
       this.revise('human', 'human', 0.9, 'key press (in-band DTMF) after the machine verdict');
       this.state = 'done';
+      return;
     }
+    if (this.probeEnd > 0 && this.probeAnswered(obs.vad)) {
+      const ms = Math.round(samplesToMs(this.answerEnd - this.answerStart));
+      this.revise('human', 'human', 0.85, `answered our prompt (${ms} ms, then silence) after the machine verdict`);
+      this.state = 'done';
+    }
+  }
+
+  /** The callee answered the probe: speech starting soon after it, short, then silence. */
+  private probeAnswered(vad: VadFrame): boolean {
+    if (this.answerStart === 0) {
+      if (vad.event === 'onset' || vad.speaking) {
+        const start = vad.event === 'onset' ? vad.eventSample : this.now;
+        if (start - this.probeEnd > PROBE_ANSWER_WITHIN) this.probeEnd = 0;
+        else this.answerStart = start;
+      } else if (this.now - this.probeEnd > PROBE_ANSWER_WITHIN) {
+        this.probeEnd = 0;
+      }
+      return false;
+    }
+    if (vad.speaking) {
+      this.answerEnd = 0;
+      // Talking on and on after our prompt is a greeting, not an answer.
+      if (this.now - this.answerStart > PROBE_ANSWER_MAX) this.probeEnd = 0;
+      return false;
+    }
+    if (this.answerEnd === 0) this.answerEnd = vad.event === 'offset' ? vad.eventSample : this.now;
+    return this.now - this.answerEnd >= PROBE_ANSWER_END;
   }
 
   private revise(result: AmdVerdict, answeredBy: AmdAnsweredBy, confidence: number, reason: string): void {
@@ -415,6 +609,14 @@ export class AmdStateMachine {
     this.reviseUntil = 0;
     this.playing = false;
     this.overlap = 0;
+    this.pauseCheck = 0;
+    this.speechCheck = 0;
+    this.phrase = null;
+    this.heardAt = -Infinity;
+    this.probeEnd = 0;
+    this.answerStart = 0;
+    this.answerEnd = 0;
+    this.tracker?.reset();
     Object.assign(this.out, blankFrame());
   }
 }
@@ -450,6 +652,7 @@ export class AmdDetector implements FrameProcessor<AmdFrame> {
   process(frame: Int16Array): AmdFrame {
     const obs = this.obs;
     obs.vad = this.vad.process(frame);
+    obs.pcm = frame;
     obs.beep = this.beep.process(frame);
     obs.fax = this.fax.process(frame);
     obs.dtmf = this.dtmf.process(frame);

@@ -483,6 +483,13 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridgedHops = 0;
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
+    this.hopFreq = 0;
+    this.hopFreq2 = 0;
+    this.hopLevelDb = 0;
+    this.pendingLevelDb = 0;
+    this.firstStepLevelDb = 0;
+    this.windowed.fill(0);
+    this.power.fill(0);
     const out = this.out;
     out.beep = false;
     out.frequencyHz = 0;

@@ -1,16 +1,14 @@
 // Confidence calibration for human/machine verdicts: the state machine's raw score (a fixed value per
-// kind of evidence, or for a human verdict one that falls with the answer's length) mapped through a
+// kind of decisive evidence — beep, key — or the classifier's probability of the verdict it gave) mapped through a
 // monotone (isotonic) fit of "was the verdict right" on the tune split, so that 0.9 means right about
 // nine times in ten there. Refit with `node bench/fit-calibration.ts` and paste its output here.
 // Bins are smoothed (Laplace: (right + 1) / (n + 2)) so a small bin never claims certainty.
 
 /** [raw score, calibrated confidence] knots, raw ascending; linear between, flat outside. */
 export const AMD_CALIBRATION: readonly (readonly [number, number])[] = [
-  // Fitted on 79 tune files (node bench/fit-calibration.ts).
-  [0.678, 0.87],
-  [0.813, 0.94],
-  [0.85, 0.97],
-  [0.899, 0.97],
+  // Fitted on 190 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
+  [0.511, 0.75],
+  [0.781, 0.96],
 ];
 
 export function calibrateConfidence(raw: number, knots: readonly (readonly [number, number])[] = AMD_CALIBRATION): number {

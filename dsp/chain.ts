@@ -128,6 +128,11 @@ export class DetectorChain implements FrameProcessor<void> {
     }
   }
 
+  /** A final speech-to-text transcript (optional AMD evidence: greeting phrases); see AmdStateMachine.noteTranscript. */
+  noteTranscript(text: string): void {
+    if (this.amd && this.amdOn) this.amd.noteTranscript(text);
+  }
+
   process(frame: Int16Array): void {
     if (frame.length !== FRAME_SAMPLES) throw new RangeError(`frame must hold ${FRAME_SAMPLES} samples`);
     this.samples += FRAME_SAMPLES;
@@ -137,6 +142,7 @@ export class DetectorChain implements FrameProcessor<void> {
     const amdOn = this.amd !== null && this.amdOn && this.amd.listening;
     if (this.vad) {
       obs.vad = this.vad.process(frame);
+      obs.pcm = frame;
       if (o.vad) this.speechEvents(obs.vad);
     }
     if (this.beep && (this.beepOn || amdOn)) {

@@ -81,7 +81,8 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
   );
   const faxWindowEnd = (FAX_WINDOW_MS * SAMPLE_RATE_HZ) / 1000;
   let faxOn = options.fax;
-  // AMD revises a human verdict when the callee talks straight over our prompt: tell it when one plays.
+  // AMD revises a human verdict when the callee talks straight over our prompt: tell it when one plays;
+  // and hand it the speech-to-text finals, if any.
   let playing = 0;
   const unsubscribe = call.subscribe((e) => {
     const before = playing;
@@ -89,6 +90,8 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     else if (e.type === 'playout.finished') playing = Math.max(0, playing - 1);
     else if (e.type === 'playout.cleared') playing = 0;
     if ((before > 0) !== (playing > 0)) chain.notePlayout(playing > 0);
+    // When the call streams to speech-to-text, greeting phrases are AMD evidence (never required).
+    if (e.type === 'turn.stt_final' && typeof e.data?.text === 'string') chain.noteTranscript(e.data.text);
   });
   const removeConsumer = call.addFrameConsumer((frame, startSample) => {
     frameEnd = startSample + FRAME_SAMPLES;

@@ -88,6 +88,13 @@ export interface AmdNode extends NodeBase {
   fax?: string;
   /** Default: the `human` exit (bias toward humans, as carriers do). */
   unknown?: string;
+  /**
+   * Act on a human or machine verdict only at this calibrated confidence or above (dsp/calibration.ts:
+   * 0.9 means right nine times in ten on the tune split); a less sure verdict takes `uncertain`.
+   */
+  minConfidence?: number;
+  /** Exit for a verdict under minConfidence. Default: `unknown` if given, else the `human` exit. */
+  uncertain?: string;
 }
 
 export interface VoicemailNode extends NodeBase, Prompt {
@@ -204,7 +211,7 @@ export const EXIT_FIELDS: { readonly [K in NodeType]: readonly string[] } = {
   gather: ['next', 'noInput', 'noMatch', 'onError'],
   branch: ['default', 'onError'],
   set: ['next', 'onError'],
-  amd: ['human', 'machine', 'fax', 'unknown', 'onError'],
+  amd: ['human', 'machine', 'fax', 'unknown', 'uncertain', 'onError'],
   voicemail: ['onError'],
   agent: ['done', 'transfer', 'hangup', 'limit', 'onError'],
   transfer: ['outsideHours', 'onError'],

@@ -64,10 +64,41 @@ describe('AMD verdict revision', () => {
   });
 
   it('revises machine to human on a key press, once', () => {
-    const x = line(silence(300), speech(3000, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
+    // 4.5 s of speech: the classifier calls a machine once the utterance passes its 4 s checkpoint.
+    const x = line(silence(300), speech(4500, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
     const events = run(x);
     expect(summary(events)).toEqual(['amd.verdict:machine/machine_start', 'amd.revised:human/human']);
     expect((events[1] as Extract<ChainEvent, { type: 'amd.revised' }>).previous).toBe('machine');
+  });
+});
+
+describe('AMD probe answer (machine → human)', () => {
+  const verdicts = (events: ChainEvent[]): string[] => summary(events.filter((e) => e.type === 'amd.verdict' || e.type === 'amd.revised'));
+  // 4.5 s of speech: a machine verdict at the classifier's 4 s checkpoint (≈ 4.3 s), then silence.
+  const opening = (): Float64Array[] => [silence(300), speech(4500, { seed: 2 }), silence(1000)];
+
+  it('a short answer right after our probe prompt revises machine to human', () => {
+    // Our probe plays 4900–5700 ms while the callee is quiet; they answer 1 s later (6700–7300 ms).
+    const x = line(...opening(), silence(900), speech(600, { seed: 9 }), silence(1500));
+    const events = run(x, {}, [4900, 5700]).filter((e) => e.type !== 'amd.message_end');
+    expect(verdicts(events)).toEqual(['amd.verdict:machine/machine_start', 'amd.revised:human/human']);
+    const revised = events[1] as Extract<ChainEvent, { type: 'amd.revised' }>;
+    expect(revised.reason).toMatch(/answered our prompt/);
+    // 600 ms of silence after the answer ends (the VAD's offset is the last active frame).
+    expect(revised.atSample / 8).toBeGreaterThanOrEqual(7300 + 500);
+    expect(revised.atSample / 8).toBeLessThanOrEqual(7300 + 700);
+  });
+
+  it('a greeting that goes on talking after the probe is not an answer', () => {
+    const x = line(...opening(), silence(900), speech(3500, { seed: 10 }), silence(1500));
+    expect(verdicts(run(x, {}, [4900, 5700]))).toEqual(['amd.verdict:machine/machine_start']);
+  });
+
+  it('speech long after the probe, or without a probe, does not revise', () => {
+    const late = line(...opening(), silence(2600), speech(600, { seed: 9 }), silence(1500));
+    expect(verdicts(run(late, {}, [4900, 5700]))).toEqual(['amd.verdict:machine/machine_start']);
+    const noProbe = line(...opening(), silence(900), speech(600, { seed: 9 }), silence(1500));
+    expect(verdicts(run(noProbe))).toEqual(['amd.verdict:machine/machine_start']);
   });
 });
 

@@ -121,6 +121,25 @@ describe('BeepDetector', () => {
     expect(beeps(x, d)).toEqual(beeps(x));
   });
 
+  it('after reset() answers frame for frame as a new detector, whatever state it was left in', () => {
+    const outputs = (x: Float64Array, d: BeepDetector): string[] => {
+      const out: string[] = [];
+      frames(pcm(x), (f) => {
+        const r = d.process(f);
+        out.push(`${r.beep}/${r.frequencyHz}/${r.durationSamples}/${r.endSample}/${r.toneActive}`);
+      });
+      return out;
+    };
+    const probe = concat(silence(200), tone(850, 120, -15), tone(480, 120, -15), silence(300), vowel(600, { f0: 370, dbfs: -14 }), silence(200), tones([1400, 1800], 150, -20), silence(300));
+    const leftIn = [tone(700, 200, -15), vowel(300, { f0: 370, dbfs: -12 }), concat(tone(1000, 150, -18), tone(600, 90, -18)), add(speech(700, { seed: 3 }), tone(1000, 700, -30))];
+    for (const [i, before] of leftIn.entries()) {
+      const d = new BeepDetector();
+      frames(pcm(before), (f) => d.process(f));
+      d.reset();
+      expect(outputs(probe, d), `left in state ${i}`).toEqual(outputs(probe, new BeepDetector()));
+    }
+  });
+
   it('validates its parameters', () => {
     expect(() => new BeepDetector({ minFrequencyHz: 100 })).toThrow(RangeError);
     expect(() => new BeepDetector({ minDurationMs: 2000 })).toThrow(RangeError);

@@ -158,7 +158,7 @@ describe('outbound-reminder with the real detectors on recorded audio', () => {
     return { tc, path: path_ };
   }
 
-  it.each(['amd/machine_beep1004hz_110ms_es-co_late_-12dB_floorwhite-64.wav', 'amd/machine_beep1400hz_170ms_fr-armelle_short_-11dB_snr12white.wav'])(
+  it.each(['amd/machine_beep1004hz_110ms_es-co_late_-12dB_floorwhite-64.wav', 'amd/machine_beep1000hz_410ms_en-wztutor_long_-18dB_snr12pink.wav'])(
     'leaves the voicemail after the beep of %s',
     async (file) => {
       const { tc, path: taken } = await call(file);

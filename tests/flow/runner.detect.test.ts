@@ -150,6 +150,50 @@ describe('voicemail node', () => {
   });
 });
 
+describe('amd node confidence threshold', () => {
+  const careful: FlowDefinition = {
+    id: 'careful',
+    start: 'detect',
+    nodes: {
+      detect: { type: 'amd', timeoutMs: 5000, minConfidence: 0.9, human: 'greet', machine: 'drop', uncertain: 'vm' },
+      greet: { type: 'say', text: 'Hello.', next: 'bye' },
+      drop: { type: 'hangup', reason: 'machine' },
+      vm: { type: 'voicemail', text: 'Please call us back.', silenceMs: 1500, maxWaitMs: 3000 },
+      bye: { type: 'hangup' },
+    },
+  };
+  const say = (h: FlowHarness, result: AmdResult, confidence: number): void =>
+    h.tc.session.emit({ type: 'amd.verdict', atMs: h.tc.session.mediaMs(), result, answeredBy: result === 'machine' ? 'machine_start' : 'human', confidence, reason: 'test' });
+
+  it('hangs up on a machine only at or above minConfidence', async () => {
+    const h = startFlow(careful, { deps: { tts: new ScriptedTts() }, direction: 'outbound' });
+    await h.advance(2000);
+    say(h, 'machine', 0.95);
+    const result = await h.finish();
+    expect(h.path()).toEqual(['detect', 'drop']);
+    expect(result.reason).toBe('machine');
+  });
+
+  it('a less sure machine verdict takes the uncertain exit (leave a message instead)', async () => {
+    const h = startFlow(careful, { deps: { tts: new ScriptedTts() }, direction: 'outbound' });
+    await h.advance(2000);
+    say(h, 'machine', 0.75);
+    await h.finish();
+    expect(h.path()).toEqual(['detect', 'vm']);
+    const exited = h.flowEvents().find((e) => e.type === 'flow.node.exited');
+    expect(exited?.data).toMatchObject({ node: 'detect', exit: 'uncertain' });
+  });
+
+  it('without an uncertain exit a less sure verdict goes to the human exit', async () => {
+    const flow: FlowDefinition = { ...careful, nodes: { ...careful.nodes, detect: { type: 'amd', minConfidence: 0.9, human: 'greet', machine: 'drop' } } };
+    const h = startFlow(flow, { deps: { tts: new ScriptedTts() }, direction: 'outbound' });
+    await h.advance(2000);
+    say(h, 'machine', 0.8);
+    await h.finish();
+    expect(h.path()).toEqual(['detect', 'greet', 'bye']);
+  });
+});
+
 describe('revised verdicts', () => {
   // The documented pattern: greet, then check the verdict as it stands before going on.
   const recheck: FlowDefinition = {

@@ -51,6 +51,12 @@ export async function runAmd(ctx: RunContext, node: AmdNode): Promise<NodeResult
       }
     }
     ctx.setRoot('amd', { result, answeredBy, reason, confidence, revisedFrom: previous ?? null });
+    // A verdict the detector is not sure enough of is not acted on: a person hung up on is the worst outcome.
+    const unsure = node.minConfidence !== undefined && (result === 'human' || result === 'machine') && (confidence ?? 0) < node.minConfidence;
+    if (unsure) {
+      if (node.uncertain !== undefined) return exit('uncertain', node.uncertain);
+      return node.unknown !== undefined ? exit('unknown', node.unknown) : exit('human', node.human);
+    }
     switch (result) {
       case 'human':
         return exit('human', node.human);
