@@ -13,6 +13,7 @@ import { DualChannelRecorder } from '../call/recorder.ts';
 import { claimsFromParameters, publicParameters, tokenExpiry, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
 import type { Config } from '../config.ts';
 import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
+import { MediaScanner } from '../telephony/mediaScan.ts';
 import type { InboundEvent } from '../telephony/types.ts';
 import { verifySignedUpgrade } from './carrierAuth.ts';
 import { clientKey } from './clientKey.ts';
@@ -93,6 +94,8 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
     (socket: WebSocket, request) => {
       const carrier = (request.params as { carrier: Carrier }).carrier;
       const serializer = gatewaySerializerFor(carrier);
+      // Media messages are read straight from the bytes into this stream's buffer; the rest in full.
+      const scanner = new MediaScanner();
       const upgradeBearer = bearer(request);
       const log = request.log;
       let session: CallSession | undefined;
@@ -219,6 +222,11 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
         if (session === undefined) return onUnauthenticated(data, isBinary);
         if (isBinary) {
           counters.invalidMessages++;
+          return;
+        }
+        const media = scanner.scan(data);
+        if (media !== undefined) {
+          session.receiveMedia(media.payload);
           return;
         }
         const ev = serializer.parse(data.toString('utf8'));
