@@ -9,6 +9,7 @@ import { ByteBudget } from './byteBudget.ts';
 import { decodeL16 } from '../telephony/l16.ts';
 import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWriter, PlayOptions } from './control.ts';
 import type { CallEvent, Carrier, Direction } from './events.ts';
+import { KeyListening } from './keyListening.ts';
 import { MediaClock } from './mediaClock.ts';
 import { Playout, type PlayoutSink } from './playout.ts';
 import { frameProcessing } from '../observability/metrics.ts';
@@ -92,6 +93,7 @@ export class CallSession implements CallControl {
   private readonly opts: CallSessionOptions;
   private readonly abort = new AbortController();
   private readonly clock = new MediaClock();
+  private readonly keyListening = new KeyListening();
   private readonly playout: Playout;
   private readonly frameConsumers: FrameConsumer[] = [];
   private readonly mediaConsumers: MediaConsumer[] = [];
@@ -385,6 +387,14 @@ export class CallSession implements CallControl {
 
   schedule(ms: number, fire: () => void): () => void {
     return this.clock.schedule(ms, fire);
+  }
+
+  listenForKeys(): () => void {
+    return this.keyListening.listen();
+  }
+
+  watchKeyListening(watch: (listening: boolean) => void): () => void {
+    return this.keyListening.watch(watch);
   }
 
   addFrameConsumer(consumer: FrameConsumer): () => void {

@@ -66,6 +66,15 @@ export interface CallControl {
   /** Run `fire` after `ms` of media time; returns its cancel. Pending timers are dropped when the call ends. */
   schedule(ms: number, fire: () => void): () => void;
 
+  /**
+   * Something listens for the caller's key presses until the returned release is called: in-band DTMF
+   * detection runs only meanwhile (carrier DTMF events arrive regardless). Every gather, interruptible
+   * prompt or agent that accepts keys holds one.
+   */
+  listenForKeys(): () => void;
+  /** Calls `watch` with whether anything listens for keys, now and on every change (the detectors). */
+  watchKeyListening(watch: (listening: boolean) => void): () => void;
+
   /** Decoded inbound frames (160 samples, 8 kHz). The frame is reused: copy what you keep. */
   addFrameConsumer(consumer: FrameConsumer): () => void;
   /** Inbound mu-law bytes as received (for passthrough to STT). Reused buffer: copy what you keep. */

@@ -11,8 +11,11 @@ import type { DetectorEvent, Direction } from './events.ts';
 export interface DetectorOptions {
   /** AMD from the moment of attaching (answer), or false. */
   amd?: AmdOptions | false;
-  /** In-band DTMF for carriers or legs that do not send dtmf events. */
-  dtmfInband: boolean;
+  /**
+   * In-band DTMF: always, never, or (the default) only while something on the call listens for keys
+   * (CallControl.listenForKeys). Carrier dtmf events are not affected.
+   */
+  dtmfInband: boolean | 'listening';
   beep: boolean;
   fax: boolean;
   /** speech.started / speech.stopped events. */
@@ -26,7 +29,7 @@ export interface DetectorOptions {
 export function defaultDetectorOptions(direction: Direction): DetectorOptions {
   return {
     amd: direction === 'outbound' ? { mode: 'message-end' } : false,
-    dtmfInband: false,
+    dtmfInband: 'listening',
     beep: direction === 'outbound',
     fax: direction === 'outbound',
     vad: true,
@@ -76,9 +79,10 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     }
   };
   const chain = new DetectorChain(
-    { amd: options.amd ?? false, vad: options.vad, beep: options.beep, dtmfInband: options.dtmfInband, fax: options.fax },
+    { amd: options.amd ?? false, vad: options.vad, beep: options.beep, dtmfInband: options.dtmfInband === true, fax: options.fax },
     sink,
   );
+  const unwatchKeys = options.dtmfInband === 'listening' ? call.watchKeyListening((listening) => chain.enable({ dtmf: listening })) : undefined;
   const faxWindowEnd = (FAX_WINDOW_MS * SAMPLE_RATE_HZ) / 1000;
   let faxOn = options.fax;
   // AMD revises a human verdict when the callee talks straight over our prompt: tell it when one plays.
@@ -104,6 +108,7 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     detached = true;
     removeConsumer();
     unsubscribe();
+    unwatchKeys?.();
     call.signal.removeEventListener('abort', detach);
   };
   call.signal.addEventListener('abort', detach, { once: true });
