@@ -9,7 +9,7 @@ import { ByteBudget } from './byteBudget.ts';
 import { decodeL16 } from '../telephony/l16.ts';
 import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWriter, PlayOptions } from './control.ts';
 import type { CallEvent, Carrier, Direction } from './events.ts';
-import { KeyListening } from './keyListening.ts';
+import { Listening, type ListenTarget } from './listening.ts';
 import { MediaClock } from './mediaClock.ts';
 import { Playout, type PlayoutSink } from './playout.ts';
 import { frameProcessing } from '../observability/metrics.ts';
@@ -93,7 +93,7 @@ export class CallSession implements CallControl {
   private readonly opts: CallSessionOptions;
   private readonly abort = new AbortController();
   private readonly clock = new MediaClock();
-  private readonly keyListening = new KeyListening();
+  private readonly listening = new Listening();
   private readonly playout: Playout;
   private readonly frameConsumers: FrameConsumer[] = [];
   private readonly mediaConsumers: MediaConsumer[] = [];
@@ -389,12 +389,12 @@ export class CallSession implements CallControl {
     return this.clock.schedule(ms, fire);
   }
 
-  listenForKeys(): () => void {
-    return this.keyListening.listen();
+  listenFor(target: ListenTarget): () => void {
+    return this.listening.listen(target);
   }
 
-  watchKeyListening(watch: (listening: boolean) => void): () => void {
-    return this.keyListening.watch(watch);
+  watchListening(target: ListenTarget, watch: (listening: boolean) => void): () => void {
+    return this.listening.watch(target, watch);
   }
 
   addFrameConsumer(consumer: FrameConsumer): () => void {

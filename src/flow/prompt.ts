@@ -85,7 +85,7 @@ export async function speak(ctx: RunContext, prompt: Prompt, label: string, inte
   );
   // Keys pressed now interrupt the prompt and are type-ahead for the next gather, so in-band DTMF
   // listens for the prompt's length; a prompt that is not interruptible listens for nothing.
-  const stopListening = ctx.call.listenForKeys();
+  const stopListening = ctx.call.listenFor('keys');
   const active = startPrompt(ctx, prompt, label);
   let bargedIn = false;
   inbox.onItem = (e) => {

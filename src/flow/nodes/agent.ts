@@ -29,7 +29,7 @@ export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeRe
   const before = new Map(Object.entries(input).map(([k, v]) => [k, JSON.stringify(v)]));
   let outcome;
   // The agent takes key presses throughout (a DTMF turn), so in-band DTMF listens while it runs.
-  const stopListening = ctx.call.listenForKeys();
+  const stopListening = ctx.call.listenFor('keys');
   try {
     outcome = await agent(ctx.call, spec, input, ctx.signal);
   } catch (err) {

@@ -112,7 +112,7 @@ async function collectOnce(ctx: RunContext, cfg: Config, prompts: Prompt[], atte
   });
   const speech = cfg.speech ? openSpeech(ctx, inbox, cfg.language) : undefined;
   // In-band DTMF runs while the attempt takes keys, its prompts included (a key interrupts them).
-  const stopListening = cfg.dtmf ? ctx.call.listenForKeys() : undefined;
+  const stopListening = cfg.dtmf ? ctx.call.listenFor('keys') : undefined;
   try {
     if (cfg.dtmf && ctx.typeAhead.length > 0) {
       inbox.unshift(ctx.typeAhead.map((digit) => ({ kind: 'dtmf', digit })));

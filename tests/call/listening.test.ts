@@ -1,10 +1,10 @@
 // In-band DTMF follows the flow's listening state: the detector runs while a gather, an interruptible
-// prompt or an agent listens for keys (CallControl.listenForKeys), and not otherwise. Carrier DTMF is
+// prompt or an agent listens for keys (CallControl.listenFor('keys')), and not otherwise. Carrier DTMF is
 // not affected.
 import { describe, expect, it } from 'vitest';
 import { attachDetectors, defaultDetectorOptions } from '../../src/call/detectors.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
-import { concat, dtmf, pcm, silence } from '../dsp/signals.ts';
+import { add, concat, dtmf, noise, pcm, silence, speech, tone } from '../dsp/signals.ts';
 import { ScriptedTts, startFlow } from '../flow/helpers.ts';
 import { createTestCall } from '../helpers/testCall.ts';
 
@@ -16,11 +16,11 @@ describe('in-band DTMF and the listening signal', () => {
     const call = createTestCall();
     attachDetectors(call.session, defaultDetectorOptions('inbound'));
     const states: boolean[] = [];
-    call.session.watchKeyListening((listening) => states.push(listening));
+    call.session.watchListening('keys', (listening) => states.push(listening));
     await call.feed(key('1')); // nobody listens
-    const gather = call.session.listenForKeys();
+    const gather = call.session.listenFor('keys');
     await call.feed(key('2'));
-    const prompt = call.session.listenForKeys(); // overlapping listeners
+    const prompt = call.session.listenFor('keys'); // overlapping listeners
     gather();
     gather(); // a second release of the same listener does nothing
     await call.feed(key('3'));
@@ -47,13 +47,13 @@ describe('in-band DTMF and the listening signal', () => {
     const h = startFlow(flow, { deps: { tts: new ScriptedTts() } });
     attachDetectors(h.tc.session, defaultDetectorOptions('inbound'));
     const states: Array<[boolean, number]> = [];
-    h.tc.session.watchKeyListening((listening) => states.push([listening, h.tc.session.mediaMs()]));
+    h.tc.session.watchListening('keys', (listening) => states.push([listening, h.tc.session.mediaMs()]));
     await h.until((e) => e.type === 'playout.started');
     await h.tc.feed(key('5')); // during "Welcome." (not interruptible): not listened for
-    await h.until((e) => e.type === 'flow.node.entered' && e.data.node === 'menu');
+    await h.until((e) => e.type === 'flow.node.entered' && e.data?.node === 'menu');
     await h.until((e) => e.type === 'playout.started' && e.atMs > 0);
     await h.tc.feed(key('1')); // interrupts "Press one…" and is type-ahead for the gather
-    await h.until((e) => e.type === 'flow.node.entered' && e.data.node === 'ask');
+    await h.until((e) => e.type === 'flow.node.entered' && e.data?.node === 'ask');
     await h.tc.feed(key('2'));
     const result = await h.finish();
     expect(result.variables.choice).toBe('12');
@@ -62,5 +62,27 @@ describe('in-band DTMF and the listening signal', () => {
     expect(states[0]?.[0]).toBe(false);
     expect(states.at(-1)?.[0]).toBe(false);
     expect(states.filter(([on]) => on).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('outbound: beeps are reported during the greeting, and after its end only while something listens for one', async () => {
+    const call = createTestCall({ direction: 'outbound' });
+    attachDetectors(call.session, defaultDetectorOptions('outbound'));
+    const beep = () => pcm(concat(tone(1000, 400, -18), silence(1500)));
+    // A voicemail greeting that ends in a beep: AMD's message end, and the beep event with it.
+    const greeting = concat(silence(500), speech(4000, { seed: 4 }), silence(600));
+    await call.feed(pcm(add(greeting, noise(greeting.length / 8, -60, 5))));
+    await call.feed(beep());
+    expect(call.eventsOfType('amd.message_end')).toHaveLength(1);
+    expect(call.eventsOfType('beep')).toHaveLength(1);
+    await call.feed(pcm(silence(6000))); // past AMD's revision window
+    await call.feed(beep()); // nobody waits for a beep now
+    expect(call.eventsOfType('beep')).toHaveLength(1);
+    const voicemail = call.session.listenFor('beep'); // a voicemail node waits for the end of the greeting
+    await call.feed(pcm(silence(500)));
+    await call.feed(beep());
+    expect(call.eventsOfType('beep')).toHaveLength(2);
+    voicemail();
+    await call.feed(beep());
+    expect(call.eventsOfType('beep')).toHaveLength(2);
   });
 });
