@@ -91,6 +91,8 @@ export function mediaPathBreakdown(seconds = 30, rounds = 5): StageFigure[] {
     ['+ detectors, inbound, nobody listens for keys (VAD)', through('inbound', defaultDetectorOptions('inbound'), false)],
     ['+ detectors, inbound, a gather listens (VAD + DTMF)', through('inbound', defaultDetectorOptions('inbound'), true)],
     ['+ detectors, outbound defaults (AMD, beep, fax, VAD)', through('outbound', defaultDetectorOptions('outbound'), false)],
+    // What an outbound call ran after its greeting before the beep followed the listening state.
+    ['+ detectors, VAD + beep (outbound after the greeting, beep always on)', through('outbound', { amd: false, vad: true, beep: true, fax: false, dtmfInband: false }, false)],
   ];
   const out: StageFigure[] = [];
   for (const [stage, setup] of stages) {
