@@ -44,8 +44,10 @@ function isWhitespace(c: number): boolean {
 const MAX_DIGITS = 15;
 
 // Scratch registers of the scan (set and read within one synchronous scan, never across calls): where
-// the last plain string's content lies ([start, end) in bytes), and the last counter's value.
+// the last plain string's content lies ([start, end) in bytes), whether the last separator closed its
+// object, and the last counter's value.
 let strStart = 0;
+let closed = false;
 let strEnd = 0;
 let num = 0;
 
@@ -108,16 +110,11 @@ export class MediaScanner {
         if ((seen & bit) !== 0) return undefined;
         seen |= bit;
       }
-      i = skipWs(bytes, i);
-      const c = bytes[i];
-      if (c === COMMA) {
-        i = skipWs(bytes, i + 1);
-        continue;
-      }
-      if (c !== CLOSE) return undefined;
-      i = skipWs(bytes, i + 1);
-      break;
+      i = separator(bytes, i);
+      if (i < 0) return undefined;
+      if (closed) break;
     }
+    i = skipWs(bytes, i);
     if (i !== n || (seen & 1) === 0 || !media) return undefined;
     const out = this.out;
     out.sequenceNumber = seq;
@@ -172,20 +169,15 @@ export class MediaScanner {
         if ((seen & bit) !== 0) return -1;
         seen |= bit;
       }
-      i = skipWs(bytes, i);
-      const c = bytes[i];
-      if (c === COMMA) {
-        i = skipWs(bytes, i + 1);
-        continue;
-      }
-      if (c !== CLOSE) return -1;
-      break;
+      i = separator(bytes, i);
+      if (i < 0) return -1;
+      if (closed) break;
     }
     if ((seen & 7) !== 7) return -1;
     this.out.track = track;
     if (this.view.length !== payloadLength) this.view = this.buf.subarray(0, payloadLength);
     this.out.payload = this.view;
-    return i + 1;
+    return i;
   }
 
   /**
@@ -245,6 +237,18 @@ export class MediaScanner {
     if (!equals(bytes, start, end, this.lastTrack)) this.lastTrack = ascii(bytes, start, end);
     return this.lastTrack;
   }
+}
+
+/**
+ * After an object member: a comma (returns the index of the next key, closed = false) or the closing
+ * brace (returns the index after it, closed = true); -1 for anything else.
+ */
+function separator(bytes: Uint8Array, from: number): number {
+  const i = skipWs(bytes, from);
+  const c = bytes[i];
+  closed = c === CLOSE;
+  if (closed) return i + 1;
+  return c === COMMA ? skipWs(bytes, i + 1) : -1;
 }
 
 function skipWs(bytes: Uint8Array, from: number): number {

@@ -3,22 +3,11 @@
 // strings or numbers, and malformed bytes. Whatever the scanner accepts must be exactly what the full
 // parser makes of it; whatever it declines goes to the full parser, so errors stay the same.
 import { describe, expect, it } from 'vitest';
+import { createRng as rng } from '../../scripts/fixtures/signal.ts';
 import { MediaScanner, type ScannedMedia } from '../../src/telephony/mediaScan.ts';
 import { signalwireSerializer } from '../../src/telephony/signalwire.ts';
 import { twilioSerializer } from '../../src/telephony/twilio.ts';
 import type { InboundEvent } from '../../src/telephony/types.ts';
-
-/** A small deterministic PRNG (mulberry32), so a failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WS = [' ', '\n', '\t', '\r\n', '  '];
 
