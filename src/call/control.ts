@@ -1,6 +1,7 @@
 // What flows and the agent may do with a live call. CallSession implements it; flows and the agent
 // depend only on this interface, so they can be tested against a session fed by the replay client.
 import type { CallEvent, Carrier, Direction } from './events.ts';
+import type { ListenTarget } from './listening.ts';
 
 export interface PlaybackResult {
   /** Audio the carrier confirmed as played (mark echoes before any clear), in ms. */
@@ -65,6 +66,16 @@ export interface CallControl {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Run `fire` after `ms` of media time; returns its cancel. Pending timers are dropped when the call ends. */
   schedule(ms: number, fire: () => void): () => void;
+
+  /**
+   * Something listens for `target` until the returned release is called, and the detectors only it
+   * needs run meanwhile: `keys` (in-band DTMF; carrier DTMF events arrive regardless) is held by every
+   * gather, interruptible prompt or agent that accepts keys; `beep` by a voicemail node waiting for a
+   * greeting's end.
+   */
+  listenFor(target: ListenTarget): () => void;
+  /** Calls `watch` with whether anything listens for `target`, now and on every change (the detectors). */
+  watchListening(target: ListenTarget, watch: (listening: boolean) => void): () => void;
 
   /** Decoded inbound frames (160 samples, 8 kHz). The frame is reused: copy what you keep. */
   addFrameConsumer(consumer: FrameConsumer): () => void;

@@ -11,9 +11,17 @@ import type { DetectorEvent, Direction } from './events.ts';
 export interface DetectorOptions {
   /** AMD from the moment of attaching (answer), or false. */
   amd?: AmdOptions | false;
-  /** In-band DTMF for carriers or legs that do not send dtmf events. */
-  dtmfInband: boolean;
-  beep: boolean;
+  /**
+   * In-band DTMF: always, never, or (the default) only while something on the call listens for keys
+   * (CallControl.listenFor('keys')). Carrier dtmf events are not affected.
+   */
+  dtmfInband: boolean | 'listening';
+  /**
+   * Beep events: always, never, or (`'greeting'`) until AMD has heard the greeting end or a human,
+   * and afterwards only while something listens for a beep (CallControl.listenFor('beep'): a voicemail
+   * node's grace for a late beep). AMD's own use of the beep detector is not affected.
+   */
+  beep: boolean | 'greeting';
   fax: boolean;
   /** speech.started / speech.stopped events. */
   vad: boolean;
@@ -26,8 +34,8 @@ export interface DetectorOptions {
 export function defaultDetectorOptions(direction: Direction): DetectorOptions {
   return {
     amd: direction === 'outbound' ? { mode: 'message-end' } : false,
-    dtmfInband: false,
-    beep: direction === 'outbound',
+    dtmfInband: 'listening',
+    beep: direction === 'outbound' ? 'greeting' : false,
     fax: direction === 'outbound',
     vad: true,
   };
@@ -55,13 +63,14 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
         break;
       case 'amd.verdict':
         // A person answered: no voicemail greeting will end in a beep, so the beep detector stops.
-        if (e.answeredBy === 'human') chain.enable({ beep: false });
+        if (e.answeredBy === 'human') greetingOver(true);
         emit({ type: 'amd.verdict', atMs, result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason });
         break;
       case 'amd.revised':
         emit({ type: 'amd.revised', atMs, result: e.result, answeredBy: e.answeredBy, confidence: e.confidence, reason: e.reason, previous: e.previous });
         break;
       case 'amd.message_end':
+        greetingOver(false);
         emit({ type: 'amd.message_end', atMs, answeredBy: e.answeredBy, reason: e.reason });
         break;
       case 'beep':
@@ -76,9 +85,16 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     }
   };
   const chain = new DetectorChain(
-    { amd: options.amd ?? false, vad: options.vad, beep: options.beep, dtmfInband: options.dtmfInband, fax: options.fax },
+    { amd: options.amd ?? false, vad: options.vad, beep: options.beep !== false, dtmfInband: options.dtmfInband === true, fax: options.fax },
     sink,
   );
+  // After the greeting (or a human), beeps matter only to a flow that waits for one.
+  let beepWatched: (() => void) | undefined;
+  function greetingOver(human: boolean): void {
+    if (options.beep === 'greeting') beepWatched ??= call.watchListening('beep', (listening) => chain.enable({ beep: listening }));
+    else if (human) chain.enable({ beep: false });
+  }
+  const unwatchKeys = options.dtmfInband === 'listening' ? call.watchListening('keys', (listening) => chain.enable({ dtmf: listening })) : undefined;
   const faxWindowEnd = (FAX_WINDOW_MS * SAMPLE_RATE_HZ) / 1000;
   let faxOn = options.fax;
   // AMD revises a human verdict when the callee talks straight over our prompt: tell it when one plays;
@@ -107,6 +123,8 @@ export function attachDetectors(call: CallControl, options: DetectorOptions): ()
     detached = true;
     removeConsumer();
     unsubscribe();
+    unwatchKeys?.();
+    beepWatched?.();
     call.signal.removeEventListener('abort', detach);
   };
   call.signal.addEventListener('abort', detach, { once: true });

@@ -16,6 +16,13 @@ const BYTES_PER_FRAME = CHANNELS * 2;
 const BLOCK_SAMPLES = SAMPLE_RATE_HZ;
 /** Outbound audio queued ahead of what the caller has heard that is kept (TTS runs ahead of playback). */
 const AHEAD_SAMPLES = SAMPLE_RATE_HZ * 120;
+/**
+ * The ring starts at ~4 s and doubles as audio queues further ahead, up to AHEAD_SAMPLES: a prompt
+ * rarely runs more than a few seconds ahead, and a 120 s ring allocated up front cost every call
+ * 1.9 MB (most calls, not recorded, never used it at all).
+ */
+const INITIAL_RING_SAMPLES = 1 << 15;
+const EMPTY = new Int16Array(0);
 
 export type RecorderStopReason = 'disk_full' | 'write_failed' | 'size_limit' | 'backlog';
 
@@ -40,11 +47,11 @@ export class DualChannelRecorder {
   #stopReason: RecorderStopReason | null = null;
   /** Samples committed (the caller's clock since the recording started). */
   #base = 0;
-  /** Gateway samples laid ahead of #base, in a ring indexed by absolute sample position. */
-  readonly #ring = new Int16Array(AHEAD_SAMPLES);
+  /** Gateway samples laid ahead of #base, in a ring indexed by absolute sample position (allocated at start). */
+  #ring = EMPTY;
   #aheadLen = 0;
   #playhead = 0;
-  #block = new Int16Array(BLOCK_SAMPLES * CHANNELS);
+  #block = EMPTY;
   #blockFrames = 0;
   #written = WAV_HEADER_BYTES;
   #pending = 0;
@@ -71,6 +78,8 @@ export class DualChannelRecorder {
     if (this.#state !== 'idle') return;
     this.#state = 'recording';
     this.#started = true;
+    this.#ring = new Int16Array(INITIAL_RING_SAMPLES);
+    this.#block = new Int16Array(BLOCK_SAMPLES * CHANNELS);
     this.#chain = Promise.resolve(file).then(
       (f) => {
         this.#file = f;
@@ -84,8 +93,9 @@ export class DualChannelRecorder {
   addCallerFrame(frame: Int16Array): void {
     if (this.#state !== 'recording') return;
     const ring = this.#ring;
+    const size = ring.length;
     for (let i = 0; i < frame.length; i++) {
-      const slot = (this.#base + i) % AHEAD_SAMPLES;
+      const slot = (this.#base + i) % size;
       const k = this.#blockFrames * CHANNELS;
       this.#block[k] = frame[i] as number;
       this.#block[k + 1] = i < this.#aheadLen ? (ring[slot] as number) : 0;
@@ -104,9 +114,11 @@ export class DualChannelRecorder {
     const offset = start - this.#base;
     const n = Math.min(mulaw.length, AHEAD_SAMPLES - offset);
     if (n <= 0) return;
+    if (offset + n > this.#ring.length) this.#grow(offset + n);
+    const size = this.#ring.length;
     // Decode into the ring in at most two contiguous pieces.
-    const at = start % AHEAD_SAMPLES;
-    const first = Math.min(n, AHEAD_SAMPLES - at);
+    const at = start % size;
+    const first = Math.min(n, size - at);
     decodeMulawInto(mulaw.subarray(0, first), this.#ring.subarray(at, at + first));
     if (n > first) decodeMulawInto(mulaw.subarray(first, n), this.#ring.subarray(0, n - first));
     this.#playhead = start + n;
@@ -115,7 +127,8 @@ export class DualChannelRecorder {
 
   /** Playback cleared now: nothing after this point was heard. */
   clear(): void {
-    for (let i = 0; i < this.#aheadLen; i++) this.#ring[(this.#base + i) % AHEAD_SAMPLES] = 0;
+    const size = this.#ring.length;
+    for (let i = 0; i < this.#aheadLen; i++) this.#ring[(this.#base + i) % size] = 0;
     this.#aheadLen = 0;
     this.#playhead = this.#base;
   }
@@ -137,6 +150,19 @@ export class DualChannelRecorder {
     await file.close().catch(() => undefined);
     this.#state = 'finished';
     return { bytes: this.#written, durationMs: this.durationMs(), stopped: this.#stopReason };
+  }
+
+  /** A larger ring (doubling, up to AHEAD_SAMPLES) holding `needed` samples ahead; what is queued moves with it. */
+  #grow(needed: number): void {
+    const old = this.#ring;
+    let size = old.length;
+    while (size < needed) size *= 2;
+    const ring = new Int16Array(Math.min(size, AHEAD_SAMPLES));
+    for (let i = 0; i < this.#aheadLen; i++) {
+      const p = this.#base + i;
+      ring[p % ring.length] = old[p % old.length] as number;
+    }
+    this.#ring = ring;
   }
 
   #flushBlock(): void {

@@ -83,6 +83,9 @@ export async function speak(ctx: RunContext, prompt: Prompt, label: string, inte
   const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) =>
     (e.type === 'dtmf' && !ctx.observer.isDuplicateDtmf(e)) || e.type === 'speech.started' ? e : undefined,
   );
+  // Keys pressed now interrupt the prompt and are type-ahead for the next gather, so in-band DTMF
+  // listens for the prompt's length; a prompt that is not interruptible listens for nothing.
+  const stopListening = ctx.call.listenFor('keys');
   const active = startPrompt(ctx, prompt, label);
   let bargedIn = false;
   inbox.onItem = (e) => {
@@ -95,6 +98,7 @@ export async function speak(ctx: RunContext, prompt: Prompt, label: string, inte
   try {
     return await active.done;
   } finally {
+    stopListening();
     inbox.close();
   }
 }

@@ -5,7 +5,6 @@
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { ByteBudget } from '../call/byteBudget.ts';
 import { CallSession, type CarrierActions, type Timeline } from '../call/CallSession.ts';
 import type { Carrier } from '../call/events.ts';
@@ -13,6 +12,7 @@ import { DualChannelRecorder } from '../call/recorder.ts';
 import { claimsFromParameters, publicParameters, tokenExpiry, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
 import type { Config } from '../config.ts';
 import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
+import { MediaScanner } from '../telephony/mediaScan.ts';
 import type { InboundEvent } from '../telephony/types.ts';
 import { verifySignedUpgrade } from './carrierAuth.ts';
 import { clientKey } from './clientKey.ts';
@@ -93,6 +93,8 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
     (socket: WebSocket, request) => {
       const carrier = (request.params as { carrier: Carrier }).carrier;
       const serializer = gatewaySerializerFor(carrier);
+      // Media messages are read straight from the bytes into this stream's buffer; the rest in full.
+      const scanner = new MediaScanner();
       const upgradeBearer = bearer(request);
       const log = request.log;
       let session: CallSession | undefined;
@@ -137,14 +139,9 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           close(CLOSE_UNAUTHORIZED, 'stream token already used');
           return;
         }
+        // The dialect's parser checked the media format (telephony/parse.ts): it is one we take.
         const fmt = ev.mediaFormat;
         const encoding = fmt.encoding === 'audio/x-mulaw' ? 'mulaw' : 'l16';
-        if ((encoding === 'mulaw' && fmt.sampleRateHz !== SAMPLE_RATE_HZ) || ![8000, 16000, 24000].includes(fmt.sampleRateHz) || fmt.channels !== 1) {
-          counters.rejectedStreams++;
-          log.warn({ carrier, mediaFormat: fmt }, 'rejected media stream: unsupported media format');
-          close(CLOSE_UNSUPPORTED, 'unsupported media format');
-          return;
-        }
         if (registry.get(claims.callId)) {
           counters.rejectedStreams++;
           close(CLOSE_UNAUTHORIZED, 'call already has a stream');
@@ -208,6 +205,12 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
         const ev = serializer.parse(data.toString('utf8'));
         if (ev.type === 'connected') return;
         if (ev.type === 'start') return onStart(ev);
+        if (ev.type === 'invalid' && ev.unsupportedMediaFormat) {
+          counters.rejectedStreams++;
+          log.warn({ carrier, reason: ev.reason }, 'rejected media stream: unsupported media format');
+          close(CLOSE_UNSUPPORTED, 'unsupported media format');
+          return;
+        }
         if (ev.type === 'media') counters.mediaBeforeStart++;
         counters.rejectedStreams++;
         log.warn({ carrier, event: ev.type }, 'rejected media stream: a message other than start before authentication');
@@ -219,6 +222,11 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
         if (session === undefined) return onUnauthenticated(data, isBinary);
         if (isBinary) {
           counters.invalidMessages++;
+          return;
+        }
+        const media = scanner.scan(data);
+        if (media !== undefined) {
+          session.receiveMedia(media.payload);
           return;
         }
         const ev = serializer.parse(data.toString('utf8'));

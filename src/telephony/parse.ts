@@ -62,6 +62,11 @@ function invalid(reason: string): InboundEvent {
   return { type: 'invalid', reason };
 }
 
+/** A well-formed start whose audio the gateway cannot take: the stream is refused as unsupported. */
+function unsupported(reason: string): InboundEvent {
+  return { type: 'invalid', reason, unsupportedMediaFormat: true };
+}
+
 export function parseInbound(text: string, rules: InboundDialectRules): InboundEvent {
   const msg = parseJsonObject(text);
   if (typeof msg === 'string') return invalid(msg);
@@ -120,13 +125,15 @@ function parseStart(msg: JsonObject, sequenceNumber: number | undefined, topStre
   const fmt = start.mediaFormat;
   if (!isObject(fmt)) return invalid('start message has no mediaFormat');
   const encoding = fmt.encoding;
-  if (encoding !== 'audio/x-mulaw' && encoding !== 'audio/x-L16') return invalid(`unsupported media encoding ${JSON.stringify(encoding)}`);
+  // The one check of the media format (the gateway takes what the dialect's rules list, mono only).
+  if (encoding !== 'audio/x-mulaw' && encoding !== 'audio/x-L16') return unsupported(`unsupported media encoding ${JSON.stringify(encoding)}`);
   const sampleRateHz = toCount(fmt.sampleRate);
   if (sampleRateHz === undefined || !rules.sampleRates[encoding].includes(sampleRateHz)) {
-    return invalid(`unsupported sample rate ${JSON.stringify(fmt.sampleRate)} for ${encoding}`);
+    return unsupported(`unsupported sample rate ${JSON.stringify(fmt.sampleRate)} for ${encoding}`);
   }
   const channels = fmt.channels === undefined ? 1 : toCount(fmt.channels);
   if (channels === undefined || channels < 1) return invalid('mediaFormat.channels is not a positive number');
+  if (channels !== 1) return unsupported(`unsupported channel count ${channels} (mono only)`);
   let tracks: string[] = ['inbound'];
   if (start.tracks !== undefined) {
     if (!Array.isArray(start.tracks) || !start.tracks.every((t) => typeof t === 'string')) return invalid('start.tracks is not a list of strings');

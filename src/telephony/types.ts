@@ -53,7 +53,8 @@ export type InboundEvent =
       carrierCallId: string | undefined;
     }
   | { type: 'unknown'; event: string }
-  | { type: 'invalid'; reason: string };
+  /** `unsupportedMediaFormat`: a well-formed start whose encoding, rate or channels the gateway cannot take. */
+  | { type: 'invalid'; reason: string; unsupportedMediaFormat?: true };
 
 export type InboundEventType = InboundEvent['type'];
 

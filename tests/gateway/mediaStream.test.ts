@@ -60,6 +60,24 @@ describe('media stream websocket', () => {
     expect(gw.app.gateway.registry.size).toBe(0);
   });
 
+  it('refuses a start whose media format the gateway cannot take, as unsupported (1003), whatever is wrong with it', async () => {
+    const formats = [
+      { encoding: 'audio/x-mulaw' as const, sampleRateHz: 8000, channels: 2 },
+      { encoding: 'audio/x-mulaw' as const, sampleRateHz: 16000, channels: 1 },
+      { encoding: 'audio/x-L16' as const, sampleRateHz: 16000, channels: 1 }, // Twilio streams mu-law only
+    ];
+    for (const [i, mediaFormat] of formats.entries()) {
+      const sid = `CA1000000000000000000000000000009${i}`;
+      const params = await webhook(gw, sid);
+      const before = gw.app.gateway.counters.rejectedStreams;
+      const { ws, closed } = await open(`${gw.wsUrl}/media/twilio`);
+      ws.send(dialect.start(1, { ...startInfo(sid, params), mediaFormat }));
+      expect(await closed, JSON.stringify(mediaFormat)).toEqual({ code: 1003, reason: 'unsupported media format' });
+      expect(gw.app.gateway.counters.rejectedStreams).toBe(before + 1);
+      expect(gw.app.gateway.registry.size).toBe(0);
+    }
+  });
+
   it('rejects a token replayed with altered claims (another caller id)', async () => {
     const sid = 'CA10000000000000000000000000000002';
     const params = await webhook(gw, sid);

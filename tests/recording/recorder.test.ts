@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
-import { encodeMulaw } from '../../dsp/mulaw.ts';
+import { decodeMulaw, encodeMulaw } from '../../dsp/mulaw.ts';
 import wavefile from 'wavefile';
 import { DualChannelRecorder } from '../../src/call/recorder.ts';
 import { LocalRecordingStorage, type RecordingFile } from '../../src/recording/storage.ts';
@@ -40,6 +40,34 @@ describe('DualChannelRecorder', () => {
     expect(Math.abs((right[1599] as number) - 8000)).toBeLessThan(300);
     expect(right[1600]).toBe(0);
     expect(right.slice(1600).every((s) => s === 0)).toBe(true);
+  });
+
+  it('keeps gateway audio queued far ahead (its ring grows), each sample where it played', async () => {
+    const chunks: Array<{ bytes: Uint8Array; position: number }> = [];
+    const rec = new DualChannelRecorder();
+    rec.start({ write: async (bytes, position) => void chunks.push({ bytes: bytes.slice(), position: position ?? 0 }), close: async () => undefined });
+    for (let i = 0; i < 7; i++) rec.addCallerFrame(frame(5)); // the ring's position is not 0 when it grows
+    // 10 s of prompts sent at once, in pieces (a ramp, so each sample's place is checked), then 2 s more.
+    const ramp = (from: number, n: number) => Int16Array.from({ length: n }, (_, i) => (((from + i) % 64) - 32) * 256);
+    for (let at = 0; at < 80_000; at += 8000) rec.addGatewayAudio(encodeMulaw(ramp(at, 8000)));
+    for (let i = 0; i < 50 * 10; i++) rec.addCallerFrame(frame(5));
+    rec.addGatewayAudio(encodeMulaw(ramp(80_000, 16_000)));
+    for (let i = 0; i < 50 * 3; i++) rec.addCallerFrame(frame(5));
+    await rec.finish();
+    const data = new Int16Array(chunks.length * 32_000);
+    let samples = 0;
+    for (const c of chunks.filter((c) => c.position >= 44).sort((a, b) => a.position - b.position)) {
+      const v = new Int16Array(c.bytes.buffer, c.bytes.byteOffset, c.bytes.length / 2);
+      data.set(v, samples);
+      samples += v.length;
+    }
+    const right = (i: number) => data[2 * i + 1] as number;
+    // What the caller heard is the ramp through the codec.
+    const heard = decodeMulaw(encodeMulaw(ramp(0, 96_000)));
+    const start = 7 * FRAME_SAMPLES;
+    for (const i of [0, 1, 32_767, 32_768, 40_000, 65_535, 65_536, 79_999, 80_000, 95_999]) expect(right(start + i), `sample ${i}`).toBe(heard[i]);
+    expect(right(start - 1)).toBe(0);
+    expect(right(start + 96_000)).toBe(0);
   });
 
   it('stops on a full disk with one reason, keeps taking frames, and leaves a valid header', async () => {

@@ -28,11 +28,15 @@ export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeRe
   const input: Record<string, unknown> = { contact: ctx.scope.contact, vars: ctx.vars(), call: ctx.scope.call };
   const before = new Map(Object.entries(input).map(([k, v]) => [k, JSON.stringify(v)]));
   let outcome;
+  // The agent takes key presses throughout (a DTMF turn), so in-band DTMF listens while it runs.
+  const stopListening = ctx.call.listenFor('keys');
   try {
     outcome = await agent(ctx.call, spec, input, ctx.signal);
   } catch (err) {
     if (isAbortError(err) || ctx.signal.aborted) throw err;
     throw createError('GW_ERR_FLOW_AGENT_FAILED', `the agent failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    stopListening();
   }
   // The agent hands back its whole variable set, inputs included: keep only what it set or changed.
   for (const [k, v] of Object.entries(outcome.variables)) {

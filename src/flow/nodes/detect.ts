@@ -108,6 +108,8 @@ async function waitForGreetingEnd(ctx: RunContext, silenceMs: number, maxWaitMs:
   const inbox = new Inbox<CallEvent>(ctx.call, ctx.signal, (e) =>
     e.type === 'beep' || e.type === 'amd.message_end' || e.type === 'speech.started' || e.type === 'speech.stopped' ? e : undefined,
   );
+  // The beep detector keeps running after AMD has heard the greeting end only for a node that waits.
+  const stopListening = ctx.call.listenFor('beep');
   try {
     // A beep or message end that came after the machine verdict already marks the end.
     const verdictAt = obs.amdVerdict?.atMs ?? 0;
@@ -142,6 +144,7 @@ async function waitForGreetingEnd(ctx: RunContext, silenceMs: number, maxWaitMs:
       }
     }
   } finally {
+    stopListening();
     inbox.close();
   }
 }

@@ -111,6 +111,8 @@ async function collectOnce(ctx: RunContext, cfg: Config, prompts: Prompt[], atte
     return undefined;
   });
   const speech = cfg.speech ? openSpeech(ctx, inbox, cfg.language) : undefined;
+  // In-band DTMF runs while the attempt takes keys, its prompts included (a key interrupts them).
+  const stopListening = cfg.dtmf ? ctx.call.listenFor('keys') : undefined;
   try {
     if (cfg.dtmf && ctx.typeAhead.length > 0) {
       inbox.unshift(ctx.typeAhead.map((digit) => ({ kind: 'dtmf', digit })));
@@ -130,6 +132,7 @@ async function collectOnce(ctx: RunContext, cfg: Config, prompts: Prompt[], atte
     }
     return await collect(inbox, cfg);
   } finally {
+    stopListening?.();
     inbox.close();
     await speech?.close();
   }

@@ -1,0 +1,326 @@
+// The fast path of the inbound parser: recognises a well-formed `"event":"media"` message straight from
+// the websocket's bytes and decodes its base64 payload into a buffer the stream owns — no UTF-8 string
+// of the message, no JSON.parse object tree, no Buffer per message. Media messages are ~99.9% of what a
+// carrier sends (50 a second per call), so this is where per-message allocation matters.
+//
+// It is deliberately narrow. It accepts only what it can decode exactly as JSON.parse + parseInbound
+// would (any field order, any JSON whitespace, unknown fields with plain scalar values) and answers
+// `false` for anything else — another event, escapes in a string, non-ASCII, a duplicate field, nested
+// unknown values, a decimal counter, a base64 variant or a malformed message. The caller then runs the
+// full parser, so every other message and every error stays exactly what it was.
+
+/** The fields of one media message, overwritten by each scan (the stream's parser owns one). */
+export interface ScannedMedia {
+  sequenceNumber: number | undefined;
+  streamId: string | undefined;
+  track: string;
+  chunk: number;
+  timestampMs: number;
+  /** The decoded audio: a view of the scanner's buffer, valid until the next scan. */
+  payload: Uint8Array;
+}
+
+// Byte codes.
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+const EQUALS = 0x3d;
+
+/** base64 alphabet → 6-bit value; 255 for anything else ('=' is handled apart; '-' and '_' fall back). */
+const B64 = new Uint8Array(256).fill(255);
+for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Largest integer a counter may spell out digit by digit and still be exact (15 digits). */
+const MAX_DIGITS = 15;
+
+// Scratch registers of the scan (set and read within one synchronous scan, never across calls): where
+// the last plain string's content lies ([start, end) in bytes), whether the last separator closed its
+// object, and the last counter's value.
+let strStart = 0;
+let closed = false;
+let strEnd = 0;
+let num = 0;
+
+export class MediaScanner {
+  private buf = new Uint8Array(160);
+  private view = this.buf.subarray(0, 160);
+  private readonly out: ScannedMedia = { sequenceNumber: undefined, streamId: undefined, track: 'inbound', chunk: 0, timestampMs: 0, payload: this.view };
+  /** The last stream id and track seen, so that the same bytes give the same string without a new one. */
+  private lastStreamId = '';
+  private lastTrack = 'inbound';
+
+  /**
+   * The media message in `bytes`, or undefined when it is not one this scanner is sure about (then
+   * parse the message in full). The result and its payload are reused by the next call.
+   */
+  scan(bytes: Uint8Array): ScannedMedia | undefined {
+    const n = bytes.length;
+    let i = skipWs(bytes, 0);
+    if (bytes[i] !== OPEN) return undefined;
+    i = skipWs(bytes, i + 1);
+    let seen = 0; // bit set of the top-level fields read: 1 event, 2 sequenceNumber, 4 streamSid, 8 media
+    let seq: number | undefined;
+    let streamId: string | undefined;
+    let media = false;
+    if (bytes[i] === CLOSE) return undefined;
+    for (;;) {
+      i = readString(bytes, i);
+      if (i < 0) return undefined;
+      const ks = strStart;
+      const ke = strEnd;
+      i = skipWs(bytes, i);
+      if (bytes[i] !== COLON) return undefined;
+      i = skipWs(bytes, i + 1);
+      let bit = 0;
+      if (equals(bytes, ks, ke, 'event')) {
+        bit = 1;
+        i = readString(bytes, i);
+        if (i < 0 || !equals(bytes, strStart, strEnd, 'media')) return undefined;
+      } else if (equals(bytes, ks, ke, 'sequenceNumber')) {
+        bit = 2;
+        i = readCount(bytes, i);
+        if (i < 0) return undefined;
+        seq = num;
+      } else if (equals(bytes, ks, ke, 'streamSid')) {
+        bit = 4;
+        i = readString(bytes, i);
+        if (i < 0) return undefined;
+        streamId = this.streamIdOf(bytes, strStart, strEnd);
+      } else if (equals(bytes, ks, ke, 'media')) {
+        bit = 8;
+        i = this.scanMediaBody(bytes, i);
+        if (i < 0) return undefined;
+        media = true;
+      } else {
+        i = skipScalar(bytes, i);
+        if (i < 0) return undefined;
+      }
+      if (bit !== 0) {
+        // JSON.parse keeps the last of duplicate keys; rather than mimic that, let it decide.
+        if ((seen & bit) !== 0) return undefined;
+        seen |= bit;
+      }
+      i = separator(bytes, i);
+      if (i < 0) return undefined;
+      if (closed) break;
+    }
+    i = skipWs(bytes, i);
+    if (i !== n || (seen & 1) === 0 || !media) return undefined;
+    const out = this.out;
+    out.sequenceNumber = seq;
+    out.streamId = streamId;
+    return out;
+  }
+
+  /** The `media` object: payload, chunk and timestamp required, track optional. Returns the index after it or -1. */
+  private scanMediaBody(bytes: Uint8Array, from: number): number {
+    let i = from;
+    if (bytes[i] !== OPEN) return -1;
+    i = skipWs(bytes, i + 1);
+    if (bytes[i] === CLOSE) return -1;
+    let seen = 0; // 1 payload, 2 chunk, 4 timestamp, 8 track
+    let track = 'inbound';
+    let payloadLength = -1;
+    for (;;) {
+      i = readString(bytes, i);
+      if (i < 0) return -1;
+      const ks = strStart;
+      const ke = strEnd;
+      i = skipWs(bytes, i);
+      if (bytes[i] !== COLON) return -1;
+      i = skipWs(bytes, i + 1);
+      let bit = 0;
+      if (equals(bytes, ks, ke, 'payload')) {
+        bit = 1;
+        i = readString(bytes, i);
+        if (i < 0) return -1;
+        payloadLength = this.decodeBase64(bytes, strStart, strEnd);
+        if (payloadLength < 0) return -1;
+      } else if (equals(bytes, ks, ke, 'chunk')) {
+        bit = 2;
+        i = readCount(bytes, i);
+        if (i < 0) return -1;
+        this.out.chunk = num;
+      } else if (equals(bytes, ks, ke, 'timestamp')) {
+        bit = 4;
+        i = readCount(bytes, i);
+        if (i < 0) return -1;
+        this.out.timestampMs = num;
+      } else if (equals(bytes, ks, ke, 'track')) {
+        bit = 8;
+        i = readString(bytes, i);
+        if (i < 0) return -1;
+        track = this.trackOf(bytes, strStart, strEnd);
+      } else {
+        i = skipScalar(bytes, i);
+        if (i < 0) return -1;
+      }
+      if (bit !== 0) {
+        if ((seen & bit) !== 0) return -1;
+        seen |= bit;
+      }
+      i = separator(bytes, i);
+      if (i < 0) return -1;
+      if (closed) break;
+    }
+    if ((seen & 7) !== 7) return -1;
+    this.out.track = track;
+    if (this.view.length !== payloadLength) this.view = this.buf.subarray(0, payloadLength);
+    this.out.payload = this.view;
+    return i;
+  }
+
+  /**
+   * Strict base64 (standard alphabet; '=' padding only at the end of a length divisible by 4, or no
+   * padding and a length of 4k+2 or 4k+3) into the scanner's buffer; the byte count, or -1 to fall back.
+   */
+  private decodeBase64(bytes: Uint8Array, start: number, end: number): number {
+    let len = end - start;
+    if (len % 4 === 1) return -1;
+    let pad = 0;
+    if (len > 0 && bytes[end - 1] === EQUALS) {
+      if (len % 4 !== 0) return -1;
+      pad = bytes[end - 2] === EQUALS ? 2 : 1;
+    }
+    len -= pad;
+    const size = Math.floor((len * 3) / 4);
+    if (size > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(size, this.buf.length * 2));
+      this.view = this.buf.subarray(0, 0);
+    }
+    const buf = this.buf;
+    const quads = len >> 2;
+    let o = 0;
+    let p = start;
+    for (let q = 0; q < quads; q++) {
+      const a = B64[bytes[p] as number] as number;
+      const b = B64[bytes[p + 1] as number] as number;
+      const c = B64[bytes[p + 2] as number] as number;
+      const d = B64[bytes[p + 3] as number] as number;
+      if ((a | b | c | d) > 63) return -1;
+      buf[o++] = (a << 2) | (b >> 4);
+      buf[o++] = ((b & 15) << 4) | (c >> 2);
+      buf[o++] = ((c & 3) << 6) | d;
+      p += 4;
+    }
+    const rest = len & 3;
+    if (rest >= 2) {
+      const a = B64[bytes[p] as number] as number;
+      const b = B64[bytes[p + 1] as number] as number;
+      if (a > 63 || b > 63) return -1;
+      buf[o++] = (a << 2) | (b >> 4);
+      if (rest === 3) {
+        const c = B64[bytes[p + 2] as number] as number;
+        if (c > 63) return -1;
+        buf[o++] = ((b & 15) << 4) | (c >> 2);
+      }
+    }
+    return o;
+  }
+
+  private streamIdOf(bytes: Uint8Array, start: number, end: number): string {
+    if (!equals(bytes, start, end, this.lastStreamId)) this.lastStreamId = ascii(bytes, start, end);
+    return this.lastStreamId;
+  }
+
+  private trackOf(bytes: Uint8Array, start: number, end: number): string {
+    if (!equals(bytes, start, end, this.lastTrack)) this.lastTrack = ascii(bytes, start, end);
+    return this.lastTrack;
+  }
+}
+
+/**
+ * After an object member: a comma (returns the index of the next key, closed = false) or the closing
+ * brace (returns the index after it, closed = true); -1 for anything else.
+ */
+function separator(bytes: Uint8Array, from: number): number {
+  const i = skipWs(bytes, from);
+  const c = bytes[i];
+  closed = c === CLOSE;
+  if (closed) return i + 1;
+  return c === COMMA ? skipWs(bytes, i + 1) : -1;
+}
+
+function skipWs(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (i < bytes.length && isWhitespace(bytes[i] as number)) i++;
+  return i;
+}
+
+/**
+ * A string of printable ASCII without escapes: sets strStart/strEnd to its content and returns the
+ * index after its closing quote, or -1 (escapes, control bytes and non-ASCII are left to JSON.parse).
+ */
+function readString(bytes: Uint8Array, from: number): number {
+  if (bytes[from] !== QUOTE) return -1;
+  const n = bytes.length;
+  for (let i = from + 1; i < n; i++) {
+    const c = bytes[i] as number;
+    if (c === QUOTE) {
+      strStart = from + 1;
+      strEnd = i;
+      return i + 1;
+    }
+    if (c === BACKSLASH || c < 0x20 || c > 0x7e) return -1;
+  }
+  return -1;
+}
+
+/** Digits [start, end) with an optional leading minus, as toCount reads them; false when not that shape. */
+function digitsValue(bytes: Uint8Array, start: number, end: number, json: boolean): boolean {
+  let i = start;
+  const neg = bytes[i] === MINUS;
+  if (neg) i++;
+  const digits = end - i;
+  if (digits < 1 || digits > MAX_DIGITS) return false;
+  // A JSON number may not have a leading zero (JSON.parse would refuse it); a counter string may.
+  if (json && digits > 1 && bytes[i] === ZERO) return false;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c < ZERO || c > NINE) return false;
+    v = v * 10 + (c - ZERO);
+  }
+  num = neg ? -v : v;
+  return true;
+}
+
+/** A counter: an integer as a JSON string ("4", Twilio's way) or a JSON number. Sets num. */
+function readCount(bytes: Uint8Array, from: number): number {
+  if (bytes[from] === QUOTE) {
+    const next = readString(bytes, from);
+    return next >= 0 && digitsValue(bytes, strStart, strEnd, false) ? next : -1;
+  }
+  let i = from;
+  while (i < bytes.length && ((bytes[i] as number) === MINUS || ((bytes[i] as number) >= ZERO && (bytes[i] as number) <= NINE))) i++;
+  return digitsValue(bytes, from, i, true) ? i : -1;
+}
+
+/** Skips an unknown field's value when it is a plain string, an integer, true, false or null; else -1. */
+function skipScalar(bytes: Uint8Array, from: number): number {
+  const c = bytes[from];
+  if (c === QUOTE) return readString(bytes, from);
+  if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) return readCount(bytes, from);
+  for (const word of ['true', 'false', 'null']) if (equals(bytes, from, from + word.length, word)) return from + word.length;
+  return -1;
+}
+
+function equals(bytes: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length || end > bytes.length) return false;
+  for (let k = 0; k < text.length; k++) if (bytes[start + k] !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+function ascii(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
