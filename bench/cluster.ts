@@ -136,6 +136,8 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
       SIGNALWIRE_PROJECT_ID: '',
       SIGNALWIRE_API_TOKEN: '',
       API_KEY: '',
+      // BENCH_PROFILE_DIR: a CPU profile per process (primary and each worker) written there on exit.
+      ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`.trim() } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -166,7 +168,7 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
   return { url, child, stop };
 }
 
-export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number } = {}): Promise<SectionResult> {
+export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number; directions?: Array<'inbound' | 'outbound'> } = {}): Promise<SectionResult> {
   const title = '9. Every core (src/main.ts with WORKERS, PostgreSQL, calls at 20/s, greeting then listening)';
   const base = benchDatabaseUrl();
   if (base === undefined) {
@@ -188,7 +190,7 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
     if (bad) throw new Error(`warm-up call failed: ${bad.error ?? bad.endReason}`);
     await sleep(1000);
     const idle = await scrape(gw.url);
-    for (const direction of ['inbound', 'outbound'] as const) {
+    for (const direction of opts.directions ?? (['inbound', 'outbound'] as const)) {
       for (const n of direction === 'inbound' || !ctx.short ? levels : [Math.max(...levels)]) {
         ctx.progress(`cluster: ${workers} workers, N=${n} ${direction}`);
         out.push(await runLevel(gw.url, gens, n, direction, steadyMs, idle));
@@ -239,10 +241,10 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' } } });
+  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' }, directions: { type: 'string' } } });
   const r = await runClusterBench(
     { short: values.short ?? false, progress: (l) => process.stderr.write(`${l}\n`) },
-    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}) },
+    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.directions ? { directions: values.directions.split(',') as Array<'inbound' | 'outbound'> } : {}) },
   );
   const cols = r.header;
   process.stdout.write(`${r.title}\n${cols.join(' | ')}\n${r.rows.map((row) => row.join(' | ')).join('\n')}\n${r.notes.join('\n')}\n`);
