@@ -132,8 +132,9 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   // PGlite runs on a worker thread (see pgliteThread.ts): in-process, its WASM queries run
   // synchronously on the event loop and would stall every call's audio while events are written.
   // A new data folder is initialised (initdb) by the first open, which leaves PGlite's WASM memory
-  // ~400 MB larger for the life of its thread (WASM memory never shrinks): that first open happens in
-  // a thread of its own, which is then ended, and the database is opened again.
+  // larger for the life of its thread (WASM memory never shrinks): that first open happens in a thread
+  // of its own, which is then ended, and the database is opened again (a fresh open measured 455 MB
+  // resident without this, 378 MB with it).
   if (!existsSync(path.join(dir, 'PG_VERSION'))) await (await PgliteThread.start(dir)).close();
   const engine = await PgliteThread.start(dir);
   // Our own node-postgres connection rather than the package's node-postgres adapter, which
