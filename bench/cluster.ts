@@ -256,10 +256,9 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
       ...(at200
         ? [
             { name: 'cluster N=200: calls dropped', value: at200.failed / at200.n, op: '<=' as const, bound: 0.01, unit: 'share', note: 'every call should complete' },
-            // CPU time hardly depends on what else the machine runs; lag does, so it is not checked here.
-            { name: 'cluster N=200: gateway CPU per call', value: at200.cpuPctCorePerCall, op: '<=' as const, bound: 1, unit: '% of a core', note: 'target ≤ 0.1% per listening call' },
           ]
         : []),
+      // Ratios only (a noisy shared machine breaks absolute figures; lag is not checked for that reason).
       // Cost grows linearly: a call's CPU at 200 calls is not dearer than at 50 (a ratio within one run,
       // so a slow machine does not break it; something per call that scans all calls would).
       ...(at200 && at50
