@@ -6,8 +6,8 @@
 // per call; first audio after `start` as the callers heard it. Needs PostgreSQL (BENCH_DATABASE_URL or
 // TEST_DATABASE_URL): embedded PGlite is single-process. `node bench/cluster.ts [--short] [--n 50,200]`
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { BENCH_FLOW, BENCH_FLOW_ID } from './lib/gateway.ts';
 import { LoadGenerators, type MergedLoad } from './lib/loadgen.ts';
 import { benchDatabaseUrl, createScratchDatabase } from './lib/scratchDb.ts';
 import { sleep, waitUntil, type SectionContext, type SectionResult } from './lib/section.ts';
-import { round, summarize } from './lib/stats.ts';
+import { percentile, round, summarize } from './lib/stats.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** prom-client's default event-loop monitor resolution (collectDefaultMetrics). */
@@ -57,7 +57,13 @@ export interface ClusterLevel {
   heapMbPerCall: number;
   rssMbPerCall: number;
   rssMbByWorker: number[];
-  firstAudioMs: { p50: number; p99: number; max: number };
+  /** Each worker's RSS at idle (after the warm-up calls): the base a call's memory comes on top of. */
+  baseRssMbByWorker: number[];
+  firstAudioMs: { p50: number; p90: number; p99: number; max: number };
+  /** The load generators' CPU (cores) over the whole level: what the callers took from the shared machine. */
+  generatorCpuCore: number;
+  /** 1-minute load average of the machine when the window closed (other helpers' work included). */
+  loadAvg: number;
 }
 
 async function runLevel(url: string, gens: LoadGenerators, n: number, direction: 'inbound' | 'outbound', steadyMs: number, idle: Series): Promise<ClusterLevel> {
@@ -81,7 +87,9 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
   const cpu = (get(w1, 'process_cpu_seconds_total') - get(w0, 'process_cpu_seconds_total')) / (windowMs / 1000);
   const lag = workers.map((w) => round(Math.max(0, get(w1, 'nodejs_eventloop_lag_p99_seconds', w) * 1000 - PROM_TICK_MS), 1));
   const ok = result.outcomes.filter((o) => o.ok);
-  const fa = summarize(ok.flatMap((o) => (o.firstAudioWallMs === null ? [] : [o.firstAudioWallMs])));
+  const firstAudio = ok.flatMap((o) => (o.firstAudioWallMs === null ? [] : [o.firstAudioWallMs]));
+  const fa = summarize(firstAudio);
+  const genWallMs = Math.max(1, ...result.generators.map((g) => g.wallMs));
   return {
     n,
     direction,
@@ -97,12 +105,16 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
     heapMbPerCall: round(Math.max(0, get(w1, 'nodejs_heap_size_used_bytes') - get(idle, 'nodejs_heap_size_used_bytes')) / 1048576 / active, 3),
     rssMbPerCall: round(Math.max(0, get(w1, 'process_resident_memory_bytes') - get(idle, 'process_resident_memory_bytes')) / 1048576 / active, 3),
     rssMbByWorker: workers.map((w) => round(get(w1, 'process_resident_memory_bytes', w) / 1048576, 0)),
-    firstAudioMs: { p50: round(fa.p50, 1), p99: round(fa.p99, 1), max: round(fa.max, 1) },
+    baseRssMbByWorker: workersIn(idle).map((w) => round(get(idle, 'process_resident_memory_bytes', w) / 1048576, 0)),
+    firstAudioMs: { p50: round(fa.p50, 1), p90: round(firstAudio.length ? percentile(firstAudio, 90) : Number.NaN, 1), p99: round(fa.p99, 1), max: round(fa.max, 1) },
+    generatorCpuCore: round(result.generators.reduce((s, g) => s + g.cpuMs, 0) / genWallMs, 3),
+    loadAvg: round(loadavg()[0] ?? Number.NaN, 1),
   };
 }
 
 interface Gateway {
   url: string;
+  logPath: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -113,6 +125,8 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
   await mkdir(flowsDir);
   await writeFile(path.join(flowsDir, `${BENCH_FLOW_ID}.json`), JSON.stringify(BENCH_FLOW));
   const port = 43000 + Math.floor(Math.random() * 2000);
+  const logPath = path.join(tmpdir(), `gw-bench-cluster-${port}.log`);
+  const logFile = await open(logPath, 'w');
   const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
@@ -130,14 +144,21 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
       MAX_CONCURRENT_CALLS: '100000',
       WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
       API_RATE_LIMIT_PER_MINUTE: '1000000',
+      // Every benchmark call comes from 127.0.0.1: the per-address bound on streams not yet started would
+      // refuse them (503) whenever set-up lags, as it should for real carriers' few addresses at that rate.
+      MAX_PENDING_STREAMS: '100000',
+      MAX_PENDING_STREAMS_PER_ADDRESS: '100000',
       DRAIN_TIMEOUT_MS: '1000',
       TWILIO_ACCOUNT_SID: '',
       TWILIO_AUTH_TOKEN: '',
       SIGNALWIRE_PROJECT_ID: '',
       SIGNALWIRE_API_TOKEN: '',
       API_KEY: '',
+      // BENCH_PROFILE_DIR: a CPU profile per process (primary and each worker) written there on exit.
+      ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`.trim() } : {}),
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Its log (warnings and errors: why a call was refused or failed) goes to a file named in the notes.
+    stdio: ['ignore', logFile.fd, 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
@@ -157,22 +178,28 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
     const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(t);
+    await logFile.close();
     await rm(dataDir, { recursive: true, force: true });
   };
   if (!up) {
     await stop();
     throw new Error(`the gateway did not start ${workers} workers`);
   }
-  return { url, child, stop };
+  return { url, logPath, child, stop };
 }
 
-export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number } = {}): Promise<SectionResult> {
-  const title = '9. Every core (src/main.ts with WORKERS, PostgreSQL, calls at 20/s, greeting then listening)';
+export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number; directions?: Array<'inbound' | 'outbound'> } = {}): Promise<SectionResult> {
+  const title = '10. Every core (src/main.ts with WORKERS, PostgreSQL, calls at 20/s, greeting then listening)';
   const base = benchDatabaseUrl();
   if (base === undefined) {
     return { id: 'cluster', title, header: ['note'], rows: [['needs PostgreSQL: set BENCH_DATABASE_URL (embedded PGlite runs one process)']], figures: {}, checks: [], notes: [] };
   }
   const workers = opts.workers ?? availableParallelism();
+  // BENCH_NICE (e.g. -10, as root): the gateway, its workers and the load generators inherit this
+  // priority, so that on a machine others share the run measures the gateway rather than the queue for
+  // the cores. Off by default; the table's load average says what else ran.
+  const nice = process.env.BENCH_NICE;
+  if (nice !== undefined && nice !== '') setPriority(0, Number(nice));
   const levels = opts.levels ?? (ctx.short ? [50, 200] : [50, 200, 400, 600]);
   const steadyMs = ctx.short ? 6000 : 15_000;
   const db = await createScratchDatabase(base);
@@ -188,7 +215,7 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
     if (bad) throw new Error(`warm-up call failed: ${bad.error ?? bad.endReason}`);
     await sleep(1000);
     const idle = await scrape(gw.url);
-    for (const direction of ['inbound', 'outbound'] as const) {
+    for (const direction of opts.directions ?? (['inbound', 'outbound'] as const)) {
       for (const n of direction === 'inbound' || !ctx.short ? levels : [Math.max(...levels)]) {
         ctx.progress(`cluster: ${workers} workers, N=${n} ${direction}`);
         out.push(await runLevel(gw.url, gens, n, direction, steadyMs, idle));
@@ -200,13 +227,14 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
     await db.drop();
   }
   const at200 = out.find((l) => l.n === 200 && l.direction === 'inbound');
+  const at50 = out.find((l) => l.n === 50 && l.direction === 'inbound');
   return {
     id: 'cluster',
     title,
-    header: ['N', 'calls', 'workers', 'ok', 'failed', 'lag p99 (worst worker)', 'lag p99 per worker', 'CPU core', 'CPU %core/call', 'heap MB/call', 'RSS MB/call', 'RSS MB per worker', '1st audio p50', '1st audio p99', '1st audio max'],
+    header: ['N', 'calls', 'workers', 'ok', 'dropped', 'lag p99 (worst worker)', 'lag p99 per worker', 'CPU core', 'CPU %core/call', 'heap MB/call', 'RSS MB/call', 'RSS MB per worker (idle base)', '1st audio p50', '1st audio p90', '1st audio p99', 'gen CPU core', 'load avg'],
     rows: out.map((l) => [
       l.n,
-      l.direction === 'inbound' ? 'inbound: VAD' : 'outbound: AMD+beep+fax',
+      l.direction === 'inbound' ? 'inbound: VAD+DTMF' : 'outbound: +AMD/beep/fax first s',
       l.workers,
       l.ok,
       l.failed,
@@ -216,33 +244,44 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
       l.cpuPctCorePerCall,
       l.heapMbPerCall,
       l.rssMbPerCall,
-      l.rssMbByWorker.join(' / '),
+      `${l.rssMbByWorker.join(' / ')} (${l.baseRssMbByWorker.join(' / ')})`,
       l.firstAudioMs.p50,
+      l.firstAudioMs.p90,
       l.firstAudioMs.p99,
-      l.firstAudioMs.max,
+      l.generatorCpuCore,
+      l.loadAvg,
     ]),
     figures: { workers, levels: out },
-    checks: at200
-      ? [
-          { name: 'cluster N=200: calls failed', value: at200.failed / at200.n, op: '<=', bound: 0.01, unit: 'share', note: 'every call should complete' },
-          // CPU time hardly depends on what else the machine runs; lag does, so it is not checked here.
-          { name: 'cluster N=200: gateway CPU per call', value: at200.cpuPctCorePerCall, op: '<=', bound: 1, unit: '% of a core', note: 'target ≤ 0.1% per listening call' },
-        ]
-      : [],
+    checks: [
+      ...(at200
+        ? [
+            { name: 'cluster N=200: calls dropped', value: at200.failed / at200.n, op: '<=' as const, bound: 0.01, unit: 'share', note: 'every call should complete' },
+          ]
+        : []),
+      // Ratios only (a noisy shared machine breaks absolute figures; lag is not checked for that reason).
+      // Cost grows linearly: a call's CPU at 200 calls is not dearer than at 50 (a ratio within one run,
+      // so a slow machine does not break it; something per call that scans all calls would).
+      ...(at200 && at50
+        ? [{ name: 'cluster: CPU per call at N=200 ÷ at N=50', value: round(at200.cpuPctCorePerCall / Math.max(1e-9, at50.cpuPctCorePerCall), 2), op: '<=' as const, bound: 1.5, unit: 'ratio', note: 'linear cost: ≈1 or below' }]
+        : []),
+    ],
     notes: [
       `lag = prom-client nodejs_eventloop_lag_p99_seconds per worker over the steady window, minus its ${PROM_TICK_MS} ms tick; the target is ≤ 20 ms in every worker.`,
       'CPU and memory per call: all workers together over the window ÷ calls live in it; memory is the growth over the idle gateway.',
       '1st audio: wall time from the stream start to the first greeting audio the caller received.',
-      ...out.flatMap((l) => (l.failures.length ? [`N=${l.n} ${l.direction} failures: ${l.failures.join(' | ')}`] : [])),
+      'dropped: calls whose webhook, websocket or stream did not complete (the gateway closed it, or a set-up step timed out).',
+      'gen CPU core: the two load-generator processes (batched carrier, bench/lib/batchedCarrier.ts) on the same 2 cores; load avg: the machine\'s 1-minute load when the window closed (other work included).',
+      `process priority (nice) of the gateway and generators: ${getPriority(0)}${getPriority(0) !== 0 ? ' (BENCH_NICE)' : ''}.`,
+      ...out.flatMap((l) => (l.failures.length ? [`N=${l.n} ${l.direction} failures: ${l.failures.join(' | ')} (gateway log: ${gw.logPath})`] : [])),
     ],
   };
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' } } });
+  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' }, directions: { type: 'string' } } });
   const r = await runClusterBench(
     { short: values.short ?? false, progress: (l) => process.stderr.write(`${l}\n`) },
-    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}) },
+    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.directions ? { directions: values.directions.split(',') as Array<'inbound' | 'outbound'> } : {}) },
   );
   const cols = r.header;
   process.stdout.write(`${r.title}\n${cols.join(' | ')}\n${r.rows.map((row) => row.join(' | ')).join('\n')}\n${r.notes.join('\n')}\n`);

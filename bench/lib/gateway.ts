@@ -89,6 +89,10 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     MAX_CONCURRENT_CALLS: '100000',
     WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
     API_RATE_LIMIT_PER_MINUTE: '1000000',
+    // Every benchmark call comes from 127.0.0.1: the per-address bound on streams not yet started would
+    // refuse them (503) whenever set-up lags, as it should for real carriers' few addresses at that rate.
+    MAX_PENDING_STREAMS: '100000',
+    MAX_PENDING_STREAMS_PER_ADDRESS: '100000',
     DRAIN_TIMEOUT_MS: '1000',
     FLOWS_DIR: flowsDir,
     DEFAULT_FLOW_ID: BENCH_FLOW_ID,

@@ -1,9 +1,9 @@
-// A load generator process: plays N calls into the gateway with the replay client (exactly as a
-// carrier would: webhook, stream, paced frames, mark echoes) and reports, per call, first audio and
+// A load generator process: plays N calls into the gateway as a carrier would (webhook, stream, paced
+// frames, mark echoes; batchedCarrier.ts, built to cost the shared machine little) and reports, per call, first audio and
 // how much audio went each way, plus its own CPU and event-loop delay — a generator that falls behind
 // sends frames late, and the report has to say so.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { replayCall } from '../../src/replay/client.ts';
+import { runBatchedCalls, type BatchedOutcome } from './batchedCarrier.ts';
 import { callerAudio } from './callerAudio.ts';
 import { serveParent, type ChildMessage } from './children.ts';
 
@@ -25,15 +25,7 @@ export interface LoadJob {
   direction: 'inbound' | 'outbound';
 }
 
-export interface CallOutcome {
-  ok: boolean;
-  error?: string;
-  firstAudioWallMs: number | null;
-  sentAudioMs: number;
-  receivedAudioMs: number;
-  endReason: string;
-  wallMs: number;
-}
+export type CallOutcome = BatchedOutcome;
 
 export interface LoadReport {
   outcomes: CallOutcome[];
@@ -45,41 +37,18 @@ export interface LoadReport {
 const abortAll = new AbortController();
 
 async function run(job: LoadJob): Promise<LoadReport> {
+  if (job.speed !== 1) throw new Error('the load generator plays calls in real time only (speed 1)');
   const audio = callerAudio(job.audioMs);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const deadline = AbortSignal.any([abortAll.signal, AbortSignal.timeout(job.timeoutMs)]);
-  const one = async (i: number): Promise<CallOutcome> => {
-    const delay = job.calls > 1 ? (i * job.rampMs) / job.calls : 0;
-    await new Promise((r) => setTimeout(r, delay));
-    try {
-      const r = await replayCall({
-        carrier: 'twilio',
-        audio,
-        url: job.wsUrl,
-        speed: job.speed,
-        holdMs: job.holdMs,
-        maxHoldMs: job.holdMs,
-        signal: deadline,
-        from: `+1555${String(1_000_000 + i).slice(-7)}`,
-        ...(job.direction === 'outbound' ? { webhook: { url: `${job.wsUrl.replace(/^ws/, 'http')}/voice/twilio`, params: { Direction: 'outbound-api' } } } : {}),
-      });
-      return {
-        ok: r.endReason === 'finished',
-        ...(r.endReason === 'finished' ? {} : { error: `ended: ${r.endReason}${r.close ? ` ${r.close.code} ${r.close.reason}` : ''}` }),
-        firstAudioWallMs: r.firstAudio?.wallMs ?? null,
-        sentAudioMs: r.sentAudioMs,
-        receivedAudioMs: r.receivedAudioMs,
-        endReason: r.endReason,
-        wallMs: r.wallMs,
-      };
-    } catch (err) {
-      return { ok: false, error: (err as Error).message.slice(0, 200), firstAudioWallMs: null, sentAudioMs: 0, receivedAudioMs: 0, endReason: 'error', wallMs: 0 };
-    }
-  };
-  const outcomes = await Promise.all(Array.from({ length: job.calls }, (_, i) => one(i)));
+  const signal = AbortSignal.any([abortAll.signal, AbortSignal.timeout(job.timeoutMs)]);
+  const calls = Array.from({ length: job.calls }, (_, i) => ({
+    startAtMs: job.calls > 1 ? (i * job.rampMs) / job.calls : 0,
+    params: { From: `+1555${String(1_000_000 + i).slice(-7)}`, ...(job.direction === 'outbound' ? { Direction: 'outbound-api' } : {}) },
+  }));
+  const outcomes: CallOutcome[] = await runBatchedCalls({ wsUrl: job.wsUrl, calls, audio, holdMs: job.holdMs, signal });
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   const ms = (ns: number) => ns / 1e6;

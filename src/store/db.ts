@@ -3,6 +3,7 @@
 // see pgliteThread.ts) through our node-postgres connection (pgliteConnection.ts), persisted under
 // `${dataDir}/pglite`; with one, over a real PostgreSQL server. Migrations are applied before the
 // pool is handed out.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -130,6 +131,11 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now();
   // PGlite runs on a worker thread (see pgliteThread.ts): in-process, its WASM queries run
   // synchronously on the event loop and would stall every call's audio while events are written.
+  // A new data folder is initialised (initdb) by the first open, which leaves PGlite's WASM memory
+  // larger for the life of its thread (WASM memory never shrinks): that first open happens in a thread
+  // of its own, which is then ended, and the database is opened again (a fresh open measured 455 MB
+  // resident without this, 378 MB with it).
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) await (await PgliteThread.start(dir)).close();
   const engine = await PgliteThread.start(dir);
   // Our own node-postgres connection rather than the package's node-postgres adapter, which
   // desynchronizes after the first failed query (see pgliteConnection.ts).

@@ -139,6 +139,18 @@ describe('OfflineTts (eSpeak NG, WASM in a worker)', () => {
     expect(n).toBeGreaterThan(0);
     expect((await all(offline, 'Next.')).length).toBeGreaterThan(800);
   });
+
+  it('stops its engine when idle (its memory is returned) and starts it again for the next request', async () => {
+    const idle = new OfflineTts({ idleMs: 50 });
+    try {
+      expect((await all(idle, 'One.')).length).toBeGreaterThan(800);
+      expect(idle.running).toBe(true);
+      await expect.poll(() => idle.running, { timeout: 5_000, interval: 20 }).toBe(false);
+      expect((await all(idle, 'Two.')).length).toBeGreaterThan(800);
+    } finally {
+      await idle.close();
+    }
+  });
 });
 
 describe('FallbackTts', () => {

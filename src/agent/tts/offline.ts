@@ -14,11 +14,20 @@ import type { EspeakReply, EspeakRequest } from './espeakWorker.ts';
 /** eSpeak NG's output rate (espeak_Initialize reports 22050 Hz for its voices). */
 const ESPEAK_RATE_HZ = 22_050;
 
+/**
+ * The worker (its WASM engine: ~90 MB resident) is stopped after this long without a request: once a
+ * deploy's or a start's prompts are synthesized and on disk, calls play them from the prompt cache and
+ * the engine would sit idle in every process. The next request starts it again (≈0.3 s).
+ */
+const DEFAULT_IDLE_MS = 60_000;
+
 export interface OfflineTtsOptions {
   /** eSpeak voice name, e.g. `en-us`. */
   voice?: string;
   /** Words per minute; eSpeak's default is 175. */
   rateWpm?: number;
+  /** Stop the worker after this long with nothing to synthesize (0: never). Default 60 s. */
+  idleMs?: number;
 }
 
 interface Pending {
@@ -35,10 +44,30 @@ export class OfflineTts implements TextToSpeech {
   private readonly cancel = new Int32Array(new SharedArrayBuffer(4));
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private readonly idleMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: OfflineTtsOptions = {}) {
     this.voice = opts.voice ?? 'en-us';
     this.rateWpm = opts.rateWpm ?? 175;
+    this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+  }
+
+  /** Whether the engine is loaded (tests, memory reports). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Re-arms the idle stop while nothing is pending; a new request disarms it. */
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.idleMs <= 0 || this.pending.size > 0 || this.worker === undefined) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.pending.size === 0) void this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private start(): Promise<Worker> {
@@ -60,6 +89,8 @@ export class OfflineTts implements TextToSpeech {
         this.failAll(err);
       });
       worker.on('exit', (code) => {
+        // An idle stop (close) has already let go of this worker, and a new one may be serving since.
+        if (this.worker !== worker) return;
         this.worker = undefined;
         this.ready = undefined;
         this.failAll(createError('GW_ERR_TTS_OFFLINE_EXITED', `offline voice worker exited with code ${code}`));
@@ -79,9 +110,11 @@ export class OfflineTts implements TextToSpeech {
       if (tail.length > 0) p.queue.push(encode(tail));
       p.queue.end();
       this.pending.delete(msg.id);
+      this.armIdle();
     } else {
       p.queue.fail(createError('GW_ERR_TTS_OFFLINE_FAILED', `offline voice failed: ${msg.error}`));
       this.pending.delete(msg.id);
+      this.armIdle();
     }
   }
 
@@ -97,6 +130,7 @@ export class OfflineTts implements TextToSpeech {
       Atomics.store(this.cancel, 0, id);
       this.pending.delete(id);
       queue.end();
+      this.armIdle();
     };
     if (o.signal.aborted) {
       queue.end();
@@ -104,6 +138,8 @@ export class OfflineTts implements TextToSpeech {
     }
     o.signal.addEventListener('abort', onAbort, { once: true });
     this.pending.set(id, { queue, resampler: new Resampler(ESPEAK_RATE_HZ, SAMPLE_RATE_HZ) });
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.start().then(
       (worker) => {
         if (this.pending.has(id)) worker.postMessage({ id, text, voice: this.voice, rateWpm: this.rateWpm } satisfies EspeakRequest);
@@ -125,6 +161,7 @@ export class OfflineTts implements TextToSpeech {
             if (pending.has(id)) {
               Atomics.store(this.cancel, 0, id);
               pending.delete(id);
+              this.armIdle();
             }
             return it.return ? it.return() : { value: undefined, done: true };
           },
@@ -135,6 +172,8 @@ export class OfflineTts implements TextToSpeech {
 
   /** Stop the worker (process shutdown; tests). */
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const w = this.worker;
     this.worker = undefined;
     this.ready = undefined;
