@@ -43,6 +43,19 @@ export interface SqlWhere {
   /** Next free parameter number. */
   next: number;
   tz: string;
+  /** The range's bounds on their own (null when open), for queries that need them without the rest. */
+  since: RangeBound | null;
+  until: RangeBound | null;
+  /** The conditions without the WHERE keyword ('TRUE' for none). */
+  conditions: string;
+}
+
+/** A calendar date (midnight in tz) or an instant. */
+export type RangeBound = { date: string; tz: string } | { instant: string };
+
+/** `bound` as a timestamptz SQL expression whose parameters are numbered from `first`. */
+export function boundSql(bound: RangeBound, first: number): { sql: string; values: unknown[] } {
+  return 'date' in bound ? { sql: `($${first}::timestamp AT TIME ZONE $${first + 1})`, values: [bound.date, bound.tz] } : { sql: `$${first}::timestamptz`, values: [bound.instant] };
 }
 
 /**
@@ -68,6 +81,7 @@ export function buildWhere(f: CallFilter, opts: { requireRange: boolean; alias?:
   };
   let since = f.since;
   if (since === undefined && opts.requireRange) since = new Date((f.until !== undefined && !DATE_ONLY.test(f.until) ? Date.parse(f.until) : Date.now()) - DEFAULT_RANGE_MS).toISOString();
+  const bound = (v: string): RangeBound => (DATE_ONLY.test(v) ? { date: v, tz } : { instant: new Date(v).toISOString() });
   if (since !== undefined) conditions.push(`${a}created_at >= ${instant('since', since)}`);
   if (f.until !== undefined) conditions.push(`${a}created_at < ${instant('until', f.until)}`);
   if (f.since !== undefined && f.until !== undefined && !DATE_ONLY.test(f.since) && !DATE_ONLY.test(f.until) && Date.parse(f.until) <= Date.parse(f.since)) {
@@ -86,7 +100,15 @@ export function buildWhere(f: CallFilter, opts: { requireRange: boolean; alias?:
     if (bad.length > 0) throw badQuery('status', `unknown value(s) ${bad.join(', ')}`);
     conditions.push(`${a}status = ANY(${param(list)}::text[])`);
   }
-  return { sql: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', values, next: values.length + 1, tz };
+  return {
+    sql: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '',
+    conditions: conditions.length > 0 ? conditions.join(' AND ') : 'TRUE',
+    values,
+    next: values.length + 1,
+    tz,
+    since: since === undefined ? null : bound(since),
+    until: f.until === undefined ? null : bound(f.until),
+  };
 }
 
 /** Query-string schema of the shared filters (for route schemas and the OpenAPI document). */
