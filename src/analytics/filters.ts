@@ -10,7 +10,7 @@ export interface CallFilter {
   /** IANA zone for calendar dates and buckets; default UTC. */
   tz?: string;
   flowId?: string;
-  /** Matches calls whose metadata carries this campaignId (set by the dialer). */
+  /** Matches calls of this campaign (metadata.campaign.id, set by the dialer, or metadata.campaignId). */
   campaignId?: string;
   direction?: 'inbound' | 'outbound';
   /** One status or a comma-separated list. */
@@ -18,6 +18,14 @@ export interface CallFilter {
   /** Either party, exactly. */
   number?: string;
 }
+
+/**
+ * A call's campaign: the dialer writes `metadata.campaign.id` (src/campaign/engine.ts); calls placed
+ * through POST /v1/calls may carry a flat `metadata.campaignId`. One expression, used by the filters,
+ * the rollup and the export (migration 008 indexes it).
+ */
+export const campaignIdSql = (alias = ''): string => `COALESCE(${alias}metadata->>'campaignId', ${alias}metadata->'campaign'->>'id')`;
+export const contactIdSql = (alias = ''): string => `COALESCE(${alias}metadata->>'contactId', ${alias}metadata->'campaign'->>'contactId')`;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** The default range when `since` is absent: the last 30 days. */
@@ -88,7 +96,7 @@ export function buildWhere(f: CallFilter, opts: { requireRange: boolean; alias?:
     throw badQuery('until', 'must be after since');
   }
   if (f.flowId !== undefined) conditions.push(`${a}flow_id = ${param(f.flowId)}`);
-  if (f.campaignId !== undefined) conditions.push(`${a}metadata ? 'campaignId' AND ${a}metadata->>'campaignId' = ${param(f.campaignId)}`);
+  if (f.campaignId !== undefined) conditions.push(`${campaignIdSql(a)} = ${param(f.campaignId)}`);
   if (f.direction !== undefined) conditions.push(`${a}direction = ${param(f.direction)}`);
   if (f.number !== undefined) {
     const p = param(f.number);
@@ -117,6 +125,6 @@ export const filterQueryProperties = {
   until: { type: 'string', maxLength: 40, description: 'exclusive end: ISO 8601 instant or YYYY-MM-DD in tz', examples: ['2026-04-01'] },
   tz: { type: 'string', maxLength: 64, description: 'IANA time zone for calendar dates and buckets (default UTC)', examples: ['Europe/Paris'] },
   flowId: { type: 'string', maxLength: 64 },
-  campaignId: { type: 'string', maxLength: 64, description: "calls whose metadata.campaignId equals this" },
+  campaignId: { type: 'string', maxLength: 64, description: 'calls of this campaign (metadata.campaign.id as the dialer writes it, or metadata.campaignId)', examples: ['spring-renewals'] },
   direction: { type: 'string', enum: ['inbound', 'outbound'] },
 } as const;

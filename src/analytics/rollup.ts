@@ -3,6 +3,7 @@
 // calls for the hours the rollup cannot answer, so the two can never disagree — and the refresh
 // pass that recomputes dirty hours.
 import type pg from 'pg';
+import { campaignIdSql } from './filters.ts';
 
 /** Talk time in whole milliseconds (timestamps have millisecond precision, so this is exact). */
 export const DURATION_MS_SQL = `(EXTRACT(EPOCH FROM (ended_at - answered_at)) * 1000)::bigint`;
@@ -46,7 +47,7 @@ const HOURLY_OUTER = `${['calls', 'answered', 'ended', 'success', 'completed', '
 const AMD_INNER = `count(*) AS calls, count(amd_decision_ms) AS n, sum(amd_decision_ms) AS sum_ms, width_bucket(amd_decision_ms::bigint, ${boundsSql(AMD_BOUNDS_MS)}) AS b`;
 const AMD_OUTER = `sum(calls)::int AS calls, sum(n)::int AS decision_count, COALESCE(sum(sum_ms), 0)::bigint AS decision_sum_ms, ${histogramSql(AMD_BOUNDS_MS)} AS decision_hist`;
 
-const DIMENSIONS = `flow_id, metadata->>'campaignId' AS campaign_id, direction`;
+const DIMENSIONS = `flow_id, ${campaignIdSql()} AS campaign_id, direction`;
 
 /**
  * The three aggregations of calls, keyed by `hourSql` (the UTC hour for the rollup; the hour in the
@@ -54,7 +55,7 @@ const DIMENSIONS = `flow_id, metadata->>'campaignId' AS campaign_id, direction`;
  * is a condition on calls (TRUE for none). With `dimensions`, rows also group by flow, campaign and
  * direction.
  */
-export function aggregateSql(kind: 'hourly' | 'reasons' | 'amd', hourSql: string, join: string, where: string, dimensions: boolean): string {
+export function aggregateSql(kind: 'hourly' | 'volume' | 'reasons' | 'amd', hourSql: string, join: string, where: string, dimensions: boolean): string {
   const dims = dimensions ? `, ${DIMENSIONS}` : '';
   const outerDims = dimensions ? ', flow_id, campaign_id, direction' : '';
   const groupDims = dimensions ? ', 2, 3, 4' : '';
@@ -63,6 +64,10 @@ export function aggregateSql(kind: 'hourly' | 'reasons' | 'amd', hourSql: string
     case 'hourly':
       return `SELECT hour${outerDims}, ${HOURLY_OUTER} FROM (
         SELECT ${hourSql} AS hour${dims}, ${HOURLY_INNER} FROM calls ${join} WHERE ${where} GROUP BY 1${groupDims}, b) g GROUP BY hour${outerDims}`;
+    case 'volume':
+      // The few counts the volume reads: no histogram.
+      return `SELECT ${hourSql} AS hour${dims}, count(*)::int AS calls, count(answered_at)::int AS answered, count(*) FILTER (WHERE outcome = 'success')::int AS success,
+        count(outcome)::int AS ended FROM calls ${join} WHERE ${where} GROUP BY 1${groupDims}`;
     case 'reasons':
       return `SELECT ${hourSql} AS hour${dims}, failure_reason, count(*)::int AS calls FROM calls ${join} WHERE (${where}) AND failure_reason IS NOT NULL GROUP BY 1${groupDims}, ${next}`;
     case 'amd':

@@ -10,10 +10,11 @@ const HOUR_MS = 3600_000;
 
 const ROLLUP_COLUMNS = {
   hourly: `hour, ${HOURLY_COLUMNS.join(', ')}`,
+  volume: 'hour, calls, answered, success, ended',
   reasons: 'hour, failure_reason, calls',
   amd: 'hour, amd_result, calls, decision_count, decision_sum_ms, decision_hist',
 } as const;
-const TABLES = { hourly: 'analytics_hourly', reasons: 'analytics_hourly_reasons', amd: 'analytics_hourly_amd' } as const;
+const TABLES = { hourly: 'analytics_hourly', volume: 'analytics_hourly', reasons: 'analytics_hourly_reasons', amd: 'analytics_hourly_amd' } as const;
 
 export interface SourceOptions {
   /** False reads only raw calls: the reference the rollup is tested against. */

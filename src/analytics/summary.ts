@@ -3,9 +3,9 @@
 // (rollupSource.ts), so a month of a million calls reads a few thousand rollup rows; percentiles stay
 // exact (exactPercentile.ts). bench/analytics.ts measures it.
 import type { Queryable } from '../store/db.ts';
-import { exactPercentiles } from './exactPercentile.ts';
+import { AMD_DECISION_VALUE, DURATION_VALUE, exactPercentiles } from './exactPercentile.ts';
 import type { CallFilter } from './filters.ts';
-import { AMD_BOUNDS_MS, DURATION_BOUNDS_MS, DURATION_MS_SQL } from './rollup.ts';
+import { AMD_BOUNDS_MS, DURATION_BOUNDS_MS } from './rollup.ts';
 import { RollupSource, type SourceOptions } from './rollupSource.ts';
 
 const rate = (part: number, whole: number): number | null => (whole === 0 ? null : Math.round((part / whole) * 10000) / 10000);
@@ -83,10 +83,11 @@ export async function summary(db: Queryable, filter: CallFilter, opts: SourceOpt
   const row = t.rows[0] as TotalsRow;
   const amdRows = a.rows.filter((x) => x.decision_count > 0);
   // One pass over the range's calls reads the values of the buckets holding the percentiles.
-  const [p50, p95, ...amdP50] = await exactPercentiles(db, `calls ${src.where.sql}`, src.where.values, [
-    { value: DURATION_MS_SQL, filter: 'answered_at IS NOT NULL AND ended_at IS NOT NULL', bounds: DURATION_BOUNDS_MS, hist: row.duration_hist, p: 0.5 },
-    { value: DURATION_MS_SQL, filter: 'answered_at IS NOT NULL AND ended_at IS NOT NULL', bounds: DURATION_BOUNDS_MS, hist: row.duration_hist, p: 0.95 },
-    ...amdRows.map((x) => ({ value: 'amd_decision_ms::bigint', filter: `amd_decision_ms IS NOT NULL AND amd_result = '${x.amd_result.replaceAll("'", "''")}'`, bounds: AMD_BOUNDS_MS, hist: x.decision_hist, p: 0.5 })),
+  const [p50, p95, ...amdP50] = await exactPercentiles(db, `calls WHERE ${src.where.conditions}`, src.where.values, [
+    { ...DURATION_VALUE, bounds: DURATION_BOUNDS_MS, hist: row.duration_hist, p: 0.5 },
+    { ...DURATION_VALUE, bounds: DURATION_BOUNDS_MS, hist: row.duration_hist, p: 0.95 },
+    // amd_result is one of four fixed words (a CHECK constraint), safe to inline.
+    ...amdRows.map((x) => ({ ...AMD_DECISION_VALUE, filter: `amd_decision_ms IS NOT NULL AND amd_result = '${x.amd_result.replaceAll("'", "''")}'`, bounds: AMD_BOUNDS_MS, hist: x.decision_hist, p: 0.5 })),
   ]);
   const amdOut: Summary['amd'] = {};
   for (const k of ['human', 'machine', 'fax', 'unknown']) amdOut[k] = { count: 0, avgDecisionMs: null, p50DecisionMs: null };
@@ -133,7 +134,7 @@ export interface Volume {
 
 export async function volume(db: Queryable, filter: CallFilter, bucket: 'hour' | 'day', opts: SourceOptions = {}): Promise<Volume> {
   const src = await RollupSource.plan(db, filter, { ...opts, localHours: true });
-  const hourly = src.sql('hourly');
+  const hourly = src.sql('volume');
   const tzParam = `$${hourly.values.length + 1}`;
   const values = [...hourly.values, src.where.tz];
   // date_trunc(unit, timestamptz, zone) truncates in the zone but keeps instants: the two 01:00 hours

@@ -91,8 +91,12 @@ CREATE TRIGGER calls_analytics_update AFTER UPDATE ON calls
     OR OLD.amd_decision_ms IS DISTINCT FROM NEW.amd_decision_ms
     OR OLD.flow_id IS DISTINCT FROM NEW.flow_id
     OR OLD.direction IS DISTINCT FROM NEW.direction
-    OR (OLD.metadata->>'campaignId') IS DISTINCT FROM (NEW.metadata->>'campaignId')
+    OR COALESCE(OLD.metadata->>'campaignId', OLD.metadata->'campaign'->>'id') IS DISTINCT FROM COALESCE(NEW.metadata->>'campaignId', NEW.metadata->'campaign'->>'id')
   ) EXECUTE FUNCTION analytics_mark_dirty();
+
+-- A call's campaign as src/analytics/filters.ts reads it: the dialer writes metadata.campaign.id,
+-- POST /v1/calls callers may write metadata.campaignId (the only key 006's index covers).
+CREATE INDEX calls_campaign_any_created_idx ON calls ((COALESCE(metadata->>'campaignId', metadata->'campaign'->>'id')), created_at);
 
 -- Calls that exist before this migration: their hours are dirty until the first refresh pass.
 INSERT INTO analytics_dirty_hours (hour) SELECT DISTINCT date_trunc('hour', created_at, 'UTC') FROM calls;
