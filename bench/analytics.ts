@@ -147,11 +147,18 @@ export async function runAnalyticsBench(ctx: Pick<SectionContext, 'short' | 'pro
     const month = f.queries.find((q) => q.name === 'summary (month)');
     const hour = f.queries.find((q) => q.name === 'volume hour (month)');
     checks.push({ name: `analytics ${f.database}: rollup figures equal the raw ones (${f.queries.length} queries)`, value: f.queries.filter((q) => q.same).length, op: '>=', bound: f.queries.length, unit: 'queries', note: 'exactness, not speed' });
-    if (month !== undefined) {
-      checks.push({ name: `analytics ${f.database} ${f.rows}: summary (month) ÷ floor`, value: ratio(month.rollupMs, f.floorMs), op: '<=', bound: 8, unit: '×', note: 'one filtered pass for the exact percentiles plus the rollup; typically 1–3×' });
+    // On PostgreSQL a month's summary is one filtered pass over its calls (the exact percentiles) plus
+    // the rollup, and the volume reads rollup rows only. PGlite runs the same SQL single-threaded, so
+    // only the rollup-vs-raw bounds apply to it. Bounds sit far above values measured on a loaded
+    // 2-core machine (summary ≈ 5× floor, volume ≈ 1.6× at 100k calls under load 18).
+    if (month !== undefined && f.database === 'postgres') {
+      checks.push({ name: `analytics ${f.database} ${f.rows}: summary (month) ÷ floor`, value: ratio(month.rollupMs, f.floorMs), op: '<=', bound: 12, unit: '×', note: 'one filtered pass for the exact percentiles plus the rollup' });
     }
-    if (hour !== undefined) {
-      checks.push({ name: `analytics ${f.database} ${f.rows}: volume hour (month) ÷ floor`, value: ratio(hour.rollupMs, f.floorMs), op: '<=', bound: 2, unit: '×', note: 'rollup rows only; typically well under 1×' });
+    if (hour !== undefined && f.database === 'postgres') {
+      checks.push({ name: `analytics ${f.database} ${f.rows}: volume hour (month) ÷ floor`, value: ratio(hour.rollupMs, f.floorMs), op: '<=', bound: 4, unit: '×', note: 'rollup rows only' });
+    }
+    for (const q of [month, hour]) {
+      if (q !== undefined) checks.push({ name: `analytics ${f.database} ${f.rows}: ${q.name} with the rollup ÷ raw`, value: ratio(q.rollupMs, q.rawMs), op: '<=', bound: 2, unit: '×', note: 'the rollup must never cost more than reading the calls; ≈ 0.3 at 100k on PostgreSQL, ≈ 1 at 20k on PGlite' });
     }
     if (f.export !== null) {
       checks.push({ name: `analytics ${f.database}: export peak RSS growth at ${f.export.rows} rows`, value: f.export.rssPeakMiB - f.export.rssBeforeMiB, op: '<=', bound: 300, unit: 'MiB', note: 'paged by keyset, streamed: flat in the row count' });
