@@ -9,10 +9,12 @@ import { campaignIdSql } from './filters.ts';
 export const DURATION_MS_SQL = `(EXTRACT(EPOCH FROM (ended_at - answered_at)) * 1000)::bigint`;
 
 /**
- * Lower bounds (ms) of the histogram buckets; bucket i (1-based, as width_bucket numbers it) holds
- * values from bound i up to bound i+1, bucket 0 anything negative. The histogram only locates a
- * percentile's bucket: the value itself is then read exactly from the calls in that bucket, so the
- * bounds trade rollup width against how many calls that read sorts (a few percent of the range).
+ * Lower bounds (ms) of the histogram buckets, as the SQL functions analytics_duration_bucket and
+ * analytics_amd_bucket of migration 008 have them (a test holds them equal): bucket i (1-based, as
+ * width_bucket numbers it) holds values from bound i up to bound i+1, bucket 0 anything negative.
+ * The histogram only locates a percentile's bucket: the value itself is then read exactly from the
+ * calls in that bucket (an index on the bucket), so the bounds trade rollup width against how many
+ * calls that read sorts (a few percent of the range).
  */
 export const DURATION_BOUNDS_MS: readonly number[] = [
   0, 1000, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000, 55_000, 60_000, 70_000, 80_000, 90_000,
@@ -23,7 +25,9 @@ export const AMD_BOUNDS_MS: readonly number[] = [
   0, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2250, 2500, 2750, 3000, 3250, 3500, 3750, 4000, 4500, 5000, 6000, 7000, 8000, 10_000, 15_000, 20_000, 30_000,
 ];
 
-export const boundsSql = (bounds: readonly number[]): string => `ARRAY[${bounds.join(',')}]::bigint[]`;
+/** The bucket of a call's talk time and of its AMD decision time (migration 008's functions, indexed). */
+export const DURATION_BUCKET_SQL = 'analytics_duration_bucket(answered_at, ended_at)';
+export const AMD_BUCKET_SQL = 'analytics_amd_bucket(amd_decision_ms)';
 
 /** Dense `ARRAY[n in bucket 0, …, n in bucket last]` from rows already grouped by bucket `b` with `n` values each. */
 function histogramSql(bounds: readonly number[]): string {
@@ -40,11 +44,11 @@ const HOURLY_INNER = `count(*) AS calls, count(answered_at) AS answered, count(o
   count(*) FILTER (WHERE outcome = 'transferred') AS transferred, count(*) FILTER (WHERE outcome = 'voicemail-dropped') AS voicemail_dropped,
   count(*) FILTER (WHERE outcome = 'failed') AS failed,
   count(*) FILTER (WHERE answered_at IS NOT NULL AND failure_reason = 'caller-hung-up-early') AS abandoned,
-  count(${DURATION_MS_SQL}) AS n, sum(${DURATION_MS_SQL}) AS sum_ms, width_bucket(${DURATION_MS_SQL}, ${boundsSql(DURATION_BOUNDS_MS)}) AS b`;
+  count(${DURATION_MS_SQL}) AS n, sum(${DURATION_MS_SQL}) AS sum_ms, ${DURATION_BUCKET_SQL} AS b`;
 const HOURLY_OUTER = `${['calls', 'answered', 'ended', 'success', 'completed', 'transferred', 'voicemail_dropped', 'failed', 'abandoned'].map((c) => `sum(${c})::int AS ${c}`).join(', ')},
   sum(n)::int AS duration_count, COALESCE(sum(sum_ms), 0)::bigint AS duration_sum_ms, ${histogramSql(DURATION_BOUNDS_MS)} AS duration_hist`;
 
-const AMD_INNER = `count(*) AS calls, count(amd_decision_ms) AS n, sum(amd_decision_ms) AS sum_ms, width_bucket(amd_decision_ms::bigint, ${boundsSql(AMD_BOUNDS_MS)}) AS b`;
+const AMD_INNER = `count(*) AS calls, count(amd_decision_ms) AS n, sum(amd_decision_ms) AS sum_ms, ${AMD_BUCKET_SQL} AS b`;
 const AMD_OUTER = `sum(calls)::int AS calls, sum(n)::int AS decision_count, COALESCE(sum(sum_ms), 0)::bigint AS decision_sum_ms, ${histogramSql(AMD_BOUNDS_MS)} AS decision_hist`;
 
 const DIMENSIONS = `flow_id, ${campaignIdSql()} AS campaign_id, direction`;

@@ -82,12 +82,12 @@ export async function summary(db: Queryable, filter: CallFilter, opts: SourceOpt
   const [t, a, r] = await Promise.all([totals, amd, reasons]);
   const row = t.rows[0] as TotalsRow;
   const amdRows = a.rows.filter((x) => x.decision_count > 0);
-  // One pass over the range's calls reads the values of the buckets holding the percentiles.
-  const [p50, p95, ...amdP50] = await exactPercentiles(db, `calls WHERE ${src.where.conditions}`, src.where.values, [
-    { ...DURATION_VALUE, bounds: DURATION_BOUNDS_MS, hist: row.duration_hist, p: 0.5 },
-    { ...DURATION_VALUE, bounds: DURATION_BOUNDS_MS, hist: row.duration_hist, p: 0.95 },
+  // The rollup's histograms locate each percentile; only the calls of its bucket are read.
+  const [p50, p95, ...amdP50] = await exactPercentiles(db, src.where.conditions, src.where.values, [
+    { ...DURATION_VALUE, hist: row.duration_hist, p: 0.5 },
+    { ...DURATION_VALUE, hist: row.duration_hist, p: 0.95 },
     // amd_result is one of four fixed words (a CHECK constraint), safe to inline.
-    ...amdRows.map((x) => ({ ...AMD_DECISION_VALUE, filter: `amd_decision_ms IS NOT NULL AND amd_result = '${x.amd_result.replaceAll("'", "''")}'`, bounds: AMD_BOUNDS_MS, hist: x.decision_hist, p: 0.5 })),
+    ...amdRows.map((x) => ({ ...AMD_DECISION_VALUE, filter: `amd_decision_ms IS NOT NULL AND amd_result = '${x.amd_result.replaceAll("'", "''")}'`, hist: x.decision_hist, p: 0.5 })),
   ]);
   const amdOut: Summary['amd'] = {};
   for (const k of ['human', 'machine', 'fax', 'unknown']) amdOut[k] = { count: 0, avgDecisionMs: null, p50DecisionMs: null };

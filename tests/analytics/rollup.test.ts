@@ -2,7 +2,7 @@
 // fixtures, across both DST changes, in a zone with a half-hour offset, after a call is revised once
 // it ended, and while a writer's transaction is still open during a refresh (PostgreSQL).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshAll, refreshDirtyHours } from '../../src/analytics/rollup.ts';
+import { AMD_BOUNDS_MS, DURATION_BOUNDS_MS, refreshAll, refreshDirtyHours } from '../../src/analytics/rollup.ts';
 import { RollupSource } from '../../src/analytics/rollupSource.ts';
 import { summary, volume } from '../../src/analytics/summary.ts';
 import type { CallFilter } from '../../src/analytics/filters.ts';
@@ -56,6 +56,17 @@ describe.each(testDatabases())('analytics rollup (%s)', (kind) => {
     db = await openWithFixtures(kind);
   });
   afterAll(() => db?.cleanup());
+
+  it('buckets values in SQL exactly as the bounds in rollup.ts say', async () => {
+    for (const [fn, bounds] of [
+      [(ms: number) => `analytics_duration_bucket(timestamptz '2026-03-01Z', timestamptz '2026-03-01Z' + interval '${ms} milliseconds')`, DURATION_BOUNDS_MS],
+      [(ms: number) => `analytics_amd_bucket(${ms})`, AMD_BOUNDS_MS],
+    ] as const) {
+      const probes = bounds.flatMap((b, i) => [[b, i + 1], [b - 1, i]] as const);
+      const { rows } = await db.db.pool.query<Record<string, number>>(`SELECT ${probes.map(([ms], i) => `${fn(ms)} AS b${i}`).join(', ')}`);
+      expect(probes.map((_, i) => rows[0]?.[`b${i}`])).toEqual(probes.map(([, bucket]) => bucket));
+    }
+  });
 
   it('marks every hour with calls dirty until a refresh, and reads them raw meanwhile', async () => {
     expect(await dirtyCount(db)).toBeGreaterThan(0);

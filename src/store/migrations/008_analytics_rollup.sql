@@ -11,14 +11,33 @@
 -- own marker (invisible to the refresher, so not deleted), and its hour stays dirty until a pass that
 -- sees its change. That makes the refresh race-free without locking any hot row on the write path.
 
+-- The histogram buckets of talk time (answer → end) and AMD decision time, in ms: bucket i holds
+-- values from bound i up to bound i+1 (width_bucket numbering; src/analytics/rollup.ts keeps the same
+-- bounds and a test holds them equal). The rollup counts calls per bucket, which locates a
+-- percentile's bucket; the indexes below then read the calls of that one bucket, so percentiles are
+-- exact without sorting a month of values.
+CREATE FUNCTION analytics_duration_bucket(answered timestamptz, ended timestamptz) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT width_bucket((EXTRACT(EPOCH FROM (ended - answered)) * 1000)::bigint,
+  ARRAY[0,1000,2000,3000,5000,7500,10000,15000,20000,25000,30000,35000,40000,45000,50000,55000,60000,70000,80000,90000,100000,110000,120000,135000,150000,165000,180000,195000,210000,225000,240000,255000,270000,285000,300000,330000,360000,420000,480000,600000,720000,900000,1200000,1800000,2700000,3600000,7200000]::bigint[]) $$;
+
+CREATE FUNCTION analytics_amd_bucket(ms integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT width_bucket(ms::bigint,
+  ARRAY[0,250,500,750,1000,1250,1500,1750,2000,2250,2500,2750,3000,3250,3500,3750,4000,4500,5000,6000,7000,8000,10000,15000,20000,30000]::bigint[]) $$;
+
+CREATE INDEX calls_duration_bucket_idx ON calls (analytics_duration_bucket(answered_at, ended_at), created_at)
+  WHERE answered_at IS NOT NULL AND ended_at IS NOT NULL;
+CREATE INDEX calls_amd_bucket_idx ON calls (amd_result, analytics_amd_bucket(amd_decision_ms), created_at)
+  WHERE amd_decision_ms IS NOT NULL;
+
 CREATE TABLE analytics_dirty_hours (
   hour timestamptz NOT NULL
 );
 CREATE INDEX analytics_dirty_hours_idx ON analytics_dirty_hours (hour);
 
 -- One row per UTC hour and filter dimensions (flow, campaign, direction). duration_hist counts the
--- answered-and-ended calls per duration bucket (bounds in rollup.ts); it locates the percentiles,
--- which are then read exactly from the calls of that one bucket.
+-- answered-and-ended calls per duration bucket (analytics_duration_bucket).
 CREATE TABLE analytics_hourly (
   hour timestamptz NOT NULL,
   flow_id text,
