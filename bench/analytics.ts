@@ -28,7 +28,7 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 const MONTH = { since: '2026-03-01', until: '2026-04-01' };
 
 /** A month (March 2026) of calls, spread evenly; outcomes, AMD, flows and campaigns in a fixed mix by row number. */
-async function generate(db: Database, rows: number): Promise<void> {
+export async function generate(db: Database, rows: number): Promise<void> {
   await db.pool.query(
     `INSERT INTO calls (id, carrier, carrier_call_id, direction, from_number, to_number, status, flow_id, created_at, answered_at, ended_at,
                         outcome, failure_reason, amd_result, amd_decision_ms, metadata)
