@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { exportRows, exportStream } from '../src/analytics/export.ts';
 import { refreshAll } from '../src/analytics/rollup.ts';
+import { RollupSource } from '../src/analytics/rollupSource.ts';
 import { summary, volume } from '../src/analytics/summary.ts';
 import { openDatabase, type Database } from '../src/store/db.ts';
 import { benchDatabaseUrl, createScratchDatabase } from './lib/scratchDb.ts';
@@ -67,6 +68,8 @@ export interface AnalyticsFigures {
   /** count(*) over the month's calls: the floor. */
   floorMs: number;
   queries: Array<{ name: string; rollupMs: number; rawMs: number; same: boolean }>;
+  /** The month's whole hours were all read from the rollup (no raw range left after the refresh). */
+  rollupServed: boolean;
   export: { rows: number; seconds: number; rowsPerS: number; mib: number; rssBeforeMiB: number; rssPeakMiB: number } | null;
 }
 
@@ -85,6 +88,8 @@ export async function benchDatabase(kind: 'postgres' | 'pglite', rows: number, o
     const rollupBuildS = (performance.now() - t0) / 1000;
     await db.pool.query('VACUUM ANALYZE analytics_hourly');
     const floorMs = await time(() => db.pool.query(`SELECT count(*) FROM calls WHERE created_at >= '2026-03-01Z' AND created_at < '2026-04-01Z'`), opts.runs);
+    const plan = await RollupSource.plan(db.pool, MONTH);
+    const rollupServed = plan.rollup !== null && plan.raw.length === 0;
     const queries: AnalyticsFigures['queries'] = [];
     const measure = async (name: string, fn: (useRollup: boolean) => Promise<unknown>): Promise<void> => {
       opts.progress(`analytics: ${kind} ${name}`);
@@ -122,7 +127,7 @@ export async function benchDatabase(kind: 'postgres' | 'pglite', rows: number, o
       const seconds = (performance.now() - s) / 1000;
       exported = { rows, seconds: round(seconds, 1), rowsPerS: Math.round(rows / seconds), mib: round(bytes / 1048576, 0), rssBeforeMiB: round(rssBefore / 1048576, 0), rssPeakMiB: round(peak / 1048576, 0) };
     }
-    return { database: kind, rows, generateS: round(generateS, 1), rollupBuildS: round(rollupBuildS, 1), floorMs, queries, export: exported };
+    return { database: kind, rows, generateS: round(generateS, 1), rollupBuildS: round(rollupBuildS, 1), floorMs, queries, rollupServed, export: exported };
   } finally {
     await db.close();
     await scratch?.drop();
@@ -147,18 +152,20 @@ export async function runAnalyticsBench(ctx: Pick<SectionContext, 'short' | 'pro
     const month = f.queries.find((q) => q.name === 'summary (month)');
     const hour = f.queries.find((q) => q.name === 'volume hour (month)');
     checks.push({ name: `analytics ${f.database}: rollup figures equal the raw ones (${f.queries.length} queries)`, value: f.queries.filter((q) => q.same).length, op: '>=', bound: f.queries.length, unit: 'queries', note: 'exactness, not speed' });
-    // On PostgreSQL a month's summary is one filtered pass over its calls (the exact percentiles) plus
-    // the rollup, and the volume reads rollup rows only. PGlite runs the same SQL single-threaded, so
-    // only the rollup-vs-raw bounds apply to it. Bounds sit far above values measured on a loaded
-    // 2-core machine (summary ≈ 5× floor, volume ≈ 1.6× at 100k calls under load 18).
+    checks.push({ name: `analytics ${f.database}: the month is read from the rollup`, value: f.rollupServed ? 1 : 0, op: '>=', bound: 1, unit: '', note: 'deterministic: a rollup that stopped serving would only show as time' });
+    // Times: bounds far above what a loaded 2-core machine measured (load 12–26). The generated data is
+    // the rollup's worst case (every flow × campaign × direction each hour, ~22k rows a month whatever
+    // the call count), so at the short sizes the rollup is barely smaller than the calls.
     if (month !== undefined && f.database === 'postgres') {
-      checks.push({ name: `analytics ${f.database} ${f.rows}: summary (month) ÷ floor`, value: ratio(month.rollupMs, f.floorMs), op: '<=', bound: 12, unit: '×', note: 'one filtered pass for the exact percentiles plus the rollup' });
+      checks.push({ name: `analytics ${f.database} ${f.rows}: summary (month) ÷ floor`, value: ratio(month.rollupMs, f.floorMs), op: '<=', bound: 20, unit: '×', note: 'rollup sums plus the percentile buckets; 2.5× at 1M, 5–7× at 100k under load' });
     }
     if (hour !== undefined && f.database === 'postgres') {
-      checks.push({ name: `analytics ${f.database} ${f.rows}: volume hour (month) ÷ floor`, value: ratio(hour.rollupMs, f.floorMs), op: '<=', bound: 4, unit: '×', note: 'rollup rows only' });
+      checks.push({ name: `analytics ${f.database} ${f.rows}: volume hour (month) ÷ floor`, value: ratio(hour.rollupMs, f.floorMs), op: '<=', bound: 10, unit: '×', note: 'rollup rows only; 0.24× at 1M, 1.6–4.2× at 100k under load' });
     }
-    for (const q of [month, hour]) {
-      if (q !== undefined) checks.push({ name: `analytics ${f.database} ${f.rows}: ${q.name} with the rollup ÷ raw`, value: ratio(q.rollupMs, q.rawMs), op: '<=', bound: 2, unit: '×', note: 'the rollup must never cost more than reading the calls; ≈ 0.3 at 100k on PostgreSQL, ≈ 1 at 20k on PGlite' });
+    if (f.rows >= 100_000) {
+      for (const q of [month, hour]) {
+        if (q !== undefined) checks.push({ name: `analytics ${f.database} ${f.rows}: ${q.name} with the rollup ÷ raw`, value: ratio(q.rollupMs, q.rawMs), op: '<=', bound: 1.5, unit: '×', note: 'the rollup must not cost more than reading the calls; 0.02–0.43 measured' });
+      }
     }
     if (f.export !== null) {
       checks.push({ name: `analytics ${f.database}: export peak RSS growth at ${f.export.rows} rows`, value: f.export.rssPeakMiB - f.export.rssBeforeMiB, op: '<=', bound: 300, unit: 'MiB', note: 'paged by keyset, streamed: flat in the row count' });
