@@ -2,7 +2,7 @@
 // (= --short) is the CI pass: well under 5 minutes on a 2-core machine, and it fails only on clear
 // regressions — ratios against a floor measured in the same run and generous absolute bounds.
 //
-//   node bench/run.ts [--short] [--only dsp,media,concurrency,agent,first-audio,amd,persistence,campaign,cluster]
+//   node bench/run.ts [--short] [--only dsp,media,concurrency,agent,first-audio,amd,persistence,campaign,cluster,analytics]
 //                     [--json [FILE]]          (FILE defaults to bench/results/latest.json)
 //
 // The shared gateway child runs on PostgreSQL — a scratch database next to BENCH_DATABASE_URL or
@@ -31,7 +31,7 @@ import { benchDatabaseUrl, createScratchDatabase, type ScratchDatabase } from '.
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_JSON = path.join(HERE, 'results', 'latest.json');
 
-export const SECTIONS = ['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence', 'campaign', 'cluster'] as const;
+export const SECTIONS = ['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence', 'campaign', 'cluster', 'analytics'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface RunArgs {
@@ -180,6 +180,7 @@ const RUNNERS: Record<SectionId, { title: string; run: (ctx: SectionContext) => 
   persistence: { title: '8. Persistence under load', run: runPersistenceBench },
   campaign: { title: '9. Campaign dialer', run: runCampaignBench },
   cluster: { title: '10. Every core', run: (ctx) => runClusterBench(ctx) },
+  analytics: { title: '11. Analytics at scale', run: async (ctx) => (await import('./analytics.ts')).runAnalyticsBench(ctx) },
 };
 
 function printSection(r: SectionResult): void {

@@ -28,6 +28,7 @@ import { callsEnded, startEventLoopProbe, watchEventLog } from './observability/
 import { prometheusRoute } from './observability/routes.ts';
 import { RecordingStore } from './recording/recordingStore.ts';
 import { startRetention } from './recording/retention.ts';
+import { startRollupRefresher } from './analytics/rollupRefresher.ts';
 import { recordingRoutes } from './recording/routes.ts';
 import { LocalRecordingStorage, type RecordingStorage } from './recording/storage.ts';
 import { shutdownPlan, type Config } from './config.ts';
@@ -190,6 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const stopRetention = startRetention(recordings, recordingStorage, config.recordingRetentionDays, app.log);
     app.addHook('onClose', async () => stopRetention());
   }
+  const stopRollupRefresher = startRollupRefresher(deps.db.pool, app.log);
+  app.addHook('onClose', stopRollupRefresher);
 
   app.decorate('gateway', {
     registry,

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Queryable } from '../store/db.ts';
-import { buildWhere, type CallFilter } from './filters.ts';
+import { buildWhere, campaignIdSql, contactIdSql, type CallFilter } from './filters.ts';
 
 const PAGE_ROWS = 1000;
 
@@ -100,7 +100,7 @@ export function exportRows(db: Queryable, filter: CallFilter, signal?: AbortSign
       const { rows } = await db.query<Row>(
         `SELECT id, created_at, answered_at, ended_at, direction, carrier, from_number, to_number, status, flow_id, flow_version, end_reason,
                 outcome, failure_reason, disposition, amd_result, amd_answered_by, amd_confidence, amd_decision_ms,
-                metadata->>'campaignId' AS campaign_id, metadata->>'contactId' AS contact_id, recording_duration_ms
+                ${campaignIdSql()} AS campaign_id, ${contactIdSql()} AS contact_id, recording_duration_ms
            FROM calls ${w.sql} ${keyset}
           ORDER BY created_at, id LIMIT ${PAGE_ROWS}`,
         after === undefined ? w.values : [...w.values, after.createdAt, after.id],

@@ -10,7 +10,7 @@ export interface CallFilter {
   /** IANA zone for calendar dates and buckets; default UTC. */
   tz?: string;
   flowId?: string;
-  /** Matches calls whose metadata carries this campaignId (set by the dialer). */
+  /** Matches calls of this campaign (metadata.campaign.id, set by the dialer, or metadata.campaignId). */
   campaignId?: string;
   direction?: 'inbound' | 'outbound';
   /** One status or a comma-separated list. */
@@ -18,6 +18,14 @@ export interface CallFilter {
   /** Either party, exactly. */
   number?: string;
 }
+
+/**
+ * A call's campaign: the dialer writes `metadata.campaign.id` (src/campaign/engine.ts); calls placed
+ * through POST /v1/calls may carry a flat `metadata.campaignId`. One expression, used by the filters,
+ * the rollup and the export (migration 008 indexes it).
+ */
+export const campaignIdSql = (alias = ''): string => `COALESCE(${alias}metadata->>'campaignId', ${alias}metadata->'campaign'->>'id')`;
+export const contactIdSql = (alias = ''): string => `COALESCE(${alias}metadata->>'contactId', ${alias}metadata->'campaign'->>'contactId')`;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** The default range when `since` is absent: the last 30 days. */
@@ -43,6 +51,19 @@ export interface SqlWhere {
   /** Next free parameter number. */
   next: number;
   tz: string;
+  /** The range's bounds on their own (null when open), for queries that need them without the rest. */
+  since: RangeBound | null;
+  until: RangeBound | null;
+  /** The conditions without the WHERE keyword ('TRUE' for none). */
+  conditions: string;
+}
+
+/** A calendar date (midnight in tz) or an instant. */
+export type RangeBound = { date: string; tz: string } | { instant: string };
+
+/** `bound` as a timestamptz SQL expression whose parameters are numbered from `first`. */
+export function boundSql(bound: RangeBound, first: number): { sql: string; values: unknown[] } {
+  return 'date' in bound ? { sql: `($${first}::timestamp AT TIME ZONE $${first + 1})`, values: [bound.date, bound.tz] } : { sql: `$${first}::timestamptz`, values: [bound.instant] };
 }
 
 /**
@@ -68,13 +89,14 @@ export function buildWhere(f: CallFilter, opts: { requireRange: boolean; alias?:
   };
   let since = f.since;
   if (since === undefined && opts.requireRange) since = new Date((f.until !== undefined && !DATE_ONLY.test(f.until) ? Date.parse(f.until) : Date.now()) - DEFAULT_RANGE_MS).toISOString();
+  const bound = (v: string): RangeBound => (DATE_ONLY.test(v) ? { date: v, tz } : { instant: new Date(v).toISOString() });
   if (since !== undefined) conditions.push(`${a}created_at >= ${instant('since', since)}`);
   if (f.until !== undefined) conditions.push(`${a}created_at < ${instant('until', f.until)}`);
   if (f.since !== undefined && f.until !== undefined && !DATE_ONLY.test(f.since) && !DATE_ONLY.test(f.until) && Date.parse(f.until) <= Date.parse(f.since)) {
     throw badQuery('until', 'must be after since');
   }
   if (f.flowId !== undefined) conditions.push(`${a}flow_id = ${param(f.flowId)}`);
-  if (f.campaignId !== undefined) conditions.push(`${a}metadata ? 'campaignId' AND ${a}metadata->>'campaignId' = ${param(f.campaignId)}`);
+  if (f.campaignId !== undefined) conditions.push(`${campaignIdSql(a)} = ${param(f.campaignId)}`);
   if (f.direction !== undefined) conditions.push(`${a}direction = ${param(f.direction)}`);
   if (f.number !== undefined) {
     const p = param(f.number);
@@ -86,7 +108,15 @@ export function buildWhere(f: CallFilter, opts: { requireRange: boolean; alias?:
     if (bad.length > 0) throw badQuery('status', `unknown value(s) ${bad.join(', ')}`);
     conditions.push(`${a}status = ANY(${param(list)}::text[])`);
   }
-  return { sql: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', values, next: values.length + 1, tz };
+  return {
+    sql: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '',
+    conditions: conditions.length > 0 ? conditions.join(' AND ') : 'TRUE',
+    values,
+    next: values.length + 1,
+    tz,
+    since: since === undefined ? null : bound(since),
+    until: f.until === undefined ? null : bound(f.until),
+  };
 }
 
 /** Query-string schema of the shared filters (for route schemas and the OpenAPI document). */
@@ -95,6 +125,6 @@ export const filterQueryProperties = {
   until: { type: 'string', maxLength: 40, description: 'exclusive end: ISO 8601 instant or YYYY-MM-DD in tz', examples: ['2026-04-01'] },
   tz: { type: 'string', maxLength: 64, description: 'IANA time zone for calendar dates and buckets (default UTC)', examples: ['Europe/Paris'] },
   flowId: { type: 'string', maxLength: 64 },
-  campaignId: { type: 'string', maxLength: 64, description: "calls whose metadata.campaignId equals this" },
+  campaignId: { type: 'string', maxLength: 64, description: 'calls of this campaign (metadata.campaign.id as the dialer writes it, or metadata.campaignId)', examples: ['spring-renewals'] },
   direction: { type: 'string', enum: ['inbound', 'outbound'] },
 } as const;

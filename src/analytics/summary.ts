@@ -1,11 +1,12 @@
 // GET /v1/analytics/summary and /volume: aggregates computed in SQL (the same statements on PostgreSQL
-// and PGlite), one pass over the range's rows each, so a month of a million calls stays well under a
-// second on PostgreSQL (bench/analytics.ts measures it).
+// and PGlite) over the hourly rollup for whole clean hours and the raw calls for the rest
+// (rollupSource.ts), so a month of a million calls reads a few thousand rollup rows; percentiles stay
+// exact (exactPercentile.ts). bench/analytics.ts measures it.
 import type { Queryable } from '../store/db.ts';
-import { buildWhere, type CallFilter } from './filters.ts';
-
-/** Answered and ended: the talk time, in milliseconds. */
-const DURATION_SQL = `(EXTRACT(EPOCH FROM (ended_at - answered_at)) * 1000)`;
+import { AMD_DECISION_VALUE, DURATION_VALUE, exactPercentiles } from './exactPercentile.ts';
+import type { CallFilter } from './filters.ts';
+import { AMD_BOUNDS_MS, DURATION_BOUNDS_MS } from './rollup.ts';
+import { RollupSource, type SourceOptions } from './rollupSource.ts';
 
 const rate = (part: number, whole: number): number | null => (whole === 0 ? null : Math.round((part / whole) * 10000) / 10000);
 const round1 = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
@@ -28,6 +29,9 @@ export interface Summary {
   failureReasons: Array<{ reason: string; count: number }>;
 }
 
+const sumHist = (column: string, bounds: readonly number[]): string =>
+  `ARRAY[${Array.from({ length: bounds.length + 1 }, (_, i) => `COALESCE(sum(${column}[${i + 1}]), 0)::int`).join(', ')}]`;
+
 interface TotalsRow {
   calls: number;
   answered: number;
@@ -38,55 +42,68 @@ interface TotalsRow {
   voicemail_dropped: number;
   failed: number;
   abandoned: number;
-  avg_ms: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
+  duration_count: number;
+  duration_sum_ms: number;
+  duration_hist: number[];
 }
 
-export async function summary(db: Queryable, filter: CallFilter): Promise<Summary> {
-  const w = buildWhere(filter, { requireRange: true });
+interface AmdRow {
+  amd_result: string;
+  calls: number;
+  decision_count: number;
+  decision_sum_ms: number;
+  decision_hist: number[];
+}
+
+export async function summary(db: Queryable, filter: CallFilter, opts: SourceOptions = {}): Promise<Summary> {
+  const src = await RollupSource.plan(db, filter, opts);
+  const hourly = src.sql('hourly');
   const totals = db.query<TotalsRow>(
-    `SELECT count(*)::int AS calls,
-            count(answered_at)::int AS answered,
-            count(outcome)::int AS ended,
-            count(*) FILTER (WHERE outcome = 'success')::int AS success,
-            count(*) FILTER (WHERE outcome = 'completed')::int AS completed,
-            count(*) FILTER (WHERE outcome = 'transferred')::int AS transferred,
-            count(*) FILTER (WHERE outcome = 'voicemail-dropped')::int AS voicemail_dropped,
-            count(*) FILTER (WHERE outcome = 'failed')::int AS failed,
-            count(*) FILTER (WHERE answered_at IS NOT NULL AND failure_reason = 'caller-hung-up-early')::int AS abandoned,
-            avg(${DURATION_SQL}) AS avg_ms,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY ${DURATION_SQL}) AS p50_ms,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY ${DURATION_SQL}) AS p95_ms
-       FROM calls ${w.sql}`,
-    w.values,
+    `SELECT COALESCE(sum(calls), 0)::int AS calls, COALESCE(sum(answered), 0)::int AS answered, COALESCE(sum(ended), 0)::int AS ended,
+            COALESCE(sum(success), 0)::int AS success, COALESCE(sum(completed), 0)::int AS completed, COALESCE(sum(transferred), 0)::int AS transferred,
+            COALESCE(sum(voicemail_dropped), 0)::int AS voicemail_dropped, COALESCE(sum(failed), 0)::int AS failed, COALESCE(sum(abandoned), 0)::int AS abandoned,
+            COALESCE(sum(duration_count), 0)::int AS duration_count, COALESCE(sum(duration_sum_ms), 0)::float8 AS duration_sum_ms,
+            ${sumHist('duration_hist', DURATION_BOUNDS_MS)} AS duration_hist
+       FROM (${hourly.text}) s`,
+    hourly.values,
   );
-  const amd = db.query<{ amd_result: string; count: number; avg_ms: number | null; p50_ms: number | null }>(
-    `SELECT amd_result, count(*)::int AS count, avg(amd_decision_ms) AS avg_ms,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY amd_decision_ms) AS p50_ms
-       FROM calls ${w.sql} ${w.sql === '' ? 'WHERE' : 'AND'} amd_result IS NOT NULL GROUP BY amd_result`,
-    w.values,
+  const amdSrc = src.sql('amd');
+  const amd = db.query<AmdRow>(
+    `SELECT amd_result, sum(calls)::int AS calls, sum(decision_count)::int AS decision_count, sum(decision_sum_ms)::float8 AS decision_sum_ms,
+            ${sumHist('decision_hist', AMD_BOUNDS_MS)} AS decision_hist
+       FROM (${amdSrc.text}) s GROUP BY amd_result`,
+    amdSrc.values,
   );
+  const reasonSrc = src.sql('reasons');
   const reasons = db.query<{ reason: string; count: number }>(
-    `SELECT failure_reason AS reason, count(*)::int AS count
-       FROM calls ${w.sql} ${w.sql === '' ? 'WHERE' : 'AND'} failure_reason IS NOT NULL
-      GROUP BY failure_reason ORDER BY count DESC, failure_reason`,
-    w.values,
+    `SELECT failure_reason AS reason, sum(calls)::int AS count FROM (${reasonSrc.text}) s GROUP BY failure_reason ORDER BY count DESC, failure_reason`,
+    reasonSrc.values,
   );
   const [t, a, r] = await Promise.all([totals, amd, reasons]);
   const row = t.rows[0] as TotalsRow;
+  const amdRows = a.rows.filter((x) => x.decision_count > 0);
+  // The rollup's histograms locate each percentile; only the calls of its bucket are read.
+  const [p50, p95, ...amdP50] = await exactPercentiles(db, src.where.conditions, src.where.values, [
+    { ...DURATION_VALUE, hist: row.duration_hist, p: 0.5 },
+    { ...DURATION_VALUE, hist: row.duration_hist, p: 0.95 },
+    // amd_result is one of four fixed words (a CHECK constraint), safe to inline.
+    ...amdRows.map((x) => ({ ...AMD_DECISION_VALUE, filter: `amd_decision_ms IS NOT NULL AND amd_result = '${x.amd_result.replaceAll("'", "''")}'`, hist: x.decision_hist, p: 0.5 })),
+  ]);
   const amdOut: Summary['amd'] = {};
   for (const k of ['human', 'machine', 'fax', 'unknown']) amdOut[k] = { count: 0, avgDecisionMs: null, p50DecisionMs: null };
-  for (const x of a.rows) amdOut[x.amd_result] = { count: x.count, avgDecisionMs: round1(x.avg_ms), p50DecisionMs: round1(x.p50_ms) };
+  for (const x of a.rows) {
+    const i = amdRows.indexOf(x);
+    amdOut[x.amd_result] = { count: x.calls, avgDecisionMs: x.decision_count === 0 ? null : round1(x.decision_sum_ms / x.decision_count), p50DecisionMs: i < 0 ? null : round1(amdP50[i]) };
+  }
   return {
-    range: { since: filter.since ?? null, until: filter.until ?? null, tz: w.tz },
+    range: { since: filter.since ?? null, until: filter.until ?? null, tz: src.where.tz },
     calls: row.calls,
     answered: row.answered,
     answerRate: rate(row.answered, row.calls),
     ended: row.ended,
     outcomes: { success: row.success, completed: row.completed, transferred: row.transferred, 'voicemail-dropped': row.voicemail_dropped, failed: row.failed },
     successRate: rate(row.success, row.ended),
-    durationMs: { avg: round1(row.avg_ms), p50: round1(row.p50_ms), p95: round1(row.p95_ms) },
+    durationMs: { avg: row.duration_count === 0 ? null : round1(row.duration_sum_ms / row.duration_count), p50: round1(p50), p95: round1(p95) },
     amd: amdOut,
     transferRate: rate(row.transferred, row.answered),
     abandonedRate: rate(row.abandoned, row.answered),
@@ -115,32 +132,36 @@ export interface Volume {
   byHourOfDay: Array<{ hour: number; calls: number; answered: number; answerRate: number | null; success: number; successRate: number | null }>;
 }
 
-export async function volume(db: Queryable, filter: CallFilter, bucket: 'hour' | 'day'): Promise<Volume> {
-  const w = buildWhere(filter, { requireRange: true });
-  const tzParam = `$${w.next}`;
+export async function volume(db: Queryable, filter: CallFilter, bucket: 'hour' | 'day', opts: SourceOptions = {}): Promise<Volume> {
+  const src = await RollupSource.plan(db, filter, { ...opts, localHours: true });
+  const hourly = src.sql('volume');
+  const tzParam = `$${hourly.values.length + 1}`;
+  const values = [...hourly.values, src.where.tz];
   // date_trunc(unit, timestamptz, zone) truncates in the zone but keeps instants: the two 01:00 hours
-  // of a DST fall-back stay two buckets, and a DST day is 23 or 25 hours long.
+  // of a DST fall-back stay two buckets, and a DST day is 23 or 25 hours long. Each source row is one
+  // hour of the zone (rollupSource.ts), so it falls in exactly one bucket.
   const buckets = db.query<{ start: Date; local: string; offset_min: number; calls: number; answered: number; success: number; ended: number }>(
     `SELECT b AS start, to_char(b AT TIME ZONE ${tzParam}, 'YYYY-MM-DD"T"HH24:MI') AS local,
             (EXTRACT(EPOCH FROM (b AT TIME ZONE ${tzParam}) - (b AT TIME ZONE 'UTC')) / 60)::int AS offset_min,
             calls, answered, success, ended
-       FROM (SELECT date_trunc('${bucket}', created_at, ${tzParam}) AS b, count(*)::int AS calls, count(answered_at)::int AS answered,
-                    count(*) FILTER (WHERE outcome = 'success')::int AS success, count(outcome)::int AS ended
-               FROM calls ${w.sql} GROUP BY 1) g
+       FROM (SELECT date_trunc('${bucket}', hour, ${tzParam}) AS b, sum(calls)::int AS calls, sum(answered)::int AS answered,
+                    sum(success)::int AS success, sum(ended)::int AS ended
+               FROM (${hourly.text}) s GROUP BY 1) g
+      WHERE calls > 0
       ORDER BY b`,
-    [...w.values, w.tz],
+    values,
   );
   const hours = db.query<{ hour: number; calls: number; answered: number; success: number; ended: number }>(
-    `SELECT EXTRACT(HOUR FROM created_at AT TIME ZONE ${tzParam})::int AS hour, count(*)::int AS calls, count(answered_at)::int AS answered,
-            count(*) FILTER (WHERE outcome = 'success')::int AS success, count(outcome)::int AS ended
-       FROM calls ${w.sql} GROUP BY 1`,
-    [...w.values, w.tz],
+    `SELECT EXTRACT(HOUR FROM hour AT TIME ZONE ${tzParam})::int AS hour, sum(calls)::int AS calls, sum(answered)::int AS answered,
+            sum(success)::int AS success, sum(ended)::int AS ended
+       FROM (${hourly.text}) s GROUP BY 1`,
+    values,
   );
   const [b, h] = await Promise.all([buckets, hours]);
   const byHour = new Map(h.rows.map((x) => [x.hour, x]));
   return {
     bucket,
-    tz: w.tz,
+    tz: src.where.tz,
     buckets: b.rows.map((x) => ({
       start: x.start.toISOString(),
       startLocal: x.local,

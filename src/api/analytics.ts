@@ -119,7 +119,7 @@ export async function analyticsRoutes(api: FastifyInstance, deps: { db: Queryabl
     {
       schema: {
         summary: 'Calls, answer and success rates, durations, AMD, transfers, abandonment and failure reasons over a range',
-        description: 'Range defaults to the 30 days before `until` (or now). Rates are fractions 0–1, null when their denominator is 0. The campaign filter reads calls.metadata.campaignId.',
+        description: 'Range defaults to the 30 days before `until` (or now). Rates are fractions 0–1, null when their denominator is 0. The campaign filter matches the dialer calls (metadata.campaign.id) and calls placed with metadata.campaignId.',
         tags: ['analytics'],
         querystring,
         response: { 200: summarySchema, 400: errorSchema },

@@ -4,6 +4,7 @@
 // (settle.ts) — pauses a campaign whose abandon rate passed its limit, completes campaigns with
 // nothing left to dial, and reconciles attempts nobody will finish: claims of a dead instance, and
 // calls whose end never arrived (asked of the carrier's REST API, never redialed blindly).
+import { campaignDials } from '../observability/metrics.ts';
 import type pg from 'pg';
 import { placeOutboundCall } from '../api/placeCall.ts';
 import type { Config } from '../config.ts';
@@ -174,6 +175,7 @@ export class CampaignEngine {
         },
       );
       if (result.kind === 'placed') {
+        campaignDials.inc({ campaign: c.id });
         await pool.query("UPDATE campaign_attempts SET state = 'placed', carrier_call_id = $2, placed_at = now() WHERE id = $1 AND state = 'claimed'", [d.attemptId, result.carrierCallId]);
       } else if (result.kind === 'rejected') {
         await settleAttempt(pool, this.now(), { attemptId: d.attemptId, outcome: 'failed', carrierError: true, detail: { error: result.error.code, message: result.error.message } });

@@ -3,6 +3,7 @@
 // attempts to their call rows that have ended (and whose timeline is written), maps the call to an
 // outcome (outcome.ts), and moves the contact on — in one transaction whose first statement only
 // succeeds for one settler (state guard), so an attempt is settled exactly once.
+import { campaignOutcomes } from '../observability/metrics.ts';
 import type pg from 'pg';
 import type { AttemptOutcome } from '../outcome/vocabulary.ts';
 import { attemptOutcome, nextStep, retryKeyFor, type FinishedCall } from './outcome.ts';
@@ -188,6 +189,7 @@ export async function settleAttempt(pool: pg.Pool, now: Date, input: SettleInput
       }
     }
     await client.query('COMMIT');
+    campaignOutcomes.inc({ campaign: a.campaign_id, outcome: input.outcome });
     return { campaignId: a.campaign_id, contactId: a.contact_id, outcome: input.outcome, abandoned: input.abandoned ?? false, next };
   } catch (err) {
     broken = true;

@@ -1,11 +1,19 @@
 // GET /metrics: the Prometheus text format. Scraped from loopback without credentials, or from
 // anywhere with `Authorization: Bearer $METRICS_TOKEN`. The address checked is the socket's, never
 // X-Forwarded-For: a proxy on the same host that forwards public traffic must block /metrics itself.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { clusterMetricsText } from '../cluster/metrics.ts';
 import { metricsRegistry } from './metrics.ts';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** Constant-time comparison (of digests, so lengths match): the token cannot be guessed byte by byte from response times. */
+function sameToken(header: string | undefined, token: string): boolean {
+  if (header === undefined) return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(header), digest(`Bearer ${token}`));
+}
 
 export async function prometheusRoute(app: FastifyInstance, opts: { token: string | undefined }): Promise<void> {
   app.get(
@@ -26,7 +34,7 @@ export async function prometheusRoute(app: FastifyInstance, opts: { token: strin
     async (request, reply) => {
       const remote = request.socket.remoteAddress ?? '';
       const auth = request.headers.authorization;
-      const tokenOk = opts.token !== undefined && auth === `Bearer ${opts.token}`;
+      const tokenOk = opts.token !== undefined && sameToken(auth, opts.token);
       if (!tokenOk && !LOOPBACK.test(remote)) {
         return reply.code(opts.token === undefined ? 403 : 401).send({
           code: 'GW_ERR_METRICS_FORBIDDEN',

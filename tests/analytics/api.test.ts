@@ -68,6 +68,24 @@ describe.each(testDatabases())('analytics API (%s)', (kind) => {
     expect(b.body).toMatchObject({ calls: 2, answered: 1, failureReasons: [{ reason: 'busy', count: 1 }] });
   });
 
+  it('documents the analytics, export and recording endpoints with examples in the OpenAPI document', async () => {
+    const doc = (await gw.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses?: Record<string, unknown> }>> }>();
+    for (const [p, method] of [
+      ['/v1/analytics/summary', 'get'],
+      ['/v1/analytics/volume', 'get'],
+      ['/v1/analytics/latency', 'get'],
+      ['/v1/calls/export', 'get'],
+      ['/v1/calls/{id}/recording', 'get'],
+    ] as const) {
+      const op = doc.paths[p]?.[method];
+      expect(op?.summary, p).toBeTruthy();
+      expect(op?.tags?.length, p).toBeGreaterThan(0);
+      // An example of the answer (fastify-swagger renders schema examples as example/examples).
+      expect(JSON.stringify(op?.responses?.['200']), p).toMatch(/"examples?"/);
+    }
+    expect(doc.paths['/v1/calls/{id}/recording']?.delete?.summary).toBeTruthy();
+  });
+
   it('refuses bad input naming the field', async () => {
     for (const [q, field] of [
       ['tz=Mars/Olympus', 'tz'],

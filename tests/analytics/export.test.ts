@@ -65,6 +65,12 @@ describe.each(testDatabases())('calls export (%s)', (kind) => {
     expect(num.map((x) => x.id)).toEqual(['c1', 'c5', 'c8']);
   });
 
+  it('names the campaign and contact of a call the dialer placed (metadata.campaign)', async () => {
+    await gw.tdb.db.pool.query(`UPDATE calls SET metadata = '{"campaign": {"id": "D9", "contactId": "ct9", "attemptId": "a9"}}'::jsonb WHERE id = 'c6'`);
+    const rows = parse<Record<string, string>>((await get('format=csv&campaignId=D9')).text, { columns: true });
+    expect(rows.map((x) => [x.id, x.campaign_id, x.contact_id])).toEqual([['c6', 'D9', 'ct9']]);
+  });
+
   it('streams JSON Lines across many pages, every row once, in order', async () => {
     const r = await get('format=jsonl&since=2026-04-01');
     expect(r.headers.get('content-disposition')).toMatch(/\.jsonl"$/);

@@ -107,7 +107,7 @@ describe('bench/run.ts arguments', () => {
   it('defaults to every section, full size, no JSON', () => {
     const a = parseRunArgs([]);
     expect(a.short).toBe(false);
-    expect(a.only).toEqual(['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence', 'campaign', 'cluster']);
+    expect(a.only).toEqual(['dsp', 'media', 'concurrency', 'agent', 'first-audio', 'amd', 'persistence', 'campaign', 'cluster', 'analytics']);
     expect(a.json).toBeUndefined();
   });
 
