@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentNodeSpec, AgentOutcome } from '../../src/agent/node.ts';
 import { createProviders } from '../../src/agent/factory.ts';
-import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
+import { CircuitBreaker } from '../../src/resilience/policy.ts';
 import { AgentSession, type AgentOptions } from '../../src/agent/session.ts';
 import { TtsCache } from '../../src/agent/tts/cache.ts';
 import { ElevenLabsTts } from '../../src/agent/tts/elevenlabs.ts';
