@@ -2,13 +2,17 @@
 // capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter",
 // 2015): the n-th wait is random(0, min(cap, base · 2^n)). Only errors the caller classes as retryable
 // are retried; an abort ends at once. Network retries wait on the wall clock (a vendor's recovery has
-// nothing to do with a call's media clock). The agent's providers retry through it, the event log's
-// batch writes wait `fullJitterDelayMs`, and every provider has a `CircuitBreaker` built on cockatiel's.
+// nothing to do with a call's media clock). The agent's providers retry through `retryPolicy`, the
+// writes that must converge (call writes, the change feed's reconnect) through `persistentRetry`, the
+// event log's flusher waits `equalJitterDelayMs` between batch attempts, and every provider has a
+// `CircuitBreaker` built on cockatiel's.
 import {
   circuitBreaker,
   CircuitState,
   ConsecutiveBreaker,
   DelegateBackoff,
+  ExponentialBackoff,
+  handleAll,
   handleWhen,
   retry,
   type CircuitBreakerPolicy,
@@ -28,10 +32,24 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF = { retries: 2, baseDelayMs: 100, maxDelayMs: 1000 } as const;
 
+/** The capped exponential ceiling of retry `attempt` (1 = the first retry). */
+function ceilingMs(o: Omit<BackoffOptions, 'retries'>, attempt: number): number {
+  return Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** Math.min(attempt - 1, 30));
+}
+
 /** The wait before retry `attempt` (1 = the first retry). */
-export function fullJitterDelayMs(o: BackoffOptions, attempt: number): number {
-  const cap = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor((o.random ?? Math.random)() * cap);
+export function fullJitterDelayMs(o: Omit<BackoffOptions, 'retries'>, attempt: number): number {
+  return Math.floor((o.random ?? Math.random)() * ceilingMs(o, attempt));
+}
+
+/**
+ * "Equal jitter" (same article): half the ceiling fixed, half random. For a loop that retries while
+ * new work piles up (the event log), the fixed half keeps a floor under the wait, and the random half
+ * keeps instances that lost the same database from retrying in lockstep when it returns.
+ */
+export function equalJitterDelayMs(o: Omit<BackoffOptions, 'retries'>, attempt: number): number {
+  const ceiling = ceilingMs(o, attempt);
+  return ceiling / 2 + (o.random ?? Math.random)() * (ceiling / 2);
 }
 
 /** A cockatiel retry policy: `retryable(err)` decides, `retries` bounds, full-jitter backoff waits. */
@@ -40,6 +58,18 @@ export function retryPolicy(o: BackoffOptions & { retryable: (err: unknown) => b
     maxAttempts: o.retries,
     backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => fullJitterDelayMs(o, ctx.attempt)),
   });
+}
+
+/**
+ * Retry until it works or `retryable(err)` says stop (a deadline, shutdown, a permanent error):
+ * cockatiel's capped exponential backoff (decorrelated jitter). Its waits are unref'd, so a database
+ * that stays down does not hold the process open; stop it early with the signal given to execute().
+ */
+export function persistentRetry(o: { initialDelayMs: number; maxDelayMs: number; retryable?: (err: unknown) => boolean }): RetryPolicy {
+  return retry(o.retryable ? handleWhen(o.retryable) : handleAll, {
+    maxAttempts: Number.MAX_SAFE_INTEGER,
+    backoff: new ExponentialBackoff({ initialDelay: o.initialDelayMs, maxDelay: o.maxDelayMs }),
+  }).dangerouslyUnref();
 }
 
 /** Resolves after `ms` of wall time; rejects with the abort reason as soon as `signal` aborts. */

@@ -9,6 +9,7 @@
 import type { CallEvent } from '../call/events.ts';
 import { listCallEvents, type StoredCallEvent } from './callEvents.ts';
 import type { Queryable, StoreLogger } from './db.ts';
+import { equalJitterDelayMs } from '../resilience/policy.ts';
 import { Ring } from './ring.ts';
 
 export type { StoredCallEvent } from './callEvents.ts';
@@ -460,10 +461,9 @@ export class EventLog {
       return;
     }
     if (this.#failureStreak > 0) {
-      // Capped exponential backoff with "equal jitter" (half fixed, half random) so instances
-      // that lost the same database do not retry in lockstep when it returns.
-      const ceiling = Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** Math.min(this.#failureStreak - 1, 30));
-      this.#setTimer(ceiling / 2 + Math.random() * (ceiling / 2), true);
+      // The failed batch stays at the queue's head and is written again with what arrived since, so
+      // the retry is this flusher's timer rather than a wrapped call; it waits the policy's backoff.
+      this.#setTimer(equalJitterDelayMs({ baseDelayMs: this.#retryBaseMs, maxDelayMs: this.#retryMaxMs }, this.#failureStreak), true);
       return;
     }
     if (this.#queue.size >= this.#maxBatch || (this.#queue.size > 0 && this.#drainWaiters.size > 0)) {
