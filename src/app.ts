@@ -1,6 +1,6 @@
 // buildApp(deps): the whole gateway as a Fastify instance, separate from listen() so tests use
 // inject/injectWS or a real port 0. Each concern is a plugin; the REST API sits in its own scope
-// behind the API key.
+// behind the API key, and every /v1 route is registered here (the runtime passes what they work with).
 import path from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -13,7 +13,11 @@ import type { PostCallAnalyzer } from './analytics/postCallAnalysis.ts';
 import { OutcomeTracker } from './analytics/outcomeTracker.ts';
 import { analyticsRoutes } from './api/analytics.ts';
 import { callRoutes } from './api/calls.ts';
+import { departmentRoutes } from './api/departments.ts';
 import { exportRoutes } from './api/export.ts';
+import { flowRoutes, type FlowRoutesOptions } from './api/flows.ts';
+import { numberRoutes } from './api/numbers.ts';
+import { outboundCallRoutes } from './api/outboundCalls.ts';
 import type { CallProgram } from './call/callProgram.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import { accessControl } from './auth/access.ts';
@@ -23,6 +27,12 @@ import { AuthStore } from './auth/store.ts';
 import type { CallSession, CarrierActions } from './call/CallSession.ts';
 import type { Carrier } from './call/events.ts';
 import { DualChannelRecorder } from './call/recorder.ts';
+import type { DncStore } from './campaign/dnc.ts';
+import type { CampaignEngine } from './campaign/engine.ts';
+import { campaignRoutes } from './campaign/routes.ts';
+import type { CampaignStore } from './campaign/store.ts';
+import type { FlowResolver } from './flow/resolve.ts';
+import type { FlowDefinition } from './flow/types.ts';
 import { observeCall } from './observability/callMetrics.ts';
 import { callsEnded, startEventLoopProbe, watchEventLog } from './observability/metrics.ts';
 import { prometheusRoute } from './observability/routes.ts';
@@ -35,6 +45,7 @@ import { shutdownPlan, type Config } from './config.ts';
 import { createError, errorBody, GatewayError } from './errors.ts';
 import { recordAmdVerdicts } from './gateway/amdRecord.ts';
 import { notRecordedYet, type CallWrites } from './gateway/callWrites.ts';
+import type { CarrierClients } from './gateway/carrierClients.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
 import { LIMITER_MAX_CLIENTS, rateLimitOptions } from './gateway/rateLimit.ts';
@@ -47,6 +58,7 @@ import { StreamTokenLedger } from './gateway/streamTokenLedger.ts';
 import type { CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
+import type { FlowStore } from './store/flows.ts';
 import { dashboard, dashboardApi } from './web/plugin.ts';
 
 /** How long after a call ends its event numbering is kept in memory. */
@@ -70,13 +82,25 @@ export interface AppDeps {
   analyzer?: PostCallAnalyzer;
   /** Where recordings are stored (default: $DATA_DIR/recordings). */
   recordingStorage?: RecordingStorage;
-  /** Extra REST routes under /v1 (flows, numbers, outbound calls), registered behind the API key. */
-  apiPlugins?: Array<(api: FastifyInstance) => Promise<void>>;
+  /** What the flow, number, department, outbound-call and campaign routes work with (built by the runtime). */
+  routes: ApiServices;
   /** A pino logger to use, or false for none (tests); default: pino at config.logLevel. */
   logger?: FastifyBaseLogger | false;
 }
 
 export type { Gateway } from './gateway/handle.ts';
+
+/** The services behind the /v1 routes that the app does not build itself. */
+export interface ApiServices {
+  /** The API's flow store: its writes announce the change to every instance's caches. */
+  flows: FlowStore;
+  capabilities: FlowRoutesOptions['capabilities'];
+  /** Called with a flow once it is deployed (its static prompts are synthesized ahead of its calls). */
+  onDeployed?: (flow: FlowDefinition) => void;
+  clients: CarrierClients;
+  resolver: FlowResolver;
+  campaigns: { store: CampaignStore; dnc: DncStore; engine?: CampaignEngine };
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -325,7 +349,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await analyticsRoutes(api, { db: deps.db.pool });
       await exportRoutes(api, { db: deps.db.pool });
       await recordingRoutes(api, { recordings, storage: recordingStorage });
-      for (const plugin of deps.apiPlugins ?? []) await plugin(api);
+      const r = deps.routes;
+      await flowRoutes(api, { flows: r.flows, ...(r.capabilities ? { capabilities: r.capabilities } : {}), ...(r.onDeployed ? { onDeployed: r.onDeployed } : {}) });
+      await numberRoutes(api, { flows: r.flows });
+      await departmentRoutes(api, { flows: r.flows });
+      await outboundCallRoutes(api, { config, calls: deps.calls, clients: r.clients, resolver: r.resolver });
+      await api.register((scope) => campaignRoutes(scope, { config, store: r.campaigns.store, dnc: r.campaigns.dnc, resolver: r.resolver, ...(r.campaigns.engine ? { engine: r.campaigns.engine } : {}) }));
     },
     { prefix: '/v1' },
   );

@@ -10,16 +10,11 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
-import { outboundCallRoutes } from './api/outboundCalls.ts';
-import { departmentRoutes } from './api/departments.ts';
-import { flowRoutes } from './api/flows.ts';
-import { numberRoutes } from './api/numbers.ts';
 import type { AppDeps } from './app.ts';
 import { callProgram } from './call/callProgram.ts';
 import { applyCampaignPolicy, campaignOf } from './campaign/callPolicy.ts';
 import { DncStore } from './campaign/dnc.ts';
 import { CampaignEngine } from './campaign/engine.ts';
-import { campaignRoutes } from './campaign/routes.ts';
 import { CampaignStore } from './campaign/store.ts';
 import type { Config } from './config.ts';
 import { AudioFolder } from './flow/audio.ts';
@@ -285,15 +280,14 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       writes,
       ...(analyzer ? { analyzer } : {}),
       carrierActions,
-      apiPlugins: [
-        (api) => flowRoutes(api, { flows: apiFlows, capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList }, onDeployed: prefetchFlow }),
-        (api) => numberRoutes(api, { flows: apiFlows }),
-        (api) => departmentRoutes(api, { flows: apiFlows }),
-        (api) => outboundCallRoutes(api, { config, calls, clients, resolver }),
-        async (api) => {
-          await api.register((scope) => campaignRoutes(scope, { config, store: campaignStore, dnc, resolver, ...(campaignEngine ? { engine: campaignEngine } : {}) }));
-        },
-      ],
+      routes: {
+        flows: apiFlows,
+        capabilities: { speech: providers.stt !== undefined, agent: providers.llm !== undefined, httpAllowList },
+        onDeployed: prefetchFlow,
+        clients,
+        resolver,
+        campaigns: { store: campaignStore, dnc, ...(campaignEngine ? { engine: campaignEngine } : {}) },
+      },
     },
     apiKeyFile,
     campaignEngine,

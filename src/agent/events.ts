@@ -1,9 +1,11 @@
 // The agent's events on the call timeline, typed: each `agent.*` / `turn.*` event with its data. On the
-// wire and in the database they stay `{ type, atMs, data }` (call/events.ts's ExtensionEvent); this map
-// makes every producer in agent/ type-checked and lets readers narrow with `isAgentEvent`.
-import type { CallEvent } from '../call/events.ts';
-import type { AgentExit } from './node.ts';
+// wire and in the database they stay `{ type, atMs, data }`; call/events.ts unions them into CallEvent,
+// so producers in agent/ and readers are type-checked (switching on `type` narrows `data`).
+// A leaf module (types only, but for endpointing's vocabulary): call/events.ts imports it without a cycle.
 import type { EndpointReason } from './turn/endpointing.ts';
+
+/** How an agent node ended (its exits in the flow). */
+export type AgentExit = 'done' | 'transfer' | 'hangup' | 'limit' | 'error';
 
 export type AgentEventData = {
   'agent.started': { tools: readonly string[]; greeting: boolean };
@@ -66,7 +68,7 @@ const AGENT_EVENT_TYPES: ReadonlySet<string> = new Set<AgentEventType>([
   'turn.completed',
 ]);
 
-/** Narrow a timeline event to the agent's typed events (as the agent wrote it). */
-export function isAgentEvent(e: CallEvent): e is CallEvent & AgentEvent {
+/** Narrow a timeline event (or a stored one, of any type) to the agent's typed events. */
+export function isAgentEvent<E extends { type: string }>(e: E): e is E & AgentEvent {
   return AGENT_EVENT_TYPES.has(e.type);
 }

@@ -2,7 +2,7 @@
 // environment and passes them here). Every TTS gets its own circuit breaker and they are chained
 // ElevenLabs → OpenAI → offline by default, so a missing key or an outage degrades the voice, never the
 // call; with no keys at all the offline voice still speaks (no STT/LLM then: the agent node reports it).
-import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from './resilience/circuitBreaker.ts';
+import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from '../resilience/policy.ts';
 import { DEFAULT_STREAM_POLICY, type StreamPolicy } from './resilience/resilientStream.ts';
 import { OpenAiLlm } from './llm/openai.ts';
 import type { LanguageModel, SpeechToText, TextToSpeech } from './providers.ts';

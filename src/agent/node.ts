@@ -22,7 +22,9 @@ export interface AgentNodeSpec {
   noInputMs?: number;
 }
 
-export type AgentExit = 'done' | 'transfer' | 'hangup' | 'limit' | 'error';
+import type { AgentExit } from './events.ts';
+
+export type { AgentExit } from './events.ts';
 
 export interface AgentOutcome {
   exit: AgentExit;

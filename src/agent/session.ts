@@ -12,7 +12,7 @@
 import type { CallControl } from '../call/control.ts';
 import type { CallEvent } from '../call/events.ts';
 import { GatewayError, isAbortError } from '../errors.ts';
-import type { AgentEmit, AgentEventData } from './events.ts';
+import type { AgentEmit, AgentEvent, AgentEventData } from './events.ts';
 import type { AgentNodeSpec, AgentOutcome } from './node.ts';
 import type { ChatMessage, LanguageModel, SpeechToText, StreamingTextToSpeech, SttStream, TextToSpeech } from './providers.ts';
 import type { TtsCache } from './tts/cache.ts';
@@ -524,6 +524,6 @@ export class AgentSession {
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────
 
   private readonly emit: AgentEmit = (type, data) => {
-    this.call.emit({ type, atMs: this.call.mediaMs(), data });
+    this.call.emit({ type, atMs: this.call.mediaMs(), data } as AgentEvent);
   };
 }

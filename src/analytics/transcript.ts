@@ -1,6 +1,9 @@
 // Both sides of a call as turns on the media clock, assembled from its timeline: the caller from
 // committed speech (agent turns, speech gathers) and keys pressed; the gateway from the prompts and
 // agent sentences the caller actually heard (marks, DESIGN decision 3), cut where a barge-in stopped them.
+// Events are typed (switching on `type` narrows them); rows stored by other versions may still differ,
+// so values are coerced where they are read.
+import type { CallEvent } from '../call/events.ts';
 
 export interface TranscriptTurn {
   speaker: 'caller' | 'gateway';
@@ -11,14 +14,6 @@ export interface TranscriptTurn {
   source: 'stt' | 'dtmf' | 'prompt' | 'agent';
   /** The gateway was cut off (barge-in or hang-up) before the end of what it meant to say. */
   interrupted: boolean;
-}
-
-/** The stored or live form of a timeline event (extension events carry their payload in `data`). */
-export interface TimelineEvent {
-  type: string;
-  atMs: number;
-  data?: unknown;
-  [k: string]: unknown;
 }
 
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
@@ -32,36 +27,35 @@ export function cutToHeard(full: string, heardMs: number, audioMs: number): stri
   return keep <= 0 ? '' : `${words.slice(0, keep).join(' ')}…`;
 }
 
-export function buildTranscript(events: readonly TimelineEvent[]): TranscriptTurn[] {
+export function buildTranscript(events: readonly CallEvent[]): TranscriptTurn[] {
   const turns: TranscriptTurn[] = [];
   let lastSpeechStart: number | undefined;
   // Prompt text by playback label, waiting for its playout to say how much was heard.
   const prompts = new Map<string, string>();
   for (const e of events) {
     const at = num(e.atMs, 0);
-    const data = (e.data ?? {}) as Record<string, unknown>;
     switch (e.type) {
       case 'speech.started':
         lastSpeechStart = at;
         break;
       case 'turn.transcript': {
-        const t = text(data.text);
+        const t = text(e.data.text);
         if (t === '') break;
-        const source = data.source === 'dtmf' ? 'dtmf' : 'stt';
+        const source = e.data.source === 'dtmf' ? 'dtmf' : 'stt';
         turns.push({ speaker: 'caller', text: t, startMs: source === 'stt' ? (lastSpeechStart ?? at) : at, endMs: at, source, interrupted: false });
         break;
       }
       case 'flow.input': {
-        if (data.source !== 'speech' && data.source !== 'dtmf') break;
-        const t = text(data.value);
+        if (e.data.source !== 'speech' && e.data.source !== 'dtmf') break;
+        const t = text(e.data.value);
         if (t === '') break;
-        const source = data.source === 'dtmf' ? 'dtmf' : 'stt';
+        const source = e.data.source === 'dtmf' ? 'dtmf' : 'stt';
         turns.push({ speaker: 'caller', text: t, startMs: source === 'stt' ? (lastSpeechStart ?? at) : at, endMs: at, source, interrupted: false });
         break;
       }
       case 'flow.prompt': {
-        const t = text(data.text);
-        if (t !== '' && typeof data.label === 'string') prompts.set(data.label, t);
+        const t = 'text' in e.data ? text(e.data.text) : '';
+        if (t !== '' && typeof e.data.label === 'string') prompts.set(e.data.label, t);
         break;
       }
       case 'playout.finished': {
@@ -76,9 +70,9 @@ export function buildTranscript(events: readonly TimelineEvent[]): TranscriptTur
       }
       case 'turn.completed':
       case 'turn.interrupted': {
-        const t = text(e.type === 'turn.completed' ? data.text : data.heardText);
+        const t = text(e.type === 'turn.completed' ? e.data.text : e.data.heardText);
         if (t === '') break;
-        const heardMs = num(data.heardMs, 0);
+        const heardMs = num(e.data.heardMs, 0);
         turns.push({ speaker: 'gateway', text: t, startMs: Math.max(0, at - heardMs), endMs: at, source: 'agent', interrupted: e.type === 'turn.interrupted' });
         break;
       }

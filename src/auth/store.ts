@@ -27,9 +27,7 @@ export interface ApiKeyRecord {
   revokedAt: string | null;
 }
 
-export interface AuditEvent {
-  id: number;
-  at: string;
+export interface NewAuditEvent {
   actor: { kind: 'user' | 'key'; id: string; name: string };
   method: string;
   route: string;
@@ -38,13 +36,9 @@ export interface AuditEvent {
   target: Record<string, unknown>;
 }
 
-export interface NewAuditEvent {
-  actor: { kind: 'user' | 'key'; id: string; name: string };
-  method: string;
-  route: string;
-  url: string;
-  status: number;
-  target: Record<string, unknown>;
+export interface AuditEvent extends NewAuditEvent {
+  id: number;
+  at: string;
 }
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));

@@ -7,6 +7,8 @@ export type { Carrier, Direction } from '../telephony/types.ts';
 
 // The detector's vocabulary is the call's: dsp/ defines it (it cannot import src/), the timeline reuses it.
 import type { AmdAnsweredBy, AmdVerdict } from '../../dsp/amd.ts';
+import type { AgentEvent } from '../agent/events.ts';
+import type { FlowEvent } from '../flow/events.ts';
 
 export type AmdResult = AmdVerdict;
 /** Carrier-compatible detail (Twilio's AnsweredBy values). */
@@ -41,15 +43,7 @@ export type DetectorEvent =
   | { type: 'beep'; atMs: number; frequencyHz: number; durationMs: number }
   | { type: 'fax.tone'; atMs: number; tone: 'CNG' | 'CED' };
 
-/**
- * Events that flows and the agent add to the timeline. Their payload lives in `data` so the
- * flow and agent modules can grow without widening this union.
- */
-export type ExtensionEvent = {
-  type: `flow.${string}` | `agent.${string}` | `turn.${string}`;
-  atMs: number;
-  data?: Record<string, unknown>;
-};
-
-export type CallEvent = CoreEvent | DetectorEvent | ExtensionEvent;
+// The events flows and the agent add to the timeline, typed beside their producers (leaf modules of
+// types, so the call's vocabulary names them without depending on the flow or agent code).
+export type CallEvent = CoreEvent | DetectorEvent | FlowEvent | AgentEvent;
 export type CallEventType = CallEvent['type'];

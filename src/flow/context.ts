@@ -8,6 +8,7 @@ import type { CallControl } from '../call/control.ts';
 import type { AmdResult, AnsweredBy, CallEvent } from '../call/events.ts';
 import { createError } from '../errors.ts';
 import type { AudioSource } from './audio.ts';
+import type { FlowEvent, FlowNodeEventData } from './events.ts';
 import type { HttpAllowList } from './httpAllowList.ts';
 import type { Scope, Value } from './expression.ts';
 import { TemplateRenderer } from './template.ts';
@@ -223,8 +224,9 @@ export class RunContext {
     return this.templates.renderDeep(value, this.roots);
   }
 
-  emit(type: `flow.${string}`, data: Record<string, unknown>): void {
-    this.call.emit({ type, atMs: this.call.mediaMs(), data: { flowId: this.flow.id, ...data } });
+  /** Adds a `flow.*` event to the timeline (the type says which data it carries; the flow's id is added). */
+  emit<K extends keyof FlowNodeEventData>(type: K, data: FlowNodeEventData[K]): void {
+    this.call.emit({ type, atMs: this.call.mediaMs(), data: { flowId: this.flow.id, ...data } } as FlowEvent);
   }
 
   now(): Date {

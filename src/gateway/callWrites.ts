@@ -7,7 +7,7 @@
 // - ordered: a call's writes run one after another in the order they were enqueued, so everything
 //   queues behind the record's creation (the voice webhook may answer before the record exists);
 // - retried: a write that fails for a reason that can pass (connection refused, server restarting,
-//   timeout, "the row is not there yet") is retried with capped exponential backoff (cockatiel) until
+//   timeout, "the row is not there yet") is retried with capped exponential backoff (resilience/policy.ts) until
 //   it succeeds or `retryDeadlineMs` has passed since it was enqueued. Later writes of the same call
 //   wait for it, so the record converges to what happened, in order, after any outage;
 // - bounded: at most `maxPending` writes wait at once; beyond that a new write is refused, counted and
@@ -18,8 +18,8 @@
 // Because a write may be retried after it did commit (the answer was lost with the connection),
 // **every enqueued write must be idempotent**: a second run must leave the row as the first did
 // (COALESCE for "first wins", monotonic status ranks, upserts, ON CONFLICT DO NOTHING).
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { createError, GatewayError, isAbortError } from '../errors.ts';
+import { persistentRetry } from '../resilience/policy.ts';
 
 export interface CallWritesLogger {
   info(obj: object, msg?: string): void;
@@ -165,10 +165,11 @@ export class CallWrites {
       return undefined;
     }
     const deadline = performance.now() + this.opts.retryDeadlineMs;
-    const policy = retry(
-      handleWhen((err) => !this.lifetime.signal.aborted && !isAbortError(err) && isRetryableWriteError(err) && performance.now() < deadline),
-      { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: this.opts.initialDelayMs, maxDelay: this.opts.maxDelayMs }) },
-    ).dangerouslyUnref();
+    const policy = persistentRetry({
+      initialDelayMs: this.opts.initialDelayMs,
+      maxDelayMs: this.opts.maxDelayMs,
+      retryable: (err) => !this.lifetime.signal.aborted && !isAbortError(err) && isRetryableWriteError(err) && performance.now() < deadline,
+    });
     const onRetry = policy.onRetry((reason) => {
       this.counters.retries++;
       if ('error' in reason) this.noteFailure(reason.error, callId, what);

@@ -26,10 +26,8 @@ export function observeCall(session: CallSession): void {
         unsubscribe();
         return;
     }
-    if (!('data' in e) || e.data === undefined) return;
-    const d = e.data;
-    if (e.type === 'turn.first_audio' && typeof d.responseLatencyMs === 'number') agentTurnLatency.observe(d.responseLatencyMs / 1000);
-    else if (e.type === 'turn.barge_in' && typeof d.latencyMs === 'number') bargeIn.observe(d.latencyMs / 1000);
-    else if (e.type === 'agent.provider_failed' || e.type === 'agent.stt_failed') providerErrors.inc({ code: typeof d.code === 'string' ? d.code : 'unknown' });
+    if (e.type === 'turn.first_audio' && e.data.responseLatencyMs !== undefined) agentTurnLatency.observe(e.data.responseLatencyMs / 1000);
+    else if (e.type === 'turn.barge_in') bargeIn.observe(e.data.latencyMs / 1000);
+    else if (e.type === 'agent.provider_failed' || e.type === 'agent.stt_failed') providerErrors.inc({ code: e.data.code });
   });
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { carrierSid } from '../replay/ids.ts';
 import type { Carrier } from '../telephony/types.ts';
+import { basicAuthorized, callResource, formValue, parseCallsPath, parseCarrierForm, readCreateCall, sendCarrierError, sendJson } from '../telephony/callsResource.ts';
 import { behaviorFor, FixtureCache, type BehaviorKind, type Scenario } from './behaviors.ts';
 import { runSimCall, type SimCall } from './callLifecycle.ts';
 
@@ -58,39 +59,7 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const CREATE = /^(\/api\/laml)?\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
-const ONE = /^(\/api\/laml)?\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
 const MAX_BODY = 64 * 1024;
-
-function form(text: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(text)) (out[k] ??= []).push(v);
-  return out;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function carrierError(res: ServerResponse, status: number, code: number, message: string): void {
-  send(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
-}
-
-function resource(c: SimCall): Record<string, unknown> {
-  const prefix = c.carrier === 'signalwire' ? '/api/laml' : '';
-  return {
-    sid: c.sid,
-    account_sid: c.accountSid,
-    to: c.to,
-    from: c.from,
-    status: c.status,
-    direction: 'outbound-api',
-    api_version: '2010-04-01',
-    duration: c.answeredAtMs === undefined ? null : String(Math.round(((c.endedAtMs ?? performance.now()) - c.answeredAtMs) / 1000)),
-    uri: `${prefix}/2010-04-01/Accounts/${c.accountSid}/Calls/${c.sid}.json`,
-  };
-}
 
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const t0 = performance.now();
@@ -111,42 +80,31 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     return [...deliverTo.slice(k), ...deliverTo.slice(0, k)];
   };
 
-  const authorized = (req: IncomingMessage, account: string): boolean => {
-    const auth = req.headers.authorization ?? '';
-    if (!auth.startsWith('Basic ')) return false;
-    const [user, ...rest] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
-    return user === account && opts.accounts[account] !== undefined && opts.accounts[account] === rest.join(':');
-  };
+  const resource = (c: SimCall): Record<string, unknown> =>
+    callResource({ ...c, durationS: c.answeredAtMs === undefined ? null : Math.round(((c.endedAtMs ?? performance.now()) - c.answeredAtMs) / 1000) });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
       size += (c as Buffer).length;
-      if (size > MAX_BODY) return carrierError(res, 413, 20001, 'request too large');
+      if (size > MAX_BODY) return sendCarrierError(res, 413, 20001, 'request too large');
       chunks.push(c as Buffer);
     }
     const url = new URL(req.url ?? '/', 'http://sim');
-    if (url.pathname === '/sim/log' && req.method === 'GET') return send(res, 200, { dials: log });
-    if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', calls: running.size });
-    const create = CREATE.exec(url.pathname);
-    const one = create ? null : ONE.exec(url.pathname);
-    const m = create ?? one;
-    if (m === null) return carrierError(res, 404, 20404, 'The requested resource was not found');
-    const account = decodeURIComponent(m[2] as string);
-    if (!authorized(req, account)) return carrierError(res, 401, 20003, 'Authenticate');
-    const carrier: Carrier = m[1] ? 'signalwire' : 'twilio';
-    const params = form(Buffer.concat(chunks).toString('utf8'));
-    const p = (name: string): string | undefined => params[name]?.[0];
+    if (url.pathname === '/sim/log' && req.method === 'GET') return sendJson(res, 200, { dials: log });
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', calls: running.size });
+    const path = parseCallsPath(url.pathname);
+    if (path === null) return sendCarrierError(res, 404, 20404, 'The requested resource was not found');
+    const { account, carrier } = path;
+    if (!basicAuthorized(req.headers.authorization, account, opts.accounts)) return sendCarrierError(res, 401, 20003, 'Authenticate');
+    const params = parseCarrierForm(Buffer.concat(chunks).toString('utf8'));
 
-    if (create) {
-      if (req.method !== 'POST') return carrierError(res, 405, 20004, 'Method not allowed');
-      const to = p('To');
-      const from = p('From');
-      const callUrl = p('Url');
-      if (!to) return carrierError(res, 400, 21201, "No 'To' number is specified");
-      if (!from) return carrierError(res, 400, 21213, "No 'From' number is specified");
-      if (!callUrl) return carrierError(res, 400, 21205, 'Url parameter is required (the simulator does not run inline Twiml)');
+    if (path.callSid === undefined) {
+      if (req.method !== 'POST') return sendCarrierError(res, 405, 20004, 'Method not allowed');
+      const create = readCreateCall(params, { inlineTwiml: false });
+      if ('code' in create) return sendCarrierError(res, create.status, create.code, create.message);
+      const { to, from } = create;
       const behavior = behaviorFor(scenario, to);
       const call: SimCall = {
         sid: carrierSid(carrier, 'call'),
@@ -154,10 +112,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         carrier,
         to,
         from,
-        url: callUrl,
-        statusCallback: p('StatusCallback'),
-        statusCallbackEvents: params.StatusCallbackEvent ?? [],
-        timeoutS: Number(p('Timeout') ?? 60) || 60,
+        url: create.url ?? '',
+        statusCallback: create.statusCallback,
+        statusCallbackEvents: create.statusCallbackEvents,
+        timeoutS: create.timeoutS || 60,
         behavior,
         status: 'queued',
         createdAtMs: performance.now(),
@@ -166,7 +124,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       calls.set(call.sid, call);
       log.push({ seq: log.length + 1, atMs: Math.round(performance.now() - t0), wallTime: new Date().toISOString(), sid: call.sid, carrier, accountSid: account, to, from, behavior: behavior.kind });
       if (createLatencyMs > 0) await new Promise((r) => setTimeout(r, createLatencyMs));
-      send(res, 201, resource(call));
+      sendJson(res, 201, resource(call));
       const run = runSimCall(call, {
         speed,
         deliverTo: targetsForCall(),
@@ -180,21 +138,21 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       void run.finally(() => running.delete(run));
       return;
     }
-    const call = calls.get(decodeURIComponent(m[3] as string));
-    if (call === undefined || call.accountSid !== account) return carrierError(res, 404, 20404, 'The requested resource was not found');
-    if (req.method === 'GET') return send(res, 200, resource(call));
-    if (req.method !== 'POST') return carrierError(res, 405, 20004, 'Method not allowed');
-    const status = p('Status');
-    if (status === 'completed' || status === 'canceled' || p('Twiml') !== undefined || p('Url') !== undefined) {
+    const call = calls.get(path.callSid);
+    if (call === undefined || call.accountSid !== account) return sendCarrierError(res, 404, 20404, 'The requested resource was not found');
+    if (req.method === 'GET') return sendJson(res, 200, resource(call));
+    if (req.method !== 'POST') return sendCarrierError(res, 405, 20004, 'Method not allowed');
+    const status = formValue(params.Status);
+    if (status === 'completed' || status === 'canceled' || params.Twiml !== undefined || params.Url !== undefined) {
       // Hang-up, or a redirect (a transfer's <Dial>): either way the call leaves our media stream.
       call.hangup.abort();
     }
-    return send(res, 200, resource(call));
+    return sendJson(res, 200, resource(call));
   };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) carrierError(res, 500, 20500, (err as Error).message);
+      if (!res.headersSent) sendCarrierError(res, 500, 20500, (err as Error).message);
     });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));

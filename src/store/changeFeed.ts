@@ -9,11 +9,11 @@
 // Handlers run on the event loop and must be quick and must not throw (a throw is logged).
 //
 // PostgreSQL: one dedicated connection per process LISTENs (a pooled one would be handed to other
-// queries and lose its LISTENs when recycled); it reconnects with backoff (cockatiel) when the server
+// queries and lose its LISTENs when recycled); it reconnects with backoff (resilience/policy.ts) when the server
 // goes away. Embedded PGlite: the single backend LISTENs and the notifications it receives are picked
 // out of the protocol stream (pgliteConnection.ts) — there is only one instance, so they come at once.
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import pg from 'pg';
+import { persistentRetry } from '../resilience/policy.ts';
 import type { StoreLogger } from './db.ts';
 
 export type ChangeHandler = (payload: string) => void;
@@ -142,8 +142,7 @@ export class PostgresNotifications implements NotificationSource {
 
   private connect(): Promise<pg.Client> {
     if (this.client !== undefined) return Promise.resolve(this.client);
-    this.connecting ??= retry(handleAll, { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }) })
-      .dangerouslyUnref()
+    this.connecting ??= persistentRetry({ initialDelayMs: 200, maxDelayMs: 5_000 })
       .execute(async () => {
         if (this.lifetime.signal.aborted) throw new Error('change feed closed');
         const client = new pg.Client(this.config);

@@ -9,9 +9,12 @@
 import type { CallEvent } from '../call/events.ts';
 import { listCallEvents, type StoredCallEvent } from './callEvents.ts';
 import type { Queryable, StoreLogger } from './db.ts';
+import { equalJitterDelayMs } from '../resilience/policy.ts';
+import { MAX_EVENT_DATA_BYTES, storedEventData } from './eventData.ts';
 import { Ring } from './ring.ts';
 
 export type { StoredCallEvent } from './callEvents.ts';
+export { MAX_EVENT_DATA_BYTES } from './eventData.ts';
 
 export interface EventLogOptions {
   db: Queryable;
@@ -91,35 +94,6 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-// PostgreSQL's jsonb cannot hold U+0000. JSON.stringify writes it as the escape \u0000; replace
-// that escape (and only an escape: the backslash must not itself be escaped) with U+FFFD.
-const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
-
-/**
- * Largest stored event payload (JSON bytes). Events carry flow values (an http body may be 1 MiB),
- * and the buffer holds up to EVENT_BUFFER_MAX events during an outage: a byte cap per entry bounds
- * that buffer and every timeline read. A bigger event keeps its small fields and records its size.
- */
-export const MAX_EVENT_DATA_BYTES = 16 * 1024;
-/** Fields up to this size survive the truncation of an oversized event. */
-const KEPT_FIELD_BYTES = 512;
-
-function truncatedData(rest: Record<string, unknown>, bytes: number): string {
-  const keep = (obj: Record<string, unknown>, depth: number): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obj)) {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth > 0) out[k] = keep(v as Record<string, unknown>, depth - 1);
-      else if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-        const json = JSON.stringify(v);
-        if (json !== undefined && json.length <= KEPT_FIELD_BYTES) out[k] = v;
-      }
-    }
-    return out;
-  };
-  const kept = JSON.stringify({ ...keep(rest, 1), truncated: { bytes } });
-  return kept.length <= MAX_EVENT_DATA_BYTES / 3 ? kept : JSON.stringify({ truncated: { bytes } });
-}
-
 export class EventLog {
   readonly #db: Queryable;
   readonly #log: StoreLogger | undefined;
@@ -191,9 +165,7 @@ export class EventLog {
         return;
       }
       const { type, atMs, ...rest } = event;
-      let data = JSON.stringify(rest);
-      if (data.length > MAX_EVENT_DATA_BYTES / 3 && Buffer.byteLength(data) > MAX_EVENT_DATA_BYTES) data = truncatedData(rest, Buffer.byteLength(data));
-      if (data.includes('\\u0000')) data = data.replace(NUL_ESCAPE, '$1\\ufffd');
+      const data = storedEventData(rest);
       // Numbered only once it can be stored, so unserializable events leave no gap.
       const seq = (this.#nextSeq.get(callId) ?? 0) + 1;
       this.#nextSeq.set(callId, seq);
@@ -460,10 +432,9 @@ export class EventLog {
       return;
     }
     if (this.#failureStreak > 0) {
-      // Capped exponential backoff with "equal jitter" (half fixed, half random) so instances
-      // that lost the same database do not retry in lockstep when it returns.
-      const ceiling = Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** Math.min(this.#failureStreak - 1, 30));
-      this.#setTimer(ceiling / 2 + Math.random() * (ceiling / 2), true);
+      // The failed batch stays at the queue's head and is written again with what arrived since, so
+      // the retry is this flusher's timer rather than a wrapped call; it waits the policy's backoff.
+      this.#setTimer(equalJitterDelayMs({ baseDelayMs: this.#retryBaseMs, maxDelayMs: this.#retryMaxMs }, this.#failureStreak), true);
       return;
     }
     if (this.#queue.size >= this.#maxBatch || (this.#queue.size > 0 && this.#drainWaiters.size > 0)) {

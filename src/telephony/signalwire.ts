@@ -4,6 +4,7 @@
 // audio/x-L16); stop has no body; dtmf has no track but a duration in ms, digits 0-9 * # A-D; the gateway
 // may inject DTMF with {"event":"dtmf","streamSid":…,"dtmf":{"digit":"5"}}.
 import { isObject, parseGatewayText, parseInboundObject, parseJsonObject, type InboundDialectRules } from './parse.ts';
+import { twilioStreamMessages } from './twilio.ts';
 import type { CarrierDialect, GatewaySerializer, InboundEvent } from './types.ts';
 
 export const SIGNALWIRE_DTMF_DIGITS = /^[0-9*#A-D]$/;
@@ -27,15 +28,7 @@ export const signalwireSerializer: GatewaySerializer = {
     }
     return parseInboundObject(msg, RULES);
   },
-  media(streamId, payloadBase64) {
-    return JSON.stringify({ event: 'media', streamSid: streamId, media: { payload: payloadBase64 } });
-  },
-  mark(streamId, name) {
-    return JSON.stringify({ event: 'mark', streamSid: streamId, mark: { name } });
-  },
-  clear(streamId) {
-    return JSON.stringify({ event: 'clear', streamSid: streamId });
-  },
+  ...twilioStreamMessages,
   dtmf(streamId, digit) {
     if (!SIGNALWIRE_DTMF_DIGITS.test(digit)) throw new RangeError(`not a DTMF digit SignalWire can send: ${JSON.stringify(digit)}`);
     return JSON.stringify({ event: 'dtmf', streamSid: streamId, dtmf: { digit } });

@@ -12,11 +12,8 @@ const RULES: InboundDialectRules = {
   sampleRates: { 'audio/x-mulaw': [8000], 'audio/x-L16': [] },
 };
 
-export const twilioSerializer: GatewaySerializer = {
-  carrier: 'twilio',
-  parse(text: string): InboundEvent {
-    return parseInbound(text, RULES);
-  },
+/** What the gateway sends on a stream: Twilio's media, mark and clear (SignalWire speaks the same). */
+export const twilioStreamMessages: Pick<GatewaySerializer, 'media' | 'mark' | 'clear'> = {
   media(streamId, payloadBase64) {
     return JSON.stringify({ event: 'media', streamSid: streamId, media: { payload: payloadBase64 } });
   },
@@ -26,6 +23,14 @@ export const twilioSerializer: GatewaySerializer = {
   clear(streamId) {
     return JSON.stringify({ event: 'clear', streamSid: streamId });
   },
+};
+
+export const twilioSerializer: GatewaySerializer = {
+  carrier: 'twilio',
+  parse(text: string): InboundEvent {
+    return parseInbound(text, RULES);
+  },
+  ...twilioStreamMessages,
   dtmf: undefined,
 };
 

@@ -4,9 +4,10 @@ import type { CallEvent } from '../../src/call/events.ts';
 
 describe('typed agent events', () => {
   it("narrows the agent's timeline events and leaves the others alone", () => {
-    const events: CallEvent[] = [
+    // A stored timeline may hold a type this version does not know (written by another one).
+    const events: Array<CallEvent | { type: string; atMs: number; data: object }> = [
       { type: 'turn.barge_in', atMs: 1200, data: { turn: 2, speechStartMs: 1100, clearAtMs: 1200, latencyMs: 100, wallMs: 0.2, audible: true } },
-      { type: 'flow.started', atMs: 0, data: { start: 'a' } },
+      { type: 'flow.started', atMs: 0, data: { flowId: 'f', start: 'a', version: null, direction: 'inbound' } },
       { type: 'dtmf', atMs: 5, digit: '1', source: 'carrier' },
       { type: 'agent.made_up', atMs: 9, data: {} },
     ];

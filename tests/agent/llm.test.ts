@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.ts';
 import { OpenAiLlm } from '../../src/agent/llm/openai.ts';
 import type { LlmChunk } from '../../src/agent/providers.ts';
-import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
+import { CircuitBreaker } from '../../src/resilience/policy.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/openaiServer.ts';
 
 let fake: FakeOpenAi;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentNodeSpec, AgentOutcome } from '../../src/agent/node.ts';
 import { createProviders } from '../../src/agent/factory.ts';
-import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
+import { CircuitBreaker } from '../../src/resilience/policy.ts';
 import { AgentSession, type AgentOptions } from '../../src/agent/session.ts';
 import { TtsCache } from '../../src/agent/tts/cache.ts';
 import { ElevenLabsTts } from '../../src/agent/tts/elevenlabs.ts';
@@ -47,7 +47,7 @@ interface Harness {
   cache: TtsCache;
   outcome: Promise<AgentOutcome>;
   done: () => AgentOutcome | undefined;
-  ev: (type: string) => Extract<CallEvent, { data?: Record<string, unknown> }>[];
+  ev: <T extends CallEvent['type']>(type: T) => Extract<CallEvent, { type: T }>[];
 }
 
 function setup(spec: Partial<AgentNodeSpec> = {}, opts: Partial<AgentOptions> = {}): Harness {
@@ -68,7 +68,7 @@ function setup(spec: Partial<AgentNodeSpec> = {}, opts: Partial<AgentOptions> = 
   );
   let result: AgentOutcome | undefined;
   const outcome = agent.run().then((o) => (result = o));
-  const ev = (type: string) => call.events.filter((e) => e.type === type) as Extract<CallEvent, { data?: Record<string, unknown> }>[];
+  const ev = <T extends CallEvent['type']>(type: T) => call.events.filter((e): e is Extract<CallEvent, { type: T }> => e.type === type);
   return { call, caller: new Caller(call, stt), stt, agent, cache, outcome, done: () => result, ev };
 }
 
@@ -91,15 +91,15 @@ describe('agent session on a call', () => {
 
     const [end] = h.ev('turn.user_speech_end');
     expect(end!.atMs).toBe(spoke.endMs);
-    const endpoint = h.ev('turn.endpoint')[0]!.data!;
+    const endpoint = h.ev('turn.endpoint')[0]!.data;
     expect(endpoint.reason).toBe('complete');
     expect(endpoint.waitMs).toBeGreaterThanOrEqual(400);
     expect(endpoint.waitMs).toBeLessThan(460);
-    for (const t of ['turn.transcript', 'turn.llm_first_token', 'turn.tts_first_byte', 'turn.first_audio']) expect(h.ev(t), t).toHaveLength(1);
-    const first = h.ev('turn.first_audio')[0]!.data!;
+    for (const t of ['turn.transcript', 'turn.llm_first_token', 'turn.tts_first_byte', 'turn.first_audio'] as const) expect(h.ev(t), t).toHaveLength(1);
+    const first = h.ev('turn.first_audio')[0]!.data;
     expect(first.responseLatencyMs).toBeGreaterThanOrEqual(400);
     expect(typeof first.gatewayOverheadMs).toBe('number');
-    expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('elevenlabs');
+    expect(h.ev('turn.tts_first_byte')[0]!.data.provider).toBe('elevenlabs');
 
     await h.caller.say('Great, thanks.', 700);
     await h.caller.silenceUntil(() => h.done() !== undefined);
@@ -154,7 +154,7 @@ describe('agent session on a call', () => {
     await h.caller.silenceUntil(() => oai.chatRequests.length === 2);
 
     expect(h.call.carrier.sent.filter((m) => m.type === 'clear')).toHaveLength(1);
-    const b = h.ev('turn.barge_in')[0]!.data!;
+    const b = h.ev('turn.barge_in')[0]!.data;
     expect(b.speechStartMs).toBe(barge.startMs);
     expect(b.latencyMs).toBeLessThanOrEqual(150);
     expect(h.call.carrier.clearsAtMs[0]! - barge.startMs).toBeLessThanOrEqual(150);
@@ -163,9 +163,9 @@ describe('agent session on a call', () => {
     expect(heard).toBeGreaterThan(1400);
     expect(heard).toBeLessThan(1900);
     expect(h.call.carrier.sentAudioBytes()).toBeLessThanOrEqual(sentBefore + 8 * 200);
-    const interrupted = h.ev('turn.interrupted')[0]!.data!;
+    const interrupted = h.ev('turn.interrupted')[0]!.data;
     // Marks confirm playback per outbound chunk, so the marks' figure trails the bytes by under a chunk.
-    expect(Math.abs((interrupted.heardMs as number) - heard)).toBeLessThanOrEqual(40);
+    expect(Math.abs((interrupted.heardMs) - heard)).toBeLessThanOrEqual(40);
 
     const msgs = oai.chatRequests[1]!.body.messages;
     const assistant = msgs.filter((m) => m.role === 'assistant').at(-1)!.content!;
@@ -206,7 +206,7 @@ describe('agent session on a call', () => {
     await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1);
     expect(h.ev('agent.tts_fallback')[0]!.data).toMatchObject({ from: 'elevenlabs', to: 'openai-tts', code: 'GW_ERR_PROVIDER_FAILED' });
     expect(oai.speechRequests.map((r) => r.input)).toEqual(['Your balance is ten dollars.']);
-    expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('openai-tts');
+    expect(h.ev('turn.tts_first_byte')[0]!.data.provider).toBe('openai-tts');
     // 28 chars × 50 ms of speech reached the caller, resampled from 24 kHz.
     expect(Math.abs(h.call.carrier.heard.length - 28 * 50 * 8)).toBeLessThan(16);
   });
@@ -281,7 +281,7 @@ describe('agent session on a call', () => {
     const end = h.caller.now();
     await h.caller.silenceUntil(() => h.ev('turn.first_audio').length === 1);
     expect(Math.abs(h.ev('turn.user_speech_end')[0]!.atMs - end)).toBeLessThanOrEqual(40);
-    expect(h.ev('turn.first_audio')[0]!.data!.responseLatencyMs).toBeLessThan(520);
+    expect(h.ev('turn.first_audio')[0]!.data.responseLatencyMs).toBeLessThan(520);
     await h.caller.silence(1000);
     const bargeStart = h.caller.now();
     h.stt.at(bargeStart + 900 + 100, { type: 'final', text: 'And on Sundays?' });
@@ -304,7 +304,7 @@ describe('agent session on a call', () => {
     expect(lastUser(1)).toBe('Hi. I need help with billing.');
     expect(oai.chatRequests[1]!.body.messages.filter((m) => m.role === 'user')).toHaveLength(1);
     expect(Buffer.from(h.call.carrier.heard).equals(fakeUlaw('Sure, billing.'))).toBe(true);
-    expect(h.ev('turn.stt_final').map((e) => e.data!.text)).toEqual(['Hi.', 'I need help with billing.']);
+    expect(h.ev('turn.stt_final').map((e) => e.data.text)).toEqual(['Hi.', 'I need help with billing.']);
   });
 
   it('never dead air: a slow answer gets a filler first, and max duration ends the node', async () => {
@@ -331,7 +331,7 @@ describe('agent session on a call', () => {
     await h.caller.silenceUntil(() => h.ev('turn.completed').length === 1, 20_000, 1);
     expect(el.streamInputSessions.slice(sessionsBefore).map((x) => x.texts)).toEqual([['We open ', 'at nine. ', 'We close at five.']]);
     expect(Buffer.from(h.call.carrier.heard).equals(Buffer.concat([fakeUlaw('We open at nine. '), fakeUlaw('We close at five.')]))).toBe(true);
-    expect(h.ev('turn.tts_first_byte')[0]!.data!.provider).toBe('elevenlabs-ws');
+    expect(h.ev('turn.tts_first_byte')[0]!.data.provider).toBe('elevenlabs-ws');
     expect(h.agent.messages().at(-1)).toMatchObject({ role: 'assistant', content: 'We open at nine. We close at five.' });
   });
 

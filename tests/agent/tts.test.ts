@@ -1,7 +1,7 @@
 // TTS adapters against the fake vendors (real SDKs), the fallback chain, breakers and the cache.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeMulaw } from '../../dsp/mulaw.ts';
-import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
+import { CircuitBreaker } from '../../src/resilience/policy.ts';
 import { TtsCache } from '../../src/agent/tts/cache.ts';
 import { ElevenLabsTts } from '../../src/agent/tts/elevenlabs.ts';
 import { ElevenLabsStreamInputTts } from '../../src/agent/tts/elevenlabsStreamInput.ts';

@@ -1,7 +1,7 @@
 // Turn-taking building blocks: sentence chunking of streamed text, endpointing waits, backchannels,
 // heard-text truncation, tool decisions, the circuit breaker and the retry policy.
-import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../src/agent/resilience/circuitBreaker.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CircuitBreaker } from '../../src/resilience/policy.ts';
 import { withRetry } from '../../src/agent/resilience/retry.ts';
 import { decideTool, toolDefinitions } from '../../src/agent/tools.ts';
 import { isBackchannel } from '../../src/agent/turn/backchannel.ts';
@@ -114,23 +114,39 @@ describe('tools', () => {
 });
 
 describe('CircuitBreaker', () => {
-  it('opens after the threshold, half-opens after the cooldown with one trial, closes on success', () => {
-    let now = 0;
-    const b = new CircuitBreaker('x', { failureThreshold: 2, cooldownMs: 100, now: () => now });
-    b.failure();
-    expect(b.allow()).toBe(true);
-    b.failure();
-    expect(b.allow()).toBe(false);
-    now = 100;
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('opens after the threshold, half-opens after the cooldown with one trial, closes on success', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(0);
+    const b = new CircuitBreaker('x', { failureThreshold: 2, cooldownMs: 100 });
+    await b.enter()?.failure(new Error('down'));
+    const second = b.enter();
+    expect(second).toBeDefined();
+    await second?.failure(new Error('down'));
+    expect(b.enter()).toBeUndefined();
+    vi.setSystemTime(100);
+    const trial = b.enter();
     expect(b.current()).toBe('half_open');
-    expect(b.allow()).toBe(true);
-    expect(b.allow()).toBe(false); // one trial at a time
-    b.failure();
+    expect(trial).toBeDefined();
+    expect(b.enter()).toBeUndefined(); // one trial at a time
+    await trial?.failure(new Error('still down'));
     expect(b.current()).toBe('open');
-    now = 200;
-    expect(b.allow()).toBe(true);
-    b.success();
+    vi.setSystemTime(200);
+    const last = b.enter();
+    expect(last).toBeDefined();
+    await last?.success();
     expect(b.current()).toBe('closed');
+  });
+
+  it('a trial released without a verdict counts neither way', async () => {
+    const b = new CircuitBreaker('x', { failureThreshold: 1, cooldownMs: 60_000 });
+    await b.enter()?.release();
+    expect(b.current()).toBe('closed');
+    await b.enter()?.failure(new Error('down'));
+    expect(b.current()).toBe('open');
   });
 });
 

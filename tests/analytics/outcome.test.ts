@@ -2,7 +2,8 @@
 // that ended in every other way, in the fixed vocabulary.
 import { describe, expect, it } from 'vitest';
 import { addFact, deriveOutcome, emptyFacts, type OutcomeFacts, type OutcomeRow } from '../../src/analytics/outcome.ts';
-import { buildTranscript, type TimelineEvent } from '../../src/analytics/transcript.ts';
+import { buildTranscript } from '../../src/analytics/transcript.ts';
+import type { CallEvent } from '../../src/call/events.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { validateFlow } from '../../src/flow/validate.ts';
 import { CALL_OUTCOME_CATEGORIES, FAILURE_REASONS } from '../../src/outcome/vocabulary.ts';
@@ -115,11 +116,11 @@ describe('outcome rules for every other ending', () => {
 
 describe('transcript', () => {
   it('interleaves caller finals and heard agent sentences by media time, cut at barge-in', () => {
-    const events: TimelineEvent[] = [
-      { type: 'turn.completed', atMs: 2600, data: { turn: 0, heardMs: 2600, text: 'Hello, how can I help?' } },
+    const events: CallEvent[] = [
+      { type: 'turn.completed', atMs: 2600, data: { turn: 0, heardMs: 2600, audioMs: 2600, text: 'Hello, how can I help?' } },
       { type: 'speech.started', atMs: 3000 },
       { type: 'turn.transcript', atMs: 4200, data: { turn: 1, text: 'Book me in please', source: 'stt' } },
-      { type: 'turn.interrupted', atMs: 6000, data: { turn: 1, heardMs: 900, heardText: 'Sure, which…' } },
+      { type: 'turn.interrupted', atMs: 6000, data: { turn: 1, reason: 'barge_in', heardMs: 900, audioMs: 2400, heardText: 'Sure, which…' } },
       { type: 'speech.started', atMs: 5400 },
       { type: 'turn.transcript', atMs: 6500, data: { turn: 2, text: 'Tuesday', source: 'stt' } },
       { type: 'turn.transcript', atMs: 7000, data: { turn: 3, text: '', source: 'stt' } },

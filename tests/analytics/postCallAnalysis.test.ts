@@ -23,7 +23,7 @@ describe.each(testDatabases())('post-call analysis (%s)', (kind) => {
     t = await openTestDatabase(kind);
     eventLog = new EventLog({ db: t.db.pool });
     await insertCalls(t.db.pool, [{ id: 'a1', direction: 'inbound', flowId: 'A', createdAt: '2026-03-02T10:00:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 20, outcome: 'success' }]);
-    eventLog.append('a1', { type: 'turn.completed', atMs: 2000, data: { turn: 0, heardMs: 2000, text: 'Hello, how can I help?' } });
+    eventLog.append('a1', { type: 'turn.completed', atMs: 2000, data: { turn: 0, heardMs: 2000, audioMs: 2000, text: 'Hello, how can I help?' } });
     eventLog.append('a1', { type: 'speech.started', atMs: 2500 });
     eventLog.append('a1', { type: 'turn.transcript', atMs: 4000, data: { turn: 1, text: 'I would like to book for Tuesday', source: 'stt' } });
   });

@@ -1,20 +1,14 @@
 // The campaign REST API against a gateway wired to the simulator: validation that names the field,
 // editing a running campaign, JSON import with time-zone sources and consent, skip, the do-not-call
 // list, CSV exports, the stats stream, and the voicemail policy `hangup` on the call.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/db.ts';
-import { postCsv, startSimGateway, waitFor, type SimGateway } from './harness.ts';
+import { postCsv, simGatewayForSuite, waitFor } from './harness.ts';
 
 const base = { flowId: 'campaign-test', callerIds: ['+14155550100'], timezone: 'UTC', window: { start: '00:00', end: '24:00' } };
 
 describe.each(testDatabases())('campaign API (%s)', (kind) => {
-  let h: SimGateway;
-  beforeAll(async () => {
-    h = await startSimGateway(kind);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = simGatewayForSuite(kind);
 
   it('documents every campaign and do-not-call route in the OpenAPI document', async () => {
     const doc = (await h.gw.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, { summary?: string; tags?: string[] }>> }>();

@@ -1,9 +1,9 @@
 // End to end on both databases: a 50-row CSV (people, voicemails with beeps, busy, no-answer, failed,
 // invalid rows, duplicates, a do-not-call number, two time zones — one inside its calling window, one
 // outside) runs against the carrier simulator at 5× speed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/db.ts';
-import { postCsv, startSimGateway, waitFor, type SimGateway } from './harness.ts';
+import { postCsv, simGatewayForSuite, waitFor } from './harness.ts';
 
 type Kind = 'human' | 'voicemail' | 'busy' | 'no-answer' | 'failed';
 const DIGIT: Record<Kind, string> = { human: '6', voicemail: '4', busy: '1', 'no-answer': '2', failed: '3' };
@@ -24,13 +24,7 @@ function zoneWithLocalHour(lo: number, hi: number): string {
 }
 
 describe.each(testDatabases())('campaign end to end against the simulator (%s)', (kind) => {
-  let h: SimGateway;
-  beforeAll(async () => {
-    h = await startSimGateway(kind);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = simGatewayForSuite(kind);
 
   it('dials each contact as configured: outcomes, retries, voicemail after the beep, windows, do-not-call, linked call records', async () => {
     const { gw, sim } = h;

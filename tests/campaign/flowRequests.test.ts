@@ -1,9 +1,9 @@
 // What a flow can ask of the campaign: a callback at a time (`set` callbackAt) and an opt-out (the
 // `optOut` node), which puts the number on the do-not-call list for every campaign.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateFlow } from '../../src/flow/validate.ts';
 import { testDatabases } from '../helpers/db.ts';
-import { middayZone, startSimGateway, waitFor, type SimGateway } from './harness.ts';
+import { middayZone, simGatewayForSuite, waitFor } from './harness.ts';
 
 const FLOW = {
   id: 'campaign-requests',
@@ -28,13 +28,7 @@ describe('the optOut node', () => {
 });
 
 describe.each(testDatabases())('flow requests to the campaign (%s)', (kind) => {
-  let h: SimGateway;
-  beforeAll(async () => {
-    h = await startSimGateway(kind);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = simGatewayForSuite(kind);
 
   it('reschedules a contact for the callback time the flow set, and lists an opt-out for every campaign', async () => {
     const { gw, sim } = h;

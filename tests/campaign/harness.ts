@@ -1,6 +1,7 @@
 // A gateway wired to the carrier simulator: Twilio credentials whose REST base URL is the simulator,
 // which delivers the signed webhooks, status callbacks and media streams back to the gateway.
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import type { TestDatabaseKind } from '../helpers/db.ts';
@@ -85,4 +86,31 @@ export async function postCsv(gw: TestGateway, pathname: string, csv: string): P
 export function middayZone(at = new Date()): string {
   const offset = ((14 - at.getUTCHours() + 36) % 24) - 12;
   return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+/**
+ * One simulator-wired gateway for the tests of a describe block: started before them, closed after.
+ * The handle reads through to the started one, so use it inside tests and hooks.
+ */
+export function simGatewayForSuite(kind: TestDatabaseKind, opts: Parameters<typeof startSimGateway>[1] = {}): SimGateway {
+  let h: SimGateway | undefined;
+  beforeAll(async () => {
+    h = await startSimGateway(kind, opts);
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+  const started = (): SimGateway => {
+    if (h === undefined) throw new Error("the suite's gateway is not started (use it inside a test or hook)");
+    return h;
+  };
+  return {
+    get gw() {
+      return started().gw;
+    },
+    get sim() {
+      return started().sim;
+    },
+    close: () => started().close(),
+  };
 }

@@ -3,22 +3,16 @@
 // are found through the REST API — on PGlite and, when TEST_DATABASE_URL is set (always in CI), on
 // PostgreSQL.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeWav } from '../../dsp/wav.ts';
 import { replayCall } from '../../src/replay/client.ts';
 import { testDatabases } from '../helpers/db.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite, PUBLIC_URL } from '../helpers/gateway.ts';
 
 const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
 
 describe.each(testDatabases())('replayed calls end to end on %s', (kind) => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway(kind);
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite(kind);
 
   for (const carrier of ['twilio', 'signalwire'] as const) {
     it(`${carrier}: webhook, stream, spoken greeting with marks, DTMF, hang-up, and the timeline through the API`, async () => {

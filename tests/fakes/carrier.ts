@@ -4,12 +4,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { basicAuthorized, callResource, formValue, parseCallsPath, parseCarrierForm, readCreateCall, sendCarrierError as error, sendJson as send, type CarrierForm } from '../../src/telephony/callsResource.ts';
 
 export interface RecordedRequest {
   method: string;
   path: string;
   /** Form params; a repeated name (StatusCallbackEvent) becomes a list. */
-  params: Record<string, string | string[]>;
+  params: CarrierForm;
   authorized: boolean;
 }
 
@@ -26,7 +27,7 @@ export interface FakeCall {
   machineDetection: string | undefined;
   timeoutS: number | undefined;
   /** Every update (Twiml / Url / Status) in order. */
-  updates: Array<Record<string, string | string[]>>;
+  updates: CarrierForm[];
 }
 
 export interface ScriptedFailure {
@@ -50,49 +51,6 @@ export interface FakeCarrier {
   close(): Promise<void>;
 }
 
-const CREATE = /^(?:\/api\/laml)?\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
-const ONE = /^(?:\/api\/laml)?\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
-
-function parseForm(text: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of new URLSearchParams(text)) {
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else out[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
-}
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function list(v: string | string[] | undefined): string[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
-function callJson(c: FakeCall) {
-  return {
-    sid: c.sid,
-    account_sid: c.accountSid,
-    to: c.to,
-    from: c.from,
-    status: c.status,
-    direction: 'outbound-api',
-    api_version: '2010-04-01',
-    uri: `/2010-04-01/Accounts/${c.accountSid}/Calls/${c.sid}.json`,
-  };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-}
-
-function error(res: ServerResponse, status: number, code: number, message: string): void {
-  send(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
-}
-
 /** `accounts`: account SID (or SignalWire project id) → token. */
 export async function startFakeCarrier(accounts: Record<string, string>): Promise<FakeCarrier> {
   const requests: RecordedRequest[] = [];
@@ -103,13 +61,11 @@ export async function startFakeCarrier(accounts: Record<string, string>): Promis
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const params = parseForm(Buffer.concat(chunks).toString('utf-8'));
+    const params = parseCarrierForm(Buffer.concat(chunks).toString('utf-8'));
     const path = (req.url ?? '/').split('?')[0] as string;
-    const auth = req.headers.authorization ?? '';
-    const [user, ...rest] = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf-8').split(':') : [''];
-    const m = CREATE.exec(path) ?? ONE.exec(path);
-    const pathAccount = m?.[1] !== undefined ? decodeURIComponent(m[1]) : undefined;
-    const authorized = user !== undefined && user === pathAccount && accounts[user] !== undefined && accounts[user] === rest.join(':');
+    const m = parseCallsPath(path);
+    const pathAccount = m?.account;
+    const authorized = pathAccount !== undefined && basicAuthorized(req.headers.authorization, pathAccount, accounts);
     requests.push({ method: req.method ?? '', path, params, authorized });
 
     const failure = failures.shift();
@@ -126,39 +82,34 @@ export async function startFakeCarrier(accounts: Record<string, string>): Promis
     if (!m) return error(res, 404, 20404, 'The requested resource was not found');
     if (!authorized) return error(res, 401, 20003, 'Authenticate');
 
-    if (CREATE.test(path)) {
+    if (m.callSid === undefined) {
       if (req.method !== 'POST') return error(res, 405, 20004, 'Method not allowed');
-      const to = one(params.To);
-      const from = one(params.From);
-      const url = one(params.Url);
-      const twiml = one(params.Twiml);
-      if (!to) return error(res, 400, 21201, "No 'To' number is specified");
-      if (!from) return error(res, 400, 21213, "No 'From' number is specified");
-      if (!url && !twiml) return error(res, 400, 21205, 'Url parameter is required');
+      const create = readCreateCall(params, { inlineTwiml: true });
+      if ('code' in create) return error(res, create.status, create.code, create.message);
       const call: FakeCall = {
         sid: 'CA' + randomBytes(16).toString('hex'),
-        accountSid: pathAccount,
-        to,
-        from,
-        url,
-        twiml,
+        accountSid: m.account,
+        to: create.to,
+        from: create.from,
+        url: create.url,
+        twiml: create.twiml,
         status: 'queued',
-        statusCallback: one(params.StatusCallback),
-        statusCallbackEvent: list(params.StatusCallbackEvent),
-        machineDetection: one(params.MachineDetection),
-        timeoutS: params.Timeout === undefined ? undefined : Number(one(params.Timeout)),
+        statusCallback: create.statusCallback,
+        statusCallbackEvent: create.statusCallbackEvents,
+        machineDetection: create.machineDetection,
+        timeoutS: create.timeoutS,
         updates: [],
       };
       calls.set(call.sid, call);
-      return send(res, 201, callJson(call));
+      return send(res, 201, callResource(call));
     }
-    const call = calls.get(decodeURIComponent(m[2] as string));
-    if (!call || call.accountSid !== pathAccount) return error(res, 404, 20404, 'The requested resource was not found');
-    if (req.method === 'GET') return send(res, 200, callJson(call));
+    const call = calls.get(m.callSid);
+    if (!call || call.accountSid !== m.account) return error(res, 404, 20404, 'The requested resource was not found');
+    if (req.method === 'GET') return send(res, 200, callResource(call));
     call.updates.push(params);
-    const status = one(params.Status);
+    const status = formValue(params.Status);
     if (status === 'completed' || status === 'canceled') call.status = status;
-    return send(res, 200, callJson(call));
+    return send(res, 200, callResource(call));
   };
 
   const server = createServer((req, res) => {

@@ -1,12 +1,10 @@
 // The durable call-write path: ordered per call, retried through an outage until the record converges,
 // permanent errors not retried, bounded and counted — and, through the real gateway, a call that ends
 // while the database refuses connections still ends up `completed` (issue 9, finding 1).
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../../dsp/wav.ts';
+import { describe, expect, it } from 'vitest';
 import { CallWrites, notRecordedYet } from '../../src/gateway/callWrites.ts';
-import { replayCall } from '../../src/replay/client.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite } from '../helpers/gateway.ts';
+import { replayYes } from '../helpers/carrierStream.ts';
 
 const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 const fast = { initialDelayMs: 5, maxDelayMs: 20 };
@@ -79,13 +77,7 @@ describe('CallWrites', () => {
 });
 
 describe('a call that ends while the database refuses connections', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite');
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite');
 
   it('is recorded completed, with its end reason, once the database is back', async () => {
     const pool = gw.tdb.db.pool;
@@ -99,13 +91,7 @@ describe('a call that ends while the database refuses connections', () => {
       }
       return query(...args);
     };
-    const result = await replayCall({
-      carrier: 'twilio',
-      audio: decodeWav(readFileSync(new URL('../../fixtures/speech/yes.wav', import.meta.url))),
-      url: gw.wsUrl,
-      publicUrl: PUBLIC_URL,
-      speed: 5,
-      holdMs: 60_000,
+    const result = await replayYes(gw, {
       onEvent: (e) => {
         // The database goes away once the call is live, before its end is written.
         if (e.event === 'mark') down = true;

@@ -1,58 +1,23 @@
 // The media-stream websocket's defences: no audio is processed without a token we issued, malformed
 // and unknown messages are counted and ignored, and one bad stream does not disturb another.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { MULAW_SILENCE } from '../../dsp/mulaw.ts';
+import { describe, expect, it } from 'vitest';
 import { twilioCarrierDialect } from '../../src/telephony/twilio.ts';
-import { parseTwiml } from '../../src/telephony/twiml.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite } from '../helpers/gateway.ts';
+import { SILENCE_FRAME, openMediaSocket, streamStart, voiceWebhook } from '../helpers/carrierStream.ts';
 
 const dialect = twilioCarrierDialect;
-const silence = Buffer.alloc(160, MULAW_SILENCE).toString('base64');
-
-async function open(url: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }>; received: string[] }> {
-  const ws = new WebSocket(url);
-  const received: string[] = [];
-  ws.on('message', (d: Buffer) => received.push(d.toString()));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { ws, closed, received };
-}
-
-async function webhook(gw: TestGateway, sid: string): Promise<Record<string, string>> {
-  const res = await gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ CallSid: sid, From: '+14155550100', To: '+14155550199' }).toString() });
-  return parseTwiml(res.body).stream?.parameters ?? {};
-}
-
-const startInfo = (sid: string, params: Record<string, string>) => ({
-  streamId: `MZ${sid.slice(2)}`,
-  carrierCallId: sid,
-  accountId: 'AC0123456789abcdef0123456789abcdef',
-  tracks: ['inbound'],
-  mediaFormat: { encoding: 'audio/x-mulaw' as const, sampleRateHz: 8000, channels: 1 },
-  customParameters: params,
-});
 
 describe('media stream websocket', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { MAX_MESSAGE_BYTES: '4096' } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { MAX_MESSAGE_BYTES: '4096' } });
 
   it('closes a stream whose start has no valid token before any audio is processed', async () => {
     const sid = 'CA10000000000000000000000000000001';
-    const params = await webhook(gw, sid);
+    const params = (await voiceWebhook(gw, sid)).params;
     const before = gw.app.gateway.counters.rejectedStreams;
-    const { ws, closed, received } = await open(`${gw.wsUrl}/media/twilio`);
+    const { ws, closed, received } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
     ws.send(dialect.connected());
-    ws.send(dialect.start(1, startInfo(sid, { ...params, token: `${params.token?.split('.')[0]}.forged` })));
-    ws.send(dialect.media(2, `MZ${sid.slice(2)}`, { track: 'inbound', chunk: 1, timestampMs: 0, payloadBase64: silence }));
+    ws.send(dialect.start(1, streamStart(sid, { ...params, token: `${params.token?.split('.')[0]}.forged` })));
+    ws.send(dialect.media(2, `MZ${sid.slice(2)}`, { track: 'inbound', chunk: 1, timestampMs: 0, payloadBase64: SILENCE_FRAME }));
     const { code } = await closed;
     expect(code).toBe(1008);
     expect(received).toEqual([]); // no greeting, no session
@@ -80,25 +45,25 @@ describe('media stream websocket', () => {
 
   it('rejects a token replayed with altered claims (another caller id)', async () => {
     const sid = 'CA10000000000000000000000000000002';
-    const params = await webhook(gw, sid);
-    const { ws, closed } = await open(`${gw.wsUrl}/media/twilio`);
-    ws.send(dialect.start(1, startInfo(sid, { ...params, from: '+19995550000' })));
+    const params = (await voiceWebhook(gw, sid)).params;
+    const { ws, closed } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+    ws.send(dialect.start(1, streamStart(sid, { ...params, from: '+19995550000' })));
     expect((await closed).code).toBe(1008);
   });
 
   it('counts and ignores malformed JSON and unknown events, closes oversized messages, and keeps serving', async () => {
     const sid = 'CA10000000000000000000000000000003';
-    const params = await webhook(gw, sid);
-    const { ws, closed, received } = await open(`${gw.wsUrl}/media/twilio`);
+    const params = (await voiceWebhook(gw, sid)).params;
+    const { ws, closed, received } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
     const counters = gw.app.gateway.counters;
     const invalidBefore = counters.invalidMessages;
     const unknownBefore = counters.unknownEvents;
     ws.send(dialect.connected());
-    ws.send(dialect.start(1, startInfo(sid, params)));
+    ws.send(dialect.start(1, streamStart(sid, params)));
     ws.send('{not json');
     ws.send(JSON.stringify({ event: 'telepathy', streamSid: 'MZ1' }));
     ws.send(JSON.stringify({ event: 'media', media: { payload: 12 } }));
-    for (let i = 0; i < 10; i++) ws.send(dialect.media(i + 2, `MZ${sid.slice(2)}`, { track: 'inbound', chunk: i + 1, timestampMs: i * 20, payloadBase64: silence }));
+    for (let i = 0; i < 10; i++) ws.send(dialect.media(i + 2, `MZ${sid.slice(2)}`, { track: 'inbound', chunk: i + 1, timestampMs: i * 20, payloadBase64: SILENCE_FRAME }));
     const sessionNow = () => gw.app.gateway.registry.get(params.callId ?? '');
     const greeted = () => received.some((m) => m.includes('"event":"media"'));
     for (let waited = 0; ((sessionNow()?.mediaMs() ?? 0) < 200 || !greeted()) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
@@ -115,23 +80,17 @@ describe('media stream websocket', () => {
 });
 
 describe('media stream refused at capacity', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { MAX_CONCURRENT_CALLS: '1', MEDIA_TIMEOUT_MS: '300' } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { MAX_CONCURRENT_CALLS: '1', MEDIA_TIMEOUT_MS: '300' } });
 
   it('closes with 1013 and leaves nothing of the call behind (no session, no timeline, no watchdog)', async () => {
     const sid = 'CA10000000000000000000000000000009';
-    const params = await webhook(gw, sid);
+    const params = (await voiceWebhook(gw, sid)).params;
     const registry = gw.app.gateway.registry;
     const occupant = { callId: 'occupant' } as Parameters<typeof registry.add>[0];
     expect(registry.add(occupant)).toBe('ok');
     try {
-      const { ws, closed } = await open(`${gw.wsUrl}/media/twilio`);
-      ws.send(dialect.start(1, startInfo(sid, params)));
+      const { ws, closed } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+      ws.send(dialect.start(1, streamStart(sid, params)));
       expect((await closed).code).toBe(1013);
       // Past the media timeout, a leftover session's watchdog would have ended the call.
       await new Promise((r) => setTimeout(r, 1500));

@@ -1,11 +1,9 @@
 // A stalled database must not keep a new call from being answered, greeted and run: the webhook answers
 // within a bounded wait, the record is written when the database returns, and everything written about
 // the call afterwards (stream, answer, end) lands in order behind it.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../../dsp/wav.ts';
-import { replayCall } from '../../src/replay/client.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { replayYes } from '../helpers/carrierStream.ts';
 
 describe('a call arriving while the database is stalled', () => {
   let gw: TestGateway;
@@ -30,14 +28,7 @@ describe('a call arriving while the database is stalled', () => {
     };
 
     const started = performance.now();
-    const result = await replayCall({
-      carrier: 'twilio',
-      audio: decodeWav(readFileSync(new URL('../../fixtures/speech/yes.wav', import.meta.url))),
-      url: gw.wsUrl,
-      publicUrl: PUBLIC_URL,
-      speed: 5,
-      holdMs: 60_000,
-    });
+    const result = await replayYes(gw);
     // The default flow spoke its greeting and hung up, all while no query could complete.
     expect(result.endReason).toBe('gateway-closed');
     expect(result.receivedAudioMs).toBeGreaterThan(2000);

@@ -1,68 +1,23 @@
 // Stream tokens: a token starts at most one session and never one for a call that has ended (issue 9,
 // finding 4); it is bound to the carrier call it was issued for and never reaches the flow (issue 16,
 // item 3); a voice webhook for an ended call is refused.
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { MULAW_SILENCE } from '../../dsp/mulaw.ts';
-import { decodeWav } from '../../dsp/wav.ts';
+import { describe, expect, it } from 'vitest';
 import { StreamTokenLedger } from '../../src/gateway/streamTokenLedger.ts';
-import { replayCall } from '../../src/replay/client.ts';
 import { twilioCarrierDialect } from '../../src/telephony/twilio.ts';
-import { parseTwiml } from '../../src/telephony/twiml.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite } from '../helpers/gateway.ts';
+import { SILENCE_FRAME, openMediaSocket, streamStart, voiceWebhook, replayYes } from '../helpers/carrierStream.ts';
 
 const dialect = twilioCarrierDialect;
-const silence = Buffer.alloc(160, MULAW_SILENCE).toString('base64');
-
-async function open(url: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }>; received: string[] }> {
-  const ws = new WebSocket(url);
-  const received: string[] = [];
-  ws.on('message', (d: Buffer) => received.push(d.toString()));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { ws, closed, received };
-}
-
-const startInfo = (sid: string, params: Record<string, string>) => ({
-  streamId: `MZ${sid.slice(2)}`,
-  carrierCallId: sid,
-  accountId: 'AC0123456789abcdef0123456789abcdef',
-  tracks: ['inbound'],
-  mediaFormat: { encoding: 'audio/x-mulaw' as const, sampleRateHz: 8000, channels: 1 },
-  customParameters: params,
-});
-
-async function webhook(gw: TestGateway, sid: string): Promise<{ status: number; body: string; params: Record<string, string> }> {
-  const res = await gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ CallSid: sid, From: '+14155550100', To: '+14155550199' }).toString() });
-  return { status: res.statusCode, body: res.body, params: parseTwiml(res.body).stream?.parameters ?? {} };
-}
 
 const waitFor = async (cond: () => boolean, ms = 5000): Promise<void> => {
   for (let waited = 0; !cond() && waited < ms; waited += 20) await new Promise((r) => setTimeout(r, 20));
 };
 
 describe('stream tokens', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite');
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite');
 
   it('a replayed start after the call ended starts nothing: refused, logged and counted', async () => {
-    const result = await replayCall({
-      carrier: 'twilio',
-      audio: decodeWav(readFileSync(new URL('../../fixtures/speech/yes.wav', import.meta.url))),
-      url: gw.wsUrl,
-      publicUrl: PUBLIC_URL,
-      speed: 5,
-      holdMs: 60_000,
-    });
+    const result = await replayYes(gw);
     expect(result.endReason).toBe('gateway-closed');
     const params = result.stream?.parameters ?? {};
     expect(params.token).toBeDefined();
@@ -72,10 +27,10 @@ describe('stream tokens', () => {
     const rejectedBefore = gw.app.gateway.counters.rejectedStreams;
 
     // The same start again (the token has not expired): no session, no flow, no audio.
-    const { ws, closed, received } = await open(`${gw.wsUrl}/media/twilio`);
+    const { ws, closed, received } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
     ws.send(dialect.connected());
-    ws.send(dialect.start(1, startInfo(result.carrierCallId, params)));
-    for (let i = 0; i < 5; i++) ws.send(dialect.media(i + 2, `MZ${result.carrierCallId.slice(2)}`, { track: 'inbound', chunk: i + 1, timestampMs: i * 20, payloadBase64: silence }));
+    ws.send(dialect.start(1, streamStart(result.carrierCallId, params)));
+    for (let i = 0; i < 5; i++) ws.send(dialect.media(i + 2, `MZ${result.carrierCallId.slice(2)}`, { track: 'inbound', chunk: i + 1, timestampMs: i * 20, payloadBase64: SILENCE_FRAME }));
     expect((await closed).code).toBe(1008);
     expect(received.filter((m) => m.includes('"media"'))).toEqual([]);
     expect(gw.app.gateway.registry.size).toBe(0);
@@ -86,7 +41,7 @@ describe('stream tokens', () => {
     expect((await gw.calls.get(result.callId ?? ''))?.status).toBe('completed');
 
     // And a retried voice webhook for the ended call does not start it again.
-    const again = await webhook(gw, result.carrierCallId);
+    const again = await voiceWebhook(gw, result.carrierCallId);
     expect(again.status).toBe(200);
     expect(again.body).toContain('<Reject');
     expect(again.params.token).toBeUndefined();
@@ -94,9 +49,9 @@ describe('stream tokens', () => {
 
   it('a token starts one session only, even while its call is live', async () => {
     const sid = 'CA20000000000000000000000000000001';
-    const { params } = await webhook(gw, sid);
-    const first = await open(`${gw.wsUrl}/media/twilio`);
-    first.ws.send(dialect.start(1, startInfo(sid, params)));
+    const { params } = await voiceWebhook(gw, sid);
+    const first = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+    first.ws.send(dialect.start(1, streamStart(sid, params)));
     await waitFor(() => gw.app.gateway.registry.get(params.callId ?? '') !== undefined);
     const session = gw.app.gateway.registry.get(params.callId ?? '');
     expect(session).toBeDefined();
@@ -104,26 +59,26 @@ describe('stream tokens', () => {
     // The live session ends (stream stopped) and the same token comes again at once.
     first.ws.send(JSON.stringify({ event: 'stop', sequenceNumber: '2', streamSid: `MZ${sid.slice(2)}`, stop: { accountSid: 'AC0123456789abcdef0123456789abcdef', callSid: sid } }));
     await first.closed;
-    const second = await open(`${gw.wsUrl}/media/twilio`);
-    second.ws.send(dialect.start(1, startInfo(sid, params)));
+    const second = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+    second.ws.send(dialect.start(1, streamStart(sid, params)));
     expect((await second.closed).code).toBe(1008);
     expect(gw.app.gateway.tokens.replayedTokens + gw.app.gateway.tokens.endedCalls).toBeGreaterThan(replayedBefore);
   });
 
   it('is bound to the carrier call it was issued for, and never reaches the flow', async () => {
     const sid = 'CA20000000000000000000000000000002';
-    const { params } = await webhook(gw, sid);
+    const { params } = await voiceWebhook(gw, sid);
     // The same parameters presented for another carrier call id: the token does not verify.
-    const moved = await open(`${gw.wsUrl}/media/twilio`);
-    moved.ws.send(dialect.start(1, startInfo('CA29999999999999999999999999999999', params)));
+    const moved = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+    moved.ws.send(dialect.start(1, streamStart('CA29999999999999999999999999999999', params)));
     expect((await moved.closed).code).toBe(1008);
     // …nor on the other carrier's endpoint.
-    const otherCarrier = await open(`${gw.wsUrl}/media/signalwire`);
+    const otherCarrier = await openMediaSocket(`${gw.wsUrl}/media/signalwire`);
     otherCarrier.ws.send(JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: 'MZx', start: { streamSid: 'MZx', callSid: sid, accountSid: 'p', tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: params } }));
     expect((await otherCarrier.closed).code).toBe(1008);
 
-    const good = await open(`${gw.wsUrl}/media/twilio`);
-    good.ws.send(dialect.start(1, startInfo(sid, params)));
+    const good = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+    good.ws.send(dialect.start(1, streamStart(sid, params)));
     await waitFor(() => gw.app.gateway.registry.get(params.callId ?? '') !== undefined);
     const session = gw.app.gateway.registry.get(params.callId ?? '');
     expect(session?.parameters.callId).toBe(params.callId);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type CallProgram } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
@@ -74,4 +75,24 @@ export async function startTestGateway(kind: TestDatabaseKind, opts: TestGateway
       await tdb.cleanup();
     },
   };
+}
+
+/**
+ * One gateway for the tests of a describe block: started before them (beforeAll), closed after
+ * (afterAll). The handle reads through to the started gateway, so use it inside tests and hooks.
+ */
+export function gatewayForSuite(kind: TestDatabaseKind, opts: TestGatewayOptions = {}): TestGateway {
+  let gw: TestGateway | undefined;
+  beforeAll(async () => {
+    gw = await startTestGateway(kind, opts);
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+  return new Proxy({} as TestGateway, {
+    get: (_target, key) => {
+      if (gw === undefined) throw new Error(`the suite's gateway is not started (read ${String(key)} inside a test or hook)`);
+      return Reflect.get(gw, key, gw);
+    },
+  });
 }

@@ -77,7 +77,7 @@ describe('event-log buffer size', () => {
     const down = { query: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
     const el = new EventLog({ db: down as never, flushIntervalMs: 5, retryBaseMs: 1000, maxBufferedBytes: 100 * 1024, closeTimeoutMs: 10 });
     try {
-      for (let i = 0; i < 40; i++) el.append('outage', { type: 'flow.note', atMs: i, data: { text: 'z'.repeat(10 * 1024) } });
+      for (let i = 0; i < 40; i++) el.append('outage', { type: 'flow.warning', atMs: i, data: { flowId: 'f', code: 'GW_ERR_TEST', message: 'z'.repeat(10 * 1024) } });
       const stats = el.stats();
       expect(stats.buffered).toBeLessThanOrEqual(10);
       expect(stats.buffered).toBeGreaterThanOrEqual(8);

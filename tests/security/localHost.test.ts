@@ -1,21 +1,15 @@
 // Issue 16 Low item: in local unauthenticated mode (no carrier credentials, loopback) webhooks and
 // streams are unsigned, so a tunnel or a DNS-rebinding page could reach them under another name.
 // There, carrier routes answer only requests addressed to PUBLIC_URL's host or a loopback name.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite } from '../helpers/gateway.ts';
 
 let n = 0;
 const voiceForm = () => new URLSearchParams({ CallSid: `CA${String(++n).padStart(32, '0')}`, From: '+14155550100', To: '+14155550199' }).toString();
 
 describe('Host in local unauthenticated mode', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite');
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite');
 
   const voice = (host: string) => gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { host, 'content-type': 'application/x-www-form-urlencoded' }, payload: voiceForm() });
 
@@ -48,13 +42,7 @@ describe('Host in local unauthenticated mode', () => {
 });
 
 describe('Host with carrier credentials', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: 'test-auth-token-0123456789' } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: 'test-auth-token-0123456789' } });
 
   it('is not checked (signatures authenticate webhooks)', async () => {
     const res = await gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { host: 'lb.internal', 'content-type': 'application/x-www-form-urlencoded' }, payload: voiceForm() });

@@ -2,13 +2,13 @@
 // with its `start`, it may send only `connected` and `start` (small ones); anything else closes it.
 // Unauthenticated sockets are capped per address and in total, and with Twilio credentials the
 // upgrade must carry a valid X-Twilio-Signature.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MULAW_SILENCE } from '../../dsp/mulaw.ts';
 import { PendingStreams } from '../../src/gateway/pendingStreams.ts';
 import { computeSignature } from '../../src/telephony/signature.ts';
 import { twilioCarrierDialect as dialect } from '../../src/telephony/twilio.ts';
-import { startTestGateway, PUBLIC_URL, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite, PUBLIC_URL } from '../helpers/gateway.ts';
 
 const silence = Buffer.alloc(160, MULAW_SILENCE).toString('base64');
 const AUTH_TOKEN = 'test-auth-token-0123456789';
@@ -29,13 +29,7 @@ function open(url: string, headers: Record<string, string> = {}): Promise<Opened
 }
 
 describe('unauthenticated media streams', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { MAX_PENDING_STREAMS: '3', MAX_PENDING_STREAMS_PER_ADDRESS: '2' } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { MAX_PENDING_STREAMS: '3', MAX_PENDING_STREAMS_PER_ADDRESS: '2' } });
 
   it('closes a stream that sends media before start, at once (not at the start timeout)', async () => {
     const { ws, closed } = await open(`${gw.wsUrl}/media/twilio`);
@@ -95,13 +89,7 @@ describe('PendingStreams', () => {
 });
 
 describe('Twilio upgrade signature', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
 
   it('is required when Twilio credentials are configured', async () => {
     await expect(open(`${gw.wsUrl}/media/twilio`)).rejects.toThrow(/403/);

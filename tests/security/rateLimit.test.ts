@@ -2,10 +2,10 @@
 // after their signature is checked, so forged requests cannot exhaust the bucket real carrier
 // webhooks share; limits key IPv6 clients by /64 (and IPv4-mapped addresses as IPv4); the API limit
 // counts authenticated requests. Both run on @fastify/rate-limit with an LRU-bounded store.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientKey } from '../../src/gateway/clientKey.ts';
 import { computeSignature } from '../../src/telephony/signature.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite, PUBLIC_URL } from '../helpers/gateway.ts';
 
 const AUTH_TOKEN = 'test-auth-token-0123456789';
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -24,13 +24,7 @@ describe('client keys', () => {
 });
 
 describe('webhook rate limit', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, WEBHOOK_RATE_LIMIT_PER_MINUTE: '3' } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, WEBHOOK_RATE_LIMIT_PER_MINUTE: '3' } });
 
   const post = (params: Record<string, string>, remoteAddress: string, signed = true) =>
     gw.app.inject({
@@ -59,13 +53,7 @@ describe('webhook rate limit', () => {
 });
 
 describe('API rate limit', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite', { env: { API_RATE_LIMIT_PER_MINUTE: '3' } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite', { env: { API_RATE_LIMIT_PER_MINUTE: '3' } });
 
   it('counts authenticated requests only, and answers 429 with the gateway error shape', async () => {
     for (let i = 0; i < 5; i++) expect((await gw.app.inject({ method: 'GET', url: '/v1/calls' })).statusCode).toBe(401);

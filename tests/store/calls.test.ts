@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRng } from '../../scripts/fixtures/signal.ts';
 import { CallStore, parseCallStatus, type CallRecord, type CallStatus, type NewCall } from '../../src/store/calls.ts';
 import { openTestDatabase, testDatabases, type TestDatabase } from '../helpers/db.ts';
 
-/** mulberry32: a tiny seeded PRNG so a failing shuffle can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32) so a failing shuffle can be replayed from its seed. */
+const prng = createRng;
 
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];

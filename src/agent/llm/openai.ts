@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ChatMessage, LanguageModel, LlmChunk, ToolCall, ToolDefinition } from '../providers.ts';
-import type { CircuitBreaker } from '../resilience/circuitBreaker.ts';
+import type { CircuitBreaker } from '../../resilience/policy.ts';
 import { DEFAULT_STREAM_POLICY, resilientStream, type StreamPolicy } from '../resilience/resilientStream.ts';
 
 export interface OpenAiLlmOptions {

@@ -4,7 +4,7 @@
 // a mid-stream failure is thrown to the caller (which truncates or falls back). A stream aborted by
 // the caller's signal ends quietly.
 import { createError, type GatewayError } from '../../errors.ts';
-import type { CircuitBreaker } from './circuitBreaker.ts';
+import type { BreakerTrial, CircuitBreaker } from '../../resilience/policy.ts';
 import { toProviderError } from './providerError.ts';
 import { withRetry } from './retry.ts';
 
@@ -73,19 +73,21 @@ export async function* resilientStream<T>(
 ): AsyncGenerator<T> {
   if (signal.aborted) return;
   // Until the first chunk: each attempt asks the breaker, and retryable failures are retried.
-  const attempt = async (): Promise<{ stream: TimedStream<T>; first: IteratorResult<T> }> => {
-    if (breaker && !breaker.allow()) throw breaker.openError();
+  const attempt = async (): Promise<{ stream: TimedStream<T>; first: IteratorResult<T>; trial: BreakerTrial | undefined }> => {
+    const trial = breaker?.enter();
+    if (breaker && !trial) throw breaker.openError();
     const stream = new TimedStream(provider, signal, open);
     try {
-      return { stream, first: await stream.next(policy.firstChunkTimeoutMs) };
+      return { stream, first: await stream.next(policy.firstChunkTimeoutMs), trial };
     } catch (err) {
       stream.close();
       if (signal.aborted && !stream.timedOut) {
-        breaker?.release();
+        await trial?.release();
         throw err;
       }
-      breaker?.failure();
-      throw stream.wrap(err);
+      const wrapped = stream.wrap(err);
+      await trial?.failure(wrapped);
+      throw wrapped;
     }
   };
   let started: Awaited<ReturnType<typeof attempt>>;
@@ -96,7 +98,7 @@ export async function* resilientStream<T>(
     throw err;
   }
   // After the first chunk: no retry, the failure goes to the caller.
-  const { stream, first } = started;
+  const { stream, first, trial } = started;
   try {
     let next = first;
     while (!next.done) {
@@ -105,18 +107,21 @@ export async function* resilientStream<T>(
       next = await stream.next(policy.idleTimeoutMs);
     }
     if (signal.aborted) {
-      breaker?.release();
+      await trial?.release();
       return;
     }
-    breaker?.success();
+    await trial?.success();
   } catch (err) {
     if (signal.aborted && !stream.timedOut) {
-      breaker?.release();
+      await trial?.release();
       return;
     }
-    breaker?.failure();
-    throw stream.wrap(err);
+    const wrapped = stream.wrap(err);
+    await trial?.failure(wrapped);
+    throw wrapped;
   } finally {
     stream.close();
+    // A consumer that stops reading early ends the trial without a verdict (a no-op once settled).
+    await trial?.release();
   }
 }

@@ -3,7 +3,7 @@
 // shared policy (retry before the first byte only, timeouts, circuit breaker).
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { TextToSpeech } from '../providers.ts';
-import type { CircuitBreaker } from '../resilience/circuitBreaker.ts';
+import type { CircuitBreaker } from '../../resilience/policy.ts';
 import { DEFAULT_STREAM_POLICY, resilientStream, type StreamPolicy } from '../resilience/resilientStream.ts';
 
 export interface ElevenLabsTtsOptions {

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { createError } from '../../errors.ts';
 import { AsyncQueue } from '../asyncQueue.ts';
 import type { AlignedAudio, StreamingTextToSpeech, TextStreamSession, TextToSpeech } from '../providers.ts';
-import type { CircuitBreaker } from '../resilience/circuitBreaker.ts';
+import type { CircuitBreaker } from '../../resilience/policy.ts';
 import { toProviderError } from '../resilience/providerError.ts';
 import { DEFAULT_STREAM_POLICY, resilientStream, type StreamPolicy } from '../resilience/resilientStream.ts';
 

@@ -7,7 +7,7 @@ import { encodeMulawInto } from '../../../dsp/mulaw.ts';
 import { Resampler } from '../../../dsp/resample.ts';
 import { SAMPLE_RATE_HZ } from '../../../dsp/frame.ts';
 import type { TextToSpeech } from '../providers.ts';
-import type { CircuitBreaker } from '../resilience/circuitBreaker.ts';
+import type { CircuitBreaker } from '../../resilience/policy.ts';
 import { DEFAULT_STREAM_POLICY, resilientStream, type StreamPolicy } from '../resilience/resilientStream.ts';
 
 const OPENAI_PCM_RATE_HZ = 24_000;

@@ -3,7 +3,7 @@
 // Gateway overhead = commit→first audio written, minus the LLM's time to its first complete sentence
 // and the TTS's time to its first byte: what is left is our own code (queues, chunking, framing).
 import type { CallControl } from '../../call/control.ts';
-import type { AgentEventData } from '../events.ts';
+import type { AgentEvent, AgentEventData } from '../events.ts';
 
 export class TurnMetrics {
   readonly turn: number;
@@ -28,7 +28,7 @@ export class TurnMetrics {
   }
 
   private emit<K extends 'turn.llm_first_token' | 'turn.tts_first_byte' | 'turn.first_audio'>(type: K, data: Omit<AgentEventData[K], 'turn'>): void {
-    this.call.emit({ type, atMs: this.call.mediaMs(), data: { turn: this.turn, ...data } });
+    this.call.emit({ type, atMs: this.call.mediaMs(), data: { turn: this.turn, ...data } as AgentEventData[K] } as AgentEvent);
   }
 
   llmRequest(): void {

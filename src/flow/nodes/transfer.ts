@@ -10,7 +10,7 @@ import { E164, type Department, type TransferNode } from '../types.ts';
 
 export async function runTransfer(ctx: RunContext, node: TransferNode): Promise<NodeResult> {
   let numbers: string[];
-  let target: Record<string, unknown>;
+  let target: { department: string } | { number: string };
   if (node.department !== undefined) {
     const name = ctx.render(node.department);
     const dept = await findDepartment(ctx, name);
@@ -61,7 +61,7 @@ async function departmentClosed(ctx: RunContext, dept: Department): Promise<Node
   throw createError('GW_ERR_FLOW_DEPARTMENT_CLOSED', `department "${dept.name}" is closed and neither the node nor the department says what to do outside hours`);
 }
 
-async function dial(ctx: RunContext, numbers: string[], info: Record<string, unknown> & { callerId?: string | undefined; timeoutS?: number | undefined }): Promise<NodeResult> {
+async function dial(ctx: RunContext, numbers: string[], info: { department?: string; number?: string; outsideHours?: boolean; callerId?: string | undefined; timeoutS?: number | undefined }): Promise<NodeResult> {
   let lastError: unknown;
   for (const number of numbers) {
     ctx.emit('flow.transfer', { node: ctx.nodeId, ...info, number });
