@@ -33,10 +33,10 @@ describe('media stream websocket', () => {
     ];
     for (const [i, mediaFormat] of formats.entries()) {
       const sid = `CA1000000000000000000000000000009${i}`;
-      const params = await webhook(gw, sid);
+      const params = (await voiceWebhook(gw, sid)).params;
       const before = gw.app.gateway.counters.rejectedStreams;
-      const { ws, closed } = await open(`${gw.wsUrl}/media/twilio`);
-      ws.send(dialect.start(1, { ...startInfo(sid, params), mediaFormat }));
+      const { ws, closed } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+      ws.send(dialect.start(1, { ...streamStart(sid, params), mediaFormat }));
       expect(await closed, JSON.stringify(mediaFormat)).toEqual({ code: 1003, reason: 'unsupported media format' });
       expect(gw.app.gateway.counters.rejectedStreams).toBe(before + 1);
       expect(gw.app.gateway.registry.size).toBe(0);
