@@ -13,7 +13,6 @@ import { Vad } from '../dsp/vad.ts';
 import { BeepDetector } from '../dsp/beep.ts';
 import { DtmfDetector } from '../dsp/dtmf.ts';
 import { FaxDetector } from '../dsp/fax.ts';
-import { AmdDetector } from '../dsp/amd.ts';
 import { DetectorChain } from '../dsp/chain.ts';
 import { UtteranceTracker } from '../dsp/utterance.ts';
 
@@ -117,7 +116,6 @@ export function runDspBench(opts: { short: boolean }): DspBenchRow[] {
       };
     }),
   );
-  rows.push(measure('AMD (VAD+beep+fax+DTMF+prosody+classifier)', mulaw, repeats, () => { const d = new AmdDetector(); return (p) => void d.process(p); }));
   rows.push(
     measure('chain: decode + all detectors + events', mulaw, repeats, () => {
       const chain = new DetectorChain({ amd: { mode: 'message-end' }, vad: true, beep: true, dtmfInband: true, fax: true }, () => undefined);

@@ -8,11 +8,11 @@
 // moves on to awaitingEnd (beep, silence or timeout ends the greeting) → done.
 // Parameter names follow Twilio's AMD (MachineDetectionSpeechThreshold, …SpeechEndThreshold,
 // …SilenceTimeout, MachineDetectionTimeout), all in milliseconds.
-import { FRAME_SAMPLES, msToSamples, samplesToMs, type FrameProcessor } from './frame.ts';
-import { Vad, type VadFrame, type VadOptions } from './vad.ts';
-import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
-import { FaxDetector, type FaxFrame, type FaxOptions } from './fax.ts';
-import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
+import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame.ts';
+import type { VadFrame } from './vad.ts';
+import type { BeepFrame } from './beep.ts';
+import type { FaxFrame } from './fax.ts';
+import type { DtmfFrame } from './dtmf.ts';
 import { calibrateConfidence } from './calibration.ts';
 import { machineProbability, strongestFeatures, validateModel, type AmdModel, type CheckpointKind } from './amdModel.ts';
 import { AMD_MODEL } from './amdWeights.ts';
@@ -618,56 +618,6 @@ export class AmdStateMachine {
     this.answerEnd = 0;
     this.tracker?.reset();
     Object.assign(this.out, blankFrame());
-  }
-}
-
-export interface AmdDetectorOptions extends AmdOptions {
-  vad?: VadOptions;
-  beep?: BeepOptions;
-  fax?: FaxOptions;
-  dtmf?: DtmfOptions;
-}
-
-/**
- * The whole AMD chain as one processor: VAD, beep, fax and DTMF detectors feeding the state machine.
- * (A call uses DetectorChain, which also reports the sub-detectors' own events.)
- */
-export class AmdDetector implements FrameProcessor<AmdFrame> {
-  readonly vad: Vad;
-  readonly beep: BeepDetector;
-  readonly fax: FaxDetector;
-  readonly dtmf: DtmfDetector;
-  readonly machine: AmdStateMachine;
-  private readonly obs: AmdObservation;
-
-  constructor(opts: AmdDetectorOptions = {}) {
-    this.vad = new Vad(opts.vad);
-    this.beep = new BeepDetector(opts.beep);
-    this.fax = new FaxDetector(opts.fax);
-    this.dtmf = new DtmfDetector(opts.dtmf);
-    this.machine = new AmdStateMachine(opts);
-    this.obs = { vad: this.vad.result, beep: null, fax: null, dtmf: null };
-  }
-
-  process(frame: Int16Array): AmdFrame {
-    const obs = this.obs;
-    obs.vad = this.vad.process(frame);
-    obs.pcm = frame;
-    obs.beep = this.beep.process(frame);
-    obs.fax = this.fax.process(frame);
-    obs.dtmf = this.dtmf.process(frame);
-    return this.machine.observe(obs);
-  }
-
-  reset(): void {
-    this.vad.reset();
-    this.beep.reset();
-    this.fax.reset();
-    this.dtmf.reset();
-    this.machine.reset();
-    this.obs.beep = null;
-    this.obs.fax = null;
-    this.obs.dtmf = null;
   }
 }
 

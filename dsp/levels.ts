@@ -26,10 +26,6 @@ export function meanSquareToDbfs(meanSquare: number): number {
   return Math.max(MIN_DBFS, 10 * Math.log10(meanSquare / FULL_SCALE_MEAN_SQUARE));
 }
 
-export function dbfsToMeanSquare(dbfs: number): number {
-  return FULL_SCALE_MEAN_SQUARE * 10 ** (dbfs / 10);
-}
-
 /** Level of one frame in dBFS (sine-referenced, as ITU-T G.100.1 defines dBov). */
 export function frameDbfs(frame: Int16Array): number {
   return meanSquareToDbfs(frameMeanSquare(frame));

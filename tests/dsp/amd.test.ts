@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AmdDetector, AmdStateMachine, type AmdDetectorOptions, type AmdFrame } from '../../dsp/amd.ts';
+import { AmdStateMachine, type AmdFrame } from '../../dsp/amd.ts';
+import { AmdDetector, type AmdDetectorOptions } from './amdDetector.ts';
 import { DetectorChain, type ChainEvent } from '../../dsp/chain.ts';
 import { analyseRecording } from '../../dsp/analyse.ts';
 import { add, concat, dtmf, frames, noise, pcm, silence, speech, tone } from './signals.ts';
