@@ -10,6 +10,7 @@ import type { FlowResolver } from '../flow/resolve.ts';
 import { actorOf } from './actor.ts';
 import { contactRoutes } from './contactRoutes.ts';
 import { dncRoutes } from './dncRoutes.ts';
+import { reviewRoutes } from './reviewRoutes.ts';
 import type { CampaignEngine } from './engine.ts';
 import { defaultSettings, mergeSettings, settingsProblem, SETTINGS_PROPERTIES, type CampaignSettings } from './settings.ts';
 import { campaignStats } from './stats.ts';
@@ -265,5 +266,6 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
   );
 
   await contactRoutes(api, { store });
+  await reviewRoutes(api, { pool: store.db });
   await dncRoutes(api, { dnc: deps.dnc });
 }

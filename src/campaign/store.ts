@@ -3,7 +3,7 @@
 // live in dialQueue.ts and settle.ts.
 import { randomUUID } from 'node:crypto';
 import { createError } from '../errors.ts';
-import type { Queryable } from '../store/db.ts';
+import type pg from 'pg';
 import { toAttempt, toCampaign, toContact, type Attempt, type AttemptRow, type Campaign, type CampaignEvent, type CampaignRow, type CampaignState, type Contact, type ContactRow, type ContactState } from './records.ts';
 import { mergeSettings, type CampaignSettings } from './settings.ts';
 
@@ -31,13 +31,14 @@ function decodeCursor(cursor: string, field = 'cursor'): unknown[] {
 }
 
 export class CampaignStore {
-  readonly #db: Queryable;
+  readonly #db: pg.Pool;
 
-  constructor(db: Queryable) {
+  constructor(db: pg.Pool) {
     this.#db = db;
   }
 
-  get db(): Queryable {
+  /** The pool (transactions: review.ts). */
+  get db(): pg.Pool {
     return this.#db;
   }
 

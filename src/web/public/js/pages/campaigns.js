@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { can, Empty, ErrorBox, fmtPct, fmtTime, useLoad } from '../ui.js';
 import { LineChart } from './charts.js';
+import { ReviewQueue } from './review.js';
 
 const ACTIONS = { draft: ['start'], running: ['pause', 'stop', 'skip'], paused: ['resume', 'stop', 'skip'] };
 
@@ -132,7 +133,7 @@ export function CampaignPage({ id, actor }) {
     <${ErrorBox} error=${error} />
     ${c ? html`<dl class="stats">
       <div><dt>State</dt><dd data-testid="campaign-state">${state}</dd></div>
-      <div><dt>Flow</dt><dd>${c.flowId ?? '–'}</dd></div>
+      <div><dt>Flow</dt><dd data-testid="campaign-flow">${c.flowId ?? '–'} ${c.flowVersion ? `v${c.flowVersion}` : state === 'draft' ? '(pinned at start)' : '(latest)'}</dd></div>
       <div><dt>Voicemail</dt><dd>${c.voicemailPolicy ?? '–'}</dd></div>
       <div><dt>Pacing</dt><dd>${c.pacing ? Object.entries(c.pacing).map(([k, v]) => `${k} ${v}`).join(', ') : '–'}</dd></div>
     </dl>
@@ -148,6 +149,7 @@ export function CampaignPage({ id, actor }) {
     </dl>
     ${stats.attemptsByOutcome ? html`<p>Outcomes: ${Object.entries(stats.attemptsByOutcome).map(([k, v]) => `${k} ${v}`).join(' · ')}</p>` : null}
     ${history.length > 1 ? html`<${LineChart} title="Dials per minute and abandoned rate" x=${history.map((h) => h.t)} series=${[{ label: 'dials/min', values: history.map((h) => h.dialsPerMinute) }, { label: 'abandoned %', values: history.map((h) => h.abandonedRate * 100) }]} />` : null}` : null}
+    <${ReviewQueue} id=${id} actor=${actor} />
     ${can(actor, 'supervisor') ? html`<${Upload} id=${id} onImported=${reload} />` : null}` : null}
   </section>`;
 }
