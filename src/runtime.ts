@@ -200,6 +200,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       const vars = call?.metadata.variables;
       return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
     },
+    flowVersion: async (claims) => {
+      if (claims.direction !== 'outbound') return undefined;
+      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      return call?.flowVersion ?? undefined;
+    },
     onResolved: (callId, flowId, version) => {
       void writes.enqueue(callId, 'recording the flow of a call', () => calls.setFlow({ id: callId }, flowId, version));
     },

@@ -42,6 +42,7 @@ interface RunningCampaign {
   id: string;
   carrier: 'twilio' | 'signalwire';
   flow_id: string;
+  flow_version: number | null;
   settings: CampaignSettings;
 }
 
@@ -120,7 +121,7 @@ export class CampaignEngine {
   async tick(): Promise<void> {
     const { pool } = this.deps;
     const now = this.now();
-    const { rows: running } = await pool.query<RunningCampaign>("SELECT id, carrier, flow_id, settings FROM campaigns WHERE state = 'running'");
+    const { rows: running } = await pool.query<RunningCampaign>("SELECT id, carrier, flow_id, flow_version, settings FROM campaigns WHERE state = 'running'");
     for (const c of running) {
       if (this.stopped.signal.aborted) break;
       await this.claimAndDial(c, now);
@@ -167,6 +168,8 @@ export class CampaignEngine {
           to: d.phone,
           from: d.callerId,
           flowId: c.flow_id,
+          // The version pinned when the campaign started: a redeploy does not change a running campaign.
+          flowVersion: c.flow_version,
           variables: { ...d.variables, contact: { ...d.variables, name: d.name, phone: d.phone } },
           amd: c.settings.amd.enabled,
           timeoutS: c.settings.ringTimeoutS,

@@ -21,6 +21,7 @@ export const CAMPAIGN = {
     state: { type: 'string', enum: [...CAMPAIGN_STATES] },
     stateReason: nullableString,
     flowId: { type: 'string' },
+    flowVersion: { type: ['integer', 'null'], description: 'the flow version the campaign dials with; null on a draft: the latest is pinned when it starts' },
     carrier: { type: 'string' },
     ...SETTINGS_PROPERTIES,
     createdAt: { type: 'string' },

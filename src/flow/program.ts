@@ -27,6 +27,8 @@ export interface FlowProgramOptions {
   deps: FlowDeps | ((call: CallControl) => FlowDeps);
   /** Variables for a call (an outbound call's contact and vars), if any. */
   variables?: (claims: FlowCallClaims) => Promise<Record<string, unknown> | undefined>;
+  /** The version an outbound call was placed with (a campaign pins its flow's version), if any. */
+  flowVersion?: (claims: FlowCallClaims) => Promise<number | undefined>;
   /** Called when a flow has been chosen (e.g. to record flow id and version on the call). */
   onResolved?: (callId: string, flowId: string, version: number | null) => void;
   log: FlowProgramLogger;
@@ -48,10 +50,12 @@ export function flowProgram(opts: FlowProgramOptions): FlowProgram {
 
   const runCall = async (call: CallControl, claims: FlowCallClaims, observer: CallObserver, markStarted: () => void): Promise<FlowResult | undefined> => {
     try {
-      const resolved = await opts.resolver.resolve({ to: claims.to, flowId: claims.flowId === '' ? undefined : claims.flowId });
+      // Both come from the outbound call's record: asked together, they share its read.
+      const [pinned, vars] = await Promise.all([claims.flowId === '' ? undefined : opts.flowVersion?.(claims), opts.variables?.(claims)]);
+      const resolved = await opts.resolver.resolve({ to: claims.to, flowId: claims.flowId === '' ? undefined : claims.flowId, version: pinned });
       opts.onResolved?.(call.callId, resolved.flowId, resolved.version);
       call.emit({ type: 'flow.resolved', atMs: call.mediaMs(), data: { flowId: resolved.flowId, version: resolved.version, source: resolved.source } });
-      const variables = (await opts.variables?.(claims)) ?? {};
+      const variables = vars ?? {};
       // Recording on for this flow or this call: said before the flow starts, while inbound audio is still held.
       if (resolved.flow.record === true || variables.record === true) {
         call.emit({ type: 'flow.record', atMs: call.mediaMs(), data: { flowId: resolved.flowId, by: resolved.flow.record === true ? 'flow' : 'call' } });
