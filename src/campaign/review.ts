@@ -47,7 +47,7 @@ export async function resolveReview(pool: pg.Pool, campaignId: string, contactId
   let broken = false;
   try {
     await client.query('BEGIN');
-    const { rows: campaigns } = await client.query<{ settings: CampaignSettings }>('SELECT settings FROM campaigns WHERE id = $1', [campaignId]);
+    const { rows: campaigns } = await client.query<{ state: string; settings: CampaignSettings }>('SELECT state, settings FROM campaigns WHERE id = $1 FOR UPDATE', [campaignId]);
     const campaign = campaigns[0];
     if (campaign === undefined) throw createError('GW_ERR_CAMPAIGN_NOT_FOUND', `no campaign ${campaignId}; list them with GET /v1/campaigns`, { statusCode: 404 });
     const { rows: contacts } = await client.query<ContactRow>('SELECT * FROM campaign_contacts WHERE campaign_id = $1 AND id = $2 FOR UPDATE', [campaignId, contactId]);
@@ -77,6 +77,16 @@ export async function resolveReview(pool: pg.Pool, campaignId: string, contactId
       const wanted = r.at ?? now;
       const at = notBefore !== null && notBefore.getTime() > wanted.getTime() ? notBefore : wanted;
       data.nextAttemptAt = at.toISOString();
+      if (campaign.state === 'stopped') {
+        throw createError('GW_ERR_CAMPAIGN_ENDED', `campaign ${campaignId} is stopped: a requeued contact would never be dialed; mark it done, or import it into a new campaign`, { statusCode: 409 });
+      }
+      // A campaign completes when nothing is left to dial, contacts in review aside: requeuing one
+      // gives it something to dial again.
+      if (campaign.state === 'completed') {
+        await client.query("UPDATE campaigns SET state = 'running', state_reason = 'reopened: a contact was requeued from review', ended_at = NULL, next_dial_at = now(), updated_at = now() WHERE id = $1", [campaignId]);
+        await client.query("INSERT INTO campaign_events (campaign_id, actor, type, data) VALUES ($1, $2, 'reopened', $3::jsonb)", [campaignId, actor, JSON.stringify({ contactId })]);
+        data.reopened = true;
+      }
       ({ rows: [updated] } = await client.query<ContactRow>("UPDATE campaign_contacts SET state = 'queued', disposition = NULL, next_attempt_at = $2, updated_at = now() WHERE id = $1 RETURNING *", [contactId, at]));
     } else {
       await client.query("INSERT INTO do_not_call (e164, source, reason, actor) VALUES ($1, 'review', $2, $3) ON CONFLICT (e164) DO NOTHING", [contact.phone, r.note ?? 'resolved from review', actor]);
