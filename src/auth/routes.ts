@@ -1,4 +1,5 @@
 // /v1/auth (sign in and out, the current session), /v1/users and /v1/keys (admin), /v1/audit.
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.ts';
 import type { Role } from '../fastifyTypes.ts';
@@ -36,6 +37,8 @@ export interface AuthRoutesOptions {
   store: AuthStore;
   /** Sign-in attempts per minute per client address and per user name. */
   loginAttemptsPerMinute?: number;
+  /** Where attempts are counted: the shared store of the API's rate limit (every instance sees them). */
+  rateLimitStore: FastifyRateLimitStoreCtor;
 }
 
 const actorOf = (request: FastifyRequest): Actor => {
@@ -45,7 +48,7 @@ const actorOf = (request: FastifyRequest): Actor => {
 
 export async function authRoutes(api: FastifyInstance, opts: AuthRoutesOptions): Promise<void> {
   const { store } = opts;
-  const limiter = new LoginLimiter(opts.loginAttemptsPerMinute ?? 10);
+  const limiter = new LoginLimiter(opts.loginAttemptsPerMinute ?? 10, opts.rateLimitStore);
 
   api.post(
     '/auth/login',
@@ -60,7 +63,7 @@ export async function authRoutes(api: FastifyInstance, opts: AuthRoutesOptions):
     },
     async (request: FastifyRequest<{ Body: { name: string; password: string } }>, reply) => {
       const { name, password: given } = request.body;
-      const wait = limiter.hit(request.ip, name);
+      const wait = await limiter.hit(request.ip, name);
       if (wait > 0) {
         return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'GW_ERR_RATE_LIMITED', message: 'too many sign-in attempts; wait a minute and try again' });
       }
