@@ -219,7 +219,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         .get(claims.callId, () => calls.get(claims.callId), null)
         .then((call) => {
           const campaign = campaignOf(call?.metadata);
-          if (campaign !== undefined && !session.ended) applyCampaignPolicy(session, campaign, (err) => log.warn({ err, callId: claims.callId }, 'campaign hang-up on machine failed'));
+          if (campaign !== undefined && !session.ended) {
+            applyCampaignPolicy(session, campaign, {
+              leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
+              onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
+            });
+          }
         });
     },
   });

@@ -11,7 +11,7 @@ import { GatewayError, isAbortError } from '../errors.ts';
 import type { CarrierClients } from '../gateway/carrierClients.ts';
 import { isTerminalStatus, parseCallStatus, type CallStore } from '../store/calls.ts';
 import { claimDue, type ClaimedDial } from './dialQueue.ts';
-import type { CampaignSettings } from './settings.ts';
+import { withDefaults, type CampaignSettings } from './settings.ts';
 import { cancelClaim, settleAttempt, settleEndedCalls } from './settle.ts';
 import { abandonFigures } from './stats.ts';
 
@@ -159,6 +159,7 @@ export class CampaignEngine {
     const { pool, calls, log } = this.deps;
     const client = this.deps.clients[c.carrier];
     if (client === undefined) return;
+    const { amd } = withDefaults(c.settings);
     try {
       const result = await placeOutboundCall(
         { config: this.deps.config, calls, client, onNoteFailed: (err, callId) => log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
@@ -173,7 +174,16 @@ export class CampaignEngine {
           variables: { ...d.variables, contact: { ...d.variables, name: d.name, phone: d.phone } },
           amd: c.settings.amd.enabled,
           timeoutS: c.settings.ringTimeoutS,
-          metadata: { campaign: { id: c.id, contactId: d.contactId, attemptId: d.attemptId, voicemailPolicy: c.settings.voicemailPolicy } },
+          metadata: {
+            campaign: {
+              id: c.id,
+              contactId: d.contactId,
+              attemptId: d.attemptId,
+              voicemailPolicy: c.settings.voicemailPolicy,
+              hangupConfidence: amd.hangupConfidence,
+              dropMessage: amd.dropMessage,
+            },
+          },
         },
       );
       if (result.kind === 'placed') {

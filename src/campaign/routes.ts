@@ -55,7 +55,7 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
   api.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
 
   /** The flow (version) exists, and can do what the voicemail policy expects of it. Returns its version. */
-  const checkFlow = async (flowId: string, voicemailPolicy: string, version?: number | null): Promise<number | null> => {
+  const checkFlow = async (flowId: string, policy: Pick<CampaignSettings, 'voicemailPolicy' | 'amd'>, version?: number | null): Promise<number | null> => {
     const found = await deps.resolver.load(flowId, version ?? undefined);
     if (found === undefined) {
       throw createError(
@@ -64,8 +64,8 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
         { statusCode: 400 },
       );
     }
-    if (voicemailPolicy === 'drop' && !Object.values(found.flow.nodes).some((n) => n.type === 'voicemail')) {
-      throw createError('GW_ERR_CAMPAIGN_INVALID', `voicemailPolicy: "drop" needs a flow with a voicemail node (flow "${flowId}" has none); use "hangup" or add an amd → voicemail branch`, { statusCode: 400 });
+    if (policy.voicemailPolicy === 'drop' && policy.amd.dropMessage === null && !Object.values(found.flow.nodes).some((n) => n.type === 'voicemail')) {
+      throw createError('GW_ERR_CAMPAIGN_INVALID', `voicemailPolicy: "drop" needs amd.dropMessage or a flow with a voicemail node (flow "${flowId}" has none); set amd.dropMessage, use "hangup" or add an amd → voicemail branch`, { statusCode: 400 });
     }
     return found.version;
   };
@@ -92,7 +92,7 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
       const problem = settingsProblem(settings);
       if (problem !== undefined) throw createError('GW_ERR_CAMPAIGN_INVALID', problem, { statusCode: 400 });
       const flowVersion = body.flowVersion ?? null;
-      await checkFlow(body.flowId, settings.voicemailPolicy, flowVersion);
+      await checkFlow(body.flowId, settings, flowVersion);
       const carrier = body.carrier ?? (deps.config.carriers.twilio ? 'twilio' : deps.config.carriers.signalwire ? 'signalwire' : 'twilio');
       const campaign = await store.create({ name: body.name, flowId: body.flowId, flowVersion, carrier, settings }, actorOf(request));
       return reply.code(201).send(campaign);
@@ -142,12 +142,12 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
     async (request) => {
       const body = request.body;
       let flowVersion: number | null | undefined = body.flowVersion;
-      if (body.flowId !== undefined || body.voicemailPolicy !== undefined || 'flowVersion' in body) {
+      if (body.flowId !== undefined || body.voicemailPolicy !== undefined || body.amd !== undefined || 'flowVersion' in body) {
         const current = await store.mustGet(request.params.id);
         const flowId = body.flowId ?? current.flowId;
         // Another flow: its own version, not the old flow's number.
         if (flowVersion === undefined && flowId !== current.flowId) flowVersion = null;
-        const policy = typeof body.voicemailPolicy === 'string' ? body.voicemailPolicy : current.voicemailPolicy;
+        const policy = mergeSettings(current, { voicemailPolicy: body.voicemailPolicy, amd: body.amd });
         const latest = await checkFlow(flowId, policy, flowVersion === undefined ? current.flowVersion : flowVersion);
         // A campaign that has started always has its version pinned: null asks for the latest now.
         if (flowVersion === null && current.state !== 'draft') flowVersion = latest;
@@ -185,7 +185,7 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
           if (creds === undefined) throw createError('GW_ERR_CARRIER_UNAVAILABLE', `no ${c.carrier} credentials: set them in the configuration before starting`, { statusCode: 409 });
         }
         // Starting pins the flow version (the latest now, unless the campaign names one).
-        const pin = action === 'start' ? await checkFlow((await store.mustGet(request.params.id)).flowId, 'continue') : undefined;
+        const pin = action === 'start' ? await checkFlow((await store.mustGet(request.params.id)).flowId, { voicemailPolicy: 'continue', amd: defaultSettings().amd }) : undefined;
         const campaign = await store.transition(request.params.id, action, actorOf(request), request.body?.reason, pin);
         if (campaign.state === 'running') deps.engine?.wake();
         return campaign;
