@@ -59,8 +59,8 @@ export function voicemailDropFlow(message: string): FlowDefinition {
 
 export interface PolicyActions {
   /** Stop the flow and leave the message (flow/program.ts takeOver). */
-  leaveMessage(flow: FlowDefinition): Promise<unknown>;
-  onError(err: unknown): void;
+  leaveMessage: (flow: FlowDefinition) => Promise<unknown>;
+  onError: (err: unknown) => void;
 }
 
 /** Applies the campaign's call-time policy; the subscription ends with the call or its first action. */

@@ -78,7 +78,7 @@ describe.each(testDatabases())('campaign operations (%s)', (kind) => {
     expect(sim.log.length).toBe(dialsBefore);
 
     const events = (await gw.api(`/v1/campaigns/${c.id}/events`)).body.events as Array<{ type: string; actor: string; data: Record<string, unknown> }>;
-    expect(events.filter((e) => e.type === 'contact.resolved').map((e) => `${e.data.action}:${e.actor}`)).toEqual(['done:key:API_KEY', 'do-not-call:key:API_KEY', 'requeue:key:API_KEY']);
+    expect(events.filter((e) => e.type === 'contact.resolved').map((e) => `${String(e.data.action)}:${e.actor}`)).toEqual(['done:key:API_KEY', 'do-not-call:key:API_KEY', 'requeue:key:API_KEY']);
     const audit = (await gw.api('/v1/audit?limit=50')).body.events as Array<{ route: string; target: Record<string, unknown> }>;
     const resolved = audit.filter((e) => e.route === '/v1/campaigns/:id/contacts/:contactId/resolve');
     expect(resolved.map((e) => e.target.action).sort()).toEqual(['do-not-call', 'done', 'requeue']);

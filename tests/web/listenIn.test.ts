@@ -101,8 +101,18 @@ describe('live views', () => {
       await page.goto(`/#/calls/${callId}`);
       await page.getByRole('button', { name: 'Listen in' }).click();
       // The meters show the level of what the page received and decoded, per channel.
-      await page.waitForFunction(() => Number((document.querySelector('[data-testid="level-gateway"]') as HTMLMeterElement | null)?.value ?? 0) > 0.02, undefined, { timeout: 20_000 });
-      await page.waitForFunction(() => Number((document.querySelector('[data-testid="level-caller"]') as HTMLMeterElement | null)?.value ?? 0) > 0.005, undefined, { timeout: 20_000 });
+      const level = (testId: string, min: number): Promise<unknown> =>
+        page.waitForFunction(
+          ([id, least]) => {
+            // The page's document (tests are typed without the DOM library).
+            const doc = (globalThis as unknown as { document: { querySelector(s: string): { value?: number } | null } }).document;
+            return Number(doc.querySelector(`[data-testid="${id}"]`)?.value ?? 0) > least;
+          },
+          [testId, min] as const,
+          { timeout: 20_000 },
+        );
+      await level('level-gateway', 0.02);
+      await level('level-caller', 0.005);
       await shot(page, '30-listen-in');
       await page.getByRole('button', { name: 'Stop listening' }).click();
       gw.app.gateway.registry.get(callId)?.end('test_done');
