@@ -80,8 +80,10 @@ describe('campaign AMD policy', () => {
 describe.each(testDatabases())('campaign AMD policy on a call (%s)', (kind) => {
   let h: SimGateway;
   beforeAll(async () => {
-    h = await startSimGateway(kind);
-  }, 60_000);
+    // The message is synthesized when it is left (its template names the contact): on a loaded machine
+    // that takes wall time the 5× simulated voicemail would not wait, so it records for 2 minutes.
+    h = await startSimGateway(kind, { sim: { holdMs: 120_000 } });
+  }, 120_000);
   afterAll(async () => {
     await h?.close();
   });
