@@ -3,7 +3,7 @@
 // database the API's own rate limit uses (gateway/rateLimitStore.ts, table rate_limits), so the limit
 // holds across every worker and instance of a deployment (DESIGN decision 12): guessing round-robin
 // over instances gains nothing. When the database does not answer in time that store counts in
-// memory for a while (per process, as before), so a stalled database never blocks signing in.
+// memory for a while (per process), so a stalled database never blocks signing in.
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 
 const WINDOW_MS = 60_000;
