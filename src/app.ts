@@ -342,7 +342,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(fastifyRateLimit, { ...rateLimitOptions('api', 'API requests', config.apiRateLimitPerMinute, rateLimitStore), global: true });
       accessControl(api, { store: auth, apiKey: deps.apiKey });
       auditChanges(api, auth);
-      await authRoutes(api, { store: auth });
+      await authRoutes(api, { store: auth, db: deps.db.pool });
       await dashboardApi(api, { gateway: () => app.gateway, db: deps.db.pool });
       await callRoutes(api, { calls: deps.calls, eventLog: deps.eventLog, db: deps.db.pool });
       await metricsRoutes(api, { gateway: () => app.gateway, eventLog: deps.eventLog });

@@ -125,6 +125,7 @@ export const ERROR_CATALOGUE = {
   GW_ERR_CAMPAIGN_NOTHING_TO_SKIP: { statusCode: 409, message: 'no queued contact to skip', action: 'Only a queued contact can be skipped.' },
   GW_ERR_CAMPAIGN_IMPORT: { statusCode: 400, message: 'contacts: <what is wrong>', action: 'Send text/csv with a phone column, or JSON {"contacts": [...]}, within the size limits.' },
   GW_ERR_CAMPAIGN_CONTACT_NOT_FOUND: { statusCode: 404, message: 'contactId: no contact <id> in campaign <id>', action: 'Check the contact id; GET /v1/campaigns/{id}/contacts lists them.' },
+  GW_ERR_CAMPAIGN_NOT_IN_REVIEW: { statusCode: 409, message: 'contactId: contact <id> is <state>, not in review', action: 'Only a contact in review (GET .../contacts?state=review) can be resolved, once; reload the list.' },
   GW_ERR_CAMPAIGN_STREAMS: { statusCode: 503, message: 'too many open stats streams', action: 'Close some streams or poll GET /v1/campaigns/{id}/stats.' },
   GW_ERR_DNC_INVALID_NUMBER: { statusCode: 400, message: '<field>: "<text>" is not a valid phone number', action: 'Use E.164 such as +14155550123.' },
   GW_ERR_DNC_NOT_FOUND: { statusCode: 404, message: 'e164: <number> is not on the do-not-call list', action: 'Nothing to remove.' },

@@ -195,6 +195,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       const vars = call?.metadata.variables;
       return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
     },
+    flowVersion: async (claims) => {
+      if (claims.direction !== 'outbound') return undefined;
+      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      return call?.flowVersion ?? undefined;
+    },
     onResolved: (callId, flowId, version) => {
       void writes.enqueue(callId, 'recording the flow of a call', () => calls.setFlow({ id: callId }, flowId, version));
     },
@@ -209,7 +214,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         .get(claims.callId, () => calls.get(claims.callId), null)
         .then((call) => {
           const campaign = campaignOf(call?.metadata);
-          if (campaign !== undefined && !session.ended) applyCampaignPolicy(session, campaign, (err) => log.warn({ err, callId: claims.callId }, 'campaign hang-up on machine failed'));
+          if (campaign !== undefined && !session.ended) {
+            applyCampaignPolicy(session, campaign, {
+              leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
+              onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
+            });
+          }
         });
     },
   });

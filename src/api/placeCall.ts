@@ -16,6 +16,8 @@ export interface PlaceCallRequest {
   to: string;
   from: string;
   flowId: string;
+  /** A stored version of the flow to run (null/absent: the latest when the call starts). */
+  flowVersion?: number | null;
   variables: Record<string, unknown>;
   amd: boolean;
   timeoutS: number;
@@ -45,6 +47,7 @@ export async function placeOutboundCall(deps: PlaceCallDeps, req: PlaceCallReque
     toNumber: req.to,
     status: 'queued',
     flowId: req.flowId,
+    flowVersion: req.flowVersion ?? null,
     metadata: { ...req.metadata, variables: req.variables, amd: req.amd },
   });
   const origin = deps.config.publicUrl.origin;

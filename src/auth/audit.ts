@@ -6,7 +6,7 @@ import { isSafeMethod } from './actor.ts';
 import type { AuthStore } from './store.ts';
 
 /** Body fields that name what was changed. Anything else (passwords, flow bodies, CSV) is left out. */
-const TARGET_FIELDS = ['id', 'name', 'flowId', 'version', 'role', 'campaignId', 'contactId', 'phone', 'e164', 'disabled', 'recordings', 'state'];
+const TARGET_FIELDS = ['id', 'name', 'flowId', 'version', 'role', 'campaignId', 'contactId', 'phone', 'e164', 'disabled', 'recordings', 'state', 'action', 'disposition', 'flowVersion'];
 
 function targetOf(request: FastifyRequest): Record<string, unknown> {
   const target: Record<string, unknown> = {};

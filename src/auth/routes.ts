@@ -1,4 +1,6 @@
 // /v1/auth (sign in and out, the current session), /v1/users and /v1/keys (admin), /v1/audit.
+import type pg from 'pg';
+import { sharedRateLimitStore } from '../gateway/rateLimitStore.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.ts';
 import type { Role } from '../fastifyTypes.ts';
@@ -10,6 +12,10 @@ import { ROLES, type AuthStore } from './store.ts';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const MIN_PASSWORD = 10;
+/** Sign-in counts wait this long for the database before counting in memory. */
+const LOGIN_COUNT_TIMEOUT_MS = 2_000;
+/** Keys the in-memory fallback remembers at most. */
+const LOGIN_LIMIT_KEYS = 10_000;
 
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
 const role = { type: 'string', enum: ROLES } as const;
@@ -36,6 +42,8 @@ export interface AuthRoutesOptions {
   store: AuthStore;
   /** Sign-in attempts per minute per client address and per user name. */
   loginAttemptsPerMinute?: number;
+  /** The database whose rate_limits table counts attempts (every instance sees them). */
+  db: Pick<pg.Pool, 'query'>;
 }
 
 const actorOf = (request: FastifyRequest): Actor => {
@@ -45,7 +53,9 @@ const actorOf = (request: FastifyRequest): Actor => {
 
 export async function authRoutes(api: FastifyInstance, opts: AuthRoutesOptions): Promise<void> {
   const { store } = opts;
-  const limiter = new LoginLimiter(opts.loginAttemptsPerMinute ?? 10);
+  // The API's shared store, but waiting longer for the database: a sign-in (scrypt) is slow anyway, and
+  // a limit that slips to per-process counting under load is what a password guesser wants.
+  const limiter = new LoginLimiter(opts.loginAttemptsPerMinute ?? 10, sharedRateLimitStore(opts.db, { fallbackCache: LOGIN_LIMIT_KEYS, timeoutMs: LOGIN_COUNT_TIMEOUT_MS }));
 
   api.post(
     '/auth/login',
@@ -60,7 +70,7 @@ export async function authRoutes(api: FastifyInstance, opts: AuthRoutesOptions):
     },
     async (request: FastifyRequest<{ Body: { name: string; password: string } }>, reply) => {
       const { name, password: given } = request.body;
-      const wait = limiter.hit(request.ip, name);
+      const wait = await limiter.hit(request.ip, name);
       if (wait > 0) {
         return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'GW_ERR_RATE_LIMITED', message: 'too many sign-in attempts; wait a minute and try again' });
       }

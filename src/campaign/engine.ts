@@ -12,7 +12,7 @@ import { GatewayError, isAbortError } from '../errors.ts';
 import type { CarrierClients } from '../gateway/carrierClients.ts';
 import { isTerminalStatus, parseCallStatus, type CallStore } from '../store/calls.ts';
 import { claimDue, type ClaimedDial } from './dialQueue.ts';
-import type { CampaignSettings } from './settings.ts';
+import { withDefaults, type CampaignSettings } from './settings.ts';
 import { cancelClaim, settleAttempt, settleEndedCalls } from './settle.ts';
 import { abandonFigures } from './stats.ts';
 
@@ -43,6 +43,7 @@ interface RunningCampaign {
   id: string;
   carrier: 'twilio' | 'signalwire';
   flow_id: string;
+  flow_version: number | null;
   settings: CampaignSettings;
 }
 
@@ -121,7 +122,7 @@ export class CampaignEngine {
   async tick(): Promise<void> {
     const { pool } = this.deps;
     const now = this.now();
-    const { rows: running } = await pool.query<RunningCampaign>("SELECT id, carrier, flow_id, settings FROM campaigns WHERE state = 'running'");
+    const { rows: running } = await pool.query<RunningCampaign>("SELECT id, carrier, flow_id, flow_version, settings FROM campaigns WHERE state = 'running'");
     for (const c of running) {
       if (this.stopped.signal.aborted) break;
       await this.claimAndDial(c, now);
@@ -159,6 +160,7 @@ export class CampaignEngine {
     const { pool, calls, log } = this.deps;
     const client = this.deps.clients[c.carrier];
     if (client === undefined) return;
+    const { amd } = withDefaults(c.settings);
     try {
       const result = await placeOutboundCall(
         { config: this.deps.config, calls, client, onNoteFailed: (err, callId) => log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
@@ -168,10 +170,21 @@ export class CampaignEngine {
           to: d.phone,
           from: d.callerId,
           flowId: c.flow_id,
+          // The version pinned when the campaign started: a redeploy does not change a running campaign.
+          flowVersion: c.flow_version,
           variables: { ...d.variables, contact: { ...d.variables, name: d.name, phone: d.phone } },
           amd: c.settings.amd.enabled,
           timeoutS: c.settings.ringTimeoutS,
-          metadata: { campaign: { id: c.id, contactId: d.contactId, attemptId: d.attemptId, voicemailPolicy: c.settings.voicemailPolicy } },
+          metadata: {
+            campaign: {
+              id: c.id,
+              contactId: d.contactId,
+              attemptId: d.attemptId,
+              voicemailPolicy: c.settings.voicemailPolicy,
+              hangupConfidence: amd.hangupConfidence,
+              dropMessage: amd.dropMessage,
+            },
+          },
         },
       );
       if (result.kind === 'placed') {

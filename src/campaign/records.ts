@@ -1,6 +1,6 @@
 // The campaign's records as the API shows them (camelCase), the rows they are read from, and the
 // mapping between the two.
-import type { CampaignSettings } from './settings.ts';
+import { withDefaults, type CampaignSettings } from './settings.ts';
 
 export const CAMPAIGN_STATES = ['draft', 'running', 'paused', 'stopped', 'completed'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
@@ -46,7 +46,7 @@ export function toCampaign(r: CampaignRow): Campaign {
     flowId: r.flow_id,
     flowVersion: r.flow_version,
     carrier: r.carrier,
-    ...r.settings,
+    ...withDefaults(r.settings),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
     startedAt: r.started_at?.toISOString() ?? null,

@@ -10,6 +10,7 @@ import type { FlowResolver } from '../flow/resolve.ts';
 import { actorOf } from './actor.ts';
 import { contactRoutes } from './contactRoutes.ts';
 import { dncRoutes } from './dncRoutes.ts';
+import { reviewRoutes } from './reviewRoutes.ts';
 import type { CampaignEngine } from './engine.ts';
 import { defaultSettings, mergeSettings, settingsProblem, SETTINGS_PROPERTIES, type CampaignSettings } from './settings.ts';
 import { campaignStats } from './stats.ts';
@@ -30,6 +31,7 @@ export interface CampaignRouteDeps {
 }
 
 const FLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' } as const;
+const FLOW_VERSION = { type: ['integer', 'null'], minimum: 1, description: 'a stored version of the flow; null/absent: pinned to the latest when the campaign starts' } as const;
 /** Open stats streams per process: each polls the database, so they are bounded. */
 const MAX_STREAMS = 200;
 
@@ -52,18 +54,23 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
   // CSV bodies are streamed to the importers, never buffered whole (this scope only).
   api.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
 
-  /** The flow exists, and can do what the voicemail policy expects of it. */
-  const checkFlow = async (flowId: string, voicemailPolicy: string): Promise<void> => {
-    const found = await deps.resolver.load(flowId);
+  /** The flow (version) exists, and can do what the voicemail policy expects of it. Returns its version. */
+  const checkFlow = async (flowId: string, policy: Pick<CampaignSettings, 'voicemailPolicy' | 'amd'>, version?: number | null): Promise<number | null> => {
+    const found = await deps.resolver.load(flowId, version ?? undefined);
     if (found === undefined) {
-      throw createError('GW_ERR_FLOW_NOT_FOUND', `flowId: no flow "${flowId}"; deploy it with POST /v1/flows first`, { statusCode: 400 });
+      throw createError(
+        'GW_ERR_FLOW_NOT_FOUND',
+        version === undefined || version === null ? `flowId: no flow "${flowId}"; deploy it with POST /v1/flows first` : `flowVersion: flow "${flowId}" has no version ${version}; GET /v1/flows/${flowId}/versions lists them`,
+        { statusCode: 400 },
+      );
     }
-    if (voicemailPolicy === 'drop' && !Object.values(found.flow.nodes).some((n) => n.type === 'voicemail')) {
-      throw createError('GW_ERR_CAMPAIGN_INVALID', `voicemailPolicy: "drop" needs a flow with a voicemail node (flow "${flowId}" has none); use "hangup" or add an amd → voicemail branch`, { statusCode: 400 });
+    if (policy.voicemailPolicy === 'drop' && policy.amd.dropMessage === null && !Object.values(found.flow.nodes).some((n) => n.type === 'voicemail')) {
+      throw createError('GW_ERR_CAMPAIGN_INVALID', `voicemailPolicy: "drop" needs amd.dropMessage or a flow with a voicemail node (flow "${flowId}" has none); set amd.dropMessage, use "hangup" or add an amd → voicemail branch`, { statusCode: 400 });
     }
+    return found.version;
   };
 
-  api.post<{ Body: Record<string, unknown> & { name: string; flowId: string; carrier?: 'twilio' | 'signalwire' } }>(
+  api.post<{ Body: Record<string, unknown> & { name: string; flowId: string; flowVersion?: number | null; carrier?: 'twilio' | 'signalwire' } }>(
     '/campaigns',
     {
       schema: {
@@ -73,8 +80,8 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
           type: 'object',
           additionalProperties: false,
           required: ['name', 'flowId', 'callerIds'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, flowId: FLOW_ID, carrier: { type: 'string', enum: ['twilio', 'signalwire'] }, ...SETTINGS_PROPERTIES },
-          examples: [CAMPAIGN_EXAMPLE],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, flowId: FLOW_ID, flowVersion: FLOW_VERSION, carrier: { type: 'string', enum: ['twilio', 'signalwire'] }, ...SETTINGS_PROPERTIES },
+          examples: [CAMPAIGN_EXAMPLE, { ...CAMPAIGN_EXAMPLE, name: 'Pinned reminders', flowVersion: 3 }],
         },
         response: { 201: CAMPAIGN },
       },
@@ -84,9 +91,10 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
       const settings = mergeSettings(defaultSettings(), settingsFrom(body));
       const problem = settingsProblem(settings);
       if (problem !== undefined) throw createError('GW_ERR_CAMPAIGN_INVALID', problem, { statusCode: 400 });
-      await checkFlow(body.flowId, settings.voicemailPolicy);
+      const flowVersion = body.flowVersion ?? null;
+      await checkFlow(body.flowId, settings, flowVersion);
       const carrier = body.carrier ?? (deps.config.carriers.twilio ? 'twilio' : deps.config.carriers.signalwire ? 'signalwire' : 'twilio');
-      const campaign = await store.create({ name: body.name, flowId: body.flowId, flowVersion: null, carrier, settings }, actorOf(request));
+      const campaign = await store.create({ name: body.name, flowId: body.flowId, flowVersion, carrier, settings }, actorOf(request));
       return reply.code(201).send(campaign);
     },
   );
@@ -110,29 +118,41 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
     async (request) => store.mustGet(request.params.id),
   );
 
-  api.patch<{ Params: { id: string }; Body: Record<string, unknown> & { name?: string; flowId?: string } }>(
+  api.patch<{ Params: { id: string }; Body: Record<string, unknown> & { name?: string; flowId?: string; flowVersion?: number | null } }>(
     '/campaigns/:id',
     {
       schema: {
         summary: 'Change a campaign (also while it runs: the next dial uses the new values)',
+        description:
+          'A campaign dials the flow version pinned when it started; deploying a new version of the flow does not change it. ' +
+          'To move it, send `flowVersion` (a version number, or null for the latest now — on a draft, null pins the latest at start). ' +
+          'A new `flowId` without `flowVersion` pins that flow\'s latest version (at start for a draft).',
         tags: [TAG],
         params: ID_PARAMS,
         body: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, flowId: FLOW_ID, ...SETTINGS_PROPERTIES },
-          examples: [{ pacing: { callsPerMinute: 20 }, voicemailPolicy: 'hangup' }],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, flowId: FLOW_ID, flowVersion: FLOW_VERSION, ...SETTINGS_PROPERTIES },
+          examples: [{ pacing: { callsPerMinute: 20 }, voicemailPolicy: 'hangup' }, { flowVersion: 4 }, { flowVersion: null }],
         },
         response: { 200: CAMPAIGN },
       },
     },
     async (request) => {
-      if (request.body.flowId !== undefined || request.body.voicemailPolicy !== undefined) {
+      const body = request.body;
+      let flowVersion: number | null | undefined = body.flowVersion;
+      if (body.flowId !== undefined || body.voicemailPolicy !== undefined || body.amd !== undefined || 'flowVersion' in body) {
         const current = await store.mustGet(request.params.id);
-        await checkFlow(request.body.flowId ?? current.flowId, typeof request.body.voicemailPolicy === 'string' ? request.body.voicemailPolicy : current.voicemailPolicy);
+        const flowId = body.flowId ?? current.flowId;
+        // Another flow: its own version, not the old flow's number.
+        if (flowVersion === undefined && flowId !== current.flowId) flowVersion = null;
+        const policy = mergeSettings(current, { voicemailPolicy: body.voicemailPolicy, amd: body.amd });
+        const latest = await checkFlow(flowId, policy, flowVersion === undefined ? current.flowVersion : flowVersion);
+        // A campaign that has started always has its version pinned: null asks for the latest now.
+        if (flowVersion === null && current.state !== 'draft') flowVersion = latest;
       }
-      const patch = { settings: settingsFrom(request.body), ...(request.body.name ? { name: request.body.name } : {}), ...(request.body.flowId ? { flowId: request.body.flowId } : {}) };
+      const patch = { settings: settingsFrom(body), ...(body.name ? { name: body.name } : {}), ...(body.flowId ? { flowId: body.flowId } : {}), ...(flowVersion !== undefined ? { flowVersion } : {}) };
       return store.update(request.params.id, patch, actorOf(request), settingsProblem);
     },
   );
@@ -164,7 +184,9 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
           const creds = c.carrier === 'twilio' ? deps.config.carriers.twilio : deps.config.carriers.signalwire;
           if (creds === undefined) throw createError('GW_ERR_CARRIER_UNAVAILABLE', `no ${c.carrier} credentials: set them in the configuration before starting`, { statusCode: 409 });
         }
-        const campaign = await store.transition(request.params.id, action, actorOf(request), request.body?.reason);
+        // Starting pins the flow version (the latest now, unless the campaign names one).
+        const pin = action === 'start' ? await checkFlow((await store.mustGet(request.params.id)).flowId, { voicemailPolicy: 'continue', amd: defaultSettings().amd }) : undefined;
+        const campaign = await store.transition(request.params.id, action, actorOf(request), request.body?.reason, pin);
         if (campaign.state === 'running') deps.engine?.wake();
         return campaign;
       },
@@ -265,5 +287,6 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
   );
 
   await contactRoutes(api, { store });
+  await reviewRoutes(api, { pool: store.db });
   await dncRoutes(api, { dnc: deps.dnc });
 }

@@ -36,9 +36,20 @@ export interface CallingWindow {
   end: string;
 }
 
+/** A machine verdict at least this sure is hung up on under the `hangup` policy (dsp/amd.ts calibrates confidence). */
+export const DEFAULT_HANGUP_CONFIDENCE = 0.9;
+
+export interface AmdSettings {
+  enabled: boolean;
+  /** `hangup` hangs up on a machine verdict only at or above this confidence (0–1). */
+  hangupConfidence: number;
+  /** Said after the beep when the policy leaves a message (`drop`, or `hangup` below the confidence); null: the flow's voicemail branch. */
+  dropMessage: string | null;
+}
+
 export interface CampaignSettings {
   callerIds: string[];
-  amd: { enabled: boolean };
+  amd: AmdSettings;
   voicemailPolicy: VoicemailPolicy;
   pacing: Pacing;
   retries: Record<RetryKey, RetryRule>;
@@ -66,7 +77,7 @@ export const LEGAL_WINDOW = { start: '08:00', end: '21:00' } as const;
 export function defaultSettings(): CampaignSettings {
   return {
     callerIds: [],
-    amd: { enabled: true },
+    amd: { enabled: true, hangupConfidence: DEFAULT_HANGUP_CONFIDENCE, dropMessage: null },
     voicemailPolicy: 'hangup',
     pacing: { maxConcurrent: 5, callsPerMinute: 10, callsPerHour: 200, ramp: null },
     retries: {
@@ -85,6 +96,12 @@ export function defaultSettings(): CampaignSettings {
     abandonRateLimit: 3,
     maxCallS: 1800,
   };
+}
+
+/** Settings stored before a field existed read as its default. */
+export function withDefaults(s: CampaignSettings): CampaignSettings {
+  const d = defaultSettings();
+  return { ...d, ...s, amd: { ...d.amd, ...s.amd } };
 }
 
 /** Deep merge of a PATCH into settings: objects merge, arrays and scalars replace. */
@@ -121,8 +138,20 @@ const retryRule = {
 /** JSON schema properties of the settings (all optional: defaults or the current values apply). */
 export const SETTINGS_PROPERTIES = {
   callerIds: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', pattern: E164 }, description: 'E.164 numbers of the carrier account, used in turn' },
-  amd: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
-  voicemailPolicy: { type: 'string', enum: [...VOICEMAIL_POLICIES], description: 'hangup: hang up on a machine and retry later; drop: the flow leaves its message after the beep; continue: the flow decides' },
+  amd: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      enabled: { type: 'boolean' },
+      hangupConfidence: { type: 'number', minimum: 0, maximum: 1, description: 'voicemailPolicy hangup: hang up on a machine verdict (or its revision) only at or above this confidence; below it, leave dropMessage (default 0.9)' },
+      dropMessage: { type: ['string', 'null'], minLength: 1, maxLength: 1000, description: 'said after the beep when the policy leaves a message ({{contact.name}} and {{vars.x}} templates); null: the flow\'s amd → voicemail branch' },
+    },
+  },
+  voicemailPolicy: {
+    type: 'string',
+    enum: [...VOICEMAIL_POLICIES],
+    description: 'hangup: hang up on a sure machine (amd.hangupConfidence) and retry later, else leave amd.dropMessage; drop: leave amd.dropMessage (or the flow\'s voicemail branch) after the beep; continue: the flow decides. A human verdict revised to machine switches to the machine branch.',
+  },
   pacing: {
     type: 'object',
     additionalProperties: false,

@@ -62,16 +62,23 @@ function payload(e: EventRow): Record<string, unknown> {
 }
 
 /** The call's row and timeline as a FinishedCall, plus what the flow asked for. */
-export function readTimeline(row: Pick<EndedRow, 'status' | 'answered_at' | 'stream_id' | 'end_reason'>, events: EventRow[]): { call: FinishedCall; vars: Record<string, unknown>; amdResult: string | null; flowReason: string | null } {
+export function readTimeline(row: Pick<EndedRow, 'status' | 'answered_at' | 'stream_id' | 'end_reason'>, events: EventRow[]): { call: FinishedCall; vars: Record<string, unknown>; amdResult: string | null; flowReason: string | null; amdAction: Record<string, unknown> | null } {
   const call: FinishedCall = { status: row.status, answered: row.answered_at !== null || row.stream_id !== null, voicemailLeft: false, endReason: row.end_reason };
   const vars: Record<string, unknown> = {};
   let flowReason: string | null = null;
+  // What the campaign's voicemail policy did (callPolicy.ts), for the attempt's detail.
+  let amdAction: Record<string, unknown> | null = null;
   for (const e of events) {
     const at = e.media_ms ?? 0;
     const d = payload(e);
     switch (e.type) {
       case 'amd.verdict':
         if (call.amd === undefined) call.amd = { result: String(d.result), atMs: at };
+        break;
+      case 'amd.revised':
+        // A person's verdict revised to machine (a late beep): the attempt reached a machine. The
+        // time a live answer was known stays the first verdict's.
+        call.amd = { result: String(d.result), atMs: call.amd?.atMs ?? at };
         break;
       case 'flow.voicemail.left':
         call.voicemailLeft = true;
@@ -85,12 +92,15 @@ export function readTimeline(row: Pick<EndedRow, 'status' | 'answered_at' | 'str
       case 'flow.variable.set':
         if (typeof d.name === 'string' && d.name.startsWith('vars.')) vars[d.name.slice(5)] = d.value;
         break;
+      case 'flow.campaign.amd_action':
+        amdAction = { action: d.action, result: d.result, confidence: d.confidence, revised: d.revised };
+        break;
       case 'flow.ended':
         flowReason = typeof d.reason === 'string' ? d.reason : null;
         break;
     }
   }
-  return { call, vars, amdResult: call.amd?.result ?? null, flowReason };
+  return { call, vars, amdResult: call.amd?.result ?? null, flowReason, amdAction };
 }
 
 function callbackTime(v: unknown, now: Date): Date | null {
@@ -117,7 +127,7 @@ export async function settleEndedCalls(pool: pg.Pool, now: Date, limit = 200): P
   for (const row of rows) {
     const { rows: events } = await pool.query<EventRow>(
       `SELECT type, media_ms, data FROM call_events WHERE call_id = $1
-         AND type IN ('amd.verdict', 'flow.voicemail.left', 'playout.started', 'call.ended', 'flow.variable.set', 'flow.ended') ORDER BY seq`,
+         AND type IN ('amd.verdict', 'amd.revised', 'flow.voicemail.left', 'playout.started', 'call.ended', 'flow.variable.set', 'flow.ended', 'flow.campaign.amd_action') ORDER BY seq`,
       [row.call_id],
     );
     const t = readTimeline(row, events);
@@ -134,7 +144,7 @@ export async function settleEndedCalls(pool: pg.Pool, now: Date, limit = 200): P
       doNotCall: t.vars.doNotCall === true || t.vars.doNotCall === 'true',
       // The carrier refused the request (placeCall.ts ends the record so): a carrier error, not a failed call.
       carrierError: row.end_reason === 'carrier_rejected',
-      detail: { callStatus: row.status, endReason: row.end_reason },
+      detail: { callStatus: row.status, endReason: row.end_reason, ...(t.amdAction === null ? {} : { amdAction: t.amdAction }) },
     });
     if (done !== undefined) settled.push(done);
   }

@@ -3,7 +3,7 @@
 // live in dialQueue.ts and settle.ts.
 import { randomUUID } from 'node:crypto';
 import { createError } from '../errors.ts';
-import type { Queryable } from '../store/db.ts';
+import type pg from 'pg';
 import { toAttempt, toCampaign, toContact, type Attempt, type AttemptRow, type Campaign, type CampaignEvent, type CampaignRow, type CampaignState, type Contact, type ContactRow, type ContactState } from './records.ts';
 import { mergeSettings, type CampaignSettings } from './settings.ts';
 
@@ -31,13 +31,14 @@ function decodeCursor(cursor: string, field = 'cursor'): unknown[] {
 }
 
 export class CampaignStore {
-  readonly #db: Queryable;
+  readonly #db: pg.Pool;
 
-  constructor(db: Queryable) {
+  constructor(db: pg.Pool) {
     this.#db = db;
   }
 
-  get db(): Queryable {
+  /** The pool (transactions: review.ts). */
+  get db(): pg.Pool {
     return this.#db;
   }
 
@@ -102,26 +103,35 @@ export class CampaignStore {
          INSERT INTO campaign_events (campaign_id, actor, type, data) SELECT id, $7, 'updated', $8::jsonb FROM c
        )
        SELECT * FROM c`,
-      [id, JSON.stringify(merged), patch.name ?? null, patch.flowId ?? null, patch.flowVersion !== undefined, patch.flowVersion ?? null, actor, JSON.stringify({ changed: Object.keys({ ...patch.settings, ...(patch.name ? { name: 1 } : {}), ...(patch.flowId ? { flowId: 1 } : {}) }) })],
+      [id, JSON.stringify(merged), patch.name ?? null, patch.flowId ?? null, patch.flowVersion !== undefined, patch.flowVersion ?? null, actor, JSON.stringify({
+        changed: Object.keys({ ...patch.settings, ...(patch.name ? { name: 1 } : {}), ...(patch.flowId ? { flowId: 1 } : {}), ...(patch.flowVersion !== undefined ? { flowVersion: 1 } : {}) }),
+        ...(patch.flowVersion !== undefined ? { flowVersion: patch.flowVersion } : {}),
+      })],
     );
     return toCampaign(rows[0] as CampaignRow);
   }
 
-  /** One transition, checked against the state in the same statement (concurrent requests cannot both win). */
-  async transition(id: string, action: CampaignAction, actor: string, reason?: string): Promise<Campaign> {
+  /**
+   * One transition, checked against the state in the same statement (concurrent requests cannot both
+   * win). `pinFlowVersion` (start) fixes the flow version the campaign dials with, unless one is set.
+   */
+  async transition(id: string, action: CampaignAction, actor: string, reason?: string, pinFlowVersion?: number | null): Promise<Campaign> {
     const t = TRANSITIONS[action];
+    const pin = pinFlowVersion !== undefined && pinFlowVersion !== null;
     const { rows } = await this.#db.query<CampaignRow>(
       `WITH c AS (
          UPDATE campaigns SET state = $2, state_reason = $4, updated_at = now(),
            started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, now()) ELSE started_at END,
            ended_at = CASE WHEN $2 IN ('stopped', 'completed') THEN now() ELSE ended_at END,
-           next_dial_at = CASE WHEN $2 = 'running' THEN now() ELSE next_dial_at END
+           next_dial_at = CASE WHEN $2 = 'running' THEN now() ELSE next_dial_at END,
+           flow_version = CASE WHEN $8::boolean THEN COALESCE(flow_version, $9::integer) ELSE flow_version END
          WHERE id = $1 AND state = ANY($3::text[]) RETURNING *
        ), e AS (
-         INSERT INTO campaign_events (campaign_id, actor, type, data) SELECT id, $5, $6, $7::jsonb FROM c
+         INSERT INTO campaign_events (campaign_id, actor, type, data)
+           SELECT id, $5, $6, $7::jsonb || CASE WHEN $8::boolean THEN jsonb_build_object('flowVersion', flow_version) ELSE '{}'::jsonb END FROM c
        )
        SELECT * FROM c`,
-      [id, t.to, t.from, reason ?? null, actor, action, JSON.stringify(reason ? { reason } : {})],
+      [id, t.to, t.from, reason ?? null, actor, action, JSON.stringify(reason ? { reason } : {}), pin, pin ? pinFlowVersion : null],
     );
     if (rows[0] !== undefined) return toCampaign(rows[0]);
     const current = await this.mustGet(id);

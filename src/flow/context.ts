@@ -74,6 +74,20 @@ export class CallObserver {
     this.unsubscribe = call.subscribe((e) => this.observe(e));
   }
 
+  /** A new observer of the call that starts from what `seen` has observed (a run that takes over). */
+  static continuing(call: CallControl, seen: CallObserver): CallObserver {
+    const next = new CallObserver(call);
+    next.amdVerdict = seen.amdVerdict;
+    next.messageEnd = seen.messageEnd;
+    next.lastBeepAtMs = seen.lastBeepAtMs;
+    next.faxAtMs = seen.faxAtMs;
+    next.speaking = seen.speaking;
+    next.heardSpeech = seen.heardSpeech;
+    next.lastSpeechStoppedAtMs = seen.lastSpeechStoppedAtMs;
+    next.lastDtmf = seen.lastDtmf;
+    return next;
+  }
+
   /**
    * The same key press reported twice, by the carrier and by the in-band detector, within
    * DTMF_DUPLICATE_MS. The observer subscribes before any node's inbox, so it has classified an

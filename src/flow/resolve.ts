@@ -41,8 +41,8 @@ export interface ResolvedFlow {
 
 export interface FlowResolver {
   resolve(req: CallFlowRequest): Promise<ResolvedFlow>;
-  /** Latest version of a flow (store first, then shipped), for department fallbacks. */
-  load(id: string): Promise<{ flow: FlowDefinition; version: number | null } | undefined>;
+  /** Latest version of a flow (store first, then shipped), for department fallbacks; or a stored version. */
+  load(id: string, version?: number): Promise<{ flow: FlowDefinition; version: number | null } | undefined>;
 }
 
 export function createFlowResolver(deps: FlowResolverDeps): FlowResolver {
@@ -75,7 +75,7 @@ export function createFlowResolver(deps: FlowResolverDeps): FlowResolver {
   };
 
   return {
-    load: (id) => load(id),
+    load: (id, version) => load(id, version),
     async resolve(req) {
       if (req.flowId !== undefined && req.flowId !== '') {
         const found = await load(req.flowId, req.version);

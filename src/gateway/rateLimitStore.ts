@@ -34,9 +34,9 @@ RETURNING r.count AS current,
   greatest(0, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2::double precision / 1000) - now()) * 1000))::int AS ttl,
   $3::int AS max`;
 
-export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: { fallbackCache: number }): FastifyRateLimitStoreCtor {
+export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: { fallbackCache: number; timeoutMs?: number }): FastifyRateLimitStoreCtor {
   // One policy per process: when the database fails, every route falls back together.
-  const policy = wrap(circuitBreaker(handleAll, { halfOpenAfter: RETRY_DATABASE_AFTER_MS, breaker: new ConsecutiveBreaker(FAILURES_BEFORE_FALLBACK) }), timeout(SHARED_COUNT_TIMEOUT_MS, TimeoutStrategy.Aggressive));
+  const policy = wrap(circuitBreaker(handleAll, { halfOpenAfter: RETRY_DATABASE_AFTER_MS, breaker: new ConsecutiveBreaker(FAILURES_BEFORE_FALLBACK) }), timeout(opts.timeoutMs ?? SHARED_COUNT_TIMEOUT_MS, TimeoutStrategy.Aggressive));
   let lastCleanup = 0;
 
   class SharedRateLimitStore implements FastifyRateLimitStore {

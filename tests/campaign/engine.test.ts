@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimDue } from '../../src/campaign/dialQueue.ts';
 import { CampaignEngine } from '../../src/campaign/engine.ts';
+import { resolveReview } from '../../src/campaign/review.ts';
 import { importJson } from '../../src/campaign/import.ts';
 import { defaultSettings } from '../../src/campaign/settings.ts';
 import { CampaignStore } from '../../src/campaign/store.ts';
@@ -66,6 +67,46 @@ describe.each(testDatabases())('campaign engine faults (%s)', (kind) => {
     expect(sim.log).toHaveLength(1);
     const [contact] = (await store.listContacts(campaign.id, { limit: 10 })).contacts;
     expect(contact).toMatchObject({ state: 'review', disposition: 'unknown', attempts: 1, lastOutcome: 'unknown' });
+  });
+
+  it('a contact in review is requeued once, and never dialed while its unknown call may still be live', async () => {
+    const { store, campaign, engine: e } = await setup(['+12125550106'], 300);
+    await store.update(campaign.id, { settings: { ringTimeoutS: 5, maxCallS: 30 } }, 'test', () => undefined);
+    sim.setCreateLatency(800);
+    await e.tick();
+    await e.settleDials();
+    sim.setCreateLatency(0);
+    const [contact] = (await store.listContacts(campaign.id, { state: 'review', limit: 10 })).contacts;
+    expect(contact?.state).toBe('review');
+    const id = contact?.id ?? '';
+    // Two supervisors resolve it at once: one wins, the other is told it is no longer in review.
+    const results = await Promise.allSettled([
+      resolveReview(t.db.pool, campaign.id, id, { action: 'requeue' }, 'user:ann'),
+      resolveReview(t.db.pool, campaign.id, id, { action: 'requeue' }, 'user:bob'),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost.map((r) => (r.reason as { code?: string }).code)).toEqual(['GW_ERR_CAMPAIGN_NOT_IN_REVIEW']);
+    const { contact: requeued, notBefore } = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof resolveReview>>>).value;
+    // The call record never ended (the carrier never told us): not before ring time + longest call + margin.
+    const { rows } = await t.db.pool.query<{ created_at: Date }>('SELECT k.created_at FROM campaign_attempts a JOIN calls k ON k.id = a.call_id');
+    const overAt = (rows[0]?.created_at.getTime() ?? 0) + (5 + 30 + 60) * 1000;
+    expect(Date.parse(notBefore ?? '')).toBe(overAt);
+    expect(requeued).toMatchObject({ state: 'queued', nextAttemptAt: new Date(overAt).toISOString() });
+    now = new Date(overAt - 1000);
+    await e.tick();
+    await e.settleDials();
+    expect(sim.log).toHaveLength(1);
+    now = new Date(overAt + 1000);
+    for (let i = 0; i < 3; i++) {
+      await e.tick();
+      await e.settleDials();
+    }
+    expect(sim.log).toHaveLength(2);
+    const events = (await store.events(campaign.id, { limit: 50 })).events.filter((x) => x.type === 'contact.resolved');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data).toMatchObject({ contactId: id, action: 'requeue' });
   });
 
   it('reconciles a lost instance: never-sent claims are due again, a possibly-sent one waits for review', async () => {

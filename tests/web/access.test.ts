@@ -1,9 +1,12 @@
 // Accounts and access over HTTP, on both databases: sign-in, cookie sessions with expiry and logout,
 // CSRF on changes made with a cookie, login rate limit, API keys with roles, the recordings grant,
-// the last-admin guard, and the audit log written for every successful change.
+// the last-admin guard, and the audit log written for every successful change. The sign-in limit is
+// shared by every instance on the database.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
 import { testDatabases } from '../helpers/db.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
@@ -90,6 +93,26 @@ describe.each(testDatabases())('accounts and access on %s', (kind) => {
     // Another address guessing the same name is limited by the name; other users are not affected.
     expect((await login('mallory', 'guess', '10.0.0.5')).res.status).toBe(429);
     expect((await login('admin', adminPassword, '10.0.0.5')).res.status).toBe(200);
+  });
+
+  it('shares the sign-in limit between two app instances on one database', async () => {
+    // A second instance of the app on the same database (as a second worker or host would be).
+    const other = await buildApp({ ...gw.runtime.appDeps, logger: false });
+    try {
+      const attempt = async (app: FastifyInstance, i: number): Promise<number> =>
+        (await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { name: 'eve', password: `guess-${i}` }, remoteAddress: `10.0.1.${i}` })).statusCode;
+      // Ten guesses at one name from ten addresses, alternating between the instances: each instance
+      // alone saw only five, but the limit counts all of them.
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push(await attempt(i % 2 === 0 ? gw.app : other, i));
+      expect(statuses).toEqual(Array(10).fill(401));
+      expect(await attempt(other, 10)).toBe(429);
+      expect(await attempt(gw.app, 11)).toBe(429);
+      const { rows } = await gw.tdb.db.pool.query<{ count: number }>("SELECT count FROM rate_limits WHERE key = 'login|user:eve'");
+      expect(rows[0]?.count).toBe(12);
+    } finally {
+      await other.close();
+    }
   });
 
   it('gives API keys a role, enforced on every route, and exempts them from CSRF', async () => {

@@ -1,11 +1,14 @@
 // Listen-in over HTTP: while a replayed call runs, GET /v1/live/calls/{id}/audio streams both channels
 // as `[channel][length BE16][mu-law]` records, and the stream ends with the call. The live SSE stream
-// announces the call, its events and its end.
+// announces the call, its events and its end. In Chromium, a supervisor listening in on the call page
+// receives the prompt on the gateway channel while it plays (it was sent to the carrier before they
+// joined), and the caller too.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../dsp/wav.ts';
 import { replayCall } from '../../src/replay/client.ts';
 import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
 
@@ -53,6 +56,7 @@ describe('live views', () => {
 
     const body = Buffer.concat(chunks);
     const bytes = [0, 0];
+    let gatewayAudible = 0;
     let off = 0;
     while (off + 3 <= body.length) {
       const channel = body[off] as number;
@@ -60,13 +64,18 @@ describe('live views', () => {
       expect(channel === 0 || channel === 1).toBe(true);
       expect(off + 3 + len).toBeLessThanOrEqual(body.length);
       bytes[channel] = (bytes[channel] ?? 0) + len;
+      // Mu-law 0xFF/0x7F are ±0; anything far from them is sound.
+      if (channel === 1) for (let i = 0; i < len; i++) if (((body[off + 3 + i] as number) & 0x7f) < 0x70) gatewayAudible++;
       off += 3 + len;
     }
     expect(off).toBe(body.length);
     // 8 kHz mu-law: a second of the caller is 8000 bytes, and the call lasts the greeting (about 6 s).
-    // The greeting itself was sent to the carrier at once, before the listener joined, so the gateway
-    // channel may hold nothing here.
     expect(bytes[0]).toBeGreaterThan(4 * 8000);
+    // The gateway channel goes in lockstep with the caller's: what the caller hears over the same span.
+    expect(bytes[1]).toBe(bytes[0]);
+    // The greeting was sent to the carrier at once, before the listener joined; the listener still
+    // hears it as the caller does, while it plays (at least half a second of sound).
+    expect(gatewayAudible).toBeGreaterThan(4000);
 
     const text = await sseText;
     expect(text).toContain('event: snapshot');
@@ -75,4 +84,42 @@ describe('live views', () => {
     expect(text).toContain('"type":"flow.node.entered"');
     expect(text).toContain(`event: ended\ndata: {"callId":"${callId}"`);
   });
+
+  it('lets a supervisor in Chromium hear the prompt playing and the caller', async () => {
+    // A prompt long enough to be still playing once the page is open and listening.
+    const long = 'Thank you for calling the clinic. '.repeat(12);
+    expect((await gw.api('/v1/flows', { body: { id: 'default', start: 'greet', nodes: { greet: { type: 'say', text: long, next: 'bye' }, bye: { type: 'hangup' } } } })).status).toBe(201);
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await newPage(browser, gw.httpUrl);
+      await signIn(page, 'admin', adminPassword(gw.tdb.dataDir));
+      // The caller keeps talking over the prompt, so both channels carry sound while the page listens.
+      const talking = new Int16Array(HELLO.samples.length * 10);
+      for (let i = 0; i < 10; i++) talking.set(HELLO.samples, i * HELLO.samples.length);
+      const call = replayCall({ carrier: 'twilio', audio: { sampleRateHz: HELLO.sampleRateHz, samples: talking }, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 1, holdMs: 60_000 });
+      const callId = await firstLiveCall(gw);
+      await page.goto(`/#/calls/${callId}`);
+      await page.getByRole('button', { name: 'Listen in' }).click();
+      // The meters show the level of what the page received and decoded, per channel.
+      const level = (testId: string, min: number): Promise<unknown> =>
+        page.waitForFunction(
+          ([id, least]) => {
+            // The page's document (tests are typed without the DOM library).
+            const doc = (globalThis as unknown as { document: { querySelector(s: string): { value?: number } | null } }).document;
+            return Number(doc.querySelector(`[data-testid="${id}"]`)?.value ?? 0) > least;
+          },
+          [testId, min] as const,
+          { timeout: 20_000 },
+        );
+      await level('level-gateway', 0.02);
+      await level('level-caller', 0.005);
+      await shot(page, '30-listen-in');
+      await page.getByRole('button', { name: 'Stop listening' }).click();
+      gw.app.gateway.registry.get(callId)?.end('test_done');
+      await call;
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });

@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { can, Empty, ErrorBox, fmtPct, fmtTime, useLoad } from '../ui.js';
 import { LineChart } from './charts.js';
+import { ReviewQueue } from './review.js';
 
 const ACTIONS = { draft: ['start'], running: ['pause', 'stop', 'skip'], paused: ['resume', 'stop', 'skip'] };
 
@@ -20,8 +21,10 @@ function CreateCampaign({ onCreated, flows }) {
         body: {
           name: f.name,
           flowId: f.flowId,
+          ...(f.flowVersion ? { flowVersion: Number(f.flowVersion) } : {}),
           callerIds: [f.callerId],
           voicemailPolicy: f.voicemailPolicy,
+          amd: { hangupConfidence: Number(f.hangupConfidence), dropMessage: f.dropMessage.trim() === '' ? null : f.dropMessage.trim() },
           pacing: { maxConcurrent: Number(f.maxConcurrent), callsPerMinute: Number(f.callsPerMinute), callsPerHour: Number(f.callsPerHour) },
         },
       });
@@ -34,8 +37,11 @@ function CreateCampaign({ onCreated, flows }) {
     <div class="grid">
       <label>Name <input name="name" required /></label>
       <label>Flow <select name="flowId" required>${flows.map((f) => html`<option>${f.id}</option>`)}</select></label>
+      <label>Flow version <input name="flowVersion" type="number" min="1" placeholder="latest at start" /></label>
       <label>Caller ID <input name="callerId" required pattern="\\+[1-9][0-9]{6,14}" title="E.164, e.g. +14155550100" placeholder="+14155550100" /></label>
       <label>Voicemail <select name="voicemailPolicy"><option value="hangup">hang up, retry later</option><option value="drop">leave a message after the beep</option><option value="continue">continue the flow</option></select></label>
+      <label>Hang up at AMD confidence ≥ <input name="hangupConfidence" type="number" min="0" max="1" step="0.05" value="0.9" /></label>
+      <label>Voicemail message <textarea name="dropMessage" rows="2" maxlength="1000" placeholder="said after the beep when a machine answers and the verdict is unsure (empty: the flow's voicemail branch)"></textarea></label>
       <label>Max concurrent <input name="maxConcurrent" type="number" min="1" value="5" /></label>
       <label>Calls / minute <input name="callsPerMinute" type="number" min="1" value="10" /></label>
       <label>Calls / hour <input name="callsPerHour" type="number" min="1" value="200" /></label>
@@ -125,6 +131,15 @@ export function CampaignPage({ id, actor }) {
       setMsg({ error: err.message });
     }
   };
+  const useLatest = async () => {
+    try {
+      const updated = await api(`/campaigns/${encodeURIComponent(id)}`, { method: 'PATCH', body: { flowVersion: null } });
+      setMsg({ ok: `now dialing ${updated.flowId} v${updated.flowVersion ?? 'latest'}` });
+      reload();
+    } catch (err) {
+      setMsg({ error: err.message });
+    }
+  };
   const state = c?.state ?? c?.status;
   return html`<section>
     <p><a href="#/campaigns">← Campaigns</a></p>
@@ -132,11 +147,12 @@ export function CampaignPage({ id, actor }) {
     <${ErrorBox} error=${error} />
     ${c ? html`<dl class="stats">
       <div><dt>State</dt><dd data-testid="campaign-state">${state}</dd></div>
-      <div><dt>Flow</dt><dd>${c.flowId ?? '–'}</dd></div>
-      <div><dt>Voicemail</dt><dd>${c.voicemailPolicy ?? '–'}</dd></div>
+      <div><dt>Flow</dt><dd data-testid="campaign-flow">${c.flowId ?? '–'} ${c.flowVersion ? `v${c.flowVersion}` : state === 'draft' ? '(pinned at start)' : '(latest)'}</dd></div>
+      <div><dt>Voicemail</dt><dd data-testid="campaign-voicemail">${c.voicemailPolicy ?? '–'}${c.amd ? ` · hang up at confidence ≥ ${c.amd.hangupConfidence}${c.amd.dropMessage ? ' · leaves a message when unsure' : ''}` : ''}</dd></div>
       <div><dt>Pacing</dt><dd>${c.pacing ? Object.entries(c.pacing).map(([k, v]) => `${k} ${v}`).join(', ') : '–'}</dd></div>
     </dl>
-    ${can(actor, 'supervisor') ? html`<div class="actions" role="group" aria-label="Campaign controls">${(ACTIONS[state] ?? []).map((a) => html`<button onClick=${() => act(a)}>${a[0].toUpperCase() + a.slice(1)}</button>`)}</div>` : null}
+    ${can(actor, 'supervisor') ? html`<div class="actions" role="group" aria-label="Campaign controls">${(ACTIONS[state] ?? []).map((a) => html`<button onClick=${() => act(a)}>${a[0].toUpperCase() + a.slice(1)}</button>`)}
+      ${state === 'running' || state === 'paused' ? html`<button onClick=${useLatest} title="A redeploy of the flow does not change a running campaign until you ask">Use the latest flow version</button>` : null}</div>` : null}
     ${msg?.ok ? html`<div class="ok" role="status">${msg.ok}</div>` : msg?.error ? html`<div class="error" role="alert">${msg.error}</div>` : null}
     ${stats ? html`<h2>Live figures</h2><dl class="stats">
       <div><dt>Dials / min</dt><dd>${stats.dialsPerMinute ?? '–'}</dd></div>
@@ -148,6 +164,7 @@ export function CampaignPage({ id, actor }) {
     </dl>
     ${stats.attemptsByOutcome ? html`<p>Outcomes: ${Object.entries(stats.attemptsByOutcome).map(([k, v]) => `${k} ${v}`).join(' · ')}</p>` : null}
     ${history.length > 1 ? html`<${LineChart} title="Dials per minute and abandoned rate" x=${history.map((h) => h.t)} series=${[{ label: 'dials/min', values: history.map((h) => h.dialsPerMinute) }, { label: 'abandoned %', values: history.map((h) => h.abandonedRate * 100) }]} />` : null}` : null}
+    <${ReviewQueue} id=${id} actor=${actor} />
     ${can(actor, 'supervisor') ? html`<${Upload} id=${id} onImported=${reload} />` : null}` : null}
   </section>`;
 }
