@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createRuntime } from '../src/runtime.ts';
+import { composeGateway } from '../src/composition.ts';
 
 const mb = (n: number): number => Math.round(n / 1048576);
 const rows: Array<Record<string, string | number>> = [];
@@ -17,7 +17,7 @@ const show = (step: string): void => {
 show('node + modules');
 const config = loadConfig(process.env);
 const log = pino({ level: 'warn' });
-const runtime = await createRuntime(config, log);
+const runtime = await composeGateway(config, log);
 show(`runtime (${runtime.appDeps.db.kind})`);
 await runtime.warmedUp;
 show('prompt cache warmed');

@@ -18,7 +18,7 @@ import { exportRoutes } from './api/export.ts';
 import { flowRoutes, type FlowRoutesOptions } from './api/flows.ts';
 import { numberRoutes } from './api/numbers.ts';
 import { outboundCallRoutes } from './api/outboundCalls.ts';
-import type { CallProgram } from './call/callProgram.ts';
+import type { CallStarter } from './call/callStarter.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import { accessControl } from './auth/access.ts';
 import { auditChanges } from './auth/audit.ts';
@@ -64,8 +64,8 @@ import { dashboard, dashboardApi } from './web/plugin.ts';
 /** How long after a call ends its event numbering is kept in memory. */
 const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
 
-// Defined with the call's start (call/callProgram.ts); re-exported for the app's users.
-export type { CallProgram } from './call/callProgram.ts';
+// Defined with the call's start (call/callStarter.ts); re-exported for the app's users.
+export type { CallStarter } from './call/callStarter.ts';
 
 export interface AppDeps {
   config: Config;
@@ -74,7 +74,7 @@ export interface AppDeps {
   eventLog: EventLog;
   apiKey: string;
   streamTokenSecret: string;
-  program: CallProgram;
+  program: CallStarter;
   /** Writes about one call, run in order behind its record's creation (which may still be in flight). */
   writes: CallWrites;
   carrierActions?: (carrier: Carrier, carrierCallId: string) => CarrierActions | undefined;

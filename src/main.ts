@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, shutdownPlan } from './config.ts';
 import { createLogger } from './observability/logger.ts';
-import { createRuntime } from './runtime.ts';
+import { composeGateway } from './composition.ts';
 import { reportWorkerMetrics } from './cluster/metrics.ts';
 import { metricsRegistry } from './observability/metrics.ts';
 import { runPrimary } from './cluster/primary.ts';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const log = cluster.isWorker ? base.child({ pid: process.pid, worker: cluster.worker?.id }) : base;
   if (cluster.isWorker) reportWorkerMetrics(metricsRegistry);
   // Each worker runs its own runtime: its own calls, detectors, flows, caches and instance identity.
-  const runtime = await createRuntime(config, log);
+  const runtime = await composeGateway(config, log);
   const app = await buildApp({ ...runtime.appDeps, logger: log });
 
   let stopping = false;

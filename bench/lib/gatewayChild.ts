@@ -1,5 +1,5 @@
 // The gateway as the benchmark runs it: a child process composed exactly like src/main.ts
-// (loadConfig → createRuntime → buildApp → listen), on a port the OS picks, plus three bench-only
+// (loadConfig → composeGateway → buildApp → listen), on a port the OS picks, plus three bench-only
 // hooks reachable over IPC: process CPU and media counters (`stats`), a switch that stalls every
 // database query (`stall`, for PGlite, whose engine lives on a worker thread inside this process), and
 // "AMD on": when the call program attaches no frame consumer of its own at stream start, the full
@@ -7,10 +7,10 @@
 // call's detectors would be.
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { buildApp, LOG_REDACT, type CallProgram } from '../../src/app.ts';
+import { buildApp, LOG_REDACT, type CallStarter } from '../../src/app.ts';
 import type { CallSession } from '../../src/call/CallSession.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createRuntime } from '../../src/runtime.ts';
+import { composeGateway } from '../../src/composition.ts';
 import { serveParent } from './children.ts';
 import { eventLogThroughput } from './eventLogThroughput.ts';
 
@@ -33,14 +33,14 @@ async function loadDetectors(): Promise<{ attach: Attach; outboundDefaults: unkn
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = pino({ level: config.logLevel, redact: LOG_REDACT }, pino.destination(2));
-  const runtime = await createRuntime(config, log);
+  const runtime = await composeGateway(config, log);
   const mode = process.env.BENCH_DETECTORS ?? 'auto';
   const detectors = mode === 'off' ? undefined : await loadDetectors();
   const attach = detectors?.attach;
 
   const counts = { calls: 0, endedMediaMessages: 0, endedFrames: 0, benchAttached: 0, programAttached: 0, programAttachedLate: 0 };
   const real = runtime.appDeps.program;
-  const program: CallProgram = {
+  const program: CallStarter = {
     start(session, claims) {
       counts.calls++;
       let added = 0;

@@ -1,4 +1,4 @@
-// The entry point the flow engine calls for an `agent` node (flow/runner.ts runs whole flows).
+// The entry point the flow engine calls for an `agent` node (flow/interpreter.ts runs whole flows).
 // Providers are process-wide (one client pool, one circuit breaker per vendor, one TTS cache); the
 // runner binds them once and each node run gets its own AgentSession.
 import type { AgentRunner } from './node.ts';

@@ -58,7 +58,7 @@ export function voicemailDropFlow(message: string): FlowDefinition {
 }
 
 export interface PolicyActions {
-  /** Stop the flow and leave the message (flow/program.ts takeOver). */
+  /** Stop the flow and leave the message (flow/flowStarter.ts takeOver). */
   leaveMessage: (flow: FlowDefinition) => Promise<unknown>;
   onError: (err: unknown) => void;
 }

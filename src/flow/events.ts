@@ -53,7 +53,7 @@ export type FlowNodeEventData = {
 export type FlowEventData = { [K in Exclude<keyof FlowNodeEventData, 'flow.error'>]: FlowNodeEventData[K] & { flowId: string } } & {
   'flow.resolved': { flowId: string; version: number | null; source: 'explicit' | 'number' | 'default' };
   'flow.record': { flowId: string; by: 'flow' | 'call' };
-  /** Another flow took over the running call (a campaign's voicemail drop, flow/program.ts takeOver). */
+  /** Another flow took over the running call (a campaign's voicemail drop, flow/flowStarter.ts takeOver). */
   'flow.takeover': { flowId: string; reason: string };
   /** What a campaign's AMD policy did on a verdict or its revision (campaign/callPolicy.ts). */
   'flow.campaign.amd_action': {

@@ -16,7 +16,7 @@ describe.each(testDatabases())('flows API on %s', (kind) => {
     gw.app.inject({ method, url, headers: { authorization: `Bearer ${gw.apiKey}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   beforeAll(async () => {
-    // The real runtime registers the flow, number and department routes (src/runtime.ts).
+    // The real runtime registers the flow, number and department routes (src/composition.ts).
     gw = await startTestGateway(kind);
     store = new FlowStore(gw.tdb.db.pool);
   });

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { AgentRunner } from '../../src/agent/node.ts';
 import { attachDetectors, defaultDetectorOptions } from '../../src/call/detectors.ts';
 import type { FlowDeps } from '../../src/flow/context.ts';
-import { flowProgram } from '../../src/flow/program.ts';
+import { createFlowStarter } from '../../src/flow/flowStarter.ts';
 import { createFlowResolver } from '../../src/flow/resolve.ts';
-import { runFlow, type FlowResult } from '../../src/flow/runner.ts';
+import { runFlow, type FlowResult } from '../../src/flow/interpreter.ts';
 import type { Department, FlowDefinition } from '../../src/flow/types.ts';
 import { createTestCall } from '../helpers/testCall.ts';
 import { entered, RecordingCarrier, ScriptedStt, ScriptedTts } from './helpers.ts';
@@ -25,7 +25,7 @@ function setup(flowId: string, deps: FlowDeps, variables?: Record<string, unknow
   const carrier = new RecordingCarrier();
   const tc = createTestCall({ carrierActions: carrier, direction: variables === undefined ? 'inbound' : 'outbound' });
   const logs: object[] = [];
-  const program = flowProgram({
+  const program = createFlowStarter({
     resolver: createFlowResolver({}),
     deps: { departments: { get: async (n) => depts.find((d) => d.name === n) }, now: () => MONDAY_10AM_NY, ...deps },
     variables: async () => variables,

@@ -5,7 +5,7 @@ import { MULAW_SILENCE } from '../../dsp/mulaw.ts';
 import type { TextToSpeech } from '../../src/agent/providers.ts';
 import type { CarrierActions } from '../../src/call/CallSession.ts';
 import type { CallEvent } from '../../src/call/events.ts';
-import { runFlow, type FlowResult, type RunFlowOptions } from '../../src/flow/runner.ts';
+import { runFlow, type FlowResult, type RunFlowOptions } from '../../src/flow/interpreter.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { createTestCall, type TestCall } from '../helpers/testCall.ts';
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../dsp/wav.ts';
-import type { CallProgram } from '../../src/app.ts';
+import type { CallStarter } from '../../src/app.ts';
 import { attachDetectors, defaultDetectorOptions } from '../../src/call/detectors.ts';
 import { amdOutcomeOf } from '../../src/gateway/amdRecord.ts';
 import { replayCall } from '../../src/replay/client.ts';
@@ -16,7 +16,7 @@ const MACHINE = new URL('../../fixtures/amd/machine_beep1000hz_115ms-synthetic_e
 describe('the AMD verdict on the call record', () => {
   let gw: TestGateway;
   // Detectors only (the outbound default): the call runs until the caller's audio ends.
-  const program: CallProgram = {
+  const program: CallStarter = {
     start(session) {
       const detach = attachDetectors(session, defaultDetectorOptions(session.direction));
       session.signal.addEventListener('abort', detach, { once: true });

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createRuntime } from '../../src/runtime.ts';
+import { composeGateway } from '../../src/composition.ts';
 import { openDatabase } from '../../src/store/db.ts';
 import { parseTwiml } from '../../src/telephony/twiml.ts';
 import type { FastifyInstance } from 'fastify';
@@ -74,7 +74,7 @@ describe.each(testDatabases())('number routing on %s', (kind) => {
     it('reaches a second instance on the same database within a second', async () => {
       const db = await openDatabase({ databaseUrl: gw.tdb.databaseUrl, dataDir: gw.tdb.dataDir, log: gw.tdb.log });
       const config = loadConfig({ PORT: '0', PUBLIC_URL, DATA_DIR: gw.tdb.dataDir, LOG_LEVEL: 'silent' }, path.resolve(import.meta.dirname, '../..'));
-      const runtime = await createRuntime(config, pino({ level: 'silent' }), { db, apiKey: 'k'.repeat(32) });
+      const runtime = await composeGateway(config, pino({ level: 'silent' }), { db, apiKey: 'k'.repeat(32) });
       const second = await buildApp({ ...runtime.appDeps, logger: false });
       try {
         await db.changes.ready();

@@ -5,9 +5,9 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import { buildApp, type CallProgram } from '../../src/app.ts';
+import { buildApp, type CallStarter } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { composeGateway, type Composition } from '../../src/composition.ts';
 import type { CallStore } from '../../src/store/calls.ts';
 import type { EventLog } from '../../src/store/eventLog.ts';
 import { openTestDatabase, type TestDatabase, type TestDatabaseKind } from './db.ts';
@@ -18,7 +18,7 @@ export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures');
 export interface TestGateway {
   app: FastifyInstance;
   config: Config;
-  runtime: Runtime;
+  runtime: Composition;
   tdb: TestDatabase;
   calls: CallStore;
   eventLog: EventLog;
@@ -34,14 +34,14 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Replace the call program (default: the real flow program with detectors). */
-  program?: CallProgram;
+  program?: CallStarter;
 }
 
 export async function startTestGateway(kind: TestDatabaseKind, opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const tdb = await openTestDatabase(kind);
   const config = loadConfig({ PORT: '0', PUBLIC_URL, DATA_DIR: tdb.dataDir, LOG_LEVEL: 'silent', ...opts.env }, path.resolve(import.meta.dirname, '../..'));
   const apiKey = randomBytes(24).toString('hex');
-  const runtime = await createRuntime(config, pino({ level: 'silent' }), { db: tdb.db, apiKey });
+  const runtime = await composeGateway(config, pino({ level: 'silent' }), { db: tdb.db, apiKey });
   const app = await buildApp({ ...runtime.appDeps, ...(opts.program ? { program: opts.program } : {}), logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   // As in production, prompts are synthesized once up front; tests start from that warm state.

@@ -8,7 +8,7 @@ import { exit, type NodeResult, type RunContext } from '../context.ts';
 import { E164, type AgentNode } from '../types.ts';
 import { runTransfer } from './transfer.ts';
 
-export async function runAgent(ctx: RunContext, node: AgentNode): Promise<NodeResult> {
+export async function runAgentNode(ctx: RunContext, node: AgentNode): Promise<NodeResult> {
   const agent = ctx.deps.agent;
   if (agent === undefined) {
     throw createError('GW_ERR_FLOW_AGENT_UNAVAILABLE', 'no agent is configured, so the agent node cannot run; configure an LLM, STT and TTS');

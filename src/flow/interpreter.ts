@@ -8,7 +8,7 @@ import { GatewayError, createError, isAbortError } from '../errors.ts';
 import { RunContext, type CallObserver, type FlowDeps, type NodeResult } from './context.ts';
 import { runBranch, runHangup, runPlay, runSay, runSet } from './nodes/basic.ts';
 import { runOptOut } from './nodes/optOut.ts';
-import { runAgent } from './nodes/agent.ts';
+import { runAgentNode } from './nodes/agent.ts';
 import { runAmd, runVoicemail } from './nodes/detect.ts';
 import { runGather } from './nodes/gather.ts';
 import { runHttp } from './nodes/http.ts';
@@ -175,7 +175,7 @@ function runNode(ctx: RunContext, node: FlowNode): Promise<NodeResult> | NodeRes
     case 'voicemail':
       return runVoicemail(ctx, node);
     case 'agent':
-      return runAgent(ctx, node);
+      return runAgentNode(ctx, node);
     case 'transfer':
       return runTransfer(ctx, node);
     case 'http':

@@ -1,4 +1,4 @@
-// The flow side of a call's start (call/callProgram.ts's FlowStarter): when a stream starts, resolve the
+// The flow side of a call's start (call/callStarter.ts's FlowStarter): when a stream starts, resolve the
 // call's flow (explicit id from the stream claims, else the called number's route, else the default
 // flow), then run it on the session. Each run is tracked until it ends, and tied to the call's
 // signal, so nothing outlives the call.
@@ -17,10 +17,10 @@ interface ActiveRun {
   takenOver: boolean;
 }
 import type { FlowResolver } from './resolve.ts';
-import { runFlow, type FlowResult } from './runner.ts';
+import { runFlow, type FlowResult } from './interpreter.ts';
 import type { FlowDefinition } from './types.ts';
 
-export interface FlowProgramLogger {
+export interface FlowStarterLogger {
   info(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
@@ -33,7 +33,7 @@ export interface FlowCallClaims {
   flowId: string;
 }
 
-export interface FlowProgramOptions {
+export interface FlowStarterOptions {
   resolver: FlowResolver;
   /** Capabilities for a call's run (shared providers, or per call). */
   deps: FlowDeps | ((call: CallControl) => FlowDeps);
@@ -43,10 +43,10 @@ export interface FlowProgramOptions {
   flowVersion?: (claims: FlowCallClaims) => Promise<number | undefined>;
   /** Called when a flow has been chosen (e.g. to record flow id and version on the call). */
   onResolved?: (callId: string, flowId: string, version: number | null) => void;
-  log: FlowProgramLogger;
+  log: FlowStarterLogger;
 }
 
-export interface FlowProgram {
+export interface FlowStarterHandle {
   /** Runs the call's flow; `started` settles once the flow runs (flow.started) or could not start (flow.error). */
   start(call: CallControl, claims: FlowCallClaims): { started: Promise<void> };
   /**
@@ -63,7 +63,7 @@ export interface FlowProgram {
   settle(): Promise<void>;
 }
 
-export function flowProgram(opts: FlowProgramOptions): FlowProgram {
+export function createFlowStarter(opts: FlowStarterOptions): FlowStarterHandle {
   const runs = new Set<Promise<FlowResult | undefined>>();
   const active = new Map<string, ActiveRun>();
   const track = (run: Promise<FlowResult | undefined>): void => {

@@ -9,27 +9,27 @@ import type { StreamClaims } from './streamToken.ts';
 
 export type CallStartClaims = Omit<StreamClaims, 'expiresAt'>;
 
-export interface CallProgram {
+export interface CallStarter {
   /** Runs on every call once its stream has started (detectors, flow or greeting). Must not throw. */
   start(session: CallSession, claims: CallStartClaims): void;
   /** Flow id for an inbound call to `to` ('' for the default). */
   resolveFlowId(to: string): Promise<string>;
 }
 
-/** The flow side of a call's start (flow/program.ts): `started` settles once the flow runs or has failed to. */
+/** The flow side of a call's start (flow/flowStarter.ts): `started` settles once the flow runs or has failed to. */
 export interface FlowStarter {
   start(session: CallSession, claims: CallStartClaims): { started: Promise<void> };
   resolveFlowId(to: string): Promise<string>;
 }
 
-export interface CallProgramOptions {
+export interface CallStarterOptions {
   /** Longest wall time inbound audio is held for the flow to start. */
   flowStartWaitMs: number;
   /** Runs after the detectors and the flow have been started (campaign policies hook in here). Must not throw. */
   onStart?: (session: CallSession, claims: CallStartClaims) => void;
 }
 
-export function callProgram(flows: FlowStarter, opts: CallProgramOptions): CallProgram {
+export function createCallStarter(flows: FlowStarter, opts: CallStarterOptions): CallStarter {
   return {
     start(session, claims) {
       // Outbound calls run AMD unless the call was placed with amd: false. The detectors detach

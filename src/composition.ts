@@ -1,6 +1,6 @@
 // The composition root: turns a Config into the running parts the app is built from — database,
 // event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
-// fallback), the call program (detectors, then the flow) per call — and closes them in order.
+// fallback), the call starter (detectors, then the flow) per call — and closes them in order.
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,14 +11,14 @@ import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
 import type { AppDeps } from './app.ts';
-import { callProgram } from './call/callProgram.ts';
+import { createCallStarter } from './call/callStarter.ts';
 import { applyCampaignPolicy, campaignOf } from './campaign/callPolicy.ts';
 import { DncStore } from './campaign/dnc.ts';
 import { CampaignEngine } from './campaign/engine.ts';
 import { CampaignStore } from './campaign/store.ts';
 import type { Config } from './config.ts';
 import { AudioFolder } from './flow/audio.ts';
-import { flowProgram } from './flow/program.ts';
+import { createFlowStarter } from './flow/flowStarter.ts';
 import { createFlowResolver, departmentDirectory } from './flow/resolve.ts';
 import type { FlowDefinition } from './flow/types.ts';
 import { CallWrites } from './gateway/callWrites.ts';
@@ -48,7 +48,7 @@ const SETUP_READ_TIMEOUT_MS = 800;
  */
 const FLOW_CACHE_TTL_MS = 5000;
 
-export interface Runtime {
+export interface Composition {
   appDeps: Omit<AppDeps, 'logger'>;
   /** Resolves once the shipped flows' static prompts are synthesized (the first calls then start at once). */
   warmedUp: Promise<void>;
@@ -87,7 +87,7 @@ export function cachedTts(cache: TtsCache, name: string): TextToSpeech {
   };
 }
 
-export interface RuntimeOptions {
+export interface CompositionOptions {
   /** An open database to use (tests); the runtime then leaves closing it to the caller. */
   db?: Database;
   /** Fixed API key (tests); default: API_KEY or the key stored in the data folder. */
@@ -106,7 +106,7 @@ async function withinMs(work: Promise<unknown> | undefined, ms: number, onLate: 
   if (result === 'late') onLate();
 }
 
-export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+export async function composeGateway(config: Config, log: Logger, opts: CompositionOptions = {}): Promise<Composition> {
   const ownsDb = opts.db === undefined;
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
   // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
@@ -174,7 +174,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   });
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
   const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
-  const program = flowProgram({
+  const program = createFlowStarter({
     resolver,
     deps: {
       tts,
@@ -205,7 +205,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     },
     log,
   });
-  const startCall = callProgram(program, {
+  const startCall = createCallStarter(program, {
     flowStartWaitMs: FLOW_START_WAIT_MS,
     onStart: (session, claims) => {
       if (claims.direction !== 'outbound') return;
