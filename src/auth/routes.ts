@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { sharedRateLimitStore } from '../gateway/rateLimitStore.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createError } from '../errors.ts';
+import { createError, errorBody } from '../errors.ts';
 import type { Role } from '../fastifyTypes.ts';
 import { SESSION_COOKIE } from './access.ts';
 import type { Actor } from './actor.ts';
@@ -72,14 +72,14 @@ export async function authRoutes(api: FastifyInstance, opts: AuthRoutesOptions):
       const { name, password: given } = request.body;
       const wait = await limiter.hit(request.ip, name);
       if (wait > 0) {
-        return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'GW_ERR_RATE_LIMITED', message: 'too many sign-in attempts; wait a minute and try again' });
+        return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send(errorBody(createError('GW_ERR_RATE_LIMITED', 'too many sign-in attempts; wait a minute and try again', { statusCode: 429 })));
       }
       const found = await store.findForLogin(name);
       // The hash is checked even for an unknown name, so the answer time does not tell which names exist.
       const ok = await verifyPassword(given, found?.passwordHash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
       if (found === undefined || !ok || found.user.disabled) {
         request.log.warn({ ip: request.ip }, 'failed sign-in');
-        return reply.code(401).send({ code: 'GW_ERR_LOGIN_FAILED', message: 'wrong user name or password' });
+        return reply.code(401).send(errorBody(createError('GW_ERR_LOGIN_FAILED', 'wrong user name or password', { statusCode: 401 })));
       }
       const u = found.user;
       const session = await store.createSession(u.id, SESSION_TTL_MS);

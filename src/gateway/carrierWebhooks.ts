@@ -18,6 +18,7 @@ import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-
 import { rateLimitOptions } from './rateLimit.ts';
 import type { CallRegistry } from './registry.ts';
 import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
+import { createError, errorBody } from '../errors.ts';
 
 export interface CarrierWebhookDeps {
   config: Config;
@@ -88,7 +89,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
   const gate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const carrier = (request.params as { carrier: string }).carrier;
     if (!isCarrier(carrier)) {
-      await reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
+      await reply.code(404).send(errorBody(createError('GW_ERR_UNKNOWN_CARRIER', 'carrier must be twilio or signalwire', { statusCode: 404 })));
       return;
     }
     const params = (request.body ?? {}) as Params;
@@ -96,7 +97,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const verdict = verifyWebhook(config, carrier, request, params, request.carrierRawBody ?? '', isJson);
     if (verdict !== 'signed' && verdict !== 'unsigned-local') {
       request.log.warn({ carrier, verdict, path: request.routeOptions.url, ip: request.ip }, 'rejected carrier webhook: bad or missing signature');
-      await reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid carrier signature' });
+      await reply.code(403).send(errorBody(createError('GW_ERR_FORBIDDEN', 'invalid carrier signature', { statusCode: 403 })));
     }
   };
   /** What the gate let through. */
@@ -114,7 +115,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const to = first(params, 'To') ?? '';
     const bad = callSid === undefined || !/^[A-Za-z0-9-]{8,64}$/.test(callSid) ? 'CallSid' : !PARTY.test(from) ? 'From' : !PARTY.test(to) ? 'To' : undefined;
     if (bad !== undefined || callSid === undefined) {
-      return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: `${bad ?? 'CallSid'} is missing or malformed (CallSid, From and To are required; From/To up to 256 characters without control characters)` });
+      return reply.code(400).send(errorBody(createError('GW_ERR_BAD_WEBHOOK', `${bad ?? 'CallSid'} is missing or malformed (CallSid, From and To are required; From/To up to 256 characters without control characters)`, { statusCode: 400 })));
     }
     const admission = registry.admission();
     if (admission !== 'ok') {
@@ -181,10 +182,10 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const callSid = first(params, 'CallSid');
     const status = first(params, 'CallStatus');
     if (callSid === undefined || status === undefined) {
-      return reply.code(400).send({ code: 'GW_ERR_BAD_WEBHOOK', message: 'CallSid and CallStatus are required' });
+      return reply.code(400).send(errorBody(createError('GW_ERR_BAD_WEBHOOK', 'CallSid and CallStatus are required', { statusCode: 400 })));
     }
     if (parseCallStatus(status) === null) {
-      return reply.code(400).send({ code: 'GW_ERR_STORE_UNKNOWN_STATUS', message: `CallStatus "${status}" is not a call status (queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled)` });
+      return reply.code(400).send(errorBody(createError('GW_ERR_STORE_UNKNOWN_STATUS', `CallStatus "${status}" is not a call status (queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled)`, { statusCode: 400 })));
     }
     const timestamp = first(params, 'Timestamp');
     const at = timestamp !== undefined && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();

@@ -20,6 +20,7 @@ import { PendingStreams } from './pendingStreams.ts';
 import type { CallRegistry } from './registry.ts';
 import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 import { base64Of } from '../call/encodedAudio.ts';
+import { createError, errorBody } from '../errors.ts';
 
 export interface MediaStreamDeps {
   config: Config;
@@ -74,18 +75,18 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
       schema: { hide: true },
       preValidation: async (request, reply) => {
         const carrier = (request.params as { carrier: string }).carrier;
-        if (!isCarrier(carrier)) return reply.code(404).send({ code: 'GW_ERR_UNKNOWN_CARRIER', message: 'carrier must be twilio or signalwire' });
+        if (!isCarrier(carrier)) return reply.code(404).send(errorBody(createError('GW_ERR_UNKNOWN_CARRIER', 'carrier must be twilio or signalwire', { statusCode: 404 })));
         // Twilio signs its upgrades: with its credentials configured, an unsigned or forged one is refused.
         if (carrier === 'twilio' && config.carriers.twilio && !verifySignedUpgrade(config, carrier, request)) {
           counters.rejectedStreams++;
           request.log.warn({ carrier, ip: request.ip }, 'rejected media stream: missing or forged upgrade signature');
-          return reply.code(403).send({ code: 'GW_ERR_FORBIDDEN', message: 'invalid signature' });
+          return reply.code(403).send(errorBody(createError('GW_ERR_FORBIDDEN', 'invalid signature', { statusCode: 403 })));
         }
-        if (registry.draining) return reply.code(503).send({ code: 'GW_ERR_DRAINING', message: 'gateway is shutting down' });
+        if (registry.draining) return reply.code(503).send(errorBody(createError('GW_ERR_DRAINING', 'gateway is shutting down', { statusCode: 503 })));
         if (!pending.wouldAccept(clientKey(request.ip))) {
           counters.rejectedStreams++;
           request.log.warn({ carrier, ip: request.ip, pending: pending.size }, 'refusing media stream: too many unauthenticated streams');
-          return reply.code(503).header('retry-after', 1).send({ code: 'GW_ERR_STREAMS_PENDING', message: 'too many media streams waiting to start; retry shortly' });
+          return reply.code(503).header('retry-after', 1).send(errorBody(createError('GW_ERR_STREAMS_PENDING', 'too many media streams waiting to start; retry shortly', { statusCode: 503 })));
         }
         return undefined;
       },
