@@ -15,6 +15,7 @@ import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
+import { BAND_HI, BAND_LO, BIN_HZ, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
 
 export interface BeepOptions {
   minFrequencyHz?: number;
@@ -57,20 +58,6 @@ export interface BeepFrame {
   toneActive: boolean;
 }
 
-const WINDOW = 256;
-const HOP = 80;
-const HALF = WINDOW / 2;
-const BIN_HZ = SAMPLE_RATE_HZ / WINDOW;
-/** Hann main lobe: ±2 bins hold > 99% of a windowed tone's energy. */
-const LOBE = 2;
-/**
- * Band over which purity is measured: from 218 Hz (bin 7, above DC, mains hum and its first
- * harmonics, and below the telephone band's 300 Hz) to Nyquist minus a bin.
- */
-const BAND_LO = 7;
-/** Other peaks are looked for from 281 Hz up: the 5th and lower harmonics of mains hum sit below. */
-const SEARCH_LO = 9;
-const BAND_HI = HALF - 1;
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
 /** Samples between a tone's onset and the end of its first tonal hop (measured on clean tones). */
@@ -497,78 +484,4 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     out.endSample = 0;
     out.toneActive = false;
   }
-}
-
-/** A tone with a harmonic partner in this share of its tonal hops (1/n) is a voice. */
-const HARMONIC_SHARE_INV = 3;
-/** A partner counts when within this of the tone (mu-law's own distortion is odd and lower)… */
-const HARMONIC_REL = 10 ** (-40 / 10);
-/** …and this far above the floor midway between it and the tone (dB 8 → ×6.3). */
-const HARMONIC_OVER_FLOOR = 10 ** (8 / 10);
-
-/**
- * Whether the tone at `f` (lobe energy `e`) has a partner at 2f or f/2 standing out of the local
- * floor: the next harmonic of a voice whose strongest harmonic is at f, or the one below it.
- */
-function harmonicPartner(p: Float64Array, f: number, e: number): boolean {
-  return partnerAt(p, 2 * f, 1.5 * f, 2.5 * f, e) || partnerAt(p, f / 2, f / 4, 0.75 * f, e);
-}
-
-function partnerAt(p: Float64Array, fh: number, fa: number, fb: number, e: number): boolean {
-  const k = Math.round(fh / BIN_HZ);
-  const ka = Math.round(fa / BIN_HZ);
-  const kb = Math.round(fb / BIN_HZ);
-  if (k - 1 < BAND_LO || k + 1 > BAND_HI || kb + LOBE > HALF || kb - ka < 4) return false;
-  // The partner may sit a bin off (pitch moves within the window): the best of three lobes.
-  const eh = Math.max(lobeEnergy(p, k - 1), lobeEnergy(p, k), lobeEnergy(p, k + 1));
-  if (eh < e * HARMONIC_REL) return false;
-  // Midway bins only (not lobes): for a low tone, a lobe at 1.5f would reach into the tone's own lobe.
-  const a0 = Math.max(ka, BAND_LO);
-  const floor = (((p[a0] as number) + (p[a0 + 1] as number) + (p[kb - 1] as number) + (p[kb] as number)) / 4) * (2 * LOBE + 1);
-  return eh > floor * HARMONIC_OVER_FLOOR;
-}
-
-/** Half-width of the wide lobe that holds two close tones (bins): tones up to ~4 bins (125 Hz) apart. */
-const WIDE = 2 * LOBE + 1;
-
-/**
- * A wide lobe can also be two neighbouring harmonics of a voice, so its residue must be 5 dB cleaner
- * than a single tone's.
- */
-const WIDE_STRICTER = 10 ** (-5 / 10);
-
-function wideLobeEnergy(p: Float64Array, k: number): number {
-  let e = 0;
-  for (let j = Math.max(0, k - WIDE); j <= Math.min(HALF, k + WIDE); j++) e += p[j] as number;
-  return e;
-}
-
-function wideCentroidHz(p: Float64Array, k: number): number {
-  let e = 0;
-  let m = 0;
-  for (let j = Math.max(0, k - WIDE); j <= Math.min(HALF, k + WIDE); j++) {
-    e += p[j] as number;
-    m += j * (p[j] as number);
-  }
-  return e > 0 ? (m / e) * BIN_HZ : k * BIN_HZ;
-}
-
-function lobeEnergy(p: Float64Array, k: number): number {
-  let e = 0;
-  for (let j = Math.max(0, k - LOBE); j <= Math.min(HALF, k + LOBE); j++) e += p[j] as number;
-  return e;
-}
-
-/**
- * Peak frequency by parabolic interpolation of log power over three bins (J. O. Smith, "Spectral Audio
- * Signal Processing", Quadratic Interpolation of Spectral Peaks): < 0.1 bin bias with a Hann window.
- */
-function interpolatedHz(p: Float64Array, k: number): number {
-  if (k <= 0 || k >= HALF) return k * BIN_HZ;
-  const a = Math.log((p[k - 1] as number) + 1e-9);
-  const b = Math.log((p[k] as number) + 1e-9);
-  const c = Math.log((p[k + 1] as number) + 1e-9);
-  const den = a - 2 * b + c;
-  const d = den < 0 ? (0.5 * (a - c)) / den : 0;
-  return (k + Math.max(-0.5, Math.min(0.5, d))) * BIN_HZ;
 }
