@@ -8,17 +8,13 @@
 // `false` for anything else — another event, escapes in a string, non-ASCII, a duplicate field, nested
 // unknown values, a decimal counter, a base64 variant or a malformed message. The caller then runs the
 // full parser, so every other message and every error stays exactly what it was.
+import type { InboundEvent } from './types.ts';
 
-/** The fields of one media message, overwritten by each scan (the stream's parser owns one). */
-export interface ScannedMedia {
-  sequenceNumber: number | undefined;
-  streamId: string | undefined;
-  track: string;
-  chunk: number;
-  timestampMs: number;
-  /** The decoded audio: a view of the scanner's buffer, valid until the next scan. */
-  payload: Uint8Array;
-}
+/**
+ * The fields of one media message (the `media` event's, without its base64 copy), overwritten by each
+ * scan (the stream's parser owns one). `payload` is a view of the scanner's buffer, valid until the next scan.
+ */
+export type ScannedMedia = Omit<Extract<InboundEvent, { type: 'media' }>, 'type' | 'payloadBase64'>;
 
 // Byte codes.
 const QUOTE = 0x22;
