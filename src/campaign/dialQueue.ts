@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { ConsentLevel } from './settings.ts';
 import { CONSENT_LEVELS, type CampaignSettings } from './settings.ts';
 import { nextWindowOpening } from './windows.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 /** Dials a limiter may let through at once after being idle: a tick's worth, never a flood. */
 const BURST_MS = 1000;
@@ -89,20 +90,7 @@ export function gcraAllowance(nextAt: Date, now: Date, intervalMs: number): { al
 }
 
 export async function claimDue(pool: pg.Pool, ctx: ClaimContext): Promise<ClaimResult> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    const result = await claimIn(client, ctx);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(broken ? true : undefined);
-  }
+  return inTransaction(pool, (client) => claimIn(client, ctx));
 }
 
 async function claimIn(client: pg.PoolClient, ctx: ClaimContext): Promise<ClaimResult> {

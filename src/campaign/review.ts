@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { createError } from '../errors.ts';
 import { toContact, type Contact, type ContactRow } from './records.ts';
 import type { CampaignSettings } from './settings.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 export const REVIEW_ACTIONS = ['done', 'requeue', 'do-not-call'] as const;
 export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
@@ -43,10 +44,7 @@ export function lastCallOverAt(last: LastCall | undefined, settings: Pick<Campai
 }
 
 export async function resolveReview(pool: pg.Pool, campaignId: string, contactId: string, r: ReviewResolution, actor: string, now = new Date()): Promise<{ contact: Contact; notBefore: string | null }> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { rows: campaigns } = await client.query<{ state: string; settings: CampaignSettings }>('SELECT state, settings FROM campaigns WHERE id = $1 FOR UPDATE', [campaignId]);
     const campaign = campaigns[0];
     if (campaign === undefined) throw createError('GW_ERR_CAMPAIGN_NOT_FOUND', `no campaign ${campaignId}; list them with GET /v1/campaigns`, { statusCode: 404 });
@@ -95,15 +93,6 @@ export async function resolveReview(pool: pg.Pool, campaignId: string, contactId
       ({ rows: [updated] } = await client.query<ContactRow>("UPDATE campaign_contacts SET state = 'do-not-call', disposition = 'do-not-call', updated_at = now() WHERE id = $1 RETURNING *", [contactId]));
     }
     await client.query("INSERT INTO campaign_events (campaign_id, actor, type, data) VALUES ($1, $2, 'contact.resolved', $3::jsonb)", [campaignId, actor, JSON.stringify(data)]);
-    await client.query('COMMIT');
     return { contact: toContact(updated as ContactRow), notBefore: notBefore?.toISOString() ?? null };
-  } catch (err) {
-    // A refused resolution rolls back cleanly; only a connection that cannot roll back is dropped.
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken ? true : undefined);
-  }
+  });
 }

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { AttemptOutcome } from '../outcome/vocabulary.ts';
 import { attemptOutcome, nextStep, retryKeyFor, type FinishedCall } from './outcome.ts';
 import type { CampaignSettings } from './settings.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 /**
  * A call row ended this long ago is settled even if its timeline never arrived (the instance serving
@@ -153,10 +154,7 @@ export async function settleEndedCalls(pool: pg.Pool, now: Date, limit = 200): P
 
 /** Settle one attempt (if nobody did yet) and move its contact on, in one transaction. */
 export async function settleAttempt(pool: pg.Pool, now: Date, input: SettleInput): Promise<Settled | undefined> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  const settled = await inTransaction(pool, async (client): Promise<Settled | undefined> => {
     const { rows } = await client.query<{ campaign_id: string; contact_id: string; phone: string; call_id: string }>(
       `UPDATE campaign_attempts SET state = 'settled', outcome = $2, abandoned = $3, amd_result = $4, voicemail_left = $5, disposition = $6,
               detail = detail || $7::jsonb, settled_at = $8
@@ -164,10 +162,7 @@ export async function settleAttempt(pool: pg.Pool, now: Date, input: SettleInput
       [input.attemptId, input.outcome, input.abandoned ?? false, input.amdResult ?? null, input.voicemailLeft ?? false, input.disposition ?? null, JSON.stringify(input.detail ?? {}), now],
     );
     const a = rows[0];
-    if (a === undefined) {
-      await client.query('ROLLBACK');
-      return undefined;
-    }
+    if (a === undefined) return undefined; // settled already: nothing changed, the commit is empty
     const { rows: ctx } = await client.query<{ settings: CampaignSettings; attempts_by_outcome: Record<string, number> }>(
       'SELECT c.settings, k.attempts_by_outcome FROM campaign_contacts k JOIN campaigns c ON c.id = k.campaign_id WHERE k.id = $1 FOR UPDATE OF k',
       [a.contact_id],
@@ -198,24 +193,16 @@ export async function settleAttempt(pool: pg.Pool, now: Date, input: SettleInput
         next = 'review';
       }
     }
-    await client.query('COMMIT');
-    campaignOutcomes.inc({ campaign: a.campaign_id, outcome: input.outcome });
     return { campaignId: a.campaign_id, contactId: a.contact_id, outcome: input.outcome, abandoned: input.abandoned ?? false, next };
-  } catch (err) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(broken ? true : undefined);
-  }
+  });
+  // Counted once committed: a transaction that failed settled nothing.
+  if (settled !== undefined) campaignOutcomes.inc({ campaign: settled.campaignId, outcome: settled.outcome });
+  return settled;
 }
 
 /** Undo a claim whose call was certainly never sent (no call record): the contact is due again. */
 export async function cancelClaim(pool: pg.Pool, attemptId: string, why: string): Promise<boolean> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ contact_id: string }>(
       "UPDATE campaign_attempts SET state = 'canceled', detail = detail || $2::jsonb, settled_at = now() WHERE id = $1 AND state = 'claimed' RETURNING contact_id",
       [attemptId, JSON.stringify({ canceled: why })],
@@ -224,13 +211,6 @@ export async function cancelClaim(pool: pg.Pool, attemptId: string, why: string)
     if (a !== undefined) {
       await client.query("UPDATE campaign_contacts SET state = 'queued', attempts = greatest(attempts - 1, 0), updated_at = now() WHERE id = $1 AND state = 'dialing'", [a.contact_id]);
     }
-    await client.query('COMMIT');
     return a !== undefined;
-  } catch (err) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(broken ? true : undefined);
-  }
+  });
 }
