@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH_FLOW, BENCH_FLOW_ID } from './lib/gateway.ts';
+import { BENCH_FLOW, BENCH_FLOW_ID, BENCH_LIMITS } from './lib/gateway.ts';
 import { LoadGenerators, type MergedLoad } from './lib/loadgen.ts';
 import { benchDatabaseUrl, createScratchDatabase } from './lib/scratchDb.ts';
 import { sleep, waitUntil, type SectionContext, type SectionResult } from './lib/section.ts';
@@ -140,15 +140,7 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
       FLOWS_DIR: flowsDir,
       DEFAULT_FLOW_ID: BENCH_FLOW_ID,
       LOG_LEVEL: 'warn',
-      // The limits are raised so that the benchmark measures the processes, not the limits.
-      MAX_CONCURRENT_CALLS: '100000',
-      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
-      API_RATE_LIMIT_PER_MINUTE: '1000000',
-      // Every benchmark call comes from 127.0.0.1: the per-address bound on streams not yet started would
-      // refuse them (503) whenever set-up lags, as it should for real carriers' few addresses at that rate.
-      MAX_PENDING_STREAMS: '100000',
-      MAX_PENDING_STREAMS_PER_ADDRESS: '100000',
-      DRAIN_TIMEOUT_MS: '1000',
+      ...BENCH_LIMITS,
       TWILIO_ACCOUNT_SID: '',
       TWILIO_AUTH_TOKEN: '',
       SIGNALWIRE_PROJECT_ID: '',

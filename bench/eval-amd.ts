@@ -11,20 +11,12 @@ import { decodeWavTo8k } from '../dsp/wav.ts';
 import { analyseRecording, type AnalysisResult } from '../dsp/analyse.ts';
 import type { AmdMode, AmdOptions } from '../dsp/amd.ts';
 
-export type Truth = 'human' | 'machine' | 'fax' | 'silence' | 'dtmf';
-export type Split = 'tune' | 'heldout';
+import type { ManifestEntry as CorpusEntry, Split, Truth } from '../scripts/fixtures/build-amd-corpus.ts';
 
-export interface ManifestEntry {
-  file: string;
-  truth: Truth;
-  split: Split;
-  beepEndMs: number | null;
-  beepHz: number | null;
-  firstUtteranceEndMs: number | null;
-  group: string;
-  /** The speaker (manifest `voice`); older manifests leave it out and the group's prefix stands in. */
-  voice?: string;
-}
+export type { Split, Truth };
+
+/** What the evaluation reads of a manifest entry (the corpus builder writes more). */
+export type ManifestEntry = Pick<CorpusEntry, 'file' | 'truth' | 'split' | 'beepEndMs' | 'beepHz' | 'firstUtteranceEndMs' | 'group' | 'voice'>;
 
 export interface FileOutcome {
   file: string;

@@ -75,6 +75,20 @@ export interface BenchGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * Capacity and rate limits raised so that a benchmark measures the process, not the limits. Every
+ * benchmark call comes from 127.0.0.1: the per-address bound on streams not yet started would refuse
+ * them (503) whenever set-up lags, as it should for real carriers' few addresses at that rate.
+ */
+export const BENCH_LIMITS = {
+  MAX_CONCURRENT_CALLS: '100000',
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+  API_RATE_LIMIT_PER_MINUTE: '1000000',
+  MAX_PENDING_STREAMS: '100000',
+  MAX_PENDING_STREAMS_PER_ADDRESS: '100000',
+  DRAIN_TIMEOUT_MS: '1000',
+} as const;
+
 export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGateway> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-'));
   const flowsDir = path.join(dataDir, 'flows');
@@ -85,15 +99,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     DATABASE_URL: opts.databaseUrl ?? '',
-    // Capacity and rate limits are raised so that the benchmark measures the process, not the limits.
-    MAX_CONCURRENT_CALLS: '100000',
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
-    API_RATE_LIMIT_PER_MINUTE: '1000000',
-    // Every benchmark call comes from 127.0.0.1: the per-address bound on streams not yet started would
-    // refuse them (503) whenever set-up lags, as it should for real carriers' few addresses at that rate.
-    MAX_PENDING_STREAMS: '100000',
-    MAX_PENDING_STREAMS_PER_ADDRESS: '100000',
-    DRAIN_TIMEOUT_MS: '1000',
+    ...BENCH_LIMITS,
     FLOWS_DIR: flowsDir,
     DEFAULT_FLOW_ID: BENCH_FLOW_ID,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
