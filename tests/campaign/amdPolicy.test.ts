@@ -7,7 +7,7 @@ import type { CallEvent } from '../../src/call/events.ts';
 import { amdAction, applyCampaignPolicy, campaignOf, type CampaignCallMetadata, type PolicyCall } from '../../src/campaign/callPolicy.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { testDatabases } from '../helpers/db.ts';
-import { startSimGateway, waitFor, type SimGateway } from './harness.ts';
+import { openZone, startSimGateway, waitFor, type SimGateway } from './harness.ts';
 
 const policy = (over: Partial<CampaignCallMetadata> = {}): CampaignCallMetadata => ({ id: 'c', voicemailPolicy: 'hangup', hangupConfidence: 0.9, dropMessage: 'Please call us back.', ...over });
 
@@ -103,7 +103,7 @@ describe.each(testDatabases())('campaign AMD policy on a call (%s)', (kind) => {
       },
     })).body;
     expect(c.amd).toMatchObject({ enabled: true, hangupConfidence: 1 });
-    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550284', name: 'Vi' }] } });
+    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550284', name: 'Vi', timezone: openZone() }] } });
     await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' });
     const contact = await waitFor('the contact to be done', async () => {
       const list = (await gw.api(`/v1/campaigns/${c.id}/contacts?state=done`)).body.contacts as Array<{ id: string }>;

@@ -3,25 +3,12 @@
 // outside) runs against the carrier simulator at 5× speed.
 import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/db.ts';
-import { postCsv, simGatewayForSuite, waitFor } from './harness.ts';
+import { postCsv, simGatewayForSuite, waitFor, zoneWithLocalHour } from './harness.ts';
 
 type Kind = 'human' | 'voicemail' | 'busy' | 'no-answer' | 'failed';
 const DIGIT: Record<Kind, string> = { human: '6', voicemail: '4', busy: '1', 'no-answer': '2', failed: '3' };
 
 /** An Etc/GMT zone whose local hour now is in [lo, hi] (Etc/GMT-N is UTC+N). */
-function zoneWithLocalHour(lo: number, hi: number): string {
-  const utcHour = new Date().getUTCHours();
-  for (let offset = -10; offset <= 12; offset++) {
-    const local = (((utcHour + offset) % 24) + 24) % 24;
-    // Stay clear of the hour boundaries so the test cannot straddle an opening or closing.
-    if (local >= lo && local <= hi && new Date().getUTCMinutes() < 50) return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-  }
-  for (let offset = -10; offset <= 12; offset++) {
-    const local = (((utcHour + offset) % 24) + 24) % 24;
-    if (local > lo && local < hi) return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-  }
-  throw new Error('no zone found');
-}
 
 describe.each(testDatabases())('campaign end to end against the simulator (%s)', (kind) => {
   const h = simGatewayForSuite(kind);

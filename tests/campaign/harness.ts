@@ -114,3 +114,25 @@ export function simGatewayForSuite(kind: TestDatabaseKind, opts: Parameters<type
     close: () => started().close(),
   };
 }
+
+/**
+ * A fixed-offset zone whose local hour is now between `lo` and `hi`: contacts in it are inside their
+ * calling window whatever the hour the tests run at (a +1415 number alone is in Los Angeles, whose
+ * legal 08:00–21:00 window is closed for half of the UTC day).
+ */
+export function zoneWithLocalHour(lo: number, hi: number): string {
+  const utcHour = new Date().getUTCHours();
+  for (let offset = -10; offset <= 12; offset++) {
+    const local = (((utcHour + offset) % 24) + 24) % 24;
+    // Stay clear of the hour boundaries so the test cannot straddle an opening or closing.
+    if (local >= lo && local <= hi && new Date().getUTCMinutes() < 50) return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  }
+  for (let offset = -10; offset <= 12; offset++) {
+    const local = (((utcHour + offset) % 24) + 24) % 24;
+    if (local > lo && local < hi) return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  }
+  throw new Error('no zone found');
+}
+
+/** A zone whose calling window is open now (local 10:00–18:00). */
+export const openZone = (): string => zoneWithLocalHour(10, 18);

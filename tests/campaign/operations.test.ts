@@ -4,7 +4,7 @@
 // a redeploy of the flow does not change until the campaign is updated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/db.ts';
-import { startSimGateway, waitFor, type SimGateway } from './harness.ts';
+import { openZone, startSimGateway, waitFor, type SimGateway } from './harness.ts';
 
 const base = { callerIds: ['+14155550100'], timezone: 'UTC', window: { start: '00:00', end: '24:00' }, pacing: { callsPerMinute: 600, callsPerHour: 10000 } };
 
@@ -31,7 +31,7 @@ describe.each(testDatabases())('campaign operations (%s)', (kind) => {
   it('lists contacts in review with paging and resolves each once: done, do-not-call, requeue; audited', async () => {
     const { gw, sim } = h;
     const c = (await gw.api('/v1/campaigns', { body: { ...base, name: 'review', flowId: 'campaign-test' } })).body;
-    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550306' }, { phone: '+14155550307' }, { phone: '+14155550308' }] } });
+    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550306', timezone: openZone() }, { phone: '+14155550307', timezone: openZone() }, { phone: '+14155550308', timezone: openZone() }] } });
     // The carrier answers the create request after the gateway's 10 s timeout: each call may have rung.
     sim.setCreateLatency(10_500);
     await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' });
@@ -96,10 +96,10 @@ describe.each(testDatabases())('campaign operations (%s)', (kind) => {
     expect((await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' })).body.flowVersion).toBe(1);
     expect((await gw.api('/v1/flows', { body: versioned('v2') })).body.version).toBe(2);
     // A number that never answers is retried an hour later: the campaign stays running meanwhile.
-    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550312' }] } });
+    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550312', timezone: openZone() }] } });
 
     const dialOne = async (phone: string): Promise<{ disposition: string; callId: string }> => {
-      await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone }] } });
+      await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone, timezone: openZone() }] } });
       return waitFor(`${phone} done`, async () => {
         const list = (await gw.api(`/v1/campaigns/${c.id}/contacts?state=done`)).body.contacts as Array<{ id: string; phone: string; disposition: string }>;
         const done = list.find((x) => x.phone === phone);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestGateway } from '../helpers/gateway.ts';
-import { startSimGateway, waitFor, type SimGateway } from '../campaign/harness.ts';
+import { openZone, startSimGateway, waitFor, type SimGateway } from '../campaign/harness.ts';
 import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 describe('campaigns in the dashboard', () => {
@@ -70,7 +70,7 @@ describe('campaigns in the dashboard', () => {
     const c = (await gw.api('/v1/campaigns', {
       body: { name: 'Review me', flowId: 'reminder', callerIds: ['+14155550100'], timezone: 'UTC', window: { start: '00:00', end: '24:00' }, pacing: { callsPerMinute: 600, callsPerHour: 10000 } },
     })).body;
-    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550406', name: 'Ann' }, { phone: '+14155550407', name: 'Bo' }] } });
+    await gw.api(`/v1/campaigns/${c.id}/contacts`, { body: { contacts: [{ phone: '+14155550406', name: 'Ann', timezone: openZone() }, { phone: '+14155550407', name: 'Bo', timezone: openZone() }] } });
     // The carrier answers after the gateway gave up: the calls may have rung, their outcome is unknown.
     sg.sim.setCreateLatency(10_500);
     await gw.api(`/v1/campaigns/${c.id}/start`, { method: 'POST' });
