@@ -49,11 +49,18 @@ export interface AmdOptions {
   ambiguousEndSilenceMs?: number;
   /**
    * After a human or machine verdict, keep listening this long for evidence that revises it once
-   * (amd.revised): a beep or talking over our prompt → machine; a key press → human. 0 turns it off.
+   * (amd.revised): a beep or a greeting phrase → machine; a key press or an answer to a probe → human.
+   * 0 turns it off. Long enough for the beep of a greeting that paused after its first words: that
+   * greeting is called human at its pause and beeps 4–8 s later.
    */
   revisionWindowMs?: number;
   /** Callee speech that runs this long over our playing prompt without a pause revises human → machine. */
   talkOverMs?: number;
+  /**
+   * The talk-over rule holds only this long after the verdict (and within revisionWindowMs): a greeting
+   * runs over our first prompt at once, while later a person may well talk over us.
+   */
+  talkOverWindowMs?: number;
   /**
    * Map human/machine confidences through the calibration fitted on the tune split
    * (dsp/calibration.ts, bench/fit-calibration.ts); false gives the raw scores (for fitting).
@@ -115,8 +122,9 @@ export const AMD_DEFAULTS: Required<AmdOptions> = {
   messageEndSilenceMs: 1500,
   ambiguousSpeechMs: 2000,
   ambiguousEndSilenceMs: 1800,
-  revisionWindowMs: 4000,
+  revisionWindowMs: 10000,
   talkOverMs: 1500,
+  talkOverWindowMs: 4000,
   calibrated: true,
   model: AMD_MODEL,
   onCheckpoint: null,
@@ -181,9 +189,12 @@ export class AmdStateMachine {
   private heldBeepHz = 0;
   private readonly revisionWindow: number;
   private readonly talkOver: number;
+  private readonly talkOverWindow: number;
   /** The verdict open to revision ('unknown' when none is) and until when (samples). */
   private standing: AmdVerdict = 'unknown';
   private reviseUntil = 0;
+  /** Until when (samples) the talk-over rule may revise a human verdict. */
+  private talkOverUntil = 0;
   private playing = false;
   /** Samples the callee has spoken over our prompt without pausing. */
   private overlap = 0;
@@ -213,6 +224,7 @@ export class AmdStateMachine {
       'ambiguousSpeechMs',
       'ambiguousEndSilenceMs',
       'talkOverMs',
+      'talkOverWindowMs',
     ];
     for (const k of positive) {
       const v = o[k];
@@ -232,6 +244,7 @@ export class AmdStateMachine {
     this.ambiguousEndSilence = msToSamples(Math.max(o.ambiguousEndSilenceMs, o.speechEndThresholdMs));
     this.revisionWindow = msToSamples(o.revisionWindowMs);
     this.talkOver = msToSamples(o.talkOverMs);
+    this.talkOverWindow = msToSamples(o.talkOverWindowMs);
     this.model = o.model === false ? null : o.model;
     if (this.model) validateModel(this.model);
     this.tracker = this.model ? new UtteranceTracker() : null;
@@ -504,7 +517,7 @@ export class AmdStateMachine {
         else this.state = 'done';
         return;
       }
-      this.overlap = this.playing && obs.vad.speaking ? this.overlap + FRAME_SAMPLES : 0;
+      this.overlap = this.playing && obs.vad.speaking && this.now <= this.talkOverUntil ? this.overlap + FRAME_SAMPLES : 0;
       if (this.overlap >= this.talkOver) {
         this.revise('machine', 'machine_start', 0.85, `spoke over our prompt for ${this.options.talkOverMs} ms without pausing`);
         // The greeting is still going: in message-end mode, wait for its end as after any machine verdict.
@@ -574,6 +587,7 @@ export class AmdStateMachine {
     if (revisable && this.revisionWindow > 0) {
       this.standing = result;
       this.reviseUntil = this.now + this.revisionWindow;
+      this.talkOverUntil = this.now + Math.min(this.talkOverWindow, this.revisionWindow);
     }
     if (answeredBy === 'machine_start' && this.options.mode === 'message-end') {
       this.state = 'awaitingEnd';
@@ -607,6 +621,7 @@ export class AmdStateMachine {
     this.heldBeepHz = 0;
     this.standing = 'unknown';
     this.reviseUntil = 0;
+    this.talkOverUntil = 0;
     this.playing = false;
     this.overlap = 0;
     this.pauseCheck = 0;

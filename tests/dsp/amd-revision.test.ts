@@ -63,6 +63,28 @@ describe('AMD verdict revision', () => {
     expect(summary(run(person, {}, [2600, 6000]))).toEqual(['amd.verdict:human/human']);
   });
 
+  it('catches the beep of a greeting that paused after its first words, seconds after the human verdict', () => {
+    // "Hi, you've reached Ana… [1 s] …please leave a message after the tone": human at the pause, the
+    // rest of the greeting, then the beep ~6 s after the verdict — inside the default window (10 s).
+    const greeting = line(silence(600), speech(1300, { seed: 4 }), silence(1000), speech(4500, { seed: 9, pauseMs: 60 }), silence(400), tone(1000, 250, -20), silence(1500));
+    const events = run(greeting);
+    expect(summary(events).slice(0, 2)).toEqual(['amd.verdict:human/human', 'amd.revised:machine/machine_end_beep']);
+    const verdictMs = (events[0] as Extract<ChainEvent, { type: 'amd.verdict' }>).atSample / 8;
+    const revisedMs = (events[1] as Extract<ChainEvent, { type: 'amd.revised' }>).atSample / 8;
+    expect(revisedMs - verdictMs).toBeGreaterThan(4000);
+    // With the window of the previous default (4 s) that beep came too late.
+    expect(summary(run(greeting, { revisionWindowMs: 4000 }))).toEqual(['amd.verdict:human/human']);
+  });
+
+  it('holds the talk-over rule only for talkOverWindowMs after the verdict: later, a person may talk over us', () => {
+    // Verdict at ~2.4 s; our prompt plays from 7 s, the callee talks over it for 3 s: past the 4 s talk-over window.
+    const late = line(silence(600), speech(900, { seed: 6 }), silence(5500), speech(3000, { seed: 7, pauseMs: 60 }), silence(2500));
+    expect(summary(run(late, {}, [6800, 11000]))).toEqual(['amd.verdict:human/human']);
+    // The same talk inside a wider talk-over window revises.
+    expect(summary(run(late, { talkOverWindowMs: 9000 }, [6800, 11000])).slice(0, 2)).toEqual(['amd.verdict:human/human', 'amd.revised:machine/machine_start']);
+    expect(() => run(late, { talkOverWindowMs: 0 })).toThrow(RangeError);
+  });
+
   it('revises machine to human on a key press, once', () => {
     // 4.5 s of speech: the classifier calls a machine once the utterance passes its 4 s checkpoint.
     const x = line(silence(300), speech(4500, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
