@@ -220,7 +220,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // It is logged at start and signed into webhook URLs: credentials have no place in it.
     problems.push('PUBLIC_URL: must not contain a user name or password, e.g. PUBLIC_URL=https://gateway.example.com');
   }
-  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://gateway:secret@db:5432/gateway');
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://USER:PASSWORD@HOST:5432/gateway');
   const logLevel = str('LOG_LEVEL') ?? 'info';
   // Rate limits key on the client address; a forwarded address is believed only from known proxies.
   const trustRaw = str('TRUST_PROXY');
@@ -265,7 +265,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   // Every core with PostgreSQL; one process with embedded PGlite, which only one process can open.
   const workers = int('WORKERS', databaseUrl ? availableParallelism() : 1, 1, 256, '2');
   if (workers > 1 && !databaseUrl) {
-    problems.push('WORKERS: more than one worker process needs DATABASE_URL (embedded PGlite can be opened by one process only), e.g. WORKERS=1 or DATABASE_URL=postgres://gateway:secret@db:5432/gateway');
+    problems.push('WORKERS: more than one worker process needs DATABASE_URL (embedded PGlite can be opened by one process only), e.g. WORKERS=1 or DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/gateway');
   }
 
   const config: Config = {

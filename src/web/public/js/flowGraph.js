@@ -1,6 +1,6 @@
 // A flow as a graph: nodes, and exits found by walking each node for references to other nodes, laid
 // out top to bottom by dagre (a maintained Sugiyama-style layout library).
-import dagre from 'dagre';
+import dagre from '@dagrejs/dagre';
 
 /** Exits of one node: every string field that names another node, with the field path as its label. */
 export function exitsOf(node, ids) {
