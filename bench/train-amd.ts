@@ -32,7 +32,17 @@ export const L2 = Number(process.env.AMD_L2 ?? 0.1);
 const FIRST_MACHINE_MIN = 0.95;
 /** Each checkpoint waited (a person in silence, a greeting playing on) costs this much of a mistake. */
 export const LATENCY_COST = Number(process.env.AMD_LATENCY_COST ?? 0.05);
-const PAUSE_CHECKS = [900, 1300, 1800];
+/**
+ * Pause checkpoints (see AmdModel.shortAnswerMs): 0.8 s for a short answer said once; 1.1 s past the
+ * gap before a greeting's beep (≤ 0.95 s in the corpus); 1.4 s past a greeting's pause after its
+ * opening (0.85–1.15 s in the corpus, "about a second" in the field); 2 s for the doubtful.
+ */
+const PAUSE_CHECKS = [800, 1100, 1400, 2000];
+/** One stretch under this may be called a person from the first pause checkpoint on. */
+const SHORT_ANSWER_MS = 1000;
+/** One stretch from SHORT_ANSWER_MS to this (the greeting-pause band) waits from checkpoint BAND_FIRST_CHECK. */
+const PAUSE_BAND_MS = 2000;
+const BAND_FIRST_CHECK = 2;
 const SPEECH_CHECKS = [2400, 3200, 4000];
 const MAX_SPEECH_MS = 5000;
 
@@ -43,6 +53,7 @@ export const FEATURE_GROUPS: Record<string, FeatureName[]> = {
   pitch: ['pitchRiseSt', 'pitchSpreadSt', 'voicedFraction'],
   level: ['levelSpreadDb', 'levelDeltaDb'],
   spectrum: ['tilt'],
+  structure: ['firstPartS', 'parts', 'lastPartS'],
 };
 
 interface Checkpoint {
@@ -66,7 +77,7 @@ export interface FileSequence {
 
 export async function collectSequences(): Promise<FileSequence[]> {
   const corpus = await loadCorpus();
-  const model: AmdModel = { ...AMD_MODEL, pauseChecksMs: PAUSE_CHECKS, humanBelow: PAUSE_CHECKS.map(() => 0), speechChecksMs: SPEECH_CHECKS, machineAbove: SPEECH_CHECKS.map(() => 1), maxSpeechMs: MAX_SPEECH_MS };
+  const model: AmdModel = { ...AMD_MODEL, pauseChecksMs: PAUSE_CHECKS, shortAnswerMs: SHORT_ANSWER_MS, pauseBandMs: PAUSE_BAND_MS, bandFirstCheck: BAND_FIRST_CHECK, humanBelow: PAUSE_CHECKS.map(() => 0), speechChecksMs: SPEECH_CHECKS, machineAbove: SPEECH_CHECKS.map(() => 1), maxSpeechMs: MAX_SPEECH_MS };
   const out: FileSequence[] = [];
   for (const { entry, samples } of corpus) {
     if (entry.truth !== 'human' && entry.truth !== 'machine') continue;
@@ -251,6 +262,9 @@ export function train(seqs: FileSequence[], use: boolean[], trainedOn: string, c
     features: [...FEATURE_NAMES],
     ...fit,
     pauseChecksMs: PAUSE_CHECKS,
+    shortAnswerMs: SHORT_ANSWER_MS,
+    pauseBandMs: PAUSE_BAND_MS,
+    bandFirstCheck: BAND_FIRST_CHECK,
     humanBelow: [],
     speechChecksMs: SPEECH_CHECKS,
     machineAbove: [],
@@ -384,6 +398,9 @@ export const AMD_MODEL: AmdModel = {
   weights: { pause: ${arr(m.weights.pause)}, speech: ${arr(m.weights.speech)} },
   bias: { pause: ${m.bias.pause}, speech: ${m.bias.speech} },
   pauseChecksMs: ${arr(m.pauseChecksMs)},
+  shortAnswerMs: ${m.shortAnswerMs},
+  pauseBandMs: ${m.pauseBandMs},
+  bandFirstCheck: ${m.bandFirstCheck},
   humanBelow: ${arr(m.humanBelow)},
   speechChecksMs: ${arr(m.speechChecksMs)},
   machineAbove: ${arr(m.machineAbove)},

@@ -203,6 +203,9 @@ export class AmdStateMachine {
   private readonly collect: ((c: AmdCheckpoint) => void) | null;
   private pauseCheck = 0;
   private speechCheck = 0;
+  /** Start of the current stretch of speech (VAD onset) and how many stretches the answer has had. */
+  private segmentStart = 0;
+  private segments = 0;
   /** A greeting phrase heard by speech-to-text, applied at the next frame (on the media clock). */
   private phrase: string | null = null;
   /** Last frame the callee's VAD was active (any state), for the probe rule. */
@@ -344,6 +347,8 @@ export class AmdStateMachine {
     if (this.decisiveTone(obs)) return;
     if (obs.vad.event === 'onset' || obs.vad.speaking) {
       this.utteranceStart = obs.vad.event === 'onset' ? obs.vad.eventSample : this.now - FRAME_SAMPLES;
+      this.segmentStart = this.utteranceStart;
+      this.segments = 1;
       this.state = 'speech';
       this.onUtterance(obs);
       return;
@@ -359,12 +364,20 @@ export class AmdStateMachine {
     if (vad.event === 'offset') this.lastSpeechEnd = vad.eventSample;
     if (vad.active) this.lastActive = this.now;
     if (vad.speaking) {
+      if (this.state === 'pause') {
+        // Speech again after a pause: a new stretch of the same answer (the evidence so far is kept).
+        this.segmentStart = vad.event === 'onset' ? vad.eventSample : this.now - FRAME_SAMPLES;
+        this.segments++;
+        this.speechCheck = 0;
+      }
       this.state = 'speech';
       // Measured to the last active frame, not to now: the VAD's hangover is not speech.
       const length = this.lastActive - this.utteranceStart;
       if (this.model) {
         this.pauseCheck = 0;
-        if (this.speechCheckpoints(this.model, length)) return;
+        // Speech checkpoints time the current stretch: "Hello? … [pause] … a sentence" is two
+        // stretches of a person, not one long read-out greeting.
+        if (this.speechCheckpoints(this.model, this.lastActive - this.segmentStart)) return;
       } else if (length >= this.speechThreshold) {
         this.decide('machine', 'machine_start', 0.85, `speech longer than ${this.options.speechThresholdMs} ms`);
         return;
@@ -376,7 +389,10 @@ export class AmdStateMachine {
       // it is called a person: the cost is latency on a few long answers, never a hung-up person.
       const spoken = this.lastSpeechEnd - this.utteranceStart;
       if (this.model) {
-        if (this.pauseCheckpoints(this.model, silence)) return;
+        // A sound under way (a beep's first frames before the VAD or the beep detector confirm it, a
+        // steady tone) is not silence a person waits in: hold the checkpoints until it ends.
+        const sounding = vad.active || obs.beep?.toneActive === true;
+        if (!sounding && this.pauseCheckpoints(this.model, silence)) return;
         if (this.now >= this.totalTimeout) this.decide('unknown', 'unknown', 0.5, `no decision within ${this.options.totalTimeoutMs} ms`);
         return;
       }
@@ -415,6 +431,9 @@ export class AmdStateMachine {
     const checks = model.pauseChecksMs;
     while (this.pauseCheck < checks.length && silence >= msToSamples(checks[this.pauseCheck] as number)) {
       const k = this.pauseCheck++;
+      // The silence a person's verdict needs depends on what was said (see AmdModel.shortAnswerMs):
+      // checkpoints before the answer's first one only collect nothing and decide nothing.
+      if (k < this.firstPauseCheck(model)) continue;
       const p = this.score(model, 'pause', k, silence);
       const last = k === checks.length - 1;
       const spoken = `${Math.round(samplesToMs(this.lastSpeechEnd - this.utteranceStart))} ms of speech, then ${checks[k]} ms of silence`;
@@ -433,6 +452,14 @@ export class AmdStateMachine {
       }
     }
     return false;
+  }
+
+  /** The first pause checkpoint that may decide for the answer so far: 0 short, bandFirstCheck in the greeting-pause band, else 1. */
+  private firstPauseCheck(model: AmdModel): number {
+    const spoken = this.lastSpeechEnd - this.utteranceStart;
+    if (this.segments === 1 && spoken < msToSamples(model.shortAnswerMs)) return 0;
+    if (spoken < msToSamples(model.pauseBandMs)) return model.bandFirstCheck;
+    return Math.min(1, model.pauseChecksMs.length - 1);
   }
 
   /** The model's machine probability for the utterance so far (once per checkpoint). */
@@ -626,6 +653,8 @@ export class AmdStateMachine {
     this.overlap = 0;
     this.pauseCheck = 0;
     this.speechCheck = 0;
+    this.segmentStart = 0;
+    this.segments = 0;
     this.phrase = null;
     this.heardAt = -Infinity;
     this.probeEnd = 0;

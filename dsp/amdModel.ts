@@ -23,8 +23,22 @@ export interface AmdModel {
    */
   weights: Readonly<Record<CheckpointKind, readonly number[]>>;
   bias: Readonly<Record<CheckpointKind, number>>;
-  /** Pause checkpoints (ms of silence after the utterance) and the probability under which each calls a person. */
+  /**
+   * Pause checkpoints (ms of silence after the answer's last speech) and the probability under which
+   * each calls a person. The first applies only to a short answer said once (see shortAnswerMs).
+   */
   pauseChecksMs: readonly number[];
+  /**
+   * How much silence a person's verdict needs depends on what was said. An answer of one stretch
+   * shorter than `shortAnswerMs` ("Hello?") may be called a person from the first pause checkpoint on.
+   * One stretch from `shortAnswerMs` to `pauseBandMs` is where greetings pause (about a second after
+   * an opening of 1.2–1.4 s, then go on): it waits from checkpoint `bandFirstCheck` on. Anything else
+   * (a longer stretch, an answer that already resumed after a pause) from checkpoint 1 on, past the
+   * gap before a greeting's beep (≤ ~1 s).
+   */
+  shortAnswerMs: number;
+  pauseBandMs: number;
+  bandFirstCheck: number;
   humanBelow: readonly number[];
   /** Speech checkpoints (ms of utterance) and the probability over which each calls a machine. */
   speechChecksMs: readonly number[];
@@ -78,5 +92,7 @@ export function validateModel(model: AmdModel): void {
   if (model.pauseChecksMs.length === 0 || model.pauseChecksMs.length !== model.humanBelow.length) {
     throw new RangeError('AMD model needs one humanBelow per pause checkpoint');
   }
+  if (!(model.shortAnswerMs > 0 && model.pauseBandMs >= model.shortAnswerMs)) throw new RangeError('AMD model needs 0 < shortAnswerMs ≤ pauseBandMs');
+  if (!(model.bandFirstCheck >= 0 && model.bandFirstCheck < model.pauseChecksMs.length)) throw new RangeError('AMD model bandFirstCheck must index a pause checkpoint');
   if (model.speechChecksMs.length !== model.machineAbove.length) throw new RangeError('AMD model needs one machineAbove per speech checkpoint');
 }

@@ -22,6 +22,8 @@ const SUM_LEN = WIN - LAG_MAX;
 const VOICED_R = 0.6;
 /** Internal pauses shorter than this are gaps between words, not pauses. */
 const PAUSE_MIN_FRAMES = 6; // 120 ms
+/** A pause this long splits the answer into stretches ("Hello? … [pause] … who is this?"). */
+const PART_BREAK_FRAMES = 15; // 300 ms
 /** A syllable nucleus: a level peak this far above the dip before it. */
 const SYLLABLE_DIP_DB = 3;
 
@@ -41,6 +43,9 @@ export const FEATURE_NAMES = [
   'levelSpreadDb', // level steadiness: mean absolute deviation of active frames' level, dB
   'levelDeltaDb', // dynamics: mean |Δ level| between consecutive active frames, dB
   'tilt', // spectral shape: mean lag-one difference energy ratio (0 dark … 4 bright)
+  'firstPartS', // answer structure: the first stretch of speech (up to a pause ≥ 300 ms), s
+  'parts', // answer structure: stretches of speech separated by pauses ≥ 300 ms
+  'lastPartS', // answer structure: the latest stretch, s
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -115,9 +120,19 @@ export class UtteranceTracker {
     let deltaSum = 0;
     let deltaN = 0;
     let prevLevel = NaN;
+    let parts = 1;
+    let firstPartEnd = -1;
+    let partStart = a;
+    let lastActiveFrame = a;
     for (let i = a; i < b; i++) {
       const lv = this.level[i] as number;
       if (this.active[i]) {
+        if (run >= PART_BREAK_FRAMES && i > a) {
+          if (firstPartEnd < 0) firstPartEnd = lastActiveFrame + 1;
+          parts++;
+          partStart = i;
+        }
+        lastActiveFrame = i;
         if (run >= PAUSE_MIN_FRAMES) pauses++;
         run = 0;
         activeN++;
@@ -181,6 +196,10 @@ export class UtteranceTracker {
     f[11] = activeN > 0 ? spread / activeN : 0;
     f[12] = deltaN > 0 ? deltaSum / deltaN : 0;
     f[13] = tiltN > 0 ? tiltSum / tiltN : 0;
+    const frameS = FRAME_SAMPLES / 8000;
+    f[14] = ((firstPartEnd < 0 ? b : firstPartEnd) - a) * frameS;
+    f[15] = parts;
+    f[16] = (b - partStart) * frameS;
     return f;
   }
 
