@@ -30,6 +30,14 @@ export const L2 = Number(process.env.AMD_L2 ?? 0.1);
  * a full sentence reach it too, and waiting for their sentence to end costs a greeting a second at most.
  */
 const FIRST_MACHINE_MIN = 0.95;
+/**
+ * The model calls a machine (at a later speech checkpoint, or at the last pause checkpoint) only over
+ * this probability. A machine called a person is caught by its beep (at once, or by the revision);
+ * a person called a machine is hung up on. On voices and languages no tune file has (the held-out
+ * Dutch actors, and the independent corpus's other recordings), in-sample or leave-one-voice-out
+ * thresholds proved over-confident, so the prior keeps the model's machine calls to strong evidence.
+ */
+const MACHINE_MIN = Number(process.env.AMD_MACHINE_MIN ?? 0.9);
 /** Each checkpoint waited (a person in silence, a greeting playing on) costs this much of a mistake. */
 export const LATENCY_COST = Number(process.env.AMD_LATENCY_COST ?? 0.05);
 /**
@@ -204,15 +212,16 @@ function cost(model: AmdModel, seqs: FileSequence[]): number {
  * more speech a machine likelier (machineAbove falls, the first speech checkpoint needs ≥ 0.7).
  */
 export function pickThresholds(base: AmdModel, seqs: FileSequence[]): Thresholds {
-  const t: Thresholds = { humanBelow: [0.4, 0.5, 0.6], machineAbove: [0.8, 0.7, 0.6] };
-  const grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+  const t: Thresholds = { humanBelow: PAUSE_CHECKS.map((_, k) => (k === PAUSE_CHECKS.length - 1 ? 0.95 : 0.5)), machineAbove: SPEECH_CHECKS.map(() => 0.95) };
+  const grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98];
   const allowed = (key: keyof Thresholds, k: number, v: number): boolean => {
     const xs = t[key];
     if (key === 'humanBelow') {
-      if (k === xs.length - 1 && v < 0.5) return false;
+      if (k === xs.length - 1 && v < MACHINE_MIN) return false;
       return (k === 0 || v >= (xs[k - 1] as number)) && (k === xs.length - 1 || v <= (xs[k + 1] as number));
     }
     if (k === 0 && v < FIRST_MACHINE_MIN) return false;
+    if (v < MACHINE_MIN) return false;
     return (k === 0 || v <= (xs[k - 1] as number)) && (k === xs.length - 1 || v >= (xs[k + 1] as number));
   };
   for (let pass = 0; pass < 3; pass++) {

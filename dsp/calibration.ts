@@ -6,9 +6,11 @@
 
 /** [raw score, calibrated confidence] knots, raw ascending; linear between, flat outside. */
 export const AMD_CALIBRATION: readonly (readonly [number, number])[] = [
-  // Fitted on 190 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
-  [0.511, 0.75],
-  [0.781, 0.96],
+  // Fitted on 191 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
+  [0.5, 0.6],
+  [0.9, 0.99],
+  [0.98, 0.99],
+  [0.991, 0.99],
 ];
 
 export function calibrateConfidence(raw: number, knots: readonly (readonly [number, number])[] = AMD_CALIBRATION): number {

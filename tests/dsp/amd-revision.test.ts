@@ -64,9 +64,10 @@ describe('AMD verdict revision', () => {
   });
 
   it('catches the beep of a greeting that paused after its first words, seconds after the human verdict', () => {
-    // "Hi, you've reached Ana… [1 s] …please leave a message after the tone": human at the pause, the
+    // "Ana here… [1 s] …please leave a message after the tone": an opening as short as a "Hello?" is
+    // called human at the pause (openings of 1–2 s wait 1.4 s and hear the greeting go on), then the
     // rest of the greeting, then the beep ~6 s after the verdict — inside the default window (10 s).
-    const greeting = line(silence(600), speech(1300, { seed: 4 }), silence(1000), speech(4500, { seed: 9, pauseMs: 60 }), silence(400), tone(1000, 250, -20), silence(1500));
+    const greeting = line(silence(600), speech(700, { seed: 4 }), silence(1000), speech(4500, { seed: 9, pauseMs: 60 }), silence(400), tone(1000, 250, -20), silence(1500));
     const events = run(greeting);
     expect(summary(events).slice(0, 2)).toEqual(['amd.verdict:human/human', 'amd.revised:machine/machine_end_beep']);
     const verdictMs = (events[0] as Extract<ChainEvent, { type: 'amd.verdict' }>).atSample / 8;
@@ -86,8 +87,8 @@ describe('AMD verdict revision', () => {
   });
 
   it('revises machine to human on a key press, once', () => {
-    // 4.5 s of speech: the classifier calls a machine once the utterance passes its 4 s checkpoint.
-    const x = line(silence(300), speech(4500, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
+    // 5.5 s of speech: a machine once the stretch passes 5 s (maxSpeechMs).
+    const x = line(silence(300), speech(5500, { seed: 2 }), silence(300), dtmf('5', 150), silence(400), tone(1000, 250, -20), silence(1200));
     const events = run(x);
     expect(summary(events)).toEqual(['amd.verdict:machine/machine_start', 'amd.revised:human/human']);
     expect((events[1] as Extract<ChainEvent, { type: 'amd.revised' }>).previous).toBe('machine');
@@ -96,29 +97,29 @@ describe('AMD verdict revision', () => {
 
 describe('AMD probe answer (machine → human)', () => {
   const verdicts = (events: ChainEvent[]): string[] => summary(events.filter((e) => e.type === 'amd.verdict' || e.type === 'amd.revised'));
-  // 4.5 s of speech: a machine verdict at the classifier's 4 s checkpoint (≈ 4.3 s), then silence.
-  const opening = (): Float64Array[] => [silence(300), speech(4500, { seed: 2 }), silence(1000)];
+  // 5.5 s of speech: a machine verdict once the stretch passes 5 s (≈ 5.3 s), then silence.
+  const opening = (): Float64Array[] => [silence(300), speech(5500, { seed: 2 }), silence(1000)];
 
   it('a short answer right after our probe prompt revises machine to human', () => {
-    // Our probe plays 4900–5700 ms while the callee is quiet; they answer 1 s later (6700–7300 ms).
+    // Our probe plays 5900–6700 ms while the callee is quiet; they answer 1 s later (7700–8300 ms).
     const x = line(...opening(), silence(900), speech(600, { seed: 9 }), silence(1500));
-    const events = run(x, {}, [4900, 5700]).filter((e) => e.type !== 'amd.message_end');
+    const events = run(x, {}, [5900, 6700]).filter((e) => e.type !== 'amd.message_end');
     expect(verdicts(events)).toEqual(['amd.verdict:machine/machine_start', 'amd.revised:human/human']);
     const revised = events[1] as Extract<ChainEvent, { type: 'amd.revised' }>;
     expect(revised.reason).toMatch(/answered our prompt/);
     // 600 ms of silence after the answer ends (the VAD's offset is the last active frame).
-    expect(revised.atSample / 8).toBeGreaterThanOrEqual(7300 + 500);
-    expect(revised.atSample / 8).toBeLessThanOrEqual(7300 + 700);
+    expect(revised.atSample / 8).toBeGreaterThanOrEqual(8300 + 500);
+    expect(revised.atSample / 8).toBeLessThanOrEqual(8300 + 700);
   });
 
   it('a greeting that goes on talking after the probe is not an answer', () => {
     const x = line(...opening(), silence(900), speech(3500, { seed: 10 }), silence(1500));
-    expect(verdicts(run(x, {}, [4900, 5700]))).toEqual(['amd.verdict:machine/machine_start']);
+    expect(verdicts(run(x, {}, [5900, 6700]))).toEqual(['amd.verdict:machine/machine_start']);
   });
 
   it('speech long after the probe, or without a probe, does not revise', () => {
     const late = line(...opening(), silence(2600), speech(600, { seed: 9 }), silence(1500));
-    expect(verdicts(run(late, {}, [4900, 5700]))).toEqual(['amd.verdict:machine/machine_start']);
+    expect(verdicts(run(late, {}, [5900, 6700]))).toEqual(['amd.verdict:machine/machine_start']);
     const noProbe = line(...opening(), silence(900), speech(600, { seed: 9 }), silence(1500));
     expect(verdicts(run(noProbe))).toEqual(['amd.verdict:machine/machine_start']);
   });
