@@ -2,7 +2,11 @@
 // beep, fax tone, in-band DTMF), on the media clock. Timing features carry the decision, as in
 // Asterisk's app_amd and in arXiv 2604.09675 (VAD timing features beat transcripts and beep features):
 // a person answers with a short utterance and waits; a greeting keeps talking. A beep or a fax tone
-// settles it outright; a key press means a person.
+// settles it outright; a key press means a person. With the classifier (dsp/amdModel.ts) the silence
+// a person's verdict needs depends on what was said: 0.8 s after a short "Hello?", 1.5 s after 1–2 s
+// of speech (where greetings pause about a second and go on), 1.1 s otherwise (past the gap before a
+// greeting's beep, which then decides); speech that resumes after a pause is a new stretch of the
+// same answer, timed on its own.
 //
 // States: waiting (no speech yet) → speech ⇄ pause → decided; in 'message-end' mode a machine verdict
 // moves on to awaitingEnd (beep, silence or timeout ends the greeting) → done.
