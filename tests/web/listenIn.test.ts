@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { encodeMulaw, MULAW_SILENCE } from '../../dsp/mulaw.ts';
 import { decodeWav } from '../../dsp/wav.ts';
 import { CallSession } from '../../src/call/CallSession.ts';
 import { replayCall } from '../../src/replay/client.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite, PUBLIC_URL, type TestGateway } from '../helpers/gateway.ts';
 import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
@@ -37,13 +37,7 @@ function audioBytesAlive(): number {
 }
 
 describe('live views', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite');
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite');
 
   it('streams both channels of a live call to a listener, and the call over SSE', async () => {
     const auth = { authorization: `Bearer ${gw.apiKey}` };
