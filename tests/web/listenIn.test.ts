@@ -124,11 +124,11 @@ describe('live views', () => {
       return bytes;
     };
     perCall(true); // warm-up
-    const floor = perCall(false);
-    const playing = perCall(true);
+    // The least of three tries: the gateway's own background work (its database) may allocate meanwhile.
+    const extra = Math.min(...[0, 1, 2].map(() => perCall(true) - perCall(false)));
     // 4 s of the prompt are still queued at the carrier (32 KB a call): a copy of it would show here.
-    expect(playing - floor).toBeLessThan(prompt.length / 40);
-  });
+    expect(extra).toBeLessThan(prompt.length / 40);
+  }, 60_000);
 
   it('lets a supervisor in Chromium hear the prompt playing and the caller', async () => {
     // A prompt long enough to be still playing once the page is open and listening.
