@@ -2,12 +2,14 @@
 // (CallSession with its playout and media clock, an idle recorder as app.ts creates for every call,
 // the detectors the call program attaches, the stream's media scanner), each fed two seconds of caller
 // audio, against zero calls. Heap and array buffers after a full GC, divided by N; and each structure
-// alone, so every saving has its own figure. `node bench/lib/callMemory.ts [N]`
+// alone, so every saving has its own figure; and a call playing a cached prompt (its unplayed audio is
+// what listen-in and the recorder read), recorded or not. `node bench/lib/callMemory.ts [N]`
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { encodeMulaw } from '../../dsp/mulaw.ts';
 import { CallSession } from '../../src/call/CallSession.ts';
+import { markImmutableAudio } from '../../src/call/encodedAudio.ts';
 import { attachDetectors, defaultDetectorOptions } from '../../src/call/detectors.ts';
 import { DualChannelRecorder } from '../../src/call/recorder.ts';
 import { MediaScanner } from '../../src/telephony/mediaScan.ts';
@@ -19,6 +21,9 @@ const gc = runInNewContext('gc') as () => void;
 const noop = (): void => undefined;
 const log = { debug: noop, info: noop, warn: noop, error: noop };
 const audio = encodeMulaw(callerAudio(2000).samples);
+/** A 5 s prompt from the prompt cache (one buffer shared by every call), sent to the carrier at once. */
+const prompt = encodeMulaw(callerAudio(5000).samples);
+markImmutableAudio(prompt);
 
 function bytesInUse(): number {
   gc();
@@ -27,7 +32,7 @@ function bytesInUse(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-type Part = 'session' | 'recorder' | 'detectors' | 'scanner';
+type Part = 'session' | 'recorder' | 'detectors' | 'scanner' | 'prompt' | 'recording';
 
 function buildCall(i: number, parts: ReadonlySet<Part>, direction: 'inbound' | 'outbound'): unknown[] {
   const recorder = parts.has('recorder') ? new DualChannelRecorder({}) : undefined;
@@ -48,6 +53,8 @@ function buildCall(i: number, parts: ReadonlySet<Part>, direction: 'inbound' | '
   });
   if (parts.has('detectors')) attachDetectors(session, defaultDetectorOptions(direction));
   const scanner = parts.has('scanner') ? new MediaScanner() : undefined;
+  if (parts.has('recording')) recorder?.start({ write: async () => undefined, close: async () => undefined });
+  if (parts.has('prompt')) session.play(prompt, { label: 'greeting' });
   for (let o = 0; o < audio.length; o += FRAME_SAMPLES) session.receiveMedia(audio.subarray(o, o + FRAME_SAMPLES));
   return [session, recorder, scanner];
 }
@@ -77,6 +84,8 @@ export function callMemory(n = 200): CallMemoryFigure[] {
     { what: 'CallSession + idle recorder', kbPerCall: perCall(n, new Set<Part>(['session', 'recorder']), 'inbound') },
     { what: 'CallSession + outbound detectors', kbPerCall: perCall(n, new Set<Part>(['session', 'detectors']), 'outbound') },
     { what: 'CallSession + inbound detectors', kbPerCall: perCall(n, new Set<Part>(['session', 'detectors']), 'inbound') },
+    { what: 'CallSession 2 s into a 5 s cached prompt', kbPerCall: perCall(n, new Set<Part>(['session', 'prompt']), 'inbound') },
+    { what: 'CallSession 2 s into a 5 s cached prompt, recorded', kbPerCall: perCall(n, new Set<Part>(['session', 'recorder', 'recording', 'prompt']), 'inbound') },
   ];
 }
 

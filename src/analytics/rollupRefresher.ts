@@ -3,6 +3,7 @@
 // calls — so a pass that fails or lags only costs query time, and it is retried on the next tick.
 // Several instances may run it: a transaction-level advisory lock lets one pass run at a time.
 import type pg from 'pg';
+import { startPeriodic } from '../periodic.ts';
 import { refreshDirtyHours } from './rollup.ts';
 
 export interface RefresherLogger {
@@ -14,25 +15,12 @@ const HOURS_PER_PASS = 100;
 
 /** Runs a refresh pass now and every `intervalMs` until stopped; the returned function stops it and waits for a pass in flight. */
 export function startRollupRefresher(pool: pg.Pool, log: RefresherLogger, intervalMs = 5000): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const run = (): void => {
-    if (running !== undefined || stopped) return;
-    running = (async () => {
+  return startPeriodic(
+    async (stopped) => {
       // A backlog (after an outage, or the migration's first fill) drains in consecutive passes.
-      while (!stopped && (await refreshDirtyHours(pool, HOURS_PER_PASS)) === HOURS_PER_PASS);
-    })()
-      .catch((err: unknown) => log.warn({ err }, 'analytics rollup refresh failed; retrying on the next tick'))
-      .finally(() => (running = undefined));
-  };
-  const first = setTimeout(run, 1000);
-  const timer = setInterval(run, intervalMs);
-  first.unref();
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
-  };
+      while (!stopped.aborted && (await refreshDirtyHours(pool, HOURS_PER_PASS)) === HOURS_PER_PASS);
+    },
+    intervalMs,
+    (err) => log.warn({ err }, 'analytics rollup refresh failed; retrying on the next tick'),
+  );
 }

@@ -32,27 +32,24 @@ export function buildTranscript(events: readonly CallEvent[]): TranscriptTurn[] 
   let lastSpeechStart: number | undefined;
   // Prompt text by playback label, waiting for its playout to say how much was heard.
   const prompts = new Map<string, string>();
+  /** The caller's words (or keys) committed at `at`; speech is dated from when it began. */
+  const callerSaid = (value: unknown, keys: boolean, at: number): void => {
+    const t = text(value);
+    if (t === '') return;
+    turns.push({ speaker: 'caller', text: t, startMs: keys ? at : (lastSpeechStart ?? at), endMs: at, source: keys ? 'dtmf' : 'stt', interrupted: false });
+  };
   for (const e of events) {
     const at = num(e.atMs, 0);
     switch (e.type) {
       case 'speech.started':
         lastSpeechStart = at;
         break;
-      case 'turn.transcript': {
-        const t = text(e.data.text);
-        if (t === '') break;
-        const source = e.data.source === 'dtmf' ? 'dtmf' : 'stt';
-        turns.push({ speaker: 'caller', text: t, startMs: source === 'stt' ? (lastSpeechStart ?? at) : at, endMs: at, source, interrupted: false });
+      case 'turn.transcript':
+        callerSaid(e.data.text, e.data.source === 'dtmf', at);
         break;
-      }
-      case 'flow.input': {
-        if (e.data.source !== 'speech' && e.data.source !== 'dtmf') break;
-        const t = text(e.data.value);
-        if (t === '') break;
-        const source = e.data.source === 'dtmf' ? 'dtmf' : 'stt';
-        turns.push({ speaker: 'caller', text: t, startMs: source === 'stt' ? (lastSpeechStart ?? at) : at, endMs: at, source, interrupted: false });
+      case 'flow.input':
+        if (e.data.source === 'speech' || e.data.source === 'dtmf') callerSaid(e.data.value, e.data.source === 'dtmf', at);
         break;
-      }
       case 'flow.prompt': {
         const t = 'text' in e.data ? text(e.data.text) : '';
         if (t !== '' && typeof e.data.label === 'string') prompts.set(e.data.label, t);

@@ -6,7 +6,7 @@ import { isValidTimeZone, RANGE } from '../flow/hours.ts';
 import type { Department } from '../flow/types.ts';
 import type { FlowStore } from '../store/flows.ts';
 import { errorSchema } from './flows.ts';
-import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
+import { pageHandler, pageQuerySchema, pageSchema } from './paging.ts';
 
 export interface DepartmentRoutesOptions {
   flows: FlowStore;
@@ -83,14 +83,10 @@ export async function departmentRoutes(app: FastifyInstance, opts: DepartmentRou
         summary: 'List departments, by name, a page at a time',
         tags: ['departments'],
         querystring: pageQuerySchema('Name of the last department of the previous page'),
-        response: { 200: { type: 'object', properties: { departments: { type: 'array', items: departmentSchema }, next: nextSchema } } },
+        response: { 200: pageSchema('departments', departmentSchema) },
       },
     },
-    async (request: FastifyRequest<{ Querystring: PageRequest }>) => {
-      const { limit, after } = request.query;
-      const page = toPage(await flows.listDepartments({ after, limit: limit + 1 }), limit, (d) => d.name);
-      return { departments: page.items, next: page.next };
-    },
+    pageHandler('departments', (page) => flows.listDepartments(page), (d) => d.name),
   );
 
   app.get(

@@ -5,7 +5,7 @@ import { createError, errorBody } from '../errors.ts';
 import type { HttpAllowList } from '../flow/httpAllowList.ts';
 import { formatIssue, validateFlow, type ValidationContext, type ValidationIssue } from '../flow/validate.ts';
 import type { FlowStore } from '../store/flows.ts';
-import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
+import { nextSchema, pageHandler, pageQuerySchema, pageSchema, toPage, type PageRequest } from './paging.ts';
 import type { FlowDefinition } from '../flow/types.ts';
 
 export interface FlowRoutesOptions {
@@ -117,33 +117,20 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRoutesOptions):
         tags: ['flows'],
         querystring: pageQuerySchema('Flow id of the last item of the previous page'),
         response: {
-          200: {
+          200: pageSchema('flows', {
             type: 'object',
             properties: {
-              flows: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    latestVersion: { type: 'integer' },
-                    versions: { type: 'integer' },
-                    name: { type: ['string', 'null'] },
-                    updatedAt: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
-              next: nextSchema,
+              id: { type: 'string' },
+              latestVersion: { type: 'integer' },
+              versions: { type: 'integer' },
+              name: { type: ['string', 'null'] },
+              updatedAt: { type: 'string', format: 'date-time' },
             },
-          },
+          }),
         },
       },
     },
-    async (request: FastifyRequest<{ Querystring: PageRequest }>) => {
-      const { limit, after } = request.query;
-      const page = toPage(await flows.list({ after, limit: limit + 1 }), limit, (f) => f.id);
-      return { flows: page.items, next: page.next };
-    },
+    pageHandler('flows', (page) => flows.list(page), (f) => f.id),
   );
 
   app.get(

@@ -5,7 +5,7 @@ import { createError } from '../errors.ts';
 import { E164 } from '../flow/types.ts';
 import type { FlowStore } from '../store/flows.ts';
 import { errorSchema } from './flows.ts';
-import { nextSchema, pageQuerySchema, toPage, type PageRequest } from './paging.ts';
+import { pageHandler, pageQuerySchema, pageSchema } from './paging.ts';
 
 export interface NumberRoutesOptions {
   flows: FlowStore;
@@ -77,14 +77,10 @@ export async function numberRoutes(app: FastifyInstance, opts: NumberRoutesOptio
         summary: 'List number routes, by number, a page at a time',
         tags: ['numbers'],
         querystring: pageQuerySchema('Number (E.164) of the last item of the previous page'),
-        response: { 200: { type: 'object', properties: { numbers: { type: 'array', items: routeSchema }, next: nextSchema } } },
+        response: { 200: pageSchema('numbers', routeSchema) },
       },
     },
-    async (request: FastifyRequest<{ Querystring: PageRequest }>) => {
-      const { limit, after } = request.query;
-      const page = toPage(await flows.listNumbers({ after, limit: limit + 1 }), limit, (n) => n.e164);
-      return { numbers: page.items, next: page.next };
-    },
+    pageHandler('numbers', (page) => flows.listNumbers(page), (n) => n.e164),
   );
 
   app.get(

@@ -11,6 +11,7 @@ import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWrite
 import type { CallEvent, Carrier, Direction } from './events.ts';
 import { Listening, type ListenTarget } from './listening.ts';
 import { MediaClock } from './mediaClock.ts';
+import { OutboundQueue } from './outboundQueue.ts';
 import { Playout, type PlayoutSink } from './playout.ts';
 import { frameProcessing } from '../observability/metrics.ts';
 import type { DualChannelRecorder } from './recorder.ts';
@@ -97,13 +98,15 @@ export class CallSession implements CallControl {
   private readonly playout: Playout;
   private readonly frameConsumers: FrameConsumer[] = [];
   private readonly mediaConsumers: MediaConsumer[] = [];
-  /** Taps on the audio sent to the caller (listen-in); mu-law chunks as they go out. */
-  private readonly outboundConsumers: Array<(mulaw: Uint8Array) => void> = [];
+  /** The audio sent to the caller and not yet played (read by the recorder and listen-in). */
+  private readonly outbound = new OutboundQueue();
   private readonly listeners = new Set<(e: CallEvent) => void>();
   private readonly sleepers = new Set<(err: Error) => void>();
   // Frame assembly: carriers may send any payload size; detectors want exactly 20 ms.
   private readonly frame = new Int16Array(FRAME_SAMPLES);
   private readonly mulawFrame = new Uint8Array(FRAME_SAMPLES);
+  /** What the caller hears from the gateway over the frame (recorded calls only). */
+  private readonly outboundFrame = new Uint8Array(FRAME_SAMPLES);
   private fill = 0;
   private readonly resampler: Resampler | undefined;
   private endedReason: string | undefined;
@@ -132,16 +135,12 @@ export class CallSession implements CallControl {
     if (opts.input.encoding === 'l16' && opts.input.sampleRateHz !== SAMPLE_RATE_HZ) {
       this.resampler = new Resampler(opts.input.sampleRateHz, SAMPLE_RATE_HZ);
     }
-    const recorder = opts.recorder;
     this.playout = new Playout(opts.sink, {
       chunkMs: opts.playoutChunkMs,
       nowMs: () => this.clock.nowMs(),
       emit: (e) => this.emit(e),
-      onAudio: (chunk) => {
-        recorder?.addGatewayAudio(chunk);
-        for (const tap of this.outboundConsumers) tap(chunk);
-      },
-      onClear: recorder ? () => recorder.clear() : undefined,
+      onAudio: (chunk) => this.outbound.add(chunk, this.clock.nowSamples),
+      onClear: () => this.outbound.clear(this.clock.nowSamples),
     });
     const timeoutMs = opts.mediaTimeoutMs ?? 0;
     if (timeoutMs > 0) {
@@ -257,7 +256,11 @@ export class CallSession implements CallControl {
     // While the frame's consumers run, media time is the frame's end: what they detect, they detect
     // having heard the whole frame, and anything they emit carries that time. Timers fire after them.
     this.clock.tick(FRAME_SAMPLES);
-    this.opts.recorder?.addCallerFrame(this.frame);
+    const recorder = this.opts.recorder;
+    if (recorder?.recording) {
+      this.outbound.read(start, this.outboundFrame);
+      recorder.addCallerFrame(this.frame, this.outboundFrame);
+    }
     const frameConsumers = this.frameConsumers;
     for (let i = 0; i < frameConsumers.length; i++) {
       try {
@@ -417,10 +420,12 @@ export class CallSession implements CallControl {
     return () => removeItem(this.mediaConsumers, consumer);
   }
 
-  /** Sees each chunk of audio sent to the caller (listen-in). Must not block or keep the chunk. */
-  addOutboundConsumer(consumer: (mulaw: Uint8Array) => void): () => void {
-    this.outboundConsumers.push(consumer);
-    return () => removeItem(this.outboundConsumers, consumer);
+  /**
+   * Fills `out` with the gateway audio the caller hears from media time `fromMs` on, as the carrier
+   * plays it (mu-law; silence where nothing plays). Reads move forward: what played before is forgotten.
+   */
+  readOutbound(fromMs: number, out: Uint8Array): void {
+    this.outbound.read(Math.round((fromMs * SAMPLE_RATE_HZ) / 1000), out);
   }
 
   async hangup(reason: string): Promise<void> {

@@ -23,6 +23,7 @@ export interface PlayOptions {
 
 /** An open playback that audio is appended to as it is produced (streaming TTS). */
 export interface PlaybackWriter extends Playback {
+  /** Audio given here (and to `play`) must not change afterwards: the call keeps it by reference until it has played. */
   write(mulaw: Uint8Array): void;
   /** No more audio; `done` resolves once everything written was heard or cleared. */
   end(): void;

@@ -1,10 +1,9 @@
 // Dual-channel call recording, streamed to storage: the caller on the left, the gateway on the right,
-// both on the media clock. Outbound audio is laid at the point it would play (after what is already
-// queued) in a bounded ring ahead of the caller's clock, and a clear cuts it at the moment of the
-// clear, so the file sounds like the call did. Audio is committed as the caller's clock passes it,
-// in one-second blocks handed to an asynchronous writer: the frame path copies samples and never
-// waits. A full disk, a write error, a writer falling behind or the size limit stops the recording
-// (reported once through onStop), never the call.
+// both on the media clock. The call hands each caller frame with the gateway audio the caller heard
+// over the same span (outboundQueue.ts: laid where it played, cut at a clear), so the file sounds like
+// the call did. Audio is committed in one-second blocks handed to an asynchronous writer: the frame
+// path copies samples and never waits. A full disk, a write error, a writer falling behind or the size
+// limit stops the recording (reported once through onStop), never the call.
 import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { decodeMulawInto } from '../../dsp/mulaw.ts';
 import type { RecordingFile } from '../recording/storage.ts';
@@ -14,14 +13,6 @@ const CHANNELS = 2;
 const BYTES_PER_FRAME = CHANNELS * 2;
 /** Commit granularity: one second of stereo audio per write. */
 const BLOCK_SAMPLES = SAMPLE_RATE_HZ;
-/** Outbound audio queued ahead of what the caller has heard that is kept (TTS runs ahead of playback). */
-const AHEAD_SAMPLES = SAMPLE_RATE_HZ * 120;
-/**
- * The ring starts at ~4 s and doubles as audio queues further ahead, up to AHEAD_SAMPLES: a prompt
- * rarely runs more than a few seconds ahead, and a 120 s ring allocated up front cost every call
- * 1.9 MB (most calls, not recorded, never used it at all).
- */
-const INITIAL_RING_SAMPLES = 1 << 15;
 const EMPTY = new Int16Array(0);
 
 export type RecorderStopReason = 'disk_full' | 'write_failed' | 'size_limit' | 'backlog';
@@ -45,13 +36,9 @@ export class DualChannelRecorder {
   #state: 'idle' | 'recording' | 'stopped' | 'finished' = 'idle';
   #started = false;
   #stopReason: RecorderStopReason | null = null;
-  /** Samples committed (the caller's clock since the recording started). */
-  #base = 0;
-  /** Gateway samples laid ahead of #base, in a ring indexed by absolute sample position (allocated at start). */
-  #ring = EMPTY;
-  #aheadLen = 0;
-  #playhead = 0;
   #block = EMPTY;
+  /** The gateway channel of one frame, decoded (allocated on the first frame). */
+  #gateway = EMPTY;
   #blockFrames = 0;
   #written = WAV_HEADER_BYTES;
   #pending = 0;
@@ -78,7 +65,6 @@ export class DualChannelRecorder {
     if (this.#state !== 'idle') return;
     this.#state = 'recording';
     this.#started = true;
-    this.#ring = new Int16Array(INITIAL_RING_SAMPLES);
     this.#block = new Int16Array(BLOCK_SAMPLES * CHANNELS);
     this.#chain = Promise.resolve(file).then(
       (f) => {
@@ -89,48 +75,19 @@ export class DualChannelRecorder {
     this.#enqueue(wavHeader(0, CHANNELS, SAMPLE_RATE_HZ), 0);
   }
 
-  /** A decoded inbound frame (advances the clock). */
-  addCallerFrame(frame: Int16Array): void {
+  /** A decoded caller frame, with the gateway's mu-law audio the caller heard over the same span. */
+  addCallerFrame(frame: Int16Array, gatewayMulaw: Uint8Array): void {
     if (this.#state !== 'recording') return;
-    const ring = this.#ring;
-    const size = ring.length;
+    if (this.#gateway.length !== frame.length) this.#gateway = new Int16Array(frame.length);
+    const gateway = this.#gateway;
+    const heard = decodeMulawInto(gatewayMulaw, gateway);
     for (let i = 0; i < frame.length; i++) {
-      const slot = (this.#base + i) % size;
       const k = this.#blockFrames * CHANNELS;
       this.#block[k] = frame[i] as number;
-      this.#block[k + 1] = i < this.#aheadLen ? (ring[slot] as number) : 0;
-      ring[slot] = 0;
+      this.#block[k + 1] = i < heard ? (gateway[i] as number) : 0;
       if (++this.#blockFrames === BLOCK_SAMPLES) this.#flushBlock();
       if (this.#state !== 'recording') return;
     }
-    this.#base += frame.length;
-    this.#aheadLen = Math.max(0, this.#aheadLen - frame.length);
-  }
-
-  /** Outbound mu-law audio sent now; plays after what is already queued. */
-  addGatewayAudio(mulaw: Uint8Array): void {
-    if (this.#state !== 'recording') return;
-    const start = Math.max(this.#playhead, this.#base);
-    const offset = start - this.#base;
-    const n = Math.min(mulaw.length, AHEAD_SAMPLES - offset);
-    if (n <= 0) return;
-    if (offset + n > this.#ring.length) this.#grow(offset + n);
-    const size = this.#ring.length;
-    // Decode into the ring in at most two contiguous pieces.
-    const at = start % size;
-    const first = Math.min(n, size - at);
-    decodeMulawInto(mulaw.subarray(0, first), this.#ring.subarray(at, at + first));
-    if (n > first) decodeMulawInto(mulaw.subarray(first, n), this.#ring.subarray(0, n - first));
-    this.#playhead = start + n;
-    this.#aheadLen = Math.max(this.#aheadLen, offset + n);
-  }
-
-  /** Playback cleared now: nothing after this point was heard. */
-  clear(): void {
-    const size = this.#ring.length;
-    for (let i = 0; i < this.#aheadLen; i++) this.#ring[(this.#base + i) % size] = 0;
-    this.#aheadLen = 0;
-    this.#playhead = this.#base;
   }
 
   durationMs(): number {
@@ -150,19 +107,6 @@ export class DualChannelRecorder {
     await file.close().catch(() => undefined);
     this.#state = 'finished';
     return { bytes: this.#written, durationMs: this.durationMs(), stopped: this.#stopReason };
-  }
-
-  /** A larger ring (doubling, up to AHEAD_SAMPLES) holding `needed` samples ahead; what is queued moves with it. */
-  #grow(needed: number): void {
-    const old = this.#ring;
-    let size = old.length;
-    while (size < needed) size *= 2;
-    const ring = new Int16Array(Math.min(size, AHEAD_SAMPLES));
-    for (let i = 0; i < this.#aheadLen; i++) {
-      const p = this.#base + i;
-      ring[p % ring.length] = old[p % old.length] as number;
-    }
-    this.#ring = ring;
   }
 
   #flushBlock(): void {

@@ -1,6 +1,7 @@
 // Deletes recordings older than the retention period, in the background, in small batches. Safe with
 // several instances sharing the storage: deleting a file already gone is not an error, and marking a
 // call deleted is idempotent.
+import { startPeriodic } from '../periodic.ts';
 import type { RecordingStore } from './recordingStore.ts';
 import type { RecordingStorage } from './storage.ts';
 
@@ -11,8 +12,8 @@ export interface RetentionLogger {
   warn(obj: object, msg: string): void;
 }
 
-/** One pass: deletes every recording of calls created before `now - days`. Returns how many. */
-export async function applyRetention(recordings: RecordingStore, storage: RecordingStorage, days: number, now: Date = new Date()): Promise<number> {
+/** One pass: deletes every recording of calls created before `now - days` (until `stop`, between batches). Returns how many. */
+export async function applyRetention(recordings: RecordingStore, storage: RecordingStorage, days: number, now: Date = new Date(), stop?: AbortSignal): Promise<number> {
   const before = new Date(now.getTime() - days * 24 * 3600 * 1000);
   let deleted = 0;
   for (;;) {
@@ -22,28 +23,18 @@ export async function applyRetention(recordings: RecordingStore, storage: Record
       await recordings.markDeleted(r.callId);
       deleted++;
     }
-    if (batch.length < BATCH) return deleted;
+    if (batch.length < BATCH || stop?.aborted === true) return deleted;
   }
 }
 
-/** Runs applyRetention now and every `intervalMs` until stopped; failures are logged and retried next time. */
-export function startRetention(recordings: RecordingStore, storage: RecordingStorage, days: number, log: RetentionLogger, intervalMs = 3600_000): () => void {
-  let running: Promise<void> | undefined;
-  const run = (): void => {
-    if (running !== undefined) return;
-    running = applyRetention(recordings, storage, days)
-      .then((n) => {
-        if (n > 0) log.info({ deleted: n, retentionDays: days }, 'deleted recordings past their retention');
-      })
-      .catch((err: unknown) => log.warn({ err }, 'recording retention pass failed; retrying later'))
-      .finally(() => (running = undefined));
-  };
-  const first = setTimeout(run, 1000);
-  const timer = setInterval(run, intervalMs);
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+/** Runs applyRetention now and every `intervalMs` until stopped; failures are logged and retried next time. The stop waits for the batch in flight. */
+export function startRetention(recordings: RecordingStore, storage: RecordingStorage, days: number, log: RetentionLogger, intervalMs = 3600_000): () => Promise<void> {
+  return startPeriodic(
+    async (stopped) => {
+      const n = await applyRetention(recordings, storage, days, new Date(), stopped);
+      if (n > 0) log.info({ deleted: n, retentionDays: days }, 'deleted recordings past their retention');
+    },
+    intervalMs,
+    (err) => log.warn({ err }, 'recording retention pass failed; retrying later'),
+  );
 }

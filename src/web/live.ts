@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Gateway } from '../gateway/handle.ts';
 import { createError } from '../errors.ts';
 import { LiveCalls, type LiveMessage } from './liveCalls.ts';
-import { ListenIn } from './listenIn.ts';
+import { streamListenIn } from './listenIn.ts';
 
 const HEALTH_EVERY_MS = 2000;
 const KEEPALIVE_EVERY_MS = 15_000;
@@ -62,20 +62,17 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply): {
 
 export async function liveRoutes(api: FastifyInstance, opts: LiveRoutesOptions): Promise<void> {
   let live: LiveCalls | undefined;
-  let listening: ListenIn | undefined;
   const delay = monitorEventLoopDelay({ resolution: 20 });
   let streams = 0;
   api.addHook('onClose', async () => {
     live?.close();
-    listening?.close();
     delay.disable();
   });
   const liveCalls = (): LiveCalls => (live ??= new LiveCalls(opts.gateway().registry, api.log));
-  // Calls are tracked from the start so a page opened mid-call sees its node and AMD verdict.
-  const listenIn = (): ListenIn => (listening ??= new ListenIn(opts.gateway().registry, api.log));
+  // Calls are tracked from the start so a page opened mid-call sees its node and AMD verdict. Listen-in
+  // needs nothing per call until someone listens: the call itself knows what its caller hears.
   api.addHook('onReady', async () => {
     liveCalls();
-    listenIn();
   });
 
   api.get(
@@ -122,7 +119,7 @@ export async function liveRoutes(api: FastifyInstance, opts: LiveRoutesOptions):
       const session = opts.gateway().registry.get(request.params.id);
       if (session === undefined) throw createError('GW_ERR_CALL_NOT_LIVE', 'this call is not in progress on this instance', { statusCode: 404 });
       request.log.info({ callId: session.callId, actor: request.actor?.name }, 'listen-in started');
-      listenIn().stream(session, reply);
+      streamListenIn(session, reply);
     },
   );
 }

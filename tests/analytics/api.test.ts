@@ -1,26 +1,14 @@
 // The analytics endpoints against hand-counted fixtures (tests/analytics/fixtures.ts), on PGlite and
 // PostgreSQL, including time-zone bucketing across both DST changes of 2026 in New York.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/db.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { insertCalls, MARCH } from './fixtures.ts';
+import { gatewayForSuite } from '../helpers/gateway.ts';
+import { insertCalls, MARCH, NEW_YORK_DST } from './fixtures.ts';
 
 describe.each(testDatabases())('analytics API (%s)', (kind) => {
-  let gw: TestGateway;
+  const gw = gatewayForSuite(kind);
   beforeAll(async () => {
-    gw = await startTestGateway(kind);
-    await insertCalls(gw.tdb.db.pool, MARCH);
-    await insertCalls(gw.tdb.db.pool, [
-      // New York, fall back on 2026-11-01: 01:30 EDT and 01:30 EST are different hours.
-      { id: 'n1', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T04:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
-      { id: 'n2', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T05:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'completed' },
-      { id: 'n3', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T06:30:00Z', status: 'busy', outcome: 'failed', failureReason: 'busy' },
-      // 23:30 EST on Nov 1 (a 25-hour day), already Nov 2 in UTC.
-      { id: 'n4', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-02T04:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
-      // Spring forward on 2026-03-08: 01:30 EST then 03:30 EDT, one hour apart.
-      { id: 's1', direction: 'inbound', flowId: 'NY', createdAt: '2026-03-08T06:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
-      { id: 's2', direction: 'inbound', flowId: 'NY', createdAt: '2026-03-08T07:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'completed' },
-    ]);
+    await insertCalls(gw.tdb.db.pool, [...MARCH, ...NEW_YORK_DST]);
     const ev = (callId: string, seq: number, type: string, data: object): Promise<unknown> =>
       gw.tdb.db.pool.query(`INSERT INTO call_events (call_id, seq, media_ms, wall_time, type, data) VALUES ($1, $2, 0, now(), $3, $4::jsonb)`, [callId, seq, type, JSON.stringify(data)]);
     await ev('c1', 1, 'turn.first_audio', { turn: 1, responseLatencyMs: 800 });
@@ -31,7 +19,6 @@ describe.each(testDatabases())('analytics API (%s)', (kind) => {
     await ev('c5', 2, 'turn.barge_in', { turn: 1, latencyMs: 240 });
     await ev('c5', 3, 'turn.first_audio', { turn: 2 }); // no figure: not counted
   });
-  afterAll(() => gw.close());
 
   it('summarizes a month: counts, rates, duration percentiles, AMD, failure reasons', async () => {
     const r = await gw.api('/v1/analytics/summary?since=2026-03-01&until=2026-03-07');

@@ -61,3 +61,16 @@ export const MARCH: FixtureCall[] = [
   { id: 'c7', direction: 'inbound', flowId: 'A', createdAt: '2026-02-20T10:00:00Z', answeredAfterS: 1, endedAfterS: 10, status: 'completed', outcome: 'success' },
   { id: 'c8', direction: 'inbound', flowId: null, createdAt: '2026-03-05T00:00:00Z', answeredAfterS: 1, status: 'in-progress' },
 ];
+
+/** Calls of flow NY around both DST changes of 2026 in New York (durations differ, for the rollup's sums). */
+export const NEW_YORK_DST: FixtureCall[] = [
+  // Fall back on 2026-11-01: 01:30 EDT and 01:30 EST are different hours.
+  { id: 'n1', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T04:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
+  { id: 'n2', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T05:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 7, outcome: 'completed' },
+  { id: 'n3', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T06:30:00Z', status: 'busy', outcome: 'failed', failureReason: 'busy' },
+  // 23:30 EST on Nov 1 (a 25-hour day), already Nov 2 in UTC.
+  { id: 'n4', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-02T04:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 9, outcome: 'success' },
+  // Spring forward on 2026-03-08: 01:30 EST then 03:30 EDT, one hour apart.
+  { id: 's1', direction: 'inbound', flowId: 'NY', createdAt: '2026-03-08T06:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
+  { id: 's2', direction: 'inbound', flowId: 'NY', createdAt: '2026-03-08T07:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 11, outcome: 'completed' },
+];

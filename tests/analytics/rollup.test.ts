@@ -7,16 +7,7 @@ import { RollupSource } from '../../src/analytics/rollupSource.ts';
 import { summary, volume } from '../../src/analytics/summary.ts';
 import type { CallFilter } from '../../src/analytics/filters.ts';
 import { openTestDatabase, testDatabases, type TestDatabase } from '../helpers/db.ts';
-import { insertCalls, MARCH } from './fixtures.ts';
-
-const NY: Parameters<typeof insertCalls>[1] = [
-  { id: 'n1', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T04:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
-  { id: 'n2', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T05:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 7, outcome: 'completed' },
-  { id: 'n3', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-01T06:30:00Z', status: 'busy', outcome: 'failed', failureReason: 'busy' },
-  { id: 'n4', direction: 'inbound', flowId: 'NY', createdAt: '2026-11-02T04:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 9, outcome: 'success' },
-  { id: 's1', direction: 'inbound', flowId: 'NY', createdAt: '2026-03-08T06:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 5, outcome: 'success' },
-  { id: 's2', direction: 'inbound', flowId: 'NY', createdAt: '2026-03-08T07:30:00Z', status: 'completed', answeredAfterS: 1, endedAfterS: 11, outcome: 'completed' },
-];
+import { insertCalls, MARCH, NEW_YORK_DST } from './fixtures.ts';
 
 const QUERIES: Array<[string, CallFilter]> = [
   ['March', { since: '2026-03-01', until: '2026-04-01' }],
@@ -43,7 +34,7 @@ const dirtyCount = async (db: TestDatabase): Promise<number> => Number((await db
 
 async function openWithFixtures(kind: TestDatabase['kind']): Promise<TestDatabase> {
   const db = await openTestDatabase(kind);
-  await insertCalls(db.db.pool, [...MARCH, ...NY]);
+  await insertCalls(db.db.pool, [...MARCH, ...NEW_YORK_DST]);
   // A call as the dialer writes it: the campaign under metadata.campaign.
   await insertCalls(db.db.pool, [{ id: 'd1', direction: 'outbound', flowId: 'B', createdAt: '2026-03-10T15:00:00Z', answeredAfterS: 3, endedAfterS: 42, status: 'completed', outcome: 'success', amd: { result: 'human', decisionMs: 1200 } }]);
   await db.db.pool.query(`UPDATE calls SET metadata = '{"campaign": {"id": "D1", "contactId": "ct1"}}'::jsonb WHERE id = 'd1'`);

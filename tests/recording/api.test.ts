@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
 import { decodeWav } from '../../dsp/wav.ts';
 import { RecordingStore } from '../../src/recording/recordingStore.ts';
@@ -12,24 +12,22 @@ import { applyRetention } from '../../src/recording/retention.ts';
 import { LocalRecordingStorage } from '../../src/recording/storage.ts';
 import { replayCall } from '../../src/replay/client.ts';
 import { testDatabases } from '../helpers/db.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite, PUBLIC_URL } from '../helpers/gateway.ts';
 
 const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
 
 describe.each(testDatabases())('recordings (%s)', (kind) => {
-  let gw: TestGateway;
+  const gw = gatewayForSuite(kind, { env: { RECORD_CALLS: 'true' } });
   let callId: string;
   const fetchRec = (q = '', headers: Record<string, string> = {}, method = 'GET') =>
     fetch(`${gw.httpUrl}/v1/calls/${callId}/recording${q}`, { method, headers: { authorization: `Bearer ${gw.apiKey}`, ...headers } });
 
   beforeAll(async () => {
-    gw = await startTestGateway(kind, { env: { RECORD_CALLS: 'true' } });
     const result = await replayCall({ carrier: 'twilio', audio: HELLO, url: gw.wsUrl, publicUrl: PUBLIC_URL, speed: 5, holdMs: 60_000 });
     callId = result.callId as string;
     await gw.app.gateway.settle();
     await gw.eventLog.flush();
   });
-  afterAll(() => gw?.close());
 
   it('registers the recording on the call by id and URL, with its outcome and transcript', async () => {
     const { status, body } = await gw.api(`/v1/calls/${callId}`);

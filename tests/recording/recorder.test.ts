@@ -1,5 +1,6 @@
-// The streamed recorder: audio laid where it played, cut at a clear, written as a valid WAV; a full
-// disk stops the recording (once, with a reason), never the frames that keep coming.
+// The streamed recorder, on a real call: the gateway's audio laid where it played, cut at a clear,
+// written as a valid WAV; a full disk stops the recording (once, with a reason), never the frames that
+// keep coming.
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,21 +10,26 @@ import { decodeMulaw, encodeMulaw } from '../../dsp/mulaw.ts';
 import wavefile from 'wavefile';
 import { DualChannelRecorder } from '../../src/call/recorder.ts';
 import { LocalRecordingStorage, type RecordingFile } from '../../src/recording/storage.ts';
+import { createTestCall } from '../helpers/testCall.ts';
 
-const frame = (value: number): Int16Array => new Int16Array(FRAME_SAMPLES).fill(value);
+/** `frames` 20 ms frames of one caller sample value. */
+const frames = (value: number, frames = 1): Int16Array => new Int16Array(FRAME_SAMPLES * frames).fill(value);
+/** A sample value as it reaches the recorder through the carrier's mu-law. */
+const viaMulaw = (value: number): number => decodeMulaw(encodeMulaw(Int16Array.of(value)))[0] as number;
 
 describe('DualChannelRecorder', () => {
   it('streams caller and gateway channels on the media clock to a 0600 WAV file, cut at a clear', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-rec-'));
     const storage = new LocalRecordingStorage(dir);
     const rec = new DualChannelRecorder();
-    rec.addCallerFrame(frame(100)); // idle: not recorded
+    const call = createTestCall({ recorder: rec });
+    await call.feed(frames(100)); // idle: not recorded
     rec.start(storage.create('call1'));
     // 300 ms of gateway audio sent at once: plays over the next 15 frames.
-    rec.addGatewayAudio(encodeMulaw(new Int16Array(2400).fill(8000)));
-    for (let i = 0; i < 10; i++) rec.addCallerFrame(frame(1000));
-    rec.clear(); // after 200 ms: the last 100 ms were never heard
-    for (let i = 0; i < 100; i++) rec.addCallerFrame(frame(-1000)); // 2 s more
+    call.session.play(encodeMulaw(new Int16Array(2400).fill(8000)));
+    await call.feed(frames(1000, 10));
+    call.session.clear('barge-in'); // after 200 ms: the last 100 ms were never heard
+    await call.feed(frames(-1000, 100)); // 2 s more
     const result = await rec.finish();
     expect(result).toEqual({ bytes: 44 + 110 * FRAME_SAMPLES * 4, durationMs: 2200, stopped: null });
     const file = path.join(dir, 'call1.wav');
@@ -33,8 +39,8 @@ describe('DualChannelRecorder', () => {
     expect([fmt.numChannels, fmt.sampleRate, fmt.bitsPerSample]).toEqual([2, 8000, 16]);
     const [left, right] = wav.getSamples(false, Int16Array) as unknown as [Int16Array, Int16Array];
     expect(left.length).toBe(110 * FRAME_SAMPLES);
-    expect(left[0]).toBe(1000);
-    expect(left[10 * FRAME_SAMPLES]).toBe(-1000);
+    expect(left[0]).toBe(viaMulaw(1000));
+    expect(left[10 * FRAME_SAMPLES]).toBe(viaMulaw(-1000));
     // Gateway audio where it played (mu-law rounds 8000 a little), silence after the clear.
     expect(Math.abs((right[0] as number) - 8000)).toBeLessThan(300);
     expect(Math.abs((right[1599] as number) - 8000)).toBeLessThan(300);
@@ -42,17 +48,20 @@ describe('DualChannelRecorder', () => {
     expect(right.slice(1600).every((s) => s === 0)).toBe(true);
   });
 
-  it('keeps gateway audio queued far ahead (its ring grows), each sample where it played', async () => {
+  it('keeps gateway audio queued far ahead, each sample where it played', async () => {
     const chunks: Array<{ bytes: Uint8Array; position: number }> = [];
     const rec = new DualChannelRecorder();
+    const call = createTestCall({ recorder: rec });
     rec.start({ write: async (bytes, position) => void chunks.push({ bytes: bytes.slice(), position: position ?? 0 }), close: async () => undefined });
-    for (let i = 0; i < 7; i++) rec.addCallerFrame(frame(5)); // the ring's position is not 0 when it grows
+    await call.feed(frames(5, 7)); // the media clock is not 0 when the audio is queued
     // 10 s of prompts sent at once, in pieces (a ramp, so each sample's place is checked), then 2 s more.
     const ramp = (from: number, n: number) => Int16Array.from({ length: n }, (_, i) => (((from + i) % 64) - 32) * 256);
-    for (let at = 0; at < 80_000; at += 8000) rec.addGatewayAudio(encodeMulaw(ramp(at, 8000)));
-    for (let i = 0; i < 50 * 10; i++) rec.addCallerFrame(frame(5));
-    rec.addGatewayAudio(encodeMulaw(ramp(80_000, 16_000)));
-    for (let i = 0; i < 50 * 3; i++) rec.addCallerFrame(frame(5));
+    const writer = call.session.openPlayback();
+    for (let at = 0; at < 80_000; at += 8000) writer.write(encodeMulaw(ramp(at, 8000)));
+    await call.feed(frames(5, 50 * 10));
+    writer.write(encodeMulaw(ramp(80_000, 16_000)));
+    writer.end();
+    await call.feed(frames(5, 50 * 3));
     await rec.finish();
     const data = new Int16Array(chunks.length * 32_000);
     let samples = 0;
@@ -82,8 +91,9 @@ describe('DualChannelRecorder', () => {
     };
     const stops: string[] = [];
     const rec = new DualChannelRecorder({ onStop: (reason) => stops.push(reason) });
+    const call = createTestCall({ recorder: rec });
     rec.start(file);
-    for (let i = 0; i < 50 * 5; i++) rec.addCallerFrame(frame(1)); // 5 s: five one-second blocks
+    await call.feed(frames(1, 50 * 5)); // 5 s: five one-second blocks
     const result = await rec.finish();
     expect(stops).toEqual(['disk_full']);
     expect(result?.stopped).toBe('disk_full');
@@ -95,8 +105,9 @@ describe('DualChannelRecorder', () => {
   it('stops at the size limit', async () => {
     const stops: string[] = [];
     const rec = new DualChannelRecorder({ maxBytes: 44 + 8000 * 4, onStop: (reason) => stops.push(reason) });
+    const call = createTestCall({ recorder: rec });
     rec.start({ write: async () => undefined, close: async () => undefined });
-    for (let i = 0; i < 150; i++) rec.addCallerFrame(frame(1));
+    await call.feed(frames(1, 150));
     const result = await rec.finish();
     expect(stops).toEqual(['size_limit']);
     expect(result?.durationMs).toBe(1000);

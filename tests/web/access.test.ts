@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { testDatabases } from '../helpers/db.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite } from '../helpers/gateway.ts';
 
 interface Res {
   status: number;
@@ -17,7 +17,7 @@ interface Res {
 }
 
 describe.each(testDatabases())('accounts and access on %s', (kind) => {
-  let gw: TestGateway;
+  const gw = gatewayForSuite(kind);
   let adminPassword: string;
 
   const call = async (method: string, url: string, opts: { cookie?: string; csrf?: string; key?: string; body?: unknown; ip?: string } = {}): Promise<Res> => {
@@ -35,15 +35,10 @@ describe.each(testDatabases())('accounts and access on %s', (kind) => {
   };
 
   beforeAll(async () => {
-    gw = await startTestGateway(kind);
     adminPassword = readFileSync(path.join(gw.tdb.dataDir, 'admin-password'), 'utf8').trim();
     const flow = { id: 'main', start: 'bye', nodes: { bye: { type: 'hangup' } } };
     expect((await gw.api('/v1/flows', { body: flow })).status).toBe(201);
   });
-  afterAll(async () => {
-    await gw?.close();
-  });
-
   it('creates the first admin with a hashed password written to the data folder', async () => {
     const { rows } = await gw.tdb.db.pool.query('SELECT name, role, password_hash FROM users');
     expect(rows).toHaveLength(1);

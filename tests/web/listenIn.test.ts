@@ -2,12 +2,17 @@
 // as `[channel][length BE16][mu-law]` records, and the stream ends with the call. The live SSE stream
 // announces the call, its events and its end. In Chromium, a supervisor listening in on the call page
 // receives the prompt on the gateway channel while it plays (it was sent to the carrier before they
-// joined), and the caller too.
+// joined), and the caller too. A call nobody listens to costs listen-in no copy of its audio.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { FRAME_SAMPLES } from '../../dsp/frame.ts';
+import { encodeMulaw, MULAW_SILENCE } from '../../dsp/mulaw.ts';
 import { decodeWav } from '../../dsp/wav.ts';
+import { CallSession } from '../../src/call/CallSession.ts';
 import { replayCall } from '../../src/replay/client.ts';
-import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayForSuite, PUBLIC_URL, type TestGateway } from '../helpers/gateway.ts';
 import { adminPassword, launchBrowser, newPage, shot, signIn } from './browser.ts';
 
 const HELLO = decodeWav(readFileSync(new URL('../../fixtures/speech/human_hello.wav', import.meta.url)));
@@ -21,14 +26,18 @@ async function firstLiveCall(gw: TestGateway): Promise<string> {
   throw new Error('no call became live');
 }
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Bytes of array buffers (audio) alive, after a full collection. */
+function audioBytesAlive(): number {
+  gc();
+  gc();
+  return process.memoryUsage().arrayBuffers;
+}
+
 describe('live views', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('pglite');
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
+  const gw = gatewayForSuite('pglite');
 
   it('streams both channels of a live call to a listener, and the call over SSE', async () => {
     const auth = { authorization: `Bearer ${gw.apiKey}` };
@@ -84,6 +93,42 @@ describe('live views', () => {
     expect(text).toContain('"type":"flow.node.entered"');
     expect(text).toContain(`event: ended\ndata: {"callId":"${callId}"`);
   });
+
+  it('keeps no copy of the outbound audio of a call nobody listens to', () => {
+    // Calls as the gateway serves them (in its registry, with the dashboard's live views running), each
+    // 1 s into a 5 s prompt sent to the carrier at once (as cached prompts are).
+    const prompt = encodeMulaw(Int16Array.from({ length: 40_000 }, (_, i) => Math.round(6000 * Math.sin(i / 3))));
+    const silence = new Uint8Array(FRAME_SAMPLES).fill(MULAW_SILENCE);
+    const noop = (): void => undefined;
+    const registry = gw.app.gateway.registry;
+    const CALLS = 50;
+    /** Audio bytes alive per call while CALLS calls run (playing the prompt or not). */
+    const perCall = (playing: boolean): number => {
+      const before = audioBytesAlive();
+      const calls = Array.from({ length: CALLS }, (_, i) => {
+        const session = new CallSession({
+          ...{ callId: `quiet-${playing}-${i}`, carrier: 'twilio', direction: 'inbound', from: '+14155550100', to: '+14155550199' },
+          ...{ streamId: `MZ${i}`, carrierCallId: `CA${i}`, parameters: {}, input: { encoding: 'mulaw', sampleRateHz: 8000 } },
+          ...{ sink: { sendMedia: noop, sendMark: noop, sendClear: noop, close: noop }, timeline: { append: noop }, log: gw.app.log },
+        });
+        expect(registry.add(session)).toBe('ok');
+        if (playing) session.play(prompt, { label: 'greeting' });
+        for (let f = 0; f < 50; f++) session.receiveMedia(silence);
+        return session;
+      });
+      const bytes = (audioBytesAlive() - before) / CALLS;
+      for (const session of calls) {
+        session.end('test_done');
+        registry.remove(session);
+      }
+      return bytes;
+    };
+    perCall(true); // warm-up
+    // The least of three tries: the gateway's own background work (its database) may allocate meanwhile.
+    const extra = Math.min(...[0, 1, 2].map(() => perCall(true) - perCall(false)));
+    // 4 s of the prompt are still queued at the carrier (32 KB a call): a copy of it would show here.
+    expect(extra).toBeLessThan(prompt.length / 40);
+  }, 60_000);
 
   it('lets a supervisor in Chromium hear the prompt playing and the caller', async () => {
     // A prompt long enough to be still playing once the page is open and listening.
