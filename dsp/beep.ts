@@ -279,11 +279,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private dualTone(p: Float64Array, total: number, k1: number, e1: number, k2: number, e2: number, f1: number): boolean {
     // Dual tones: both inside the band, the weaker within 6 dB, together pure, and not a key press.
     if (e1 + e2 < this.minPurity * total || e2 < e1 * 0.25) return false;
-    const e3 = lobeEnergy(p, this.peakBin(k1, k2, LOBE + 1));
+    // The third peak is looked for clear of both tones' lobes (a lobe summed 4 bins off a tone that sits
+    // between two bins still holds its main-lobe tail, ~18 dB down: it is not a third component).
+    const e3 = lobeEnergy(p, this.peakBin(k1, k2, 2 * LOBE + 1));
     if (e3 > e2 * this.secondPeakRatio) return false;
     const f2 = interpolatedHz(p, k2);
     if (!this.inBand(f2)) return false;
-    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.035)) return false;
+    // A pair the DTMF detector would take for a key (its default ±2.5%, between Q.24's accept and reject
+    // limits) is a key; one further off (945 + 1171 Hz is 3.1% from '*') is a dual beep.
+    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.025)) return false;
     this.hopTonal = true;
     if (Math.abs(k2 - k1) <= 2 * WIDE) {
       // Close pairs are sometimes seen as one wide lobe: describe them the same way (centroid), so a
@@ -341,7 +345,14 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.endTone(true);
       return;
     }
-    if (!this.hopTonal) {
+    // The hop where one step gives way to the next holds both tones in its window: a "pair" with the
+    // old step's tone in it is that transition, not a dual tone.
+    const transition =
+      this.hopTonal &&
+      this.hopFreq2 !== 0 &&
+      this.stepFreq2 === 0 &&
+      Math.min(Math.abs(this.hopFreq - this.stepFreq), Math.abs(this.hopFreq2 - this.stepFreq)) <= this.tolerance(this.stepFreq);
+    if (!this.hopTonal || transition) {
       // Bridge a hop or two of mixed spectrum: noise at low SNR, or the step between two tones.
       if (this.bridge < MAX_BRIDGE_HOPS && this.toneHops >= 2) {
         if (this.bridge === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
