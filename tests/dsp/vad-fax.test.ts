@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Vad } from '../../dsp/vad.ts';
 import { analyseRecording } from '../../dsp/analyse.ts';
-import { FaxDetector } from '../../dsp/fax.ts';
+import { CngBeepHold, FaxDetector } from '../../dsp/fax.ts';
 import { add, concat, frames, hum, noise, pcm, silence, speech, tone, viaMulaw } from './signals.ts';
 
 function vadEvents(x: Float64Array | Int16Array, v = new Vad()): { event: string; ms: number }[] {
@@ -124,5 +124,26 @@ describe('FaxDetector', () => {
     d.reset();
     const x = concat(silence(300), tone(2100, 2000, -15));
     expect(faxTones(x, d)).toEqual(faxTones(x));
+  });
+});
+
+describe('CngBeepHold', () => {
+  it('holds a CNG-like beep until the fax detector speaks: dropped on CNG, released when the hold runs out', () => {
+    const hold = new CngBeepHold();
+    // 1000 Hz or a 200 ms 1100 Hz burst cannot be CNG: used at once.
+    expect(hold.offer(1000, 4000, 10_000, 10_000)).toBe(false);
+    expect(hold.offer(1100, 1600, 10_000, 10_000)).toBe(false);
+    // 1100 Hz for 500 ms could be: held, then dropped when the fax detector reports CNG.
+    expect(hold.offer(1105, 4000, 10_000, 10_000)).toBe(true);
+    expect(hold.pending).toBe(true);
+    hold.cancel();
+    expect(hold.release(20_000)).toBe(false);
+    // Held again, no CNG report: it stands once the hold (two frames) has run out, and only once.
+    expect(hold.offer(1100, 4000, 30_000, 30_160)).toBe(true);
+    expect(hold.release(30_320)).toBe(false);
+    expect(hold.release(30_480)).toBe(true);
+    expect([hold.frequencyHz, hold.durationSamples, hold.endSample]).toEqual([1100, 4000, 30_000]);
+    expect(hold.release(30_640)).toBe(false);
+    expect(() => new CngBeepHold(0)).toThrow(RangeError);
   });
 });
