@@ -139,7 +139,7 @@ describe('BeepDetector', () => {
     expect(missed).toEqual([]);
   });
 
-  it('keeps quiet beeps whose mu-law products fold onto f/2 or 2f, and dual beeps near (not on) a DTMF pair', () => {
+  it('keeps quiet beeps whose mu-law products fold onto f/2 or 2f, dual beeps in a harmonic ratio, and dual beeps near (not on) a DTMF pair', () => {
     // 1778 Hz: 5th harmonic folds to 889 Hz = f/2; 2286 Hz: 3rd folds to 1142 Hz = f/2; 1600 Hz: 3rd
     // folds to 3200 Hz = 2f. Those partners are the codec's, not a voice's.
     const missed: string[] = [];
@@ -147,6 +147,12 @@ describe('BeepDetector', () => {
       for (const d of [70, 150]) {
         if (beeps(viaMulaw(concat(silence(400), tone(f, d, -36), silence(400)))).length !== 1) missed.push(`${f} Hz ${d} ms`);
       }
+    }
+    // Dual beeps in a harmonic ratio (octave, fifth) are two components, not a voice: no third harmonic.
+    for (const pair of [[500, 1000], [600, 900], [1000, 1500]]) {
+      const x = concat(silence(400), tones(pair, 150, -21), silence(400));
+      add(x, noise(x.length / 8, -30, 3));
+      if (beeps(viaMulaw(x)).length !== 1) missed.push(`${pair.join('+')} Hz at 12 dB SNR`);
     }
     // 945 + 1171 Hz is 3.1% from '*' (941 + 1209): beyond what the DTMF detector accepts (2.5%).
     if (beeps(viaMulaw(concat(silence(400), tones([945, 1171], 700, -31), silence(400)))).length !== 1) missed.push('945+1171');
