@@ -6,16 +6,19 @@
 // Method: a 256-point Hann-windowed FFT (fft.js) every 10 ms. A hop is tonal when one spectral peak
 // (±2 bins, the Hann main lobe) holds `minPurity` of the band energy — or two peaks together, for dual
 // tones that are not a DTMF pair — and its frequency stays within `frequencyToleranceHz` of the running
-// mean. Speech and vowels fail on purity (energy spread over harmonics) or steadiness (pitch moves);
-// chords fail on purity; DTMF fails the pair check. A held vowel whose strongest harmonic looks pure
-// (a high voice, ~370 Hz, steady) is refused when its neighbour at 2f or f/2 stands out of the local
-// noise floor in a third of the tone's hops: even quiet harmonics do, a beep in noise has none. The tone ends when a hop's level falls `dropDb`
-// below the tone's level or its purity goes; that hop is at most 10 ms after the end, plus the window tail.
+// mean. Speech fails on purity (energy spread over harmonics) or steadiness (pitch moves); chords fail on
+// purity; DTMF fails the pair check. A held vowel whose strongest harmonic looks pure (a high voice,
+// ~370 Hz, steady) is refused by physics once the candidate ends (beepVoicing.ts): its neighbouring
+// harmonics f ± f0 in the spectrum summed over the step, a pitch that wanders around a straight line,
+// a level that moves; a per-hop partner at 2f or f/2 in a third of the hops refuses it too. The tone
+// ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
+// 10 ms after the end, plus the window tail.
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
+import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms } from './beepVoicing.ts';
 
 export interface BeepOptions {
   minFrequencyHz?: number;
@@ -72,6 +75,20 @@ const MIN_STEP_JUMP = 0.1;
 const DURATION_SLACK = (3 * HOP) / 2;
 /** At most one hop in this many of a beep may be a bridged (non-tonal) one. */
 const MAX_BRIDGED_SHARE_INV = 4;
+/**
+ * Pitch wander around the step's straight line (fixed or drifting tone) that only a voice shows:
+ * measured beeps stay under 1.9 Hz down to 12 dB SNR and 70 ms; a voice's strongest harmonic moves
+ * with n × its fundamental's jitter and vibrato (0.5–2%).
+ */
+const MAX_WANDER_HZ = 2.5;
+const MAX_WANDER = 0.004;
+/**
+ * Hops with a partner needed before the share rule applies: two noisy hops of a 70 ms beep are chance;
+ * a short vowel is left to the summed-spectrum comb.
+ */
+const MIN_HARMONIC_HOPS = 3;
+/** Level change along the step (line fit over its hops but the last): beeps hold their level within 1 dB. */
+const MAX_LEVEL_CHANGE_DB = 2;
 /** Non-tonal hops bridged inside a tone: noise spoiling a hop, or the step of a multi-step beep. */
 const MAX_BRIDGE_HOPS = 2;
 
@@ -138,6 +155,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private toneHops = 0;
   private bridgedHops = 0;
   private firstStepLevelDb = 0;
+  /** The current step's hops (frequency, level, summed spectrum), for the voice tests at its end. */
+  private readonly record = new StepRecord();
+  /** An earlier step of this candidate already sounded like a voice. */
+  private voiced = false;
 
   constructor(opts: BeepOptions = {}) {
     this.minFrequencyHz = opts.minFrequencyHz ?? 300;
@@ -258,11 +279,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private dualTone(p: Float64Array, total: number, k1: number, e1: number, k2: number, e2: number, f1: number): boolean {
     // Dual tones: both inside the band, the weaker within 6 dB, together pure, and not a key press.
     if (e1 + e2 < this.minPurity * total || e2 < e1 * 0.25) return false;
-    const e3 = lobeEnergy(p, this.peakBin(k1, k2, LOBE + 1));
+    // The third peak is looked for clear of both tones' lobes (a lobe summed 4 bins off a tone that sits
+    // between two bins still holds its main-lobe tail, ~18 dB down: it is not a third component).
+    const e3 = lobeEnergy(p, this.peakBin(k1, k2, 2 * LOBE + 1));
     if (e3 > e2 * this.secondPeakRatio) return false;
     const f2 = interpolatedHz(p, k2);
     if (!this.inBand(f2)) return false;
-    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.035)) return false;
+    // A pair the DTMF detector would take for a key (its default ±2.5%, between Q.24's accept and reject
+    // limits) is a key; one further off (945 + 1171 Hz is 3.1% from '*') is a dual beep.
+    if (isDtmfPair(Math.min(f1, f2), Math.max(f1, f2), 0.025)) return false;
     this.hopTonal = true;
     if (Math.abs(k2 - k1) <= 2 * WIDE) {
       // Close pairs are sometimes seen as one wide lobe: describe them the same way (centroid), so a
@@ -320,7 +345,14 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.endTone(true);
       return;
     }
-    if (!this.hopTonal) {
+    // The hop where one step gives way to the next holds both tones in its window: a "pair" with the
+    // old step's tone in it is that transition, not a dual tone.
+    const transition =
+      this.hopTonal &&
+      this.hopFreq2 !== 0 &&
+      this.stepFreq2 === 0 &&
+      Math.min(Math.abs(this.hopFreq - this.stepFreq), Math.abs(this.hopFreq2 - this.stepFreq)) <= this.tolerance(this.stepFreq);
+    if (!this.hopTonal || transition) {
       // Bridge a hop or two of mixed spectrum: noise at low SNR, or the step between two tones.
       if (this.bridge < MAX_BRIDGE_HOPS && this.toneHops >= 2) {
         if (this.bridge === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
@@ -344,6 +376,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       (this.hopFreq2 === 0 || Math.abs(this.hopFreq2 - this.stepFreq2) <= this.tolerance(this.stepFreq2));
     if (sameStep) {
       this.stepHops++;
+      this.recordHop();
       const a = 1 / Math.min(this.stepHops, 8);
       this.stepFreq += (f - this.stepFreq) * a;
       if (this.hopFreq2 !== 0) this.stepFreq2 += (this.hopFreq2 - this.stepFreq2) * a;
@@ -364,13 +397,17 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     const jump = Math.abs(f - this.stepFreq);
     if (
+      this.hopLevelDb - this.toneLevelDb < this.onsetJumpDb &&
       this.stepHops >= MIN_STEP_HOPS &&
       this.steps < this.maxSteps &&
       !this.tooLong &&
       jump >= Math.max(MIN_STEP_JUMP_HZ, this.stepFreq * MIN_STEP_JUMP)
     ) {
-      // Multi-step beep: a clean jump to another steady frequency continues the same beep.
+      // Multi-step beep: a clean jump to another steady frequency at a like level continues the same
+      // beep. A much louder tone is a new sound over a steady one (a beep over mains hum, whose
+      // odd harmonics can pass for a dual tone): it starts its own candidate below.
       if (this.steps === 1) this.firstStepLevelDb = this.toneLevelDb;
+      if (this.stepVoiced()) this.voiced = true;
       this.steps++;
       this.setStep();
       this.toneLevelDb = this.hopLevelDb;
@@ -389,6 +426,30 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.stepMin = this.hopFreq;
     this.stepMax = this.hopFreq;
     this.stepHops = 1;
+    this.record.clear();
+    this.recordHop();
+  }
+
+  private recordHop(): void {
+    // A wide lobe (two close tones) has no harmonic structure worth testing; single and resolved pairs do.
+    this.record.push(this.hopFreq, this.hopLevelDb, this.hopWide ? null : this.power);
+  }
+
+  /** Voice evidence in the step just finished (see beepVoicing.ts). */
+  private stepVoiced(): boolean {
+    const r = this.record;
+    const n = r.n;
+    // A wide lobe's centroid wobbles with the noise in either tone: no pitch to judge there.
+    const wander = r.wide > 0 ? 0 : residualRms(r.hz, 0, n);
+    // The last hop may hold the tone's end: the level is judged on the others.
+    const levelChange = lineChange(r.db, 0, Math.max(0, n - 1));
+    const e = lobeEnergy(r.spectrum, Math.round(this.stepFreq / BIN_HZ));
+    const comb =
+      r.summed >= 2 &&
+      (this.stepFreq2 === 0
+        ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin)
+        : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e));
+    return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
   }
 
   private startTone(hopEnd: number, preLevel: number): void {
@@ -403,6 +464,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.toneHops = 1;
     this.harmonicHops = this.hopHarmonic ? 1 : 0;
     this.bridgedHops = 0;
+    this.voiced = false;
     this.toneLevelDb = this.hopLevelDb;
     this.preToneLevelDb = preLevel;
   }
@@ -422,7 +484,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     if (duration > this.maxDurationSamples) return this.restartAfterEnd(dropped);
     // A voice's strongest harmonic can pass for a pure tone, but its neighbours at 2f or f/2 stand out
     // of the noise floor in most hops; a beep (even through mu-law, whose distortion is odd) has none.
-    if (this.harmonicHops * HARMONIC_SHARE_INV >= tonalHops) return this.restartAfterEnd(dropped);
+    if (this.harmonicHops >= MIN_HARMONIC_HOPS && this.harmonicHops * HARMONIC_SHARE_INV >= tonalHops) return this.restartAfterEnd(dropped);
+    // The whole candidate, step by step: a harmonic series, a wandering pitch or a moving level is a voice.
+    if (this.voiced || this.stepVoiced()) return this.restartAfterEnd(dropped);
     // A beep holds its level (a close pair beats faster than a hop, so its hop level is steady too);
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
@@ -468,6 +532,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.harmonicHops = 0;
     this.hopHarmonic = false;
     this.bridgedHops = 0;
+    this.record.clear();
+    this.voiced = false;
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
     this.hopFreq = 0;

@@ -31,7 +31,24 @@ const HARMONIC_OVER_FLOOR = 10 ** (8 / 10);
  * floor: the next harmonic of a voice whose strongest harmonic is at f, or the one below it.
  */
 export function harmonicPartner(p: Float64Array, f: number, e: number): boolean {
-  return partnerAt(p, 2 * f, 1.5 * f, 2.5 * f, e) || partnerAt(p, f / 2, f / 4, 0.75 * f, e);
+  return (
+    (!distortionProduct(f, 2 * f) && partnerAt(p, 2 * f, 1.5 * f, 2.5 * f, e)) ||
+    (!distortionProduct(f, f / 2) && partnerAt(p, f / 2, f / 4, 0.75 * f, e))
+  );
+}
+
+/**
+ * Whether `fh` lies where mu-law (or any symmetric clipping) puts a pure tone's own products: its odd
+ * harmonics 3f and 5f, folded about the Nyquist frequency. A 1778 Hz tone's 5th harmonic folds onto
+ * f/2, a 2286 Hz tone's 3rd onto f/2, a 1600 Hz tone's 3rd onto 2f: there a partner proves nothing.
+ */
+export function distortionProduct(f: number, fh: number): boolean {
+  for (let m = 3; m <= 5; m += 2) {
+    let a = (m * f) % SAMPLE_RATE_HZ;
+    if (a > SAMPLE_RATE_HZ / 2) a = SAMPLE_RATE_HZ - a;
+    if (Math.abs(a - fh) <= 2 * BIN_HZ) return true;
+  }
+  return false;
 }
 
 function partnerAt(p: Float64Array, fh: number, fa: number, fb: number, e: number): boolean {

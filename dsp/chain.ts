@@ -5,12 +5,9 @@
 import { FRAME_SAMPLES, type FrameProcessor } from './frame.ts';
 import { Vad, type VadFrame, type VadOptions } from './vad.ts';
 import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
-import { FaxDetector, type FaxFrame, type FaxOptions, type FaxTone } from './fax.ts';
+import { CngBeepHold, FaxDetector, type FaxFrame, type FaxOptions, type FaxTone } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
-import { AmdStateMachine, isCngLike, type AmdAnsweredBy, type AmdObservation, type AmdOptions, type AmdVerdict } from './amd.ts';
-
-/** Frames a CNG-like beep waits for the fax detector (which decides ≤ 2 frames after the burst). */
-const CNG_CONFIRM_FRAMES = 3;
+import { AmdStateMachine, type AmdAnsweredBy, type AmdObservation, type AmdOptions, type AmdVerdict } from './amd.ts';
 
 export type ChainEvent =
   | { type: 'speech.started'; atSample: number; startSample: number }
@@ -60,10 +57,8 @@ export class DetectorChain implements FrameProcessor<void> {
   private readonly obs: AmdObservation;
   private speechStart = 0;
   private samples = 0;
-  private heldBeepFrames = 0;
-  private heldBeepHz = 0;
-  private heldBeepDuration = 0;
-  private heldBeepEnd = 0;
+  /** A beep event that may be a fax's CNG burst, held for the fax detector's word. */
+  private readonly cngHold = new CngBeepHold();
   /** Detectors switched off by enable(): no per-frame work, no events. */
   private amdOn = true;
   private beepOn: boolean;
@@ -151,12 +146,7 @@ export class DetectorChain implements FrameProcessor<void> {
       if (this.beepOn && b.beep) {
         // A fax's CNG burst looks like a 1100 Hz beep; the fax detector recognises it a frame or two
         // later, so such a beep is held until then and dropped if it was CNG.
-        if (this.fax && isCngLike(b.frequencyHz, b.durationSamples)) {
-          this.heldBeepFrames = CNG_CONFIRM_FRAMES;
-          this.heldBeepHz = b.frequencyHz;
-          this.heldBeepDuration = b.durationSamples;
-          this.heldBeepEnd = b.endSample;
-        } else {
+        if (!(this.fax && this.cngHold.offer(b.frequencyHz, b.durationSamples, b.endSample, at))) {
           this.sink({ type: 'beep', atSample: at, frequencyHz: b.frequencyHz, durationSamples: b.durationSamples, endSample: b.endSample });
         }
       }
@@ -164,11 +154,12 @@ export class DetectorChain implements FrameProcessor<void> {
     if (this.fax && (this.faxOn || amdOn)) {
       const f: FaxFrame = this.fax.process(frame);
       obs.fax = f;
-      if (f.tone === 'CNG') this.heldBeepFrames = 0;
+      if (f.tone === 'CNG') this.cngHold.cancel();
       if (this.faxOn && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
     }
-    if (this.heldBeepFrames > 0 && --this.heldBeepFrames === 0) {
-      this.sink({ type: 'beep', atSample: at, frequencyHz: this.heldBeepHz, durationSamples: this.heldBeepDuration, endSample: this.heldBeepEnd });
+    if (this.cngHold.release(at)) {
+      const h = this.cngHold;
+      this.sink({ type: 'beep', atSample: at, frequencyHz: h.frequencyHz, durationSamples: h.durationSamples, endSample: h.endSample });
     }
     if (this.dtmf && (this.dtmfOn || amdOn)) {
       const d: DtmfFrame = this.dtmf.process(frame);
@@ -225,6 +216,6 @@ export class DetectorChain implements FrameProcessor<void> {
     if (this.vad) this.obs.vad = this.vad.result;
     this.speechStart = 0;
     this.samples = 0;
-    this.heldBeepFrames = 0;
+    this.cngHold.reset();
   }
 }

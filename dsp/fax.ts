@@ -129,3 +129,69 @@ export class FaxDetector implements FrameProcessor<FaxFrame> {
 function share(frame: Int16Array, energy: number, probe: GoertzelProbe): number {
   return normalizedPower(goertzelPower(frame, 0, FRAME_SAMPLES, probe), energy, FRAME_SAMPLES);
 }
+
+/** T.30 CNG: 1100 Hz bursts of 0.5 s (the fax detector's 380–700 ms window, ±3% in frequency). */
+const CNG_HZ = 1100;
+const CNG_MIN = msToSamples(380);
+const CNG_MAX = msToSamples(700);
+/**
+ * How long a CNG-like beep waits for the fax detector: it judges a burst when it ends, at most two
+ * frames after the beep detector does.
+ */
+export const CNG_CONFIRM_MS = 40;
+
+/** A beep that a fax's CNG burst would also make: 1100 Hz ±3%, 380–700 ms. */
+export function isCngLike(frequencyHz: number, durationSamples: number): boolean {
+  return Math.abs(frequencyHz - CNG_HZ) <= CNG_HZ * 0.03 && durationSamples >= CNG_MIN && durationSamples <= CNG_MAX;
+}
+
+/**
+ * The one home of the CNG-versus-beep rule: a beep that could be a fax's CNG burst is held until the
+ * fax detector has had its say; a CNG report drops it, otherwise it stands when the hold runs out.
+ * Times are media samples. `offer` → false means "not CNG-like, use the beep now".
+ */
+export class CngBeepHold {
+  readonly holdSamples: number;
+  /** The held beep (valid while `pending`, and when `release` returns true). */
+  frequencyHz = 0;
+  durationSamples = 0;
+  endSample = 0;
+  private until = 0;
+
+  constructor(holdMs = CNG_CONFIRM_MS) {
+    if (!(holdMs > 0)) throw new RangeError('holdMs must be positive');
+    this.holdSamples = msToSamples(holdMs);
+  }
+
+  offer(frequencyHz: number, durationSamples: number, endSample: number, now: number): boolean {
+    if (!isCngLike(frequencyHz, durationSamples)) return false;
+    this.frequencyHz = frequencyHz;
+    this.durationSamples = durationSamples;
+    this.endSample = endSample;
+    this.until = now + this.holdSamples;
+    return true;
+  }
+
+  /** The fax detector recognised CNG: the held beep was the fax. */
+  cancel(): void {
+    this.until = 0;
+  }
+
+  get pending(): boolean {
+    return this.until > 0;
+  }
+
+  /** True once, when the hold ran out with no CNG report: the held beep stands. */
+  release(now: number): boolean {
+    if (this.until === 0 || now < this.until) return false;
+    this.until = 0;
+    return true;
+  }
+
+  reset(): void {
+    this.until = 0;
+    this.frequencyHz = 0;
+    this.durationSamples = 0;
+    this.endSample = 0;
+  }
+}

@@ -3,6 +3,10 @@
 // (`offsetSnrDb` once speech is under way: the lower release threshold keeps weak word endings).
 // Speech starts after `onsetMs` of active frames and stops after `hangoverMs` of inactive ones —
 // the two-state hysteresis of pipecat's VADState and WebRTC's VAD hangover, on the media clock.
+// A call may start mid-word ("Yes?" said as the line connects): the floor is then the answer's own
+// level until the first pause shows the line's real floor. So until the first onset, and within the
+// floor window, the last second of levels is kept and judged again against each new floor: a run of
+// active frames found there starts speech late, with its true start sample.
 import { FRAME_SAMPLES, msToSamples, type FrameProcessor } from './frame.ts';
 import { MIN_DBFS, NoiseFloor, meanSquareToDbfs } from './levels.ts';
 
@@ -41,6 +45,8 @@ export interface VadFrame {
 // One-pole DC blocker (J. O. Smith, "Introduction to Digital Filters", DC blocker, R = 0.98 → −3 dB
 // near 25 Hz at 8 kHz): removes DC offset and most mains hum energy, which would otherwise read as level.
 const DC_POLE = 0.98;
+/** How far back (frames) the late onset looks: 1 s, a short answer and the hangover after it. */
+const RECENT_FRAMES = 50;
 
 export class Vad implements FrameProcessor<VadFrame> {
   readonly onsetSnrDb: number;
@@ -66,6 +72,11 @@ export class Vad implements FrameProcessor<VadFrame> {
   private speaking = false;
   private x1 = 0;
   private y1 = 0;
+  /** Levels of the frames before the first onset (ring of the last RECENT_FRAMES), for the late onset. */
+  private readonly recent = new Float64Array(RECENT_FRAMES);
+  private recentCount = 0;
+  private everSpoke = false;
+  private readonly lookBackSamples: number;
 
   constructor(opts: VadOptions = {}) {
     this.onsetSnrDb = opts.onsetSnrDb ?? 9;
@@ -81,6 +92,7 @@ export class Vad implements FrameProcessor<VadFrame> {
     this.onsetFrames = framesOf('onsetMs', this.onsetMs);
     this.hangoverFrames = framesOf('hangoverMs', this.hangoverMs);
     this.floor = new NoiseFloor({ windowMs: opts.floorWindowMs ?? 2000 });
+    this.lookBackSamples = msToSamples(this.floor.windowMs);
   }
 
   process(frame: Int16Array): VadFrame {
@@ -115,12 +127,18 @@ export class Vad implements FrameProcessor<VadFrame> {
       this.runInactive = 0;
       if (!this.speaking && this.runActive >= this.onsetFrames) {
         this.speaking = true;
+        this.everSpoke = true;
         out.event = 'onset';
         out.eventSample = startSample - (this.runActive - 1) * FRAME_SAMPLES;
       }
     } else {
       this.runInactive++;
       this.runActive = 0;
+      if (!this.speaking && !this.everSpoke && this.lateOnset(floorDbfs, out)) {
+        out.speaking = true;
+        this.remember(dbfs);
+        return out;
+      }
       if (this.speaking && this.runInactive >= this.hangoverFrames) {
         this.speaking = false;
         out.event = 'offset';
@@ -128,7 +146,53 @@ export class Vad implements FrameProcessor<VadFrame> {
       }
     }
     out.speaking = this.speaking;
+    this.remember(dbfs);
     return out;
+  }
+
+  private remember(dbfs: number): void {
+    if (this.everSpoke || this.samples > this.lookBackSamples) return;
+    this.recent[this.recentCount % RECENT_FRAMES] = dbfs;
+    this.recentCount++;
+  }
+
+  /**
+   * Before the first onset: whether the frames kept (all before this one) hold a run of `onsetFrames`
+   * active against today's floor — speech that was the floor when it was said. Starts speech at the
+   * run's first frame; the offset follows on the next frame when the run ended a hangover ago.
+   */
+  private lateOnset(floorDbfs: number, out: VadFrame): boolean {
+    if (this.recentCount === 0 || this.samples > this.lookBackSamples + FRAME_SAMPLES) return false;
+    const threshold = Math.max(this.minSpeechDbfs, floorDbfs + this.onsetSnrDb);
+    const kept = Math.min(this.recentCount, RECENT_FRAMES);
+    let run = 0;
+    let runEnd = -1;
+    let runStart = -1;
+    // Oldest to newest; frame j (0 = oldest kept) ended at sample (this frame's start) − (kept − j)·FRAME.
+    for (let j = 0; j < kept; j++) {
+      const v = this.recent[(this.recentCount - kept + j) % RECENT_FRAMES] as number;
+      if (v >= threshold) {
+        run++;
+        if (run >= this.onsetFrames) {
+          runEnd = j;
+          if (runStart < 0) runStart = j - run + 1;
+        }
+      } else {
+        run = 0;
+      }
+    }
+    // A run reaching back past the oldest frame kept is not a bounded answer but loud audio from
+    // long before (line noise that stepped down): only a burst with quiet both sides is speech.
+    if (runStart < 0 || (runStart === 0 && this.recentCount > RECENT_FRAMES)) return false;
+    const frameStart = this.samples - FRAME_SAMPLES;
+    this.speaking = true;
+    this.everSpoke = true;
+    this.runActive = 0;
+    // Frames since the run's last active one, this one included.
+    this.runInactive = kept - runEnd;
+    out.event = 'onset';
+    out.eventSample = frameStart - (kept - runStart) * FRAME_SAMPLES;
+    return true;
   }
 
   /** The result object `process` fills (also before the first frame). */
@@ -144,6 +208,8 @@ export class Vad implements FrameProcessor<VadFrame> {
     this.speaking = false;
     this.x1 = 0;
     this.y1 = 0;
+    this.recentCount = 0;
+    this.everSpoke = false;
     const out = this.out;
     out.endSample = 0;
     out.dbfs = MIN_DBFS;

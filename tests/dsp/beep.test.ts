@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { add, concat, dtmf, frames, noise, pcm, silence, speech, tone, tones, vowel } from './signals.ts';
+import { add, concat, dtmf, frames, harmonicVoice, hum, noise, pcm, silence, speech, tone, tones, viaMulaw, vowel } from './signals.ts';
 
 interface Found {
   frequencyHz: number;
@@ -9,9 +9,9 @@ interface Found {
   atMs: number;
 }
 
-function beeps(x: Float64Array, d = new BeepDetector()): Found[] {
+function beeps(x: Float64Array | Int16Array, d = new BeepDetector()): Found[] {
   const out: Found[] = [];
-  frames(pcm(x), (f, start) => {
+  frames(x instanceof Int16Array ? x : pcm(x), (f, start) => {
     const r = d.process(f);
     if (r.beep) out.push({ frequencyHz: r.frequencyHz, durationMs: r.durationSamples / 8, atMs: (start + 160) / 8 });
   });
@@ -102,6 +102,60 @@ describe('BeepDetector', () => {
         if (beeps(x).length !== 1) missed.push(`${name} snr ${snrDb}`);
       }
     }
+    expect(missed).toEqual([]);
+  });
+
+  it('refuses a held vowel at 370 Hz whose fundamental the line took away: its 3rd harmonic is the giveaway', () => {
+    // f0 185 Hz with jitter and vibrato; the telephone band leaves the 2nd harmonic (370 Hz) dominant,
+    // the 3rd 18–22 dB down and the 4th lost in the noise. Neither 2f nor f/2 shows (f/2 is below the
+    // band), so only the harmonic series through the tone — f + f0 at 555 Hz — tells it from a beep.
+    const found: string[] = [];
+    for (const gains of [[-20, 0, -18, -34, -40], [-25, 0, -22, -34, -40]]) {
+      for (const vibratoPct of [0, 0.5]) {
+        for (const snrDb of [Infinity, 30, 20]) {
+          for (const seed of [1, 2]) {
+            const x = concat(silence(300), harmonicVoice(600, 185, gains, { jitterPct: 0.5, vibratoPct, seed, dbfs: -18 }), silence(300));
+            if (snrDb !== Infinity) add(x, noise(x.length / 8, -18 - snrDb, seed + 10));
+            if (beeps(viaMulaw(x)).length > 0) found.push(`h3 ${gains[2]} dB vib ${vibratoPct}% snr ${snrDb} seed ${seed}`);
+          }
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('finds a 150 ms 1000 Hz beep at 12 dB SNR in white noise and over 50/60 Hz mains hum, through mu-law', () => {
+    // Hum's odd harmonics (300 + 420 Hz) can pass for a steady dual tone; a beep 12 dB louder over it
+    // is a new sound, not the second step of the hum.
+    const missed: string[] = [];
+    for (const phase of [1, 2, 3, 4, 5]) {
+      for (const line of ['white', 'hum50', 'hum60'] as const) {
+        const x = concat(silence(400), tone(1000, 150, -20), silence(400));
+        add(x, line === 'white' ? noise(x.length / 8, -32, phase) : hum(x.length / 8, -32, line === 'hum50' ? 50 : 60, phase));
+        const found = beeps(viaMulaw(x));
+        if (found.length !== 1 || Math.abs(found[0]!.atMs - 550) > 40) missed.push(`${line} phase ${phase}: ${JSON.stringify(found)}`);
+      }
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it('keeps quiet beeps whose mu-law products fold onto f/2 or 2f, dual beeps in a harmonic ratio, and dual beeps near (not on) a DTMF pair', () => {
+    // 1778 Hz: 5th harmonic folds to 889 Hz = f/2; 2286 Hz: 3rd folds to 1142 Hz = f/2; 1600 Hz: 3rd
+    // folds to 3200 Hz = 2f. Those partners are the codec's, not a voice's.
+    const missed: string[] = [];
+    for (const f of [1600, 1778, 2286]) {
+      for (const d of [70, 150]) {
+        if (beeps(viaMulaw(concat(silence(400), tone(f, d, -36), silence(400)))).length !== 1) missed.push(`${f} Hz ${d} ms`);
+      }
+    }
+    // Dual beeps in a harmonic ratio (octave, fifth) are two components, not a voice: no third harmonic.
+    for (const pair of [[500, 1000], [600, 900], [1000, 1500]]) {
+      const x = concat(silence(400), tones(pair, 150, -21), silence(400));
+      add(x, noise(x.length / 8, -30, 3));
+      if (beeps(viaMulaw(x)).length !== 1) missed.push(`${pair.join('+')} Hz at 12 dB SNR`);
+    }
+    // 945 + 1171 Hz is 3.1% from '*' (941 + 1209): beyond what the DTMF detector accepts (2.5%).
+    if (beeps(viaMulaw(concat(silence(400), tones([945, 1171], 700, -31), silence(400)))).length !== 1) missed.push('945+1171');
     expect(missed).toEqual([]);
   });
 

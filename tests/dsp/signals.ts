@@ -3,6 +3,7 @@
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { DTMF_COLS_HZ, DTMF_KEYS, DTMF_ROWS_HZ } from '../../dsp/dtmf-tones.ts';
 import { createRng } from '../../scripts/fixtures/signal.ts';
+import { decodeMulawInto, encodeMulaw } from '../../dsp/mulaw.ts';
 
 /** Mulberry32, the same seeded PRNG the fixture builders use. */
 export const rng = createRng;
@@ -191,4 +192,53 @@ export function vowel(
     out[i] = s * (1 + 0.03 * Math.sin((2 * Math.PI * 3 * i) / SAMPLE_RATE_HZ));
   }
   return scaleTo(out, opts.dbfs ?? -18);
+}
+
+/**
+ * A held voiced sound given harmonic by harmonic: `gainsDb[h − 1]` is harmonic h's level (dB, relative),
+ * pitch `f0` with cycle-to-cycle jitter and 5.5 Hz vibrato (both in %), 5 ms onset and release. On a
+ * telephone line the fundamental of a low voice is filtered away, so a higher harmonic may dominate.
+ */
+export function harmonicVoice(
+  durMs: number,
+  f0: number,
+  gainsDb: number[],
+  opts: { jitterPct?: number; vibratoPct?: number; seed?: number; dbfs?: number } = {},
+): Float64Array {
+  const r = rng(opts.seed ?? 1);
+  const jit = (opts.jitterPct ?? 0.5) / 100;
+  const vib = (opts.vibratoPct ?? 0.5) / 100;
+  const out = new Float64Array(ms(durMs));
+  const phase = new Float64Array(gainsDb.length + 1);
+  const ramp = ms(5);
+  let j = 0;
+  for (let i = 0; i < out.length; i++) {
+    if (i % 20 === 0) j = 0.8 * j + jit * (r() * 2 - 1);
+    const f = f0 * (1 + vib * Math.sin((2 * Math.PI * 5.5 * i) / SAMPLE_RATE_HZ)) * (1 + j);
+    let s = 0;
+    for (let h = 1; h <= gainsDb.length; h++) {
+      phase[h] = ((phase[h] as number) + (2 * Math.PI * h * f) / SAMPLE_RATE_HZ) % (2 * Math.PI);
+      s += 10 ** ((gainsDb[h - 1] as number) / 20) * Math.sin(phase[h] as number);
+    }
+    out[i] = s * Math.min(1, i / ramp, (out.length - i) / ramp);
+  }
+  return scaleTo(out, opts.dbfs ?? -18);
+}
+
+/** Mains hum: `mainsHz` with its 3rd, 5th and 7th harmonics (an unbalanced analogue line), rms `dbfs`. */
+export function hum(durMs: number, dbfs: number, mainsHz: 50 | 60, phase = 0): Float64Array {
+  const out = new Float64Array(ms(durMs));
+  for (let i = 0; i < out.length; i++) {
+    const t = (2 * Math.PI * mainsHz * i) / SAMPLE_RATE_HZ + phase;
+    out[i] = Math.sin(t) + 0.5 * Math.sin(3 * t) + 0.3 * Math.sin(5 * t) + 0.2 * Math.sin(7 * t);
+  }
+  return scaleTo(out, dbfs);
+}
+
+/** Through G.711 mu-law and back, as every call's audio is: PCM out, ready for `frames`. */
+export function viaMulaw(x: Float64Array): Int16Array {
+  const linear = pcm(x);
+  const out = new Int16Array(linear.length);
+  decodeMulawInto(encodeMulaw(linear), out);
+  return out;
 }

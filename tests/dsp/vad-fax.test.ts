@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Vad } from '../../dsp/vad.ts';
-import { FaxDetector } from '../../dsp/fax.ts';
-import { add, concat, frames, noise, pcm, silence, speech, tone } from './signals.ts';
+import { analyseRecording } from '../../dsp/analyse.ts';
+import { CngBeepHold, FaxDetector } from '../../dsp/fax.ts';
+import { add, concat, frames, hum, noise, pcm, silence, speech, tone, viaMulaw } from './signals.ts';
 
-function vadEvents(x: Float64Array, v = new Vad()): { event: string; ms: number }[] {
+function vadEvents(x: Float64Array | Int16Array, v = new Vad()): { event: string; ms: number }[] {
   const out: { event: string; ms: number }[] = [];
-  frames(pcm(x), (f) => {
+  frames(x instanceof Int16Array ? x : pcm(x), (f) => {
     const r = v.process(f);
     if (r.event !== 'none') out.push({ event: r.event, ms: r.eventSample / 8 });
   });
@@ -35,6 +36,32 @@ describe('Vad', () => {
     const ev = vadEvents(x);
     // The step down is not speech; the quiet talker after it is.
     expect(ev.filter((e) => e.event === 'onset').map((e) => Math.round(e.ms / 100) * 100)).toEqual([5000]);
+  });
+
+  it('finds a 300 ms "Yes?" at −30 dBFS said as the line connects, so AMD gives a verdict', () => {
+    // Said from the first frame, the answer is the noise floor until the pause after it shows the
+    // line's real floor; it must still start speech (late, with its true start) and AMD must decide.
+    const wrong: string[] = [];
+    for (const line of ['white', 'hum60'] as const) {
+      for (let seed = 1; seed <= 6; seed++) {
+        const x = concat(speech(300, { dbfs: -30, seed, f0: 180 }), silence(5500));
+        add(x, line === 'white' ? noise(x.length / 8, -45, seed) : hum(x.length / 8, -45, 60, seed));
+        const samples = viaMulaw(x);
+        const ev = vadEvents(samples);
+        const amd = analyseRecording(samples);
+        if (ev[0]?.event !== 'onset' || ev[0].ms > 120 || ev[1]?.event !== 'offset' || amd.result !== 'human') {
+          wrong.push(`${line} seed ${seed}: ${JSON.stringify(ev)} ${amd.result} (${amd.reason})`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('still calls dead air that starts with the call no speech, whatever its level', () => {
+    for (const level of [-60, -40]) {
+      expect(vadEvents(viaMulaw(noise(6000, level, 4)))).toEqual([]);
+      expect(analyseRecording(viaMulaw(hum(6000, level, 50, 2))).result).toBe('unknown');
+    }
   });
 
   it('is back to its initial state after reset()', () => {
@@ -97,5 +124,26 @@ describe('FaxDetector', () => {
     d.reset();
     const x = concat(silence(300), tone(2100, 2000, -15));
     expect(faxTones(x, d)).toEqual(faxTones(x));
+  });
+});
+
+describe('CngBeepHold', () => {
+  it('holds a CNG-like beep until the fax detector speaks: dropped on CNG, released when the hold runs out', () => {
+    const hold = new CngBeepHold();
+    // 1000 Hz or a 200 ms 1100 Hz burst cannot be CNG: used at once.
+    expect(hold.offer(1000, 4000, 10_000, 10_000)).toBe(false);
+    expect(hold.offer(1100, 1600, 10_000, 10_000)).toBe(false);
+    // 1100 Hz for 500 ms could be: held, then dropped when the fax detector reports CNG.
+    expect(hold.offer(1105, 4000, 10_000, 10_000)).toBe(true);
+    expect(hold.pending).toBe(true);
+    hold.cancel();
+    expect(hold.release(20_000)).toBe(false);
+    // Held again, no CNG report: it stands once the hold (two frames) has run out, and only once.
+    expect(hold.offer(1100, 4000, 30_000, 30_160)).toBe(true);
+    expect(hold.release(30_320)).toBe(false);
+    expect(hold.release(30_480)).toBe(true);
+    expect([hold.frequencyHz, hold.durationSamples, hold.endSample]).toEqual([1100, 4000, 30_000]);
+    expect(hold.release(30_640)).toBe(false);
+    expect(() => new CngBeepHold(0)).toThrow(RangeError);
   });
 });

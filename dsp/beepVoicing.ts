@@ -1,0 +1,179 @@
+// Physics that tells a held voice from a beep, measured once per beep candidate (never per frame).
+// A beep is one (or, dual, two) generated sinusoid(s): its frequency stays on a straight line (a fixed
+// tone, or one drifting by at most ±10 Hz), its level is flat, and its spectrum holds nothing at the
+// other multiples of a common fundamental. A voiced vowel is a harmonic series: its strongest harmonic
+// (the one that may pass for a pure tone) has neighbours at f ± f0, its pitch wanders around any line
+// (jitter, vibrato, micro-prosody: > 0.3% at the scale of 10 ms hops) and its level swells and fades.
+//
+// `StepRecord` keeps, for the current step of a candidate, each tonal hop's frequency and tone level and
+// the power spectrum summed over its single-tone hops (summing averages the noise down, so a harmonic a
+// few dB over a noisy floor shows). All buffers are allocated once per detector.
+import { BAND_HI, BAND_LO, BIN_HZ, HALF, LOBE, distortionProduct, lobeEnergy } from './beepSpectrum.ts';
+
+/** Longest step recorded, in hops (1.5 s beep + margin); longer steps are too long to be beeps anyway. */
+export const MAX_STEP_HOPS = 160;
+
+/** Hops at a step's start whose analysis window still reaches into the sound before it. */
+const SKIP_HOPS = 2;
+
+export class StepRecord {
+  readonly hz = new Float64Array(MAX_STEP_HOPS);
+  readonly db = new Float64Array(MAX_STEP_HOPS);
+  /** Power spectrum summed over the step's single-tone hops. */
+  readonly spectrum = new Float64Array(HALF + 1);
+  /** Hops recorded (frequency and level). */
+  n = 0;
+  /** Hops summed into `spectrum`. */
+  summed = 0;
+  /** Hops seen as one wide lobe (two close tones): their frequency is a centroid, not a pitch. */
+  wide = 0;
+
+  clear(): void {
+    this.n = 0;
+    this.wide = 0;
+    if (this.summed > 0) this.spectrum.fill(0);
+    this.summed = 0;
+  }
+
+  /**
+   * One tonal hop: its frequency, its level (dB) and its power spectrum (null for a wide lobe), summed
+   * unless the hop's window still reaches into what came before the step (its first two hops).
+   */
+  push(hz: number, toneDb: number, power: Float64Array | null): void {
+    if (power === null) this.wide++;
+    if (this.n < MAX_STEP_HOPS) {
+      this.hz[this.n] = hz;
+      this.db[this.n] = toneDb;
+      this.n++;
+    }
+    if (power !== null && this.n > SKIP_HOPS) {
+      const s = this.spectrum;
+      for (let k = 0; k <= HALF; k++) s[k] = (s[k] as number) + (power[k] as number);
+      this.summed++;
+    }
+  }
+}
+
+/**
+ * RMS departure (in the series' unit) of `x[from..to)` from its least-squares straight line: what a
+ * fixed or linearly drifting beep lacks and a voice's pitch or level has.
+ */
+export function residualRms(x: Float64Array, from: number, to: number): number {
+  const n = to - from;
+  if (n < 3) return 0;
+  let st = 0;
+  let sx = 0;
+  for (let i = from; i < to; i++) {
+    st += i;
+    sx += x[i] as number;
+  }
+  const mt = st / n;
+  const mx = sx / n;
+  let stt = 0;
+  let stx = 0;
+  for (let i = from; i < to; i++) {
+    stt += (i - mt) * (i - mt);
+    stx += (i - mt) * ((x[i] as number) - mx);
+  }
+  const slope = stt > 0 ? stx / stt : 0;
+  let r = 0;
+  for (let i = from; i < to; i++) {
+    const d = (x[i] as number) - mx - slope * (i - mt);
+    r += d * d;
+  }
+  return Math.sqrt(r / n);
+}
+
+/** Total change of the straight line fitted to `x[from..to)`, end minus start (same unit as x). */
+export function lineChange(x: Float64Array, from: number, to: number): number {
+  const n = to - from;
+  if (n < 2) return 0;
+  let st = 0;
+  let sx = 0;
+  for (let i = from; i < to; i++) {
+    st += i;
+    sx += x[i] as number;
+  }
+  const mt = st / n;
+  const mx = sx / n;
+  let stt = 0;
+  let stx = 0;
+  for (let i = from; i < to; i++) {
+    stt += (i - mt) * (i - mt);
+    stx += (i - mt) * ((x[i] as number) - mx);
+  }
+  return stt > 0 ? (stx / stt) * (n - 1) : 0;
+}
+
+/** A partner harmonic counts when this far above the floor around it (summed spectrum: dB 8 → ×6.3). */
+const COMB_OVER_FLOOR = 10 ** (8 / 10);
+/** …and within this of the tone: mu-law's own products and a beep's ramps sit lower. */
+const COMB_REL = 10 ** (-35 / 10);
+/**
+ * Closest a partner may sit to the tone (bins, plus half the tone's spread over the step): 5.5 bins
+ * puts its ±2-bin lobe 3.5 bins off the tone's centre, where the Hann window's leakage is about −40 dB.
+ * So fundamentals from ~170 Hz up are tested; lower voices put their neighbours within the tone's
+ * own skirt, where the purity and second-peak tests refuse them.
+ */
+const COMB_MIN_BINS = 5.5;
+/** Largest harmonic number tried for the tone (f0 = f/n). */
+const COMB_MAX_N = 8;
+/** Mains hum's strong odd harmonics reach about here (7 × 60 Hz): a lower partner there proves nothing. */
+const HUM_TOP_HZ = 450;
+
+/**
+ * Whether the summed spectrum shows a harmonic series through the tone at `f` (lobe energy `e`), whose
+ * frequency spread over the step by `spreadHz`: for some n (the tone being the n-th harmonic of
+ * f0 = f/n), its upper neighbour f + f0 stands out of the floor, and so does its lower neighbour f − f0
+ * unless that one is out of the band or where mains hum has lines of its own. The two components of a
+ * dual beep never reach this test (dual hops are not summed), and a single beep has no partner: its
+ * level is alone in its neighbourhood, whatever the noise (white, pink, hum) and through mu-law (whose
+ * products are odd harmonics, 3f and 5f, never the neighbours f ± f/n).
+ */
+export function harmonicComb(p: Float64Array, f: number, e: number, spreadHz: number): boolean {
+  const minF0 = COMB_MIN_BINS * BIN_HZ + spreadHz / 2;
+  for (let n = 1; n <= COMB_MAX_N; n++) {
+    const f0 = f / n;
+    if (f0 < minF0) break;
+    if (distortionProduct(f, f + f0) || partnerStrength(p, f + f0, f0, e) !== 1) continue;
+    if (n === 1) return true;
+    const lowHz = f - f0;
+    if (lowHz < HUM_TOP_HZ || distortionProduct(f, lowHz) || partnerStrength(p, lowHz, f0, e) !== 0) return true;
+  }
+  return false;
+}
+
+/** How close (relative) the lower of two components must be to a whole multiple of their spacing. */
+const PAIR_RATIO_TOLERANCE = 0.03;
+
+/**
+ * Whether two simultaneous components f1 < f2 are two neighbouring harmonics of a voice rather than a
+ * dual beep: their spacing d = f2 − f1 divides f1 (f1 = n·d, so they are harmonics n and n + 1 of
+ * f0 = d) and the next harmonic up, f2 + d, stands out too — a dual beep's pair (440 + 620, 1400 + 1800,
+ * …) is seldom in such a ratio and never has a third component.
+ */
+export function harmonicPair(p: Float64Array, f1: number, f2: number, e: number): boolean {
+  const d = f2 - f1;
+  if (!(d > 0)) return false;
+  const n = Math.round(f1 / d);
+  if (n < 1 || Math.abs(f1 - n * d) > PAIR_RATIO_TOLERANCE * f1) return false;
+  return !distortionProduct(f2, f2 + d) && partnerStrength(p, f2 + d, d, e) === 1;
+}
+
+/**
+ * 1 when the lobe at `fh` stands out of the floor midway to its neighbours at fh ± f0/2; 0 when it
+ * does not; −1 when it is out of the band.
+ */
+function partnerStrength(p: Float64Array, fh: number, f0: number, e: number): number {
+  const k = Math.round(fh / BIN_HZ);
+  const ka = Math.round((fh - f0 / 2) / BIN_HZ);
+  const kb = Math.round((fh + f0 / 2) / BIN_HZ);
+  if (k - LOBE < BAND_LO || k + LOBE > BAND_HI || ka - 1 < BAND_LO || kb + 1 > HALF) return -1;
+  const eh = lobeEnergy(p, k);
+  if (eh < e * COMB_REL) return 0;
+  // Three bins on each side, so a few summed hops of noise give a steady floor.
+  const floor =
+    (((p[ka - 1] as number) + (p[ka] as number) + (p[ka + 1] as number) + (p[kb - 1] as number) + (p[kb] as number) + (p[kb + 1] as number)) / 6) *
+    (2 * LOBE + 1);
+  return eh > floor * COMB_OVER_FLOOR ? 1 : 0;
+}
