@@ -15,7 +15,7 @@
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame.ts';
 import type { VadFrame } from './vad.ts';
 import type { BeepFrame } from './beep.ts';
-import type { FaxFrame } from './fax.ts';
+import { CngBeepHold, isCngLike, type FaxFrame } from './fax.ts';
 import type { DtmfFrame } from './dtmf.ts';
 import { calibrateConfidence } from './calibration.ts';
 import { machineProbability, strongestFeatures, validateModel, type AmdModel, type CheckpointKind } from './amdModel.ts';
@@ -88,12 +88,8 @@ export interface AmdCheckpoint {
   probability: number;
 }
 
-/** T.30 CNG: 1100 Hz, 0.5 s bursts (same 380–700 ms window as the fax detector's, ±3%). */
-const CNG_HZ = 1100;
-const CNG_MIN = msToSamples(380);
-const CNG_MAX = msToSamples(700);
-/** How long a CNG-like beep waits for the fax detector's confirmation. */
-const CNG_HOLD = msToSamples(200);
+/** How long a CNG-like beep waits for the fax detector's confirmation, in ms. */
+const CNG_HOLD_MS = 200;
 /** Probe rule (after a machine verdict): the callee was quiet this long when our prompt ended… */
 const PROBE_QUIET = msToSamples(500);
 /** …started answering within this after it… */
@@ -104,10 +100,6 @@ const PROBE_ANSWER_MAX = msToSamples(2000);
 const PROBE_ANSWER_END = msToSamples(600);
 /** The utterance counts as starting with the tone when it began this close before it. */
 const CNG_ONSET_SLACK = msToSamples(200);
-
-export function isCngLike(frequencyHz: number, durationSamples: number): boolean {
-  return Math.abs(frequencyHz - CNG_HZ) <= CNG_HZ * 0.03 && durationSamples >= CNG_MIN && durationSamples <= CNG_MAX;
-}
 
 type AmdState = 'waiting' | 'speech' | 'pause' | 'awaitingEnd' | 'done';
 
@@ -189,8 +181,8 @@ export class AmdStateMachine {
   private utteranceStart = 0;
   private lastSpeechEnd = 0;
   private lastActive = 0;
-  private cngHoldUntil = 0;
-  private heldBeepHz = 0;
+  /** A lone CNG-like beep, held for the fax detector's word. */
+  private readonly cngHold = new CngBeepHold(CNG_HOLD_MS);
   private readonly revisionWindow: number;
   private readonly talkOver: number;
   private readonly talkOverWindow: number;
@@ -509,23 +501,19 @@ export class AmdStateMachine {
       // two later, so hold the machine verdict briefly when nothing was said before the tone.
       const beepStart = beep.endSample - beep.durationSamples;
       const lone = this.state === 'waiting' || this.utteranceStart >= beepStart - CNG_ONSET_SLACK;
-      if (lone && isCngLike(beep.frequencyHz, beep.durationSamples)) {
-        this.cngHoldUntil = this.now + CNG_HOLD;
-        this.heldBeepHz = beep.frequencyHz;
-        return false;
-      }
+      if (lone && this.cngHold.offer(beep.frequencyHz, beep.durationSamples, beep.endSample, this.now)) return false;
       this.decide('machine', 'machine_end_beep', 0.97, `beep at ${beep.frequencyHz} Hz`);
       return true;
     }
-    if (this.cngHoldUntil > 0 && this.now >= this.cngHoldUntil) {
-      this.decide('machine', 'machine_end_beep', 0.9, `beep at ${this.heldBeepHz} Hz`);
+    if (this.cngHold.release(this.now)) {
+      this.decide('machine', 'machine_end_beep', 0.9, `beep at ${this.cngHold.frequencyHz} Hz`);
       return true;
     }
     if (obs.dtmf && obs.dtmf.digit !== '') {
       this.decide('human', 'human', 0.9, 'key press (in-band DTMF)');
       return true;
     }
-    return this.cngHoldUntil > 0;
+    return this.cngHold.pending;
   }
 
   /**
@@ -648,8 +636,7 @@ export class AmdStateMachine {
     this.utteranceStart = 0;
     this.lastSpeechEnd = 0;
     this.lastActive = 0;
-    this.cngHoldUntil = 0;
-    this.heldBeepHz = 0;
+    this.cngHold.reset();
     this.standing = 'unknown';
     this.reviseUntil = 0;
     this.talkOverUntil = 0;
