@@ -12,7 +12,7 @@ import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
 import type { AppDeps } from './app.ts';
 import { createCallStarter } from './call/callStarter.ts';
-import { applyCampaignPolicy, campaignOf } from './campaign/callPolicy.ts';
+import { applyCampaignPolicyWhenRead, campaignOf } from './campaign/callPolicy.ts';
 import { DncStore } from './campaign/dnc.ts';
 import { CampaignEngine } from './campaign/engine.ts';
 import { CampaignStore } from './campaign/store.ts';
@@ -210,17 +210,11 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     onStart: (session, claims) => {
       if (claims.direction !== 'outbound') return;
       // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
-      void outboundVariables
-        .get(claims.callId, () => calls.get(claims.callId), null)
-        .then((call) => {
-          const campaign = campaignOf(call?.metadata);
-          if (campaign !== undefined && !session.ended) {
-            applyCampaignPolicy(session, campaign, {
-              leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
-              onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
-            });
-          }
-        });
+      const campaign = outboundVariables.get(claims.callId, () => calls.get(claims.callId), null).then((call) => campaignOf(call?.metadata));
+      applyCampaignPolicyWhenRead(session, campaign, {
+        leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
+        onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
+      });
     },
   });
 

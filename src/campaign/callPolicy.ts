@@ -63,13 +63,18 @@ export interface PolicyActions {
   onError: (err: unknown) => void;
 }
 
-/** Applies the campaign's call-time policy; the subscription ends with the call or its first action. */
-export function applyCampaignPolicy(call: PolicyCall, campaign: CampaignCallMetadata, actions: PolicyActions): void {
+type AmdEvent = Extract<CallEvent, { type: 'amd.verdict' | 'amd.revised' }>;
+
+/**
+ * Applies the campaign's call-time policy; the subscription ends with the call or its first action.
+ * `standing` is the verdict already given when the policy starts (see applyCampaignPolicyWhenRead).
+ */
+export function applyCampaignPolicy(call: PolicyCall, campaign: CampaignCallMetadata, actions: PolicyActions, standing?: AmdEvent): void {
   if (campaign.voicemailPolicy === 'continue') return;
-  const unsubscribe = call.subscribe((e) => {
-    if (e.type !== 'amd.verdict' && e.type !== 'amd.revised') return;
+  let unsubscribe = (): void => {};
+  const act = (e: AmdEvent): boolean => {
     const action = amdAction(campaign, e.result, e.confidence);
-    if (action === 'none') return; // a human may still be revised to a machine
+    if (action === 'none') return false; // a human may still be revised to a machine
     unsubscribe();
     call.emit({
       type: 'flow.campaign.amd_action',
@@ -78,6 +83,34 @@ export function applyCampaignPolicy(call: PolicyCall, campaign: CampaignCallMeta
     });
     if (action === 'hangup') call.hangup(e.result === 'fax' ? 'campaign_fax_hangup' : 'campaign_machine_hangup').catch(actions.onError);
     else if (action === 'drop' && campaign.dropMessage !== null) actions.leaveMessage(voicemailDropFlow(campaign.dropMessage)).catch(actions.onError);
+    return true;
+  };
+  if (standing !== undefined && act(standing)) return;
+  unsubscribe = call.subscribe((e) => {
+    if (e.type === 'amd.verdict' || e.type === 'amd.revised') act(e);
   });
   call.signal.addEventListener('abort', unsubscribe, { once: true });
+}
+
+/**
+ * The policy of a call whose campaign settings are still being read from its record: it listens from
+ * the call's start, so a verdict given meanwhile (a fast machine, a loaded database) is acted on when
+ * the settings arrive instead of being missed.
+ */
+export function applyCampaignPolicyWhenRead(call: PolicyCall, read: Promise<CampaignCallMetadata | undefined>, actions: PolicyActions): void {
+  let standing: AmdEvent | undefined;
+  const early = call.subscribe((e) => {
+    if (e.type === 'amd.verdict' || e.type === 'amd.revised') standing = e;
+  });
+  call.signal.addEventListener('abort', early, { once: true });
+  read.then(
+    (campaign) => {
+      early();
+      if (campaign !== undefined && !call.signal.aborted) applyCampaignPolicy(call, campaign, actions, standing);
+    },
+    (err: unknown) => {
+      early();
+      actions.onError(err);
+    },
+  );
 }

@@ -4,7 +4,7 @@
 // instead of hanging up (the flow's own voicemail branch is taken over).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/call/events.ts';
-import { amdAction, applyCampaignPolicy, campaignOf, type CampaignCallMetadata, type PolicyCall } from '../../src/campaign/callPolicy.ts';
+import { amdAction, applyCampaignPolicy, applyCampaignPolicyWhenRead, campaignOf, type CampaignCallMetadata, type PolicyCall } from '../../src/campaign/callPolicy.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { testDatabases } from '../helpers/db.ts';
 import { openZone, startSimGateway, waitFor, type SimGateway } from './harness.ts';
@@ -74,6 +74,35 @@ describe('campaign AMD policy', () => {
     expect(left).toHaveLength(1);
     expect(left[0]?.nodes.drop).toMatchObject({ type: 'voicemail', text: 'Please call us back.' });
     expect(unsure.emitted).toMatchObject([{ data: { action: 'drop', revised: true } }]);
+  });
+
+  it('acts on a verdict given while the campaign settings were still being read from the call record', async () => {
+    // A fast machine on a loaded database: the verdict comes before the record does.
+    const call = new PolicyCallDouble();
+    let resolve: (c: CampaignCallMetadata | undefined) => void = () => {};
+    applyCampaignPolicyWhenRead(call, new Promise((r) => (resolve = r)), { leaveMessage: async () => undefined, onError: (err) => expect.fail(String(err)) });
+    call.deliver(verdict('human', 0.8));
+    call.deliver(revised(0.97));
+    expect(call.hangups).toEqual([]);
+    resolve(policy());
+    await new Promise((r) => setImmediate(r));
+    expect(call.hangups).toEqual(['campaign_machine_hangup']);
+    expect(call.emitted).toMatchObject([{ type: 'flow.campaign.amd_action', data: { action: 'hangup', revised: true } }]);
+    expect(call.listeners.size).toBe(0);
+
+    // Read before any verdict: the policy listens on.
+    const later = new PolicyCallDouble();
+    const left: FlowDefinition[] = [];
+    applyCampaignPolicyWhenRead(later, Promise.resolve(policy()), { leaveMessage: async (f) => left.push(f), onError: (err) => expect.fail(String(err)) });
+    await new Promise((r) => setImmediate(r));
+    later.deliver(verdict('machine', 0.7));
+    expect(left).toHaveLength(1);
+
+    // Not a campaign call: nothing listens once the record says so.
+    const plain = new PolicyCallDouble();
+    applyCampaignPolicyWhenRead(plain, Promise.resolve(undefined), { leaveMessage: async () => expect.fail('no campaign'), onError: (err) => expect.fail(String(err)) });
+    await new Promise((r) => setImmediate(r));
+    expect(plain.listeners.size).toBe(0);
   });
 });
 
