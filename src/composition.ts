@@ -32,6 +32,7 @@ import { cachedFlowReads } from './store/cachedFlowReads.ts';
 import { ROUTING_CHANNEL } from './store/changeFeed.ts';
 import { InstanceMonitor } from './store/instances.ts';
 import { CallStore, type CallRecord } from './store/calls.ts';
+import { PLACED_CALLS_CHANNEL, PlacedCalls } from './store/placedCalls.ts';
 import { ReadCache } from './store/readCache.ts';
 import { openDatabase, type Database } from './store/db.ts';
 import { EventLog } from './store/eventLog.ts';
@@ -99,7 +100,15 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
   const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000 });
   const instanceId = opts.instanceId ?? randomUUID();
-  const calls = new CallStore(db.pool, { instanceId });
+  // Outbound calls placed lately (here or by another worker, announced on the change feed): their
+  // webhook and stream start need no database read.
+  const placed = new PlacedCalls();
+  const calls = new CallStore(db.pool, { instanceId, placed });
+  const stopPlacedCalls = db.changes.subscribe(PLACED_CALLS_CHANNEL, (payload) => {
+    const unannounced = placed.receive(payload);
+    // Too big for a notification: read back while the database answers, so it is here for the webhook.
+    if (unannounced !== undefined) void calls.get(unannounced.readId).then((call) => call !== null && placed.remember(call), () => undefined);
+  });
   const flows = new FlowStore(db.pool);
   let apiKey = opts.apiKey ?? config.apiKey;
   let apiKeyFile: string | undefined;
@@ -160,6 +169,11 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     },
   });
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
+  /** An outbound call's record: from memory when placed lately on this machine, else the database (bounded wait). */
+  const outboundRecord = (callId: string): Promise<CallRecord | null> => {
+    const known = placed.get(callId);
+    return known !== undefined ? Promise.resolve(known) : outboundVariables.get(callId, () => calls.get(callId), null);
+  };
   const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
   const program = createFlowStarter({
     resolver,
@@ -177,14 +191,14 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
       if (claims.direction !== 'outbound') return undefined;
       // An outbound call's variables live on its record. A database that does not answer in time
       // costs the flow its variables (templates fall back to their `??` defaults), not its start.
-      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      const call = await outboundRecord(claims.callId);
       if (call === null) log.warn({ callId: claims.callId }, 'outbound call variables unavailable in time; the flow runs without them');
       const vars = call?.metadata.variables;
       return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
     },
     flowVersion: async (claims) => {
       if (claims.direction !== 'outbound') return undefined;
-      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      const call = await outboundRecord(claims.callId);
       return call?.flowVersion ?? undefined;
     },
     onResolved: (callId, flowId, version) => {
@@ -197,9 +211,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     onStart: (session, claims) => {
       if (claims.direction !== 'outbound') return;
       // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
-      void outboundVariables
-        .get(claims.callId, () => calls.get(claims.callId), null)
-        .then((call) => {
+      void outboundRecord(claims.callId).then((call) => {
           const campaign = campaignOf(call?.metadata);
           if (campaign !== undefined && !session.ended) {
             applyCampaignPolicy(session, campaign, {
@@ -280,6 +292,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
       // A dialer tick stuck on a database that never answers must not hold the shutdown.
       await withinMs(campaignEngine?.close(), 2_000, () => log.warn('the campaign dialer did not stop in time; closing anyway'));
       stopRoutingChanges();
+      stopPlacedCalls();
       await program.settle();
       await analyzer?.close();
       await providers.close();
