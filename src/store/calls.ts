@@ -263,7 +263,7 @@ export class CallStore {
     const row = rows[0];
     if (row !== undefined) {
       const call = toRecord(row);
-      if (row.created && call.direction === 'outbound' && call.status === 'queued') this.#remember(call);
+      if (row.created && call.direction === 'outbound') this.#remember(call);
       return { created: row.created, call };
     }
     // A concurrent insert of the same carrier call committed after this statement's snapshot:
