@@ -102,14 +102,25 @@ describe('placed calls in memory', () => {
       const gw = await startTestGateway(kind);
       gateways.push(gw);
       const call = await placeRecord(gw.calls);
+      // The same call, but not in memory (placed before a restart): its answer waits for the database.
+      const unknown = await placeRecord(gw.calls);
+      // (after its own announcement has come back from the change feed)
+      await waitFor('the announcements', () => (gw.calls.placed?.counters.announced ?? 0) >= 2, 5000);
+      gw.calls.placed?.forget(unknown.id);
       const open = stall(gw);
       const { ms, parameters } = await answerDuringStall(gw, call);
       expect(ms).toBeLessThan(600);
       expect(parameters.callId).toBe(call.id);
       expect(parameters.flowId).toBe('outbound-reminder');
       expect(parameters.amd).toBe('off');
-      process.stdout.write(`outbound webhook during a database stall (${kind}): answered in ${ms.toFixed(1)} ms\n`);
+      let fallbackAnswered = false;
+      const fallback = answerDuringStall(gw, unknown).finally(() => (fallbackAnswered = true));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(fallbackAnswered).toBe(false);
       open();
+      const late = await fallback;
+      expect(late.parameters.callId).toBe(unknown.id);
+      process.stdout.write(`outbound webhook during a 1.5 s database stall (${kind}): in memory ${ms.toFixed(1)} ms; read from the database ${late.ms.toFixed(0)} ms\n`);
       await gw.app.gateway.settle();
       const stored = await gw.calls.get(call.id);
       expect(stored?.carrierCallId).toMatch(/^CA0+/);
