@@ -57,15 +57,22 @@ export class PromptWarmer {
           // An unreadable example flow is reported when it is used, not here.
         }
       }
-      const routes = await this.flows.listNumbers().catch(() => []);
-      for (const id of new Set(routes.map((r) => r.flowId))) {
-        const stored = await this.flows.get(id).catch(() => undefined);
-        if (stored) texts.push(...staticPrompts(stored.definition));
-      }
+      texts.push(...(await this.routedPrompts()));
       const unique = [...new Set(texts)];
       await this.cache.prefetch(unique, this.lifetime.signal);
       this.log.info({ prompts: unique.length, ...this.cache.storeCounts }, 'prompt cache warmed');
     });
+  }
+
+  /** The static prompts of every flow a number routes to. */
+  private async routedPrompts(): Promise<string[]> {
+    const texts: string[] = [];
+    const routes = await this.flows.listNumbers().catch(() => []);
+    for (const id of new Set(routes.map((r) => r.flowId))) {
+      const stored = await this.flows.get(id).catch(() => undefined);
+      if (stored) texts.push(...staticPrompts(stored.definition));
+    }
+    return texts;
   }
 
   /** A flow just deployed (or announced): its prompts, in memory here once synthesized (anywhere). */
@@ -83,7 +90,12 @@ export class PromptWarmer {
 
   /** A change feed notification on the routing channel ("flows:<id>", "numbers:<e164>"). */
   onChange(change: string): void {
-    if (change === RESYNC || this.lifetime.signal.aborted) return;
+    if (this.lifetime.signal.aborted) return;
+    if (change === RESYNC) {
+      // Deploys may have been missed while the feed was down: every routed flow, from disk or synthesized.
+      void this.track(async () => this.cache.prefetch(await this.routedPrompts(), this.lifetime.signal));
+      return;
+    }
     const sep = change.indexOf(':');
     const table = change.slice(0, sep);
     const key = change.slice(sep + 1);
