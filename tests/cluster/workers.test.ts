@@ -146,14 +146,15 @@ if (testDatabases().includes('postgres')) {
         });
         expect(r.status, await r.clone().text()).toBeLessThan(300);
         const ready = () => new Set(lines().filter((l) => l.msg === 'flow prompts ready' && l.flowId === 'warm-test').map((l) => l.pid));
-        await waitFor('both workers holding the deployed prompts', () => ready().size === 2, 10_000);
+        // Tens of milliseconds on an idle machine; the bound leaves room for a loaded CI machine.
+        await waitFor('both workers holding the deployed prompts', () => ready().size === 2, 15_000);
         const readyMs = Date.now() - deployedAt;
         const deployed = staticPrompts(flow as unknown as FlowDefinition);
         expect(deployed).toHaveLength(3);
         const after = countsByText(voice.streamRequests);
         for (const t of deployed) expect(after.get(t), t).toBe(1);
         expect(voice.streamRequests).toHaveLength(shipped.length + deployed.length);
-        expect(readyMs).toBeLessThan(5000);
+        expect(readyMs).toBeLessThan(15_000);
         process.stdout.write(`prompts: ${shipped.length} at start, ${deployed.length} deployed; 1 synthesis each with 2 workers; both workers ready ${readyMs} ms after the deploy\n`);
 
         child.kill('SIGTERM');
