@@ -212,14 +212,14 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
       if (claims.direction !== 'outbound') return;
       // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
       void outboundRecord(claims.callId).then((call) => {
-          const campaign = campaignOf(call?.metadata);
-          if (campaign !== undefined && !session.ended) {
-            applyCampaignPolicy(session, campaign, {
-              leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
-              onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
-            });
-          }
-        });
+        const campaign = campaignOf(call?.metadata);
+        if (campaign !== undefined && !session.ended) {
+          applyCampaignPolicy(session, campaign, {
+            leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
+            onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
+          });
+        }
+      });
     },
   });
 
