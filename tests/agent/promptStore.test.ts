@@ -123,4 +123,16 @@ describe('prompt cache on disk', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(cache.storeCounts.produced).toBe(1);
   });
+
+  it('still plays a prompt when the folder cannot be written', async () => {
+    const dir = await tempDir();
+    const tts = countingTts();
+    // A file where the folder should be: no lock, no prompt file can be made in it.
+    const blocked = path.join(dir, 'not-a-folder');
+    await writeFile(blocked, 'x');
+    const cache = new TtsCache(tts, { dir: blocked });
+    const audio = await cache.get('Welcome.', { signal: new AbortController().signal });
+    expect(audio.length).toBe(4000);
+    expect(tts.calls).toEqual(['Welcome.']);
+  });
 });

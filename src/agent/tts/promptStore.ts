@@ -92,10 +92,12 @@ export class PromptStore {
         return stored;
       }
       if (signal.aborted) throw new DOMException('aborted', 'AbortError');
-      const lock = await open(lockPath, 'wx').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EEXIST') return undefined;
-        throw err;
-      });
+      const lock = await open(lockPath, 'wx').catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : err));
+      if (lock instanceof Error) {
+        // The folder cannot be written (read-only, full, gone): a prompt plays anyway, unshared.
+        this.produced++;
+        return await produce();
+      }
       if (lock !== undefined) {
         try {
           await lock.writeFile(String(process.pid));
