@@ -2,7 +2,6 @@
 // event log, secrets, carrier clients, providers (STT/LLM/TTS with the offline voice as the last
 // fallback), the call starter (detectors, then the flow) per call — and closes them in order.
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentNodeRunner } from './agent/agentNodeRunner.ts';
@@ -10,6 +9,7 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
+import { PromptWarmer } from './agent/tts/promptWarmer.ts';
 import type { AppDeps } from './app.ts';
 import { createCallStarter } from './call/callStarter.ts';
 import { applyCampaignPolicyWhenRead, campaignOf } from './campaign/callPolicy.ts';
@@ -32,6 +32,7 @@ import { cachedFlowReads } from './store/cachedFlowReads.ts';
 import { ROUTING_CHANNEL } from './store/changeFeed.ts';
 import { InstanceMonitor } from './store/instances.ts';
 import { CallStore, type CallRecord } from './store/calls.ts';
+import { PLACED_CALLS_CHANNEL, PlacedCalls } from './store/placedCalls.ts';
 import { ReadCache } from './store/readCache.ts';
 import { openDatabase, type Database } from './store/db.ts';
 import { EventLog } from './store/eventLog.ts';
@@ -62,19 +63,6 @@ export interface Composition {
   campaignEngine: CampaignEngine | undefined;
   /** Closes everything; `budgetMs` bounds the wait for call writes still retrying (default 2 000). Worst case ≈ budgetMs + 2 s. */
   close(budgetMs?: number): Promise<void>;
-}
-
-/** Static prompts a flow will say (no templates): synthesized once at start so they play at once. */
-export function staticPrompts(flow: FlowDefinition): string[] {
-  const texts = new Set<string>();
-  const walk = (v: unknown, key: string): void => {
-    if (typeof v === 'string') {
-      if (['text', 'prompt', 'reprompt', 'message', 'greeting', 'noInputText', 'noMatchText'].includes(key) && v.trim() !== '' && !v.includes('{{')) texts.add(v);
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
-  };
-  walk(flow.nodes, '');
-  return [...texts];
 }
 
 /** The cache as a TextToSpeech: `say` nodes and greetings reuse audio synthesized before. */
@@ -112,7 +100,15 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
   const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000 });
   const instanceId = opts.instanceId ?? randomUUID();
-  const calls = new CallStore(db.pool, { instanceId });
+  // Outbound calls placed lately (here or by another worker, announced on the change feed): their
+  // webhook and stream start need no database read.
+  const placed = new PlacedCalls();
+  const calls = new CallStore(db.pool, { instanceId, placed });
+  const stopPlacedCalls = db.changes.subscribe(PLACED_CALLS_CHANNEL, (payload) => {
+    const unannounced = placed.receive(payload);
+    // Too big for a notification: read back while the database answers, so it is here for the webhook.
+    if (unannounced !== undefined) void calls.get(unannounced.readId).then((call) => call !== null && placed.remember(call), () => undefined);
+  });
   const flows = new FlowStore(db.pool);
   let apiKey = opts.apiKey ?? config.apiKey;
   let apiKeyFile: string | undefined;
@@ -173,6 +169,11 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     },
   });
   const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
+  /** An outbound call's record: from memory when placed lately on this machine, else the database (bounded wait). */
+  const outboundRecord = (callId: string): Promise<CallRecord | null> => {
+    const known = placed.get(callId);
+    return known !== undefined ? Promise.resolve(known) : outboundVariables.get(callId, () => calls.get(callId), null);
+  };
   const httpAllowList = parseHttpAllowList(config.flowHttpAllowHosts).list;
   const program = createFlowStarter({
     resolver,
@@ -190,14 +191,14 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
       if (claims.direction !== 'outbound') return undefined;
       // An outbound call's variables live on its record. A database that does not answer in time
       // costs the flow its variables (templates fall back to their `??` defaults), not its start.
-      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      const call = await outboundRecord(claims.callId);
       if (call === null) log.warn({ callId: claims.callId }, 'outbound call variables unavailable in time; the flow runs without them');
       const vars = call?.metadata.variables;
       return vars !== null && typeof vars === 'object' ? (vars as Record<string, unknown>) : undefined;
     },
     flowVersion: async (claims) => {
       if (claims.direction !== 'outbound') return undefined;
-      const call = await outboundVariables.get(claims.callId, () => calls.get(claims.callId), null);
+      const call = await outboundRecord(claims.callId);
       return call?.flowVersion ?? undefined;
     },
     onResolved: (callId, flowId, version) => {
@@ -210,7 +211,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     onStart: (session, claims) => {
       if (claims.direction !== 'outbound') return;
       // A campaign call carries its voicemail policy on its record (read once, shared with the flow's variables).
-      const campaign = outboundVariables.get(claims.callId, () => calls.get(claims.callId), null).then((call) => campaignOf(call?.metadata));
+      const campaign = outboundRecord(claims.callId).then((call) => campaignOf(call?.metadata));
       applyCampaignPolicyWhenRead(session, campaign, {
         leaveMessage: (flow) => program.takeOver(session, flow, 'campaign_voicemail_drop'),
         onError: (err) => log.warn({ err, callId: claims.callId }, 'campaign voicemail policy failed'),
@@ -248,29 +249,12 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   // Compile the flow schema and load the default flow now rather than on the first call.
   await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
   // Warm the prompt cache in the background: the shipped flows, and every flow a number routes to
-  // (from the prompt files of an earlier run when they are there, so a restart is a disk read).
-  const warmup = new AbortController();
-  const prefetchFlow = (flow: FlowDefinition): void => {
-    void providers.ttsCache.prefetch(staticPrompts(flow), warmup.signal);
-  };
-  const warmedUp = (async () => {
-    const files = (await readdir(config.flowsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && !f.includes('schema'));
-    const texts: string[] = [];
-    for (const f of files) {
-      try {
-        texts.push(...staticPrompts(JSON.parse(await readFile(path.join(config.flowsDir, f), 'utf8')) as FlowDefinition));
-      } catch {
-        // An unreadable example flow is reported when it is used, not here.
-      }
-    }
-    const routes = await flows.listNumbers().catch(() => []);
-    for (const id of new Set(routes.map((r) => r.flowId))) {
-      const stored = await flows.get(id).catch(() => undefined);
-      if (stored) texts.push(...staticPrompts(stored.definition));
-    }
-    await providers.ttsCache.prefetch([...new Set(texts)], warmup.signal);
-    log.info({ prompts: texts.length }, 'prompt cache warmed');
-  })().catch((err: unknown) => log.warn({ err }, 'warming the prompt cache failed'));
+  // (from the prompt files of an earlier run or another worker, so a restart is a disk read), then
+  // every flow deployed or routed anywhere (announced on the change feed) — once per machine.
+  const warmer = new PromptWarmer({ cache: providers.ttsCache, flows, log });
+  const warmedUp = warmer.warmAtStart(config.flowsDir);
+  const stopWarmingChanges = db.changes.subscribe(ROUTING_CHANNEL, (change) => warmer.onChange(change));
+  const prefetchFlow = (flow: FlowDefinition): void => void warmer.warmFlow(flow, 'deployed here');
 
   return {
     appDeps: {
@@ -299,10 +283,12 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     warmedUp,
     instances,
     close: async (budgetMs = 2_000) => {
-      warmup.abort();
+      stopWarmingChanges();
+      await withinMs(warmer.close(), 1_000, () => log.warn('warming prompts did not stop in time; closing anyway'));
       // A dialer tick stuck on a database that never answers must not hold the shutdown.
       await withinMs(campaignEngine?.close(), 2_000, () => log.warn('the campaign dialer did not stop in time; closing anyway'));
       stopRoutingChanges();
+      stopPlacedCalls();
       await program.settle();
       await analyzer?.close();
       await providers.close();

@@ -130,8 +130,20 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     let amd: '' | 'off' = '';
     if (direction === 'outbound' || typeof ourId === 'string') {
       // An outbound call we placed already has a record (found by the id we put in its webhook URL,
-      // or by the carrier's id) holding its flow and variables: this answer needs the database.
-      let existing = await calls.findByCarrierCallId(carrier, callSid);
+      // or by the carrier's id) holding its flow and variables. Placed lately by this machine, it is
+      // in memory (store/placedCalls.ts) and the answer needs no database; else the database has it.
+      const remembered = typeof ourId === 'string' ? calls.placed?.get(ourId) : undefined;
+      let existing: CallRecord | null = remembered !== undefined && remembered.carrier === carrier && (remembered.carrierCallId ?? callSid) === callSid ? remembered : null;
+      if (existing !== null && existing.carrierCallId === null) {
+        // Noted durably behind the answer (ordered before every later write about the call).
+        existing = { ...existing, carrierCallId: callSid };
+        calls.placed?.remember(existing);
+        const id = existing.id;
+        void deps.writes.enqueue(id, 'noting the carrier call id', async () => {
+          await calls.setCarrierCallId(id, callSid);
+        });
+      }
+      existing ??= await calls.findByCarrierCallId(carrier, callSid);
       if (existing === null && typeof ourId === 'string' && /^[0-9a-f-]{36}$/.test(ourId)) {
         const placed = await calls.get(ourId);
         if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);

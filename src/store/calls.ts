@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AmdResult, AnsweredBy, Carrier, Direction } from '../call/events.ts';
 import { createError } from '../errors.ts';
 import type { Queryable } from './db.ts';
+import { PLACED_CALLS_CHANNEL, PlacedCalls } from './placedCalls.ts';
 
 /** Twilio's CallStatus values; SignalWire's compatibility API uses the same set. */
 export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -204,11 +205,24 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export class CallStore {
   readonly #db: Queryable;
   readonly #instanceId: string | null;
+  /** Outbound calls placed lately, in memory (placedCalls.ts): their webhook needs no database read. */
+  readonly placed: PlacedCalls | undefined;
 
-  /** `instanceId`: this process's instance; calls it records or streams are marked as its own. */
-  constructor(db: Queryable, opts: { instanceId?: string } = {}) {
+  /**
+   * `instanceId`: this process's instance; calls it records or streams are marked as its own.
+   * `placed`: remembers the outbound calls this store records, and announces them on the change feed.
+   */
+  constructor(db: Queryable, opts: { instanceId?: string; placed?: PlacedCalls } = {}) {
     this.#db = db;
     this.#instanceId = opts.instanceId ?? null;
+    this.placed = opts.placed;
+  }
+
+  /** An outbound call we are placing: kept here and announced to the other processes (best effort). */
+  #remember(call: CallRecord): void {
+    if (this.placed === undefined) return;
+    this.placed.remember(call);
+    this.#db.query('SELECT pg_notify($1, $2)', [PLACED_CALLS_CHANNEL, PlacedCalls.payloadOf(call)]).catch(() => undefined);
   }
 
   /**
@@ -247,7 +261,11 @@ export class CallStore {
       values,
     );
     const row = rows[0];
-    if (row !== undefined) return { created: row.created, call: toRecord(row) };
+    if (row !== undefined) {
+      const call = toRecord(row);
+      if (row.created && call.direction === 'outbound') this.#remember(call);
+      return { created: row.created, call };
+    }
     // A concurrent insert of the same carrier call committed after this statement's snapshot:
     // the conflict suppressed our insert, and the row is visible to a new statement.
     const existing = input.carrierCallId == null ? null : await this.findByCarrierCallId(input.carrier, input.carrierCallId);
@@ -271,7 +289,9 @@ export class CallStore {
       'UPDATE calls SET carrier_call_id = $2 WHERE id = $1 AND (carrier_call_id IS NULL OR carrier_call_id = $2) RETURNING *',
       [id, carrierCallId],
     );
-    return rows[0] === undefined ? null : toRecord(rows[0]);
+    const call = rows[0] === undefined ? null : toRecord(rows[0]);
+    if (call !== null && this.placed?.has(id) === true) this.placed.remember(call);
+    return call;
   }
 
   /** The call's media stream started on this instance, which now serves (owns) the call. */
@@ -321,6 +341,7 @@ export class CallStore {
       throw badRequest('GW_ERR_STORE_NOT_TERMINAL', `end() needs a terminal status (completed, busy, no-answer, failed, canceled), got "${String(status)}"`);
     }
     const where = keyWhere(key, 4);
+    if ('id' in key) this.placed?.forget(key.id);
     return this.#updateOne(
       `UPDATE calls SET
          status = CASE WHEN call_status_rank(status) < 4 THEN $1::text ELSE status END,

@@ -38,7 +38,15 @@ export interface PgliteBackendMessage {
 export interface PgliteEngine {
   readonly waitReady: Promise<void>;
   execProtocolStream(bytes: Uint8Array, opts?: { throwOnError?: boolean }): Promise<readonly PgliteBackendMessage[]>;
+  /**
+   * Several protocol messages, each its own exchange, in one hop (PgliteThread: one message to the
+   * worker per query instead of one per protocol message). Without it they go one by one.
+   */
+  execProtocolBatch?(items: Uint8Array[]): Promise<Array<readonly PgliteBackendMessage[] | Error>>;
 }
+
+/** Gets one protocol message's answers, or the error the engine threw for it. */
+type Deliver = (answers: readonly PgliteBackendMessage[] | Error) => void;
 
 // Frontend message type bytes (PostgreSQL docs, "Message Formats") that a server answers with
 // ReadyForQuery: Sync 'S', Query 'Q', CopyDone 'c', CopyFail 'f'.
@@ -68,11 +76,49 @@ export class PgliteWire {
 
   /** Queues a task after everything queued so far. Tasks never reject (they report through callbacks). */
   enqueue(task: () => Promise<void>): void {
+    // Messages sent after this task must not join a batch queued before it.
+    this.#batch = undefined;
     this.#tail = this.#tail.then(task);
   }
 
+  /** Messages sent since the last queued exchange began, waiting to go to the engine together. */
+  #batch: Array<{ bytes: Uint8Array; deliver: Deliver }> | undefined;
+
+  /**
+   * Queues a protocol message after everything queued so far. Messages sent together (node-postgres
+   * writes a query's Parse, Bind, Describe, Execute and Sync at once) go to the engine in one batch;
+   * each still gets its own answers, in order.
+   */
+  send(bytes: Uint8Array, deliver: Deliver): void {
+    if (this.#batch === undefined) {
+      const batch: Array<{ bytes: Uint8Array; deliver: Deliver }> = [];
+      this.#batch = batch;
+      this.#tail = this.#tail.then(async () => {
+        if (this.#batch === batch) this.#batch = undefined;
+        const results = await this.#execMany(batch.map((b) => b.bytes)).catch((err: unknown) => batch.map(() => (err instanceof Error ? err : new Error(String(err)))));
+        batch.forEach((b, i) => b.deliver(results[i] ?? new Error('PGlite gave no answer')));
+      });
+    }
+    this.#batch.push({ bytes, deliver });
+  }
+
+  async #execMany(items: Uint8Array[]): Promise<Array<readonly PgliteBackendMessage[] | Error>> {
+    if (this.engine.execProtocolBatch === undefined || items.length === 1) {
+      const out: Array<readonly PgliteBackendMessage[] | Error> = [];
+      for (const bytes of items) out.push(await this.exec(bytes).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
+      return out;
+    }
+    const raw = await this.engine.execProtocolBatch(items);
+    return raw.map((answers, i) => (answers instanceof Error ? answers : this.#answered(items[i] as Uint8Array, answers)));
+  }
+
   async exec(bytes: Uint8Array): Promise<readonly PgliteBackendMessage[]> {
-    let answers = await this.engine.execProtocolStream(bytes, { throwOnError: false });
+    return this.#answered(bytes, await this.engine.execProtocolStream(bytes, { throwOnError: false }));
+  }
+
+  /** What a real server would have answered to `bytes`: notifications taken out, premature ReadyForQuery dropped. */
+  #answered(bytes: Uint8Array, raw: readonly PgliteBackendMessage[]): readonly PgliteBackendMessage[] {
+    let answers = raw;
     if (answers.some((m) => m.name === 'notification')) {
       for (const m of answers) if (m.name === 'notification') this.onNotification?.(m.channel ?? '', m.payload ?? '');
       answers = answers.filter((m) => m.name !== 'notification');
@@ -176,12 +222,9 @@ export class PgliteConnection extends EventEmitter {
   #send(bytes: Uint8Array): void {
     // Messages of a connection that has ended still run (e.g. the Sync that closes a failed
     // query) so the backend's protocol state stays consistent; nobody hears their answers.
-    this.#wire.enqueue(async () => {
-      let answers: readonly PgliteBackendMessage[];
-      try {
-        answers = await this.#wire.exec(bytes);
-      } catch (err) {
-        if (!this.#ended) this.emit('error', err);
+    this.#wire.send(bytes, (answers) => {
+      if (answers instanceof Error) {
+        if (!this.#ended) this.emit('error', answers);
         return;
       }
       if (this.#ended) return;

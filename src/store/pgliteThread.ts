@@ -5,12 +5,12 @@
 import { Worker } from 'node:worker_threads';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
-import type { WorkerReply, WorkerRequest } from './pgliteWorker.ts';
+import type { ExecOutcome, WorkerReply, WorkerRequest } from './pgliteWorker.ts';
 
 export class PgliteThread {
   readonly waitReady: Promise<void>;
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (outcomes: ExecOutcome[]) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -37,12 +37,11 @@ export class PgliteThread {
   }
 
   private onReply(reply: WorkerReply): void {
-    if (reply.type !== 'result' && reply.type !== 'error') return;
+    if (reply.type !== 'result') return;
     const waiter = this.pending.get(reply.id);
     if (waiter === undefined) return;
     this.pending.delete(reply.id);
-    if (reply.type === 'result') waiter.resolve(reply.bytes);
-    else waiter.reject(new Error(reply.message));
+    waiter.resolve(reply.outcomes);
   }
 
   private failAll(err: Error): void {
@@ -51,21 +50,28 @@ export class PgliteThread {
     this.pending.clear();
   }
 
-  execProtocolRaw(bytes: Uint8Array): Promise<Uint8Array> {
-    if (this.failure) return Promise.reject(this.failure);
+  /** Runs protocol messages in order, in one hop to the thread; each answer parsed, or the error PGlite threw. */
+  async execProtocolBatch(items: Uint8Array[]): Promise<Array<BackendMessage[] | Error>> {
+    if (this.failure) throw this.failure;
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const outcomes = await new Promise<ExecOutcome[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'exec', id, bytes } satisfies WorkerRequest);
+      this.worker.postMessage({ type: 'exec', id, items } satisfies WorkerRequest);
+    });
+    return outcomes.map((o) => {
+      if ('error' in o) return new Error(o.error);
+      const messages: BackendMessage[] = [];
+      new Parser().parse(Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength), (m) => messages.push(m));
+      return messages;
     });
   }
 
-  /** What node-postgres' PGlite adapter calls for every protocol message it sends. */
+  /** One protocol message (the PgliteEngine interface). */
   async execProtocolStream(bytes: Uint8Array): Promise<BackendMessage[]> {
-    const raw = await this.execProtocolRaw(bytes);
-    const messages: BackendMessage[] = [];
-    new Parser().parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), (m) => messages.push(m));
-    return messages;
+    const [answer] = await this.execProtocolBatch([bytes]);
+    if (answer === undefined) throw new Error('PGlite worker gave no answer');
+    if (answer instanceof Error) throw answer;
+    return answer;
   }
 
   close(): Promise<void> {

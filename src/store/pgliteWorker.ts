@@ -4,13 +4,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
-export type WorkerRequest = { type: 'exec'; id: number; bytes: Uint8Array } | { type: 'close' };
-export type WorkerReply =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; bytes: Uint8Array }
-  | { type: 'error'; id: number; message: string }
-  | { type: 'closed' };
+/** One protocol message's answer: its bytes, or why PGlite threw. */
+export type ExecOutcome = { bytes: Uint8Array } | { error: string };
+export type WorkerRequest = { type: 'exec'; id: number; items: Uint8Array[] } | { type: 'close' };
+export type WorkerReply = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'result'; id: number; outcomes: ExecOutcome[] } | { type: 'closed' };
 
 const port = parentPort;
 if (port === null) throw new Error('pgliteWorker must run in a worker thread');
@@ -37,12 +34,21 @@ port.on('message', (msg: WorkerRequest) => {
       port.close();
       return;
     }
-    try {
-      // The result may be a view into WASM memory: copy it before handing its buffer over.
-      const out = (await db.execProtocolRaw(msg.bytes)).slice();
-      send({ type: 'result', id: msg.id, bytes: out }, [out.buffer]);
-    } catch (err) {
-      send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    // The messages node-postgres sent together (Parse, Bind, Describe, Execute, Sync) come in one
+    // request and go back in one reply: one thread hop per query instead of one per message. Each
+    // message is still its own protocol exchange, so the answers are exactly what they were.
+    const outcomes: ExecOutcome[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const bytes of msg.items) {
+      try {
+        // The result may be a view into WASM memory: copy it before handing its buffer over.
+        const out = (await db.execProtocolRaw(bytes)).slice();
+        outcomes.push({ bytes: out });
+        transfer.push(out.buffer);
+      } catch (err) {
+        outcomes.push({ error: err instanceof Error ? err.message : String(err) });
+      }
     }
+    send({ type: 'result', id: msg.id, outcomes }, transfer);
   });
 });

@@ -1,6 +1,6 @@
 // The prompt cache survives a restart: a second cache on the same folder plays the prompt without a
 // synthesis; the folder is bounded (oldest prompts evicted); cached prompts' base64 is encoded once.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,13 +8,15 @@ import type { TextToSpeech } from '../../src/agent/providers.ts';
 import { TtsCache } from '../../src/agent/tts/cache.ts';
 import { base64Of } from '../../src/call/encodedAudio.ts';
 
-function countingTts(): TextToSpeech & { calls: string[] } {
+function countingTts(opts: { delayMs?: number; fail?: boolean } = {}): TextToSpeech & { calls: string[] } {
   const calls: string[] = [];
   return {
     name: 'counting',
     calls,
     async *synthesize(text) {
       calls.push(text);
+      if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs));
+      if (opts.fail === true) throw new Error('voice vendor down');
       yield new Uint8Array(4000).fill(text.length & 0xff);
     },
   };
@@ -79,5 +81,58 @@ describe('prompt cache on disk', () => {
     const before = base64Of(live);
     live.fill(7);
     expect(base64Of(live)).not.toBe(before);
+  });
+
+  it('synthesizes a prompt once when two processes want it at the same time: the other waits for its file', async () => {
+    const dir = await tempDir();
+    const signal = new AbortController().signal;
+    const slow = countingTts({ delayMs: 300 });
+    const other = countingTts({ delayMs: 300 });
+    const a = new TtsCache(slow, { dir });
+    const b = new TtsCache(other, { dir });
+    const [fromA, fromB] = await Promise.all([a.get('Press one for sales.', { signal }), b.get('Press one for sales.', { signal })]);
+    expect(slow.calls.length + other.calls.length).toBe(1);
+    expect(Buffer.from(fromA).equals(Buffer.from(fromB))).toBe(true);
+    expect(a.storeCounts.produced + b.storeCounts.produced).toBe(1);
+    expect(a.storeCounts.waited + b.storeCounts.waited).toBe(1);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('takes over a prompt whose synthesizing process died, and one whose synthesis failed', async () => {
+    const dir = await tempDir();
+    const signal = new AbortController().signal;
+    const failing = new TtsCache(countingTts({ fail: true, delayMs: 100 }), { dir });
+    const tts = countingTts();
+    const waiter = new TtsCache(tts, { dir });
+    const failed = failing.get('Goodbye.', { signal }).then(
+      () => 'played',
+      (err: unknown) => String(err),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const got = await waiter.get('Goodbye.', { signal });
+    expect(await failed).toMatch(/vendor down/);
+    expect(got.length).toBe(4000);
+    expect(tts.calls).toEqual(['Goodbye.']);
+    // A lock left by a process that no longer exists (a pid above the kernel's pid_max) is not waited on.
+    const cache = new TtsCache(countingTts(), { dir });
+    const key = cache.key('Hello again.');
+    const { createHash } = await import('node:crypto');
+    await writeFile(path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.ulaw.lock`), '2147483646');
+    const started = performance.now();
+    await cache.get('Hello again.', { signal });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(cache.storeCounts.produced).toBe(1);
+  });
+
+  it('still plays a prompt when the folder cannot be written', async () => {
+    const dir = await tempDir();
+    const tts = countingTts();
+    // A file where the folder should be: no lock, no prompt file can be made in it.
+    const blocked = path.join(dir, 'not-a-folder');
+    await writeFile(blocked, 'x');
+    const cache = new TtsCache(tts, { dir: blocked });
+    const audio = await cache.get('Welcome.', { signal: new AbortController().signal });
+    expect(audio.length).toBe(4000);
+    expect(tts.calls).toEqual(['Welcome.']);
   });
 });

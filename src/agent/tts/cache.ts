@@ -22,8 +22,6 @@ export class TtsCache {
   private readonly maxBytes: number;
   private readonly entries = new Map<string, Uint8Array>();
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
-  /** Prompts being written to the disk store. */
-  private readonly writes = new Set<Promise<void>>();
   private bytes = 0;
   private readonly store: PromptStore | undefined;
   /** Aborted by close(): ends shared syntheses that no caller owns. */
@@ -53,12 +51,17 @@ export class TtsCache {
     return hit;
   }
 
-  /** The whole audio of `text`, from the cache or synthesized once (shared by concurrent callers). */
-  /** Resolves once every prompt handed to the disk store so far is written (or has failed). */
+  /** Resolves once the disk store's eviction after the latest write has run. */
   async idle(): Promise<void> {
-    await Promise.all([...this.writes]);
+    await this.store?.settled();
   }
 
+  /** Prompts this process synthesized / waited for while another process synthesized them. */
+  get storeCounts(): { produced: number; waited: number } {
+    return { produced: this.store?.produced ?? 0, waited: this.store?.waited ?? 0 };
+  }
+
+  /** The whole audio of `text`, from the cache or synthesized once (shared by concurrent callers). */
   async get(text: string, o: SynthesizeOptions): Promise<Uint8Array> {
     const hit = this.peek(text);
     if (hit) {
@@ -88,19 +91,10 @@ export class TtsCache {
   }
 
   private async fill(k: string, text: string, o: SynthesizeOptions): Promise<Uint8Array> {
-    // Synthesized before (an earlier run, or another worker): a file read instead of a synthesis.
-    const stored = await this.store?.read(k);
-    if (stored !== undefined) {
-      this.keep(k, stored);
-      return stored;
-    }
-    const audio = await this.synthesize(text, o);
+    // Synthesized before (an earlier run, or another worker), or being synthesized by another worker
+    // now: a file read instead of a synthesis — one synthesis per prompt per machine.
+    const audio = this.store === undefined ? await this.synthesize(text, o) : await this.store.readOrProduce(k, () => this.synthesize(text, o), o.signal);
     this.keep(k, audio);
-    if (audio.length > 0 && this.store !== undefined) {
-      const written = this.store.write(k, audio).catch(() => undefined);
-      this.writes.add(written);
-      void written.then(() => this.writes.delete(written));
-    }
     return audio;
   }
 

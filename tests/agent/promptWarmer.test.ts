@@ -1,0 +1,69 @@
+// The prompt warmer: a flow announced on the change feed (deployed through another worker, or a number
+// routed to it) has its static prompts in this process's cache soon after, and after the feed was lost
+// (RESYNC) every routed flow is warmed again; templated prompts are never synthesized ahead.
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { TextToSpeech } from '../../src/agent/providers.ts';
+import { TtsCache } from '../../src/agent/tts/cache.ts';
+import { PromptWarmer, staticPrompts } from '../../src/agent/tts/promptWarmer.ts';
+import type { FlowDefinition } from '../../src/flow/types.ts';
+import { RESYNC } from '../../src/store/changeFeed.ts';
+
+const flow = (id: string, greeting: string): FlowDefinition =>
+  ({
+    id,
+    start: 'greet',
+    nodes: {
+      greet: { type: 'say', text: greeting, next: 'ask' },
+      ask: { type: 'gather', prompt: { text: `Hello {{vars.name}}, press one.` }, next: 'end', noInput: 'end' },
+      end: { type: 'hangup' },
+    },
+  }) as unknown as FlowDefinition;
+
+describe('prompt warmer', () => {
+  it('warms announced flows and routed numbers, and every routed flow after a resync', async () => {
+    const said: string[] = [];
+    const tts: TextToSpeech = {
+      name: 'counting',
+      async *synthesize(text) {
+        said.push(text);
+        yield new Uint8Array(800);
+      },
+    };
+    const cache = new TtsCache(tts);
+    const flows = new Map([
+      ['sales', flow('sales', 'Welcome to sales.')],
+      ['support', flow('support', 'Welcome to support.')],
+      ['billing', flow('billing', 'Welcome to billing.')],
+    ]);
+    const routes = new Map([['+15005550009', 'support']]);
+    const warmer = new PromptWarmer({
+      cache,
+      log: pino({ level: 'silent' }),
+      flows: {
+        get: async (id) => (flows.has(id) ? { definition: flows.get(id) as FlowDefinition } : undefined),
+        getNumber: async (e164) => (routes.has(e164) ? { flowId: routes.get(e164) as string } : undefined),
+        listNumbers: async () => [...routes.values()].map((flowId) => ({ flowId })),
+      },
+    });
+    expect(staticPrompts(flows.get('sales') as FlowDefinition)).toEqual(['Welcome to sales.']);
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    };
+    warmer.onChange('flows:sales');
+    await settle();
+    expect(cache.peek('Welcome to sales.')).toBeDefined();
+    warmer.onChange('numbers:+15005550009');
+    await settle();
+    expect(cache.peek('Welcome to support.')).toBeDefined();
+    warmer.onChange('departments:front-desk');
+    routes.set('+15005550010', 'billing');
+    warmer.onChange(RESYNC);
+    await settle();
+    expect(cache.peek('Welcome to billing.')).toBeDefined();
+    expect(said.sort()).toEqual(['Welcome to billing.', 'Welcome to sales.', 'Welcome to support.']);
+    await warmer.close();
+    warmer.onChange('flows:sales');
+    cache.close();
+  });
+});
