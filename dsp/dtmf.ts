@@ -68,18 +68,17 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
   /** e^{-i·2π·f·HOP/fs} per probe: the phase a tone exactly on f advances in one hop. */
   private readonly hopCos = new Float64Array(8);
   private readonly hopSin = new Float64Array(8);
-  private readonly ring = new Float64Array(2 * N);
+  /** The N samples before the current frame, then the frame (see process()). */
+  private readonly hist = new Int16Array(N + FRAME_SAMPLES);
   private readonly bins = new Float64Array(16);
   private readonly coeffs = new Float64Array(8);
   /** 1 + 10^((normal twist + margin)/10): see classify(). */
   private readonly colBoundFactor: number;
   private readonly out: DtmfFrame = { digit: '', startSample: 0, ended: '', durationSamples: 0 };
 
-  private pos = 0;
-  /** Sum of squares of the ring's last N samples. */
+  /** Sum of squares of the last N samples. */
   private energy = 0;
   private samples = 0;
-  private sinceHop = 0;
   // Candidate run.
   private candidate = -1;
   private hits = 0;
@@ -127,41 +126,31 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
     const out = this.out;
     out.digit = '';
     out.ended = '';
-    // Copied a hop at a time through locals, with the window's energy kept as a running sum (the
-    // samples are integers, so adding the new square and removing the oldest is exact): this loop and
-    // a per-window energy pass were most of the detector's cost on a call that listens for keys.
-    const ring = this.ring;
-    let pos = this.pos;
+    // The history holds the last N samples before this frame, then the frame: every window ending on
+    // one of the frame's four hops (160 = 4 × 40 samples) is a contiguous slice of it, filled by one copy instead of a ring write
+    // per sample. The window's energy is a running sum over the hop's samples in and out (integers,
+    // so exact): the per-sample ring and a per-window energy pass were most of the detector's cost on
+    // a call that listens for keys.
+    const hist = this.hist;
+    hist.set(frame, N);
     let energy = this.energy;
-    let i = 0;
-    while (i < FRAME_SAMPLES) {
-      const take = Math.min(HOP - this.sinceHop, FRAME_SAMPLES - i);
-      for (const end = i + take; i < end; i++) {
-        const x = frame[i] as number;
-        const old = ring[pos] as number;
+    for (let end = N + HOP; end <= N + FRAME_SAMPLES; end += HOP) {
+      for (let i = end - HOP; i < end; i++) {
+        const x = hist[i] as number;
+        const old = hist[i - N] as number;
         energy += x * x - old * old;
-        ring[pos] = x;
-        ring[pos + N] = x;
-        pos = pos + 1 === N ? 0 : pos + 1;
       }
-      this.samples += take;
-      this.sinceHop += take;
-      if (this.sinceHop === HOP) {
-        this.sinceHop = 0;
-        if (this.samples >= N) {
-          this.pos = pos;
-          this.analyse(energy);
-        }
-      }
+      this.samples += HOP;
+      if (this.samples >= N) this.analyse(end - N, energy);
     }
-    this.pos = pos;
+    hist.copyWithin(0, FRAME_SAMPLES);
     this.energy = energy;
     return out;
   }
 
-  /** Classify the window ending now (`energy`: its sum of squares); returns through the run/digit state. */
-  private analyse(energy: number): void {
-    const key = energy > 0 ? this.classify(this.pos, energy) : -1;
+  /** Classify the window hist[start, start + N) (`energy`: its sum of squares); returns through the run/digit state. */
+  private analyse(start: number, energy: number): void {
+    const key = energy > 0 ? this.classify(start, energy) : -1;
     if (key >= 0) this.hit(key);
     else this.miss();
   }
@@ -203,7 +192,7 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
    * goertzelComplex(). Each recursion is independent, so a group alone gives the same bins as the bank.
    */
   private goertzelGroup(start: number, from: number): void {
-    const x = this.ring;
+    const x = this.hist;
     const c = this.coeffs;
     const c0 = c[from] as number, c1 = c[from + 1] as number, c2 = c[from + 2] as number, c3 = c[from + 3] as number;
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -294,11 +283,9 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
   }
 
   reset(): void {
-    this.ring.fill(0);
-    this.pos = 0;
+    this.hist.fill(0);
     this.energy = 0;
     this.samples = 0;
-    this.sinceHop = 0;
     this.candidate = -1;
     this.hits = 0;
     this.runStart = 0;
