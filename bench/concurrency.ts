@@ -32,7 +32,11 @@ export interface ConcurrencyLevel {
   cpuCoreTotal: number;
   /** JS heap growth over the idle gateway ÷ live calls (RSS keeps what earlier levels grew). */
   memoryMbPerCall: number;
+  /** RSS growth over the idle gateway ÷ live calls (an upper bound: RSS keeps what earlier levels grew). */
+  rssMbPerCall: number;
   rssMb: number;
+  /** The idle gateway's RSS before this level: the base a call's memory comes on top of. */
+  baseRssMb: number;
   framesSent: number;
   framesProcessed: number;
   /** Inbound frames sent but not processed by the time the calls had ended (+15 s grace). */
@@ -113,7 +117,9 @@ async function runLevel(gw: BenchGateway, gens: LoadGenerators, n: number, stead
     cpuCorePerCall: round(cpuCore / active, 5),
     cpuCoreTotal: round(cpuCore, 3),
     memoryMbPerCall: round(Math.max(0, w1.heapMb - idle.heapMb) / active, 3),
+    rssMbPerCall: round(Math.max(0, w1.rssMb - idle.rssMb) / active, 3),
     rssMb: round(w1.rssMb, 1),
+    baseRssMb: round(idle.rssMb, 1),
     framesSent,
     framesProcessed,
     droppedFrames: Math.max(0, framesSent - framesProcessed),
@@ -183,7 +189,7 @@ export async function runConcurrencyBench(ctx: SectionContext, opts: Concurrency
   return {
     id: 'concurrency',
     title: '3. Concurrency (one gateway process, calls at real-time pace, greeting + detectors)',
-    header: ['N', 'ok', 'failed', 'lag p50', 'lag p99', 'lag max', 'idle proc p99', 'CPU core', 'CPU %core/call', 'floor %core/call', 'call ÷ floor', 'heap MB/call', 'RSS MB', 'unprocessed frames', 'short greetings', '1st audio p50', '1st audio p99', 'gen CPU core', 'gen lag p99', 'holds'],
+    header: ['N', 'ok', 'failed', 'lag p50', 'lag p99', 'lag max', 'idle proc p99', 'CPU core', 'CPU %core/call', 'floor %core/call', 'call ÷ floor', 'heap MB/call', 'RSS MB/call', 'RSS MB (idle base)', 'unprocessed frames', 'short greetings', '1st audio p50', '1st audio p99', 'gen CPU core', 'gen lag p99', 'holds'],
     rows: levels.map((l) => [
       l.n,
       l.completed,
@@ -197,7 +203,8 @@ export async function runConcurrencyBench(ctx: SectionContext, opts: Concurrency
       round(floorPctPerCall, 4),
       round((l.cpuCorePerCall * 100) / floorPctPerCall, 2),
       l.memoryMbPerCall,
-      l.rssMb,
+      l.rssMbPerCall,
+      `${l.rssMb} (${l.baseRssMb})`,
       l.droppedFrames,
       l.shortGreetings,
       l.firstAudioMs.p50,
