@@ -139,20 +139,51 @@ async function measure(target: Target, streams: number, perStream: number, speed
   };
 }
 
+/** The bare `ws` floor as a child process: a target that parses JSON and decodes base64 and mu-law only. */
+async function startBareFloor(): Promise<{ target: Target; stop(): Promise<void> }> {
+  const bare = BenchChild.start('bare-ws', BARE, {});
+  try {
+    const ready = await bare.waitFor('ready', 60_000);
+    const bareUrl = `ws://127.0.0.1:${ready.port as number}/`;
+    return {
+      target: {
+        name: 'bare ws (JSON + base64 + mu-law)',
+        open: (i) => openStream(bareUrl, {}, i),
+        stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as { cpuUs: number; mediaMessages: number },
+      },
+      stop: () => bare.stop(3000),
+    };
+  } catch (err) {
+    await bare.stop(3000);
+    throw err;
+  }
+}
+
+/**
+ * The floor's CPU per inbound media message (µs), best of `passes`: what a call's 50 messages per
+ * second cost a server that does nothing but receive them. The concurrency section shows a call's CPU
+ * beside it, measured in the same run.
+ */
+export async function bareFloorUsPerMessage(streams: number, perStream: number, passes: number): Promise<number> {
+  const bare = await startBareFloor();
+  try {
+    await measure(bare.target, 2, 300, 10);
+    let best = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < passes; p++) best = Math.min(best, (await measure(bare.target, streams, perStream, 10)).usPerMessage);
+    return best;
+  } finally {
+    await bare.stop();
+  }
+}
+
 export async function runMediaPathBench(ctx: SectionContext): Promise<SectionResult> {
   const streams = ctx.short ? 10 : 20;
   const perStream = ctx.short ? 1500 : 4000;
   const speed = 10;
   const gw = await ctx.gateway();
-  const bare = BenchChild.start('bare-ws', BARE, {});
+  const bare = await startBareFloor();
   try {
-    const ready = await bare.waitFor('ready', 60_000);
-    const bareUrl = `ws://127.0.0.1:${ready.port as number}/`;
-    const bareTarget: Target = {
-      name: 'bare ws (JSON + base64 + mu-law)',
-      open: (i) => openStream(bareUrl, {}, i),
-      stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as { cpuUs: number; mediaMessages: number },
-    };
+    const bareTarget = bare.target;
     ctx.progress(`media path: ${streams} streams × ${perStream} messages at ${speed}× into the bare floor, then the gateway`);
     // Warm both (JIT), then measure; the floor and the gateway alternate so that a load change on the
     // shared machine hits both, and the best (least disturbed) pass of each is kept.
@@ -196,7 +227,7 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
       ],
     };
   } finally {
-    await bare.stop(3000);
+    await bare.stop();
   }
 }
 

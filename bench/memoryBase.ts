@@ -1,29 +1,78 @@
 // Where a gateway process's base memory goes: RSS, JS heap, external and ArrayBuffer memory (WASM
 // engines live there) after each start-up step, with the embedded database or PostgreSQL
-// (DATABASE_URL). `node --expose-gc bench/memoryBase.ts`
-import pino from 'pino';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { composeGateway } from '../src/composition.ts';
+// (DATABASE_URL). Twice on one data folder: a first start (an empty folder: the offline voice is
+// loaded to synthesize the prompts, PGlite runs initdb) and a restart (prompts on disk), which is what
+// a worker of a running deployment looks like. The modules are imported one group at a time so each
+// group's share shows. `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const mb = (n: number): number => Math.round(n / 1048576);
-const rows: Array<Record<string, string | number>> = [];
-const show = (step: string): void => {
-  (globalThis as { gc?: () => void }).gc?.();
-  const m = process.memoryUsage();
-  rows.push({ step, rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
-};
 
-show('node + modules');
-const config = loadConfig(process.env);
-const log = pino({ level: 'warn' });
-const runtime = await composeGateway(config, log);
-show(`runtime (${runtime.appDeps.db.kind})`);
-await runtime.warmedUp;
-show('prompt cache warmed');
-const app = await buildApp({ ...runtime.appDeps, logger: log });
-await app.ready();
-show('app ready');
-console.table(rows);
-await app.close();
-await runtime.close();
+interface Row {
+  step: string;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** One start: each step's memory after a full GC, as JSON on stdout. */
+async function measureOneStart(): Promise<void> {
+  const rows: Row[] = [];
+  const show = (step: string): void => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    rows.push({ step, rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
+  };
+  // This script is TypeScript: Node's type stripping (a WASM build of swc) is already loaded.
+  show('node + TypeScript type stripping');
+  await Promise.all(['fastify', 'pg', 'ws', 'pino', 'prom-client', 'ajv', 'libphonenumber-js'].map((m) => import(m)));
+  show('+ fastify, pg, ws, pino, prom-client, ajv, libphonenumber-js');
+  await import('openai');
+  show('+ openai SDK');
+  const [{ buildApp }, { loadConfig }, { composeGateway }, { default: pino }] = await Promise.all([import('../src/app.ts'), import('../src/config.ts'), import('../src/composition.ts'), import('pino')]);
+  show('+ the gateway\'s own modules');
+  const config = loadConfig(process.env);
+  const log = pino({ level: 'warn' });
+  const runtime = await composeGateway(config, log);
+  show(`runtime (${runtime.appDeps.db.kind})`);
+  await runtime.warmedUp;
+  show('prompt cache warmed');
+  const app = await buildApp({ ...runtime.appDeps, logger: log });
+  await app.ready();
+  show('app ready');
+  await app.close();
+  await runtime.close();
+  process.stdout.write(`${JSON.stringify(rows)}\n`);
+}
+
+if (process.env.MEMORY_BASE_CHILD === '1') {
+  await measureOneStart();
+} else {
+  const own = process.env.DATA_DIR;
+  const dataDir = own ?? mkdtempSync(path.join(tmpdir(), 'gw-memory-base-'));
+  try {
+    const starts: Array<{ label: string; rows: Row[] }> = [];
+    for (const label of ['first start (empty data folder)', 'restart (prompts on disk)']) {
+      const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
+        env: { ...process.env, MEMORY_BASE_CHILD: '1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 16 * 1048576,
+      });
+      const line = child.stdout.trim().split('\n').pop() ?? '';
+      if (child.status !== 0 || !line.startsWith('[')) throw new Error(`the measuring process failed (exit ${child.status}): ${child.stdout.slice(-500)}`);
+      starts.push({ label, rows: JSON.parse(line) as Row[] });
+    }
+    for (const s of starts) {
+      process.stdout.write(`${s.label}, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}:\n`);
+      console.table(s.rows);
+    }
+  } finally {
+    if (own === undefined) rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -115,7 +115,10 @@ export class CallSession implements CallControl {
   private heldBytes = 0;
   private readonly heldBudget: ByteBudget;
   private draining = false;
-  private lastMediaWall = performance.now();
+  /** Media arrived since the watchdog's last tick (a flag per message instead of a clock read). */
+  private mediaSinceTick = true;
+  /** Whole watchdog ticks without media: the silence lasted at least this long. */
+  private silentMs = 0;
   private readonly watchdog: NodeJS.Timeout | undefined;
   /** Counters for the health of the stream. */
   readonly stats = { mediaMessages: 0, framesProcessed: 0, consumerErrors: 0 };
@@ -144,9 +147,15 @@ export class CallSession implements CallControl {
     });
     const timeoutMs = opts.mediaTimeoutMs ?? 0;
     if (timeoutMs > 0) {
+      const tickMs = Math.min(1000, timeoutMs);
       this.watchdog = setInterval(() => {
-        if (performance.now() - this.lastMediaWall > timeoutMs) this.end('media_timeout');
-      }, Math.min(1000, timeoutMs));
+        // Media after tick k and none at ticks k+1…k+m: the silence is at least m ticks long (and
+        // shorter than m+1), so the call ends between timeoutMs and timeoutMs + tickMs after its last media.
+        if (this.mediaSinceTick) {
+          this.mediaSinceTick = false;
+          this.silentMs = 0;
+        } else if ((this.silentMs += tickMs) >= timeoutMs) this.end('media_timeout');
+      }, tickMs);
       this.watchdog.unref();
     }
   }
@@ -204,7 +213,7 @@ export class CallSession implements CallControl {
   /** Raw payload bytes of one `media` message, in the stream's input format. */
   receiveMedia(payload: Uint8Array): void {
     if (this.ended) return;
-    this.lastMediaWall = performance.now();
+    this.mediaSinceTick = true;
     if (this.held !== undefined) {
       this.held.push({ payload: payload.slice() });
       this.heldBytes += payload.length;

@@ -41,11 +41,13 @@ const MAX_DIGITS = 15;
 
 // Scratch registers of the scan (set and read within one synchronous scan, never across calls): where
 // the last plain string's content lies ([start, end) in bytes), whether the last separator closed its
-// object, and the last counter's value.
+// object, the last counter's value and the last payload's decoded length.
 let strStart = 0;
 let closed = false;
 let strEnd = 0;
 let num = 0;
+/** Bytes decoded by the last decodeBase64String. */
+let decoded = 0;
 
 export class MediaScanner {
   private buf = new Uint8Array(160);
@@ -138,10 +140,9 @@ export class MediaScanner {
       let bit = 0;
       if (equals(bytes, ks, ke, 'payload')) {
         bit = 1;
-        i = readString(bytes, i);
+        i = this.decodeBase64String(bytes, i);
         if (i < 0) return -1;
-        payloadLength = this.decodeBase64(bytes, strStart, strEnd);
-        if (payloadLength < 0) return -1;
+        payloadLength = decoded;
       } else if (equals(bytes, ks, ke, 'chunk')) {
         bit = 2;
         i = readCount(bytes, i);
@@ -177,51 +178,58 @@ export class MediaScanner {
   }
 
   /**
-   * Strict base64 (standard alphabet; '=' padding only at the end of a length divisible by 4, or no
-   * padding and a length of 4k+2 or 4k+3) into the scanner's buffer; the byte count, or -1 to fall back.
+   * A JSON string of strict base64 (standard alphabet; '=' padding only at the end of a length divisible
+   * by 4, or no padding and a length of 4k+2 or 4k+3) decoded into the scanner's buffer in the same pass
+   * that finds its closing quote. Returns the index after the quote (the byte count in `decoded`), or -1
+   * to fall back: anything else in the string — escapes, other characters, padding elsewhere — is not
+   * base64 this scanner is sure of.
    */
-  private decodeBase64(bytes: Uint8Array, start: number, end: number): number {
-    let len = end - start;
-    if (len % 4 === 1) return -1;
-    let pad = 0;
-    if (len > 0 && bytes[end - 1] === EQUALS) {
-      if (len % 4 !== 0) return -1;
-      pad = bytes[end - 2] === EQUALS ? 2 : 1;
-    }
-    len -= pad;
-    const size = Math.floor((len * 3) / 4);
-    if (size > this.buf.length) {
-      this.buf = new Uint8Array(Math.max(size, this.buf.length * 2));
-      this.view = this.buf.subarray(0, 0);
-    }
-    const buf = this.buf;
-    const quads = len >> 2;
+  private decodeBase64String(bytes: Uint8Array, from: number): number {
+    if (bytes[from] !== QUOTE) return -1;
+    const n = bytes.length;
+    let buf = this.buf;
     let o = 0;
-    let p = start;
-    for (let q = 0; q < quads; q++) {
+    let p = from + 1;
+    // Whole quads; the loop stops at the first quad with a character outside the alphabet (the closing
+    // quote, padding or anything else), which the tail below sorts out.
+    while (p + 3 < n) {
       const a = B64[bytes[p] as number] as number;
       const b = B64[bytes[p + 1] as number] as number;
       const c = B64[bytes[p + 2] as number] as number;
       const d = B64[bytes[p + 3] as number] as number;
-      if ((a | b | c | d) > 63) return -1;
+      if ((a | b | c | d) > 63) break;
+      if (o + 3 > buf.length) buf = this.grow(o);
       buf[o++] = (a << 2) | (b >> 4);
       buf[o++] = ((b & 15) << 4) | (c >> 2);
       buf[o++] = ((c & 3) << 6) | d;
       p += 4;
     }
-    const rest = len & 3;
-    if (rest >= 2) {
+    // The tail: r = 0, 2 or 3 characters of the alphabet, then "=="/"=" completing the quad (r = 2/3)
+    // or nothing, then the quote.
+    let r = 0;
+    while (r < 3 && p + r < n && (B64[bytes[p + r] as number] as number) <= 63) r++;
+    let q = p + r;
+    if (r === 2 && bytes[q] === EQUALS && bytes[q + 1] === EQUALS) q += 2;
+    else if (r === 3 && bytes[q] === EQUALS) q += 1;
+    if (r === 1 || bytes[q] !== QUOTE) return -1;
+    if (r >= 2) {
+      if (o + 2 > buf.length) buf = this.grow(o);
       const a = B64[bytes[p] as number] as number;
       const b = B64[bytes[p + 1] as number] as number;
-      if (a > 63 || b > 63) return -1;
       buf[o++] = (a << 2) | (b >> 4);
-      if (rest === 3) {
-        const c = B64[bytes[p + 2] as number] as number;
-        if (c > 63) return -1;
-        buf[o++] = ((b & 15) << 4) | (c >> 2);
-      }
+      if (r === 3) buf[o++] = ((b & 15) << 4) | ((B64[bytes[p + 2] as number] as number) >> 2);
     }
-    return o;
+    decoded = o;
+    return q + 1;
+  }
+
+  /** A buffer twice as large holding the first `used` bytes decoded so far. */
+  private grow(used: number): Uint8Array<ArrayBuffer> {
+    const bigger = new Uint8Array(this.buf.length * 2);
+    bigger.set(this.buf.subarray(0, used));
+    this.buf = bigger;
+    this.view = bigger.subarray(0, 0);
+    return bigger;
   }
 
   private streamIdOf(bytes: Uint8Array, start: number, end: number): string {

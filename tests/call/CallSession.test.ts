@@ -166,6 +166,21 @@ describe('CallSession media clock and lifecycle', () => {
     await new Promise((r) => setTimeout(r, 1200));
     expect(call.session.endReason).toBe('media_timeout');
   });
+
+  it('keeps a call whose media keeps arriving, and ends it once the media stops for the timeout', async () => {
+    const call = createTestCall({ mediaTimeoutMs: 300 });
+    const frame = encodeMulaw(tone(20));
+    const sender = setInterval(() => call.session.receiveMedia(frame), 20);
+    await new Promise((r) => setTimeout(r, 900));
+    clearInterval(sender);
+    expect(call.session.ended).toBe(false);
+    const stoppedAt = performance.now();
+    while (!call.session.ended && performance.now() - stoppedAt < 3000) await new Promise((r) => setTimeout(r, 10));
+    expect(call.session.endReason).toBe('media_timeout');
+    // Not before the timeout, and within one watchdog tick (300 ms here) after it, give or take the timers' slack.
+    expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(290);
+    expect(performance.now() - stoppedAt).toBeLessThan(1500);
+  });
 });
 
 describe('CallSession hold', () => {

@@ -167,6 +167,22 @@ describe('media fast path vs JSON.parse', () => {
     for (const text of declined) expect(scanner.scan(Buffer.from(text)), text).toBeUndefined();
   });
 
+  it('takes a payload as base64 only in its strict forms, and leaves every other string to the full parser', () => {
+    const scanner = new MediaScanner();
+    const msg = (payload: string) => `{"event":"media","media":{"chunk":"1","timestamp":"0","payload":${JSON.stringify(payload)}}}`;
+    // Padded, unpadded (4k+2, 4k+3), empty: the bytes the full parser decodes.
+    for (const payload of ['', 'AAAA', 'AQ==', 'AQI=', 'AQ', 'AQI', 'AQIDBA==', 'AQIDBAU=', 'AQIDBA', '/+/+/w==']) {
+      const fast = scanner.scan(Buffer.from(msg(payload)));
+      expect(fast && scanned(fast), payload).toEqual(fields(twilioSerializer.parse(msg(payload))));
+    }
+    // A lone character, padding in the wrong place or of the wrong length, other characters, escapes.
+    for (const payload of ['A', 'AAAAA', 'AA=', 'AAA==', 'A===', 'AA=A', 'AA==AAAA', 'AAAA=', '=AAA', 'AA-_', 'AAA\n', 'AAé=']) {
+      expect(scanner.scan(Buffer.from(msg(payload))), payload).toBeUndefined();
+    }
+    // A JSON escape in the payload (here \u0041, an 'A') is the full parser's to read.
+    expect(scanner.scan(Buffer.from(String.raw`{"event":"media","media":{"chunk":"1","timestamp":"0","payload":"AA\u0041A"}}`))).toBeUndefined();
+  });
+
   it('reuses its buffer: the next scan overwrites the payload of the last', () => {
     const scanner = new MediaScanner();
     const msg = (b: number[]) => Buffer.from(`{"event":"media","media":{"chunk":"1","timestamp":"0","payload":"${Buffer.from(b).toString('base64')}"}}`);
