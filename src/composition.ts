@@ -252,7 +252,9 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   // (from the prompt files of an earlier run or another worker, so a restart is a disk read), then
   // every flow deployed or routed anywhere (announced on the change feed) — once per machine.
   const warmer = new PromptWarmer({ cache: providers.ttsCache, flows, log });
-  const warmedUp = warmer.warmAtStart(config.flowsDir);
+  // The start's prompts are on disk once warmed: the offline voice loaded to synthesize them (~90 MB)
+  // is let go at once rather than after its idle period, so a worker idles at its base.
+  const warmedUp = warmer.warmAtStart(config.flowsDir).then(() => providers.releaseIdleEngines());
   const stopWarmingChanges = db.changes.subscribe(ROUTING_CHANNEL, (change) => warmer.onChange(change));
   const prefetchFlow = (flow: FlowDefinition): void => void warmer.warmFlow(flow, 'deployed here');
 

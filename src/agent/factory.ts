@@ -57,6 +57,8 @@ export interface Providers {
   /** Token-streaming TTS, when configured. */
   streamTts: ElevenLabsStreamInputTts | undefined;
   breakers: Record<string, CircuitBreaker>;
+  /** Lets go of engines loaded only to synthesize (the offline voice) when nothing is using them. */
+  releaseIdleEngines(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export function createProviders(o: ProviderOptions): Providers {
     ttsCache,
     streamTts,
     breakers,
+    releaseIdleEngines: () => offline.releaseIfIdle(),
     close: async () => {
       ttsCache.close();
       await offline.close();

@@ -151,6 +151,24 @@ describe('OfflineTts (eSpeak NG, WASM in a worker)', () => {
       await idle.close();
     }
   });
+
+  it('lets go of its engine on request once nothing is being synthesized (after a start\'s warm-up), not while a request runs', async () => {
+    const engine = new OfflineTts();
+    try {
+      expect((await all(engine, 'One.')).length).toBeGreaterThan(800);
+      expect(engine.running).toBe(true);
+      const it = engine.synthesize('A request still under way.', { signal: new AbortController().signal })[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      await engine.releaseIfIdle();
+      expect(engine.running).toBe(true);
+      await it.return?.();
+      await engine.releaseIfIdle();
+      expect(engine.running).toBe(false);
+      expect((await all(engine, 'Two.')).length).toBeGreaterThan(800);
+    } finally {
+      await engine.close();
+    }
+  });
 });
 
 describe('FallbackTts', () => {

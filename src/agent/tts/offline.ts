@@ -170,6 +170,14 @@ export class OfflineTts implements TextToSpeech {
     };
   }
 
+  /**
+   * Stops the engine now if nothing is being synthesized: once a start's prompts are on disk the
+   * process would otherwise hold the ~90 MB engine for the idle period. The next request starts it again.
+   */
+  async releaseIfIdle(): Promise<void> {
+    if (this.pending.size === 0) await this.close();
+  }
+
   /** Stop the worker (process shutdown; tests). */
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
