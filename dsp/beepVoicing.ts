@@ -54,6 +54,32 @@ export class StepRecord {
   }
 }
 
+/** Least-squares straight line through `x[from..to)` against the index: its centre and slope. */
+interface Line {
+  meanT: number;
+  meanX: number;
+  slope: number;
+}
+
+function fitLine(x: Float64Array, from: number, to: number): Line {
+  const n = to - from;
+  let st = 0;
+  let sx = 0;
+  for (let i = from; i < to; i++) {
+    st += i;
+    sx += x[i] as number;
+  }
+  const meanT = st / n;
+  const meanX = sx / n;
+  let stt = 0;
+  let stx = 0;
+  for (let i = from; i < to; i++) {
+    stt += (i - meanT) * (i - meanT);
+    stx += (i - meanT) * ((x[i] as number) - meanX);
+  }
+  return { meanT, meanX, slope: stt > 0 ? stx / stt : 0 };
+}
+
 /**
  * RMS departure (in the series' unit) of `x[from..to)` from its least-squares straight line: what a
  * fixed or linearly drifting beep lacks and a voice's pitch or level has.
@@ -61,24 +87,10 @@ export class StepRecord {
 export function residualRms(x: Float64Array, from: number, to: number): number {
   const n = to - from;
   if (n < 3) return 0;
-  let st = 0;
-  let sx = 0;
-  for (let i = from; i < to; i++) {
-    st += i;
-    sx += x[i] as number;
-  }
-  const mt = st / n;
-  const mx = sx / n;
-  let stt = 0;
-  let stx = 0;
-  for (let i = from; i < to; i++) {
-    stt += (i - mt) * (i - mt);
-    stx += (i - mt) * ((x[i] as number) - mx);
-  }
-  const slope = stt > 0 ? stx / stt : 0;
+  const { meanT, meanX, slope } = fitLine(x, from, to);
   let r = 0;
   for (let i = from; i < to; i++) {
-    const d = (x[i] as number) - mx - slope * (i - mt);
+    const d = (x[i] as number) - meanX - slope * (i - meanT);
     r += d * d;
   }
   return Math.sqrt(r / n);
@@ -88,21 +100,7 @@ export function residualRms(x: Float64Array, from: number, to: number): number {
 export function lineChange(x: Float64Array, from: number, to: number): number {
   const n = to - from;
   if (n < 2) return 0;
-  let st = 0;
-  let sx = 0;
-  for (let i = from; i < to; i++) {
-    st += i;
-    sx += x[i] as number;
-  }
-  const mt = st / n;
-  const mx = sx / n;
-  let stt = 0;
-  let stx = 0;
-  for (let i = from; i < to; i++) {
-    stt += (i - mt) * (i - mt);
-    stx += (i - mt) * ((x[i] as number) - mx);
-  }
-  return stt > 0 ? (stx / stt) * (n - 1) : 0;
+  return fitLine(x, from, to).slope * (n - 1);
 }
 
 /** A partner harmonic counts when this far above the floor around it (summed spectrum: dB 8 → ×6.3). */
