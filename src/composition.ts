@@ -254,7 +254,10 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   const warmer = new PromptWarmer({ cache: providers.ttsCache, flows, log });
   // The start's prompts are on disk once warmed: the offline voice loaded to synthesize them (~90 MB)
   // is let go at once rather than after its idle period, so a worker idles at its base.
-  const warmedUp = warmer.warmAtStart(config.flowsDir).then(() => providers.releaseIdleEngines());
+  const warmedUp = warmer
+    .warmAtStart(config.flowsDir)
+    .then(() => providers.releaseIdleEngines())
+    .catch((err: unknown) => log.warn({ err }, 'letting go of the offline voice failed'));
   const stopWarmingChanges = db.changes.subscribe(ROUTING_CHANNEL, (change) => warmer.onChange(change));
   const prefetchFlow = (flow: FlowDefinition): void => void warmer.warmFlow(flow, 'deployed here');
 
