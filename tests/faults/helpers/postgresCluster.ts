@@ -1,9 +1,9 @@
 // A throwaway PostgreSQL cluster the fault suite may stop and start at will (never the shared test
-// server): its own directory under /tmp, a free port in 55000–59000, trust authentication on
+// server): its own directory under /tmp, a free port below the ephemeral range, trust authentication on
 // loopback only. Found and run like .ci/postgres.sh does: the newest /usr/lib/postgresql/*/bin, as
 // the `postgres` user when we are root (PostgreSQL refuses to run as root).
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -36,10 +36,26 @@ export function postgresBinDir(): string | undefined {
   return undefined;
 }
 
-/** A free loopback port in 55000–59000 (the range reserved for throwaway servers on the CI machine). */
+/**
+ * Where throwaway servers listen: below the kernel's ephemeral range (32768–60999 on Linux), so a server
+ * stopped by a test cannot find its port taken, when it starts again, by another test's listen(0) or
+ * outgoing connection (a full run once lost the fault suite's PostgreSQL that way).
+ */
+function throwawayPortRange(): [number, number] {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 24_000) return [20_000, 24_000];
+  } catch {
+    // Not Linux: keep the fixed range.
+  }
+  return [55_000, 59_000];
+}
+
+/** A free loopback port for a throwaway server (see throwawayPortRange). */
 export async function freePort(): Promise<number> {
+  const [from, to] = throwawayPortRange();
   for (let i = 0; i < 50; i++) {
-    const port = 55000 + Math.floor(Math.random() * 4000);
+    const port = from + Math.floor(Math.random() * (to - from));
     const ok = await new Promise<boolean>((resolve) => {
       const s = createServer();
       s.once('error', () => resolve(false));
@@ -47,7 +63,7 @@ export async function freePort(): Promise<number> {
     });
     if (ok) return port;
   }
-  throw new Error('no free port in 55000-59000');
+  throw new Error(`no free port in ${from}-${to}`);
 }
 
 export async function startPostgresCluster(): Promise<PostgresCluster> {
