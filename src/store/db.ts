@@ -171,11 +171,19 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   });
 }
 
-// An idle client whose connection dies (server restart, network cut) makes the pool emit 'error';
-// without a listener that event would crash the process. The pool drops the client by itself.
+// A client whose connection dies (server restart, network cut) emits 'error'; without a listener
+// that event ends the process. pg-pool listens only while a client is idle (and then drops it, and
+// re-emits on the pool): on checkout it removes its listener, so a client held by a transaction, a
+// migration or a rollup refresh between two of its queries when the server stopped crashed the
+// gateway. Every client gets a listener of its own for its whole life; its holder sees the failure on
+// its next query and releases it broken.
 function attachPoolErrorLog(pool: pg.Pool, log: StoreLogger, where: object): void {
-  pool.on('error', (err) => {
-    log.warn({ ...where, err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection failed');
+  // The pool's re-emit of an idle client's failure: already reported by that client's listener.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      log.warn({ ...where, err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection failed');
+    });
   });
 }
 

@@ -54,3 +54,34 @@ describe.each(testDatabases())('database pool on %s', (kind) => {
     await other.cleanup();
   });
 });
+
+// A client held between two queries (a transaction, a migration, a rollup refresh) when the server
+// ends its connection: pg-pool does not listen on checked-out clients, and the unhandled 'error' used to
+// end the gateway process (the fault suite lost its gateway when PostgreSQL stopped at such a moment).
+describe.each(testDatabases().filter((k) => k === 'postgres'))('a checked-out client whose connection the server ends (%s)', (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await openTestDatabase(kind);
+  });
+  afterAll(() => t.cleanup());
+
+  it('fails its next query and is logged, without an unhandled error; the pool goes on', async () => {
+    const held = await t.db.pool.connect();
+    const pid = (await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    expect(pid).toBeTypeOf('number');
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await t.db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      await expect.poll(() => t.log.entries.some((e) => e.msg === 'database connection failed'), { timeout: 5_000 }).toBe(true);
+      const err = await held.query('SELECT 1').then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      held.release(err as Error);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect((await t.db.pool.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+  });
+});
