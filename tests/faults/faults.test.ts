@@ -4,7 +4,7 @@
 // long one (more calls, longer outages, timeouts).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeWav } from '../../dsp/wav.ts';
 import { replayCall, type ReplayResult, type TimelineEntry } from '../../src/replay/client.ts';
@@ -88,6 +88,11 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     cluster = await startPostgresCluster();
     carrier = await startFakeCarrier({ [TWILIO.sid]: TWILIO.token });
   }, 120_000);
+  // A test that fails part-way must not leave its gateways running into the next one, where one
+  // would reconcile the next test's instance as lost (its heartbeat interval is short here).
+  afterEach(async () => {
+    for (const gw of running.splice(0)) await gw.cleanup();
+  }, 60_000);
   afterAll(async () => {
     for (const gw of running) await gw.cleanup();
     await carrier?.close();
@@ -150,7 +155,11 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
   it('SIGKILL mid-call, then a new instance: the call is closed as gateway_lost and hung up, nothing else changed', async () => {
     const a = await start();
     const finished = await call(a, { speed: 5 });
-    await until('first call recorded', async () => ((await calls([finished.callId ?? '']))[0]?.end_reason === 'default_flow_done' ? true : undefined), 20_000);
+    // Settled: the outcome is written behind the end, through the call's ordered writer.
+    await until('first call recorded', async () => {
+      const row = (await calls([finished.callId ?? '']))[0] as (CallRow & { outcome: string | null }) | undefined;
+      return row?.end_reason === 'default_flow_done' && row.outcome !== null ? true : undefined;
+    }, 20_000);
     const before = (await calls([finished.callId ?? '']))[0];
     const live = firstMark();
     const abort = new AbortController();
