@@ -149,7 +149,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
       eventsPerCall: seqs.map((s) => Number(s.n)),
     });
     gw.signal('SIGTERM');
-    expect((await gw.exited).code).toBe(0);
+    expect((await gw.exited).code, gw.tail()).toBe(0);
   }, 180_000);
 
   it('SIGKILL mid-call, then a new instance: the call is closed as gateway_lost and hung up, nothing else changed', async () => {
@@ -191,7 +191,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     expect((await calls([finished.callId ?? '']))[0]).toEqual(before); // nothing else changed
     report('SIGKILL mid-call', { newInstanceStartMs: startMs, lostCallClosedAfterStartMs: closed.ms, carrierHangups: hangups.value.length, instanceDeadAfterMs: 1000 });
     b.signal('SIGTERM');
-    expect((await b.exited).code).toBe(0);
+    expect((await b.exited).code, b.tail()).toBe(0);
   }, 120_000);
 
   it(`SIGTERM with ${SCALE.sigtermCalls} live calls: new calls refused politely, live ones finish, events flushed, exit 0`, async () => {
@@ -218,7 +218,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     const results = await Promise.all(live);
     const exit = await gw.exited;
     const exitMs = Math.round(performance.now() - sigtermAt);
-    expect(exit.code).toBe(0);
+    expect(exit.code, gw.tail()).toBe(0);
     const ids = results.map((r) => r.callId ?? '');
     const rows = await calls(ids);
     const tl = await timelines(ids);
@@ -234,6 +234,13 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     expect(stopped?.events).toMatchObject({ dropped: 0, buffered: 0 });
     report('SIGTERM', { liveCalls: SCALE.sigtermCalls, exitAfterSigtermMs: exitMs, endReasons: Object.fromEntries(reasons), eventsWritten: [...tl.values()].reduce((n, t) => n + t.length, 0), stoppedLog: stopped });
   }, 180_000);
+
+  it('SIGTERM as soon as it listens, while it warms its prompts: exit 0', async () => {
+    // A fresh data folder: the shipped flows' prompts are still being synthesized when it is told to stop.
+    const gw = await start();
+    gw.signal('SIGTERM');
+    expect((await gw.exited).code, gw.tail()).toBe(0);
+  }, 60_000);
 
   it('carrier REST failing on hang-up (500, dropped socket; a timeout in chaos): the call still ends, the record is complete, the failure is logged', async () => {
     const gw = await start();
@@ -253,7 +260,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     expect(failures).toBe(CHAOS ? 3 : 2);
     report('carrier REST failing on hang-up', { outcomes, hangupFailuresLogged: failures });
     gw.signal('SIGTERM');
-    expect((await gw.exited).code).toBe(0);
+    expect((await gw.exited).code, gw.tail()).toBe(0);
   }, 120_000);
 
   it('carrier REST failing on transfer (500, dropped socket; a timeout in chaos): the caller hears the fallback, the record says what happened', async () => {
@@ -282,7 +289,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     }
     report('carrier REST failing on transfer', { outcomes });
     gw.signal('SIGTERM');
-    expect((await gw.exited).code).toBe(0);
+    expect((await gw.exited).code, gw.tail()).toBe(0);
   }, 180_000);
 
   it('speech input dropping, the voice vendor failing and the LLM timing out: the fallback voice speaks, the call goes on', async () => {
@@ -345,7 +352,7 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
         endReason: row?.end_reason,
       });
       gw.signal('SIGTERM');
-      expect((await gw.exited).code).toBe(0);
+      expect((await gw.exited).code, gw.tail()).toBe(0);
     } finally {
       await openai.close();
     }
@@ -401,6 +408,6 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
       liveCallsAudioMs: results.map((r) => r.receivedAudioMs),
     });
     gw.signal('SIGTERM');
-    expect((await gw.exited).code).toBe(0);
+    expect((await gw.exited).code, gw.tail()).toBe(0);
   }, 180_000);
 });

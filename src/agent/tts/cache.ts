@@ -69,15 +69,18 @@ export class TtsCache {
       return hit;
     }
     this.misses++;
+    if (o.signal.aborted) throw new DOMException('aborted', 'AbortError');
     const k = this.key(text);
     let p = this.inflight.get(k);
     if (!p) {
       // The shared synthesis is not tied to one caller's signal (another caller may still want it);
-      // it is bounded by the providers' own timeouts and by the cache's lifetime.
+      // it is bounded by the providers' own timeouts and by the cache's lifetime. Its failure is each
+      // caller's to report; with no caller left (all aborted) it must not become an unhandled rejection,
+      // which ends the process.
       p = this.fill(k, text, { ...o, signal: this.lifetime.signal }).finally(() => this.inflight.delete(k));
+      p.catch(() => undefined);
       this.inflight.set(k, p);
     }
-    if (o.signal.aborted) throw new DOMException('aborted', 'AbortError');
     return await new Promise<Uint8Array>((resolve, reject) => {
       const onAbort = () => reject(new DOMException('aborted', 'AbortError'));
       o.signal.addEventListener('abort', onAbort, { once: true });

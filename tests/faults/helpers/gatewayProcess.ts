@@ -17,6 +17,8 @@ export interface GatewayProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>;
   api<T = unknown>(pathname: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
   signal(sig: NodeJS.Signals): void;
+  /** Its last log lines and stderr, to say why it exited as it did when a test fails. */
+  tail(): string;
   /** Stops it if still running (SIGKILL) and removes its data folder. */
   cleanup(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startGatewayProcess(env: Record<string, string>, opts: { d
       return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
     },
     signal: (sig) => void child.kill(sig),
+    tail: () => `${logs.slice(-8).map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${stderr.slice(-2000)}`,
     cleanup: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
