@@ -37,6 +37,11 @@ export interface ScriptedFailure {
   delayMs?: number;
   /** Destroy the socket instead of answering. */
   drop?: boolean;
+  /**
+   * Only a request this accepts fails (others pass it by): a late request of an earlier call — its
+   * hang-up, sent after its record was closed — must not take a failure meant for the next one.
+   */
+  match?: (r: RecordedRequest) => boolean;
 }
 
 export interface FakeCarrier {
@@ -44,7 +49,7 @@ export interface FakeCarrier {
   readonly baseUrl: string;
   readonly requests: RecordedRequest[];
   readonly calls: Map<string, FakeCall>;
-  /** The next requests (in order) fail as scripted, before auth is even checked. */
+  /** The next requests (in order; those a failure's `match` accepts) fail as scripted, before auth is even checked. */
   fail(...failures: ScriptedFailure[]): void;
   /** Delay every answer by this much (0 to stop). */
   setLatency(ms: number): void;
@@ -68,7 +73,8 @@ export async function startFakeCarrier(accounts: Record<string, string>): Promis
     const authorized = pathAccount !== undefined && basicAuthorized(req.headers.authorization, pathAccount, accounts);
     requests.push({ method: req.method ?? '', path, params, authorized });
 
-    const failure = failures.shift();
+    const at = failures.findIndex((f) => f.match === undefined || f.match(requests[requests.length - 1] as RecordedRequest));
+    const failure = at < 0 ? undefined : failures.splice(at, 1)[0];
     const delay = (failure?.delayMs ?? 0) + latencyMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (failure) {
