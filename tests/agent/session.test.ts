@@ -37,7 +37,9 @@ beforeEach(() => {
   el.streamRequests.length = 0;
 });
 
-const policy = { retries: 0, baseDelayMs: 1, maxDelayMs: 1, firstChunkTimeoutMs: 5000, idleTimeoutMs: 5000 };
+// Timeouts far above what the fakes take even on a loaded machine: these tests are not about timeouts (a
+// vendor timing out here would silently switch to the fallback voice and change what the caller hears).
+const policy = { retries: 0, baseDelayMs: 1, maxDelayMs: 1, firstChunkTimeoutMs: 20_000, idleTimeoutMs: 20_000 };
 
 interface Harness {
   call: TestCall;
