@@ -5,11 +5,11 @@
 // both components hold their level, so the level between two nulls peaks at the same value each time,
 // while a voice's level swells and fades from one syllable (or one dip of a wobbling vowel) to the next.
 //
-// A faster beat (25–60 Hz) has no null a 10 ms hop would see as a drop, but its hop levels still swing by
-// 4–5 dB (sampled at 100 Hz, a 60 Hz beat aliases); the highest level of any 40 ms holds its crest.
+// A faster beat (45–60 Hz) may show no null a 10 ms hop would see as a drop, but its hop levels still
+// swing by 4–5 dB (sampled at 100 Hz, a 60 Hz beat aliases); the highest level of any 30 ms holds its crest.
 //
 // `BeatEnvelope` keeps, for one beep candidate, the nulls bridged (dips the tone came back from at the
-// same frequency), the crest of every stretch between them, and the range of the 40 ms running crest.
+// same frequency), the crest of every stretch between them, and the range of the 30 ms running crest.
 // Pure bookkeeping, no allocation.
 
 /** A stretch between two nulls needs this many hops before its crest counts (a shorter one may miss it). */
