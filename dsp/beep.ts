@@ -100,7 +100,7 @@ const MAX_BRIDGE_HOPS = 2;
  * their 100 ms beat, which touches four hops; closer pairs are one tone whose level wanders.
  */
 const MAX_DIP_HOPS = 4;
-/** Wide or broad hops (past the onset) that show a candidate is two close tones. */
+/** Broad-lobe hops (past the onset) that show a candidate is two close tones. */
 const MIN_PAIR_HOPS = 2;
 /**
  * Past its first hop, a single tone's dip must stay this far over the line's floor before the tone (a tone's
@@ -184,8 +184,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   /** Hops of the level dip under way (0: none) and where the tone ends if it does not come back. */
   private dipHops = 0;
   private dipEnd = 0;
-  /** Hops of the candidate seen as one wide lobe (two close tones): their level beats. */
-  private wideHops = 0;
+  /**
+   * Hops of the candidate (past its onset) whose single lobe is broad: two tones tens of hertz apart, whose
+   * level beats. Not the wide lobes of tones 80–125 Hz apart, which are also two harmonics of a low voice.
+   */
+  private broadHops = 0;
   private readonly beat = new BeatEnvelope();
 
   constructor(opts: BeepOptions = {}) {
@@ -405,11 +408,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     this.bridge = 0;
     this.toneHops++;
-    if (this.hopWide) this.wideHops++;
+    if (this.hopBroad) this.broadHops++;
     if (this.hopHarmonic) this.harmonicHops++;
     // A pair's energy centroid wobbles with the noise in either lobe, and a beating pair's peak with its
     // beat: allow it twice the drift.
-    const tol = this.tolerance(this.stepFreq) * (this.hopWide || this.wideHops > 0 ? 2 : 1);
+    const tol = this.tolerance(this.stepFreq) * (this.hopWide || this.broadHops > 0 ? 2 : 1);
     const f = this.hopFreq;
     if (recovering && this.hopFreq2 === 0 && Math.abs(f - this.stepFreq) <= 2 * tol) {
       // The hop coming out of a null still holds it in its window: its frequency is the pair's swing
@@ -475,9 +478,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
    * through such a hop too, which delays its end by a hop (a pair's, by the whole dip: up to 40 ms).
    */
   private beatDip(): boolean {
-    // A pair (a wide lobe seen, or a null already bridged) may sink into the noise at its nulls: past the
+    // A pair (broad lobes seen, or a null already bridged) may sink into the noise at its nulls: past the
     // dip's first hop its level does not matter, only whether the tone comes back in time.
-    const pair = this.wideHops >= MIN_PAIR_HOPS || this.beat.recovered > 0;
+    const pair = this.broadHops >= MIN_PAIR_HOPS || this.beat.recovered > 0;
     const floor = Math.max(this.minDbfs, this.preToneLevelDb + DIP_OVER_FLOOR_DB);
     if (this.dipHops > 0 && this.hopLevelDb < floor && !pair) return false;
     if (this.dipHops === 0) {
@@ -539,7 +542,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.beat.clear();
     this.dipHops = 0;
     // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
-    this.wideHops = 0;
+    this.broadHops = 0;
     this.setStep();
     this.steps = 1;
     this.toneHops = 1;
@@ -574,7 +577,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
     const levelMax = Math.max(this.stepLevelMax, this.stepHops > 2 ? this.pendingLevelDb : -Infinity);
     // A beating pair's level swings by design: its crests between the nulls must hold instead.
-    const levelRange = this.beat.beating() ? this.beat.crestRangeDb() : this.wideHops > 0 ? this.beat.runningCrestRangeDb() : levelMax - this.stepLevelMin;
+    const levelRange = this.beat.beating() ? this.beat.crestRangeDb() : this.broadHops > 0 ? this.beat.runningCrestRangeDb() : levelMax - this.stepLevelMin;
     if (levelRange > this.levelRangeDb) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
@@ -621,7 +624,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.voiced = false;
     this.dipHops = 0;
     this.dipEnd = 0;
-    this.wideHops = 0;
+    this.broadHops = 0;
     this.beat.clear();
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
