@@ -12,13 +12,16 @@
 // harmonics f ± f0 in the spectrum summed over the step, a pitch that wanders around a straight line,
 // a level that moves; a per-hop partner at 2f or f/2 in a third of the hops refuses it too. The tone
 // ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
-// 10 ms after the end, plus the window tail.
+// 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
+// falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
+// crests (beepBeats.ts), while the voice tests above still apply.
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
-import { BAND_HI, BAND_LO, BIN_HZ, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
+import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
 import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms } from './beepVoicing.ts';
+import { BeatEnvelope } from './beepBeats.ts';
 
 export interface BeepOptions {
   minFrequencyHz?: number;
@@ -91,6 +94,19 @@ const MIN_HARMONIC_HOPS = 3;
 const MAX_LEVEL_CHANGE_DB = 2;
 /** Non-tonal hops bridged inside a tone: noise spoiling a hop, or the step of a multi-step beep. */
 const MAX_BRIDGE_HOPS = 2;
+/**
+ * A level drop is bridged as the null of a beat (two close tones, see beepBeats.ts) for at most this
+ * many hops: the 10 ms level of two equal tones 10 Hz apart stays 6 dB under its crest for a third of
+ * their 100 ms beat, which touches four hops; closer pairs are one tone whose level wanders.
+ */
+const MAX_DIP_HOPS = 4;
+/** Broad-lobe hops (past the onset) that show a candidate is two close tones. */
+const MIN_PAIR_HOPS = 2;
+/**
+ * Past its first hop, a single tone's dip must stay this far over the line's floor before the tone (a tone's
+ * end falls to the floor); a pair's nulls may sink into it.
+ */
+const DIP_OVER_FLOOR_DB = 6;
 
 export class BeepDetector implements FrameProcessor<BeepFrame> {
   readonly minFrequencyHz: number;
@@ -146,6 +162,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private hopFreq2 = 0;
   private hopLevelDb = 0;
   private hopWide = false;
+  /**
+   * The hop's single lobe is broader than one tone's (two tones inside it): described by its centroid
+   * like a wide lobe, but still summed for the voice tests, since a glide of a voice's harmonic broadens
+   * a lobe too and the comb and wander tests must still see it.
+   */
+  private hopBroad = false;
   /** The hop's single tone has a partner at twice or half its frequency (a voice's harmonics). */
   private hopHarmonic = false;
   private harmonicHops = 0;
@@ -159,6 +181,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private readonly record = new StepRecord();
   /** An earlier step of this candidate already sounded like a voice. */
   private voiced = false;
+  /** Hops of the level dip under way (0: none) and where the tone ends if it does not come back. */
+  private dipHops = 0;
+  private dipEnd = 0;
+  /**
+   * Hops of the candidate (past its onset) whose single lobe is broad: two tones tens of hertz apart, whose
+   * level beats. Not the wide lobes of tones 80–125 Hz apart, which are also two harmonics of a low voice.
+   */
+  private broadHops = 0;
+  private readonly beat = new BeatEnvelope();
 
   constructor(opts: BeepOptions = {}) {
     this.minFrequencyHz = opts.minFrequencyHz ?? 300;
@@ -227,6 +258,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopLevelDb = meanSquareToDbfs(hopEnergy / HOP);
     this.hopTonal = false;
     this.hopWide = false;
+    this.hopBroad = false;
     this.hopHarmonic = false;
     if (this.hopLevelDb < this.minDbfs || this.filled < WINDOW) return;
 
@@ -255,7 +287,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     if (e1 >= this.minPurity * total && e2 <= e1 * this.secondPeakRatio) {
       this.hopTonal = true;
       this.hopHarmonic = harmonicPartner(p, f1, e1);
-      this.hopFreq = f1;
+      // Two tones tens of hertz apart fit in one lobe and widen it; their peak swings between them as
+      // they beat, their centroid stays.
+      const broad = lobeSpreadBins2(p, k1) > BROAD_LOBE_SPREAD;
+      this.hopWide = broad;
+      this.hopBroad = broad;
+      this.hopFreq = broad ? wideCentroidHz(p, k1) : f1;
       this.hopFreq2 = 0;
       return;
     }
@@ -342,8 +379,14 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       return;
     }
     if (this.hopLevelDb < this.toneLevelDb - this.dropDb) {
+      if (this.beatDip()) return;
       this.endTone(true);
       return;
+    }
+    const recovering = this.dipHops > 0;
+    if (recovering) {
+      this.dipHops = 0;
+      this.beat.recover();
     }
     // The hop where one step gives way to the next holds both tones in its window: a "pair" with the
     // old step's tone in it is that transition, not a dual tone.
@@ -365,10 +408,20 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     }
     this.bridge = 0;
     this.toneHops++;
+    if (this.hopBroad) this.broadHops++;
     if (this.hopHarmonic) this.harmonicHops++;
-    // A pair's energy centroid wobbles with the noise in either lobe: allow it twice the drift.
-    const tol = this.tolerance(this.stepFreq) * (this.hopWide ? 2 : 1);
+    // A pair's energy centroid wobbles with the noise in either lobe, and a beating pair's peak with its
+    // beat: allow it twice the drift.
+    const tol = this.tolerance(this.stepFreq) * (this.hopWide || this.broadHops > 0 ? 2 : 1);
     const f = this.hopFreq;
+    if (recovering && this.hopFreq2 === 0 && Math.abs(f - this.stepFreq) <= 2 * tol) {
+      // The hop coming out of a null still holds it in its window: its frequency is the pair's swing
+      // toward the stronger component, not a pitch. It counts for the tone, not for its frequency.
+      this.stepHops++;
+      this.beat.hop(this.hopLevelDb);
+      if (this.hopLevelDb > this.toneLevelDb) this.toneLevelDb = this.hopLevelDb;
+      return;
+    }
     const sameStep =
       Math.max(this.stepMax, f) - Math.min(this.stepMin, f) <= 1.5 * tol &&
       Math.abs(f - this.stepFreq) <= tol &&
@@ -377,6 +430,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     if (sameStep) {
       this.stepHops++;
       this.recordHop();
+      this.beat.hop(this.hopLevelDb);
       const a = 1 / Math.min(this.stepHops, 8);
       this.stepFreq += (f - this.stepFreq) * a;
       if (this.hopFreq2 !== 0) this.stepFreq2 += (this.hopFreq2 - this.stepFreq2) * a;
@@ -418,6 +472,29 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.startTone(hopEnd, preLevel);
   }
 
+  /**
+   * Whether this dropped hop is bridged as a beat's null: the first dip hop must still be tonal at the
+   * step's frequency, and the level must come back within MAX_DIP_HOPS. A single tone that ends passes
+   * through such a hop too, which delays its end by a hop (a pair's, by the whole dip: up to 40 ms).
+   */
+  private beatDip(): boolean {
+    // A pair (broad lobes seen, or a null already bridged) may sink into the noise at its nulls: past the
+    // dip's first hop its level does not matter, only whether the tone comes back in time.
+    const pair = this.broadHops >= MIN_PAIR_HOPS || this.beat.recovered > 0;
+    const floor = Math.max(this.minDbfs, this.preToneLevelDb + DIP_OVER_FLOOR_DB);
+    if (this.dipHops > 0 && this.hopLevelDb < floor && !pair) return false;
+    if (this.dipHops === 0) {
+      const near = this.hopTonal && this.hopFreq2 === 0 && this.stepFreq2 === 0 && Math.abs(this.hopFreq - this.stepFreq) <= 2 * this.tolerance(this.stepFreq);
+      if (!near) return false;
+      this.dipEnd = this.samples - HOP + HOP / 4;
+      this.beat.dip();
+    } else if (this.dipHops >= MAX_DIP_HOPS) {
+      return false;
+    }
+    this.dipHops++;
+    return true;
+  }
+
   private setStep(): void {
     this.stepLevelMin = this.stepLevelMax = this.hopLevelDb;
     this.pendingLevelDb = this.hopLevelDb;
@@ -428,11 +505,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.stepHops = 1;
     this.record.clear();
     this.recordHop();
+    this.beat.hop(this.hopLevelDb);
   }
 
   private recordHop(): void {
     // A wide lobe (two close tones) has no harmonic structure worth testing; single and resolved pairs do.
-    this.record.push(this.hopFreq, this.hopLevelDb, this.hopWide ? null : this.power);
+    this.record.push(this.hopFreq, this.hopLevelDb, this.hopWide && !this.hopBroad ? null : this.power);
   }
 
   /** Voice evidence in the step just finished (see beepVoicing.ts). */
@@ -449,7 +527,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       (this.stepFreq2 === 0
         ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin)
         : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e));
-    return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
+    // A beating pair's level swings with its beat: its crests are judged at the candidate's end instead.
+    const levelMoves = !this.beat.beating() && r.wide === 0 && Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
+    return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || levelMoves;
   }
 
   private startTone(hopEnd: number, preLevel: number): void {
@@ -459,6 +539,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
     // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
+    this.beat.clear();
+    this.dipHops = 0;
+    // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
+    this.broadHops = 0;
     this.setStep();
     this.steps = 1;
     this.toneHops = 1;
@@ -474,8 +558,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.inTone = false;
     // The tone stopped within the current hop (a quarter into it matches a drop of ≥ 6 dB), or where
     // a bridged gap began.
-    const end = this.bridge > 0 ? this.bridgeEnd : this.samples - HOP + HOP / 4;
+    const end = this.dipHops > 0 ? this.dipEnd : this.bridge > 0 ? this.bridgeEnd : this.samples - HOP + HOP / 4;
     this.bridge = 0;
+    this.dipHops = 0;
     const duration = end - this.toneStart;
     const tonalHops = this.toneHops;
     if (this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
@@ -491,7 +576,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
     const levelMax = Math.max(this.stepLevelMax, this.stepHops > 2 ? this.pendingLevelDb : -Infinity);
-    if (levelMax - this.stepLevelMin > this.levelRangeDb) return this.restartAfterEnd(dropped);
+    // A beating pair's level swings by design: its crests between the nulls must hold instead.
+    const levelRange = this.beat.beating() ? this.beat.crestRangeDb() : this.broadHops > 0 ? this.beat.runningCrestRangeDb() : levelMax - this.stepLevelMin;
+    if (levelRange > this.levelRangeDb) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     if (firstLevel - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
@@ -526,6 +613,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridge = 0;
     this.bridgeEnd = 0;
     this.hopWide = false;
+    this.hopBroad = false;
     this.stepLevelMin = 0;
     this.stepLevelMax = 0;
     this.toneHops = 0;
@@ -534,6 +622,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridgedHops = 0;
     this.record.clear();
     this.voiced = false;
+    this.dipHops = 0;
+    this.dipEnd = 0;
+    this.broadHops = 0;
+    this.beat.clear();
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
     this.hopFreq = 0;

@@ -90,6 +90,29 @@ export function wideCentroidHz(p: Float64Array, k: number): number {
   return e > 0 ? (m / e) * BIN_HZ : k * BIN_HZ;
 }
 
+/**
+ * A lone tone's Hann main lobe has a power-weighted spread (variance over the ±2 bins around its
+ * peak bin) of 0.33 bin², wherever it sits between bins; two tones inside one lobe (20–60 Hz apart)
+ * widen it to 0.4–1.2 bin². Over this, the lobe is a pair: its centroid, not its peak, is the frequency.
+ */
+export const BROAD_LOBE_SPREAD = 0.45;
+
+export function lobeSpreadBins2(p: Float64Array, k: number): number {
+  let e = 0;
+  let m = 0;
+  const lo = Math.max(0, k - LOBE);
+  const hi = Math.min(HALF, k + LOBE);
+  for (let j = lo; j <= hi; j++) {
+    e += p[j] as number;
+    m += j * (p[j] as number);
+  }
+  if (!(e > 0)) return 0;
+  const c = m / e;
+  let v = 0;
+  for (let j = lo; j <= hi; j++) v += (p[j] as number) * (j - c) * (j - c);
+  return v / e;
+}
+
 export function lobeEnergy(p: Float64Array, k: number): number {
   let e = 0;
   for (let j = Math.max(0, k - LOBE); j <= Math.min(HALF, k + LOBE); j++) e += p[j] as number;

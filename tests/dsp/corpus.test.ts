@@ -11,15 +11,15 @@ describe('AMD on the labelled corpus', () => {
   // The targets are accuracy ≥ 98%, people called machines ≤ 0.5%, beep recall ≥ 98%, false
   // beeps ≤ 0.5%, beep ≤ 150 ms after its end, human verdict ≤ 1.2 s after the answer (medians). With
   // the silence a person verdict needs depending on what was said (README, AMD section) the detector
-  // reaches 95–96% with no person called a machine by the classifier (the one on tune is a vowel taken
-  // for a beep); what is left is greetings that end without a beep. The floors sit just under that.
+  // reaches 96–97% with no person called a machine and every beep found (close dual tones that beat
+  // included); what is left is greetings that end without a beep. The floors sit just under that.
   it('meets its figures on the tune split (what the classifier was trained on)', async () => {
     const tune = (await evaluate()).splits.find((s) => s.split === 'tune')!;
     expect(tune.humans + tune.machines).toBeGreaterThan(150);
     expect(tune.humanMachineAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(tune.humansCalledMachine).toBeLessThanOrEqual(0.01);
     expect(tune.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.95);
-    expect(tune.beepRecall).toBeGreaterThanOrEqual(0.97);
+    expect(tune.beepRecall).toBeGreaterThanOrEqual(0.98);
     expect(tune.falseBeeps).toBeLessThanOrEqual(0.01);
     expect(tune.medianBeepLatencyMs).toBeLessThanOrEqual(150);
     expect(tune.medianHumanVerdictAfterUtteranceMs).toBeLessThanOrEqual(1200);
@@ -30,11 +30,11 @@ describe('AMD on the labelled corpus', () => {
   it('stays above regression floors on the held-out split (never tuned on)', async () => {
     const held = (await evaluate()).splits.find((s) => s.split === 'heldout')!;
     expect(held.humans + held.machines).toBeGreaterThan(120);
-    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.94);
-    expect(held.humansCalledMachine).toBeLessThanOrEqual(0.011);
-    expect(held.humansCalledMachineRevised).toBeLessThanOrEqual(0.011);
-    expect(held.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.95);
-    expect(held.beepRecall).toBeGreaterThanOrEqual(0.96);
+    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.95);
+    expect(held.humansCalledMachine).toBeLessThanOrEqual(0.005);
+    expect(held.humansCalledMachineRevised).toBeLessThanOrEqual(0.005);
+    expect(held.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.96);
+    expect(held.beepRecall).toBeGreaterThanOrEqual(0.98);
     expect(held.falseBeeps).toBeLessThanOrEqual(0.01);
     expect(held.medianBeepLatencyMs).toBeLessThanOrEqual(150);
     expect(held.medianHumanVerdictAfterUtteranceMs).toBeLessThanOrEqual(1200);
