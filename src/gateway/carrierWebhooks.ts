@@ -54,7 +54,7 @@ const WEBHOOK_DB_WAIT_MS = 1000;
  * answer — the flow is resolved again when the stream starts (from the same read), the record is
  * written by the ordered writer ahead of every later write about the call.
  */
-export const VOICE_WEBHOOK_DB_WAIT_MS = 50;
+export const VOICE_WEBHOOK_DB_WAIT_MS = 60;
 const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
 
 /** `work`'s result if it settles before `deadline` (performance.now()), else `fallback`; a late failure is dropped. */
