@@ -3,8 +3,18 @@
 // shared count, the called number's flow and the record's insert), the record is written when the
 // database returns, and everything written about the call afterwards (stream, answer, end) lands in
 // order behind it. A webhook the carrier retries gets the same call; the rate limit holds in memory.
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { composeGateway, type Composition } from '../../src/composition.ts';
+import { startPostgresCluster, type PostgresCluster } from '../faults/helpers/postgresCluster.ts';
+import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { replayYes, voiceWebhook } from '../helpers/carrierStream.ts';
 import { VOICE_WEBHOOK_DB_WAIT_MS } from '../../src/gateway/carrierWebhooks.ts';
 
@@ -78,5 +88,71 @@ describe('a call arriving while the database is stalled', () => {
     for (const a of answers) expect((await gw.calls.get(a.callId ?? ''))?.status).toBe('ringing');
     const { rows } = await gw.tdb.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE carrier_call_id LIKE 'CA3%'");
     expect(rows[0]?.n).toBe(4);
+  }, 60_000);
+});
+
+/** The postmaster of a throwaway cluster and its children (backends, checkpointer, walwriter…). */
+function clusterProcesses(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pids = [postmaster];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces): state, then the parent's pid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return pids;
+}
+
+describe('voice webhooks while PostgreSQL is frozen (SIGSTOP)', () => {
+  let cluster: PostgresCluster;
+  let dataDir: string;
+  let runtime: Composition;
+  let app: FastifyInstance;
+  let frozen: number[] = [];
+  const thaw = (): void => {
+    for (const pid of frozen.splice(0)) process.kill(pid, 'SIGCONT');
+  };
+  beforeAll(async () => {
+    cluster = await startPostgresCluster();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-frozen-pg-'));
+    const config = loadConfig({ PORT: '0', PUBLIC_URL, DATA_DIR: dataDir, LOG_LEVEL: 'silent', DATABASE_URL: cluster.url }, path.resolve(import.meta.dirname, '../..'));
+    runtime = await composeGateway(config, pino({ level: 'silent' }), { apiKey: 'k'.repeat(32) });
+    app = await buildApp({ ...runtime.appDeps, logger: false });
+    await runtime.warmedUp;
+  }, 120_000);
+  afterAll(async () => {
+    thaw();
+    await app?.close();
+    await runtime?.close();
+    await cluster?.destroy();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers each at once (1.0-2.1 s before) and writes every record once the server runs again', async () => {
+    const webhook = async (sid: string, to: string): Promise<{ ms: number; status: number }> => {
+      const t0 = performance.now();
+      const res = await app.inject({ method: 'POST', url: '/voice/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ CallSid: sid, From: '+14155550100', To: to }).toString() });
+      return { ms: performance.now() - t0, status: res.statusCode };
+    };
+    expect((await webhook('CA40000000000000000000000000000000', '+14155550199')).status).toBe(200);
+    frozen = clusterProcesses(path.join(cluster.dir, 'data'));
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    const answers: Array<{ ms: number; status: number }> = [];
+    // A number looked up before, and numbers never looked up.
+    for (let i = 1; i <= 4; i++) answers.push(await webhook(`CA4000000000000000000000000000000${i}`, i % 2 === 0 ? '+14155550199' : `+1415555041${i}`));
+    thaw();
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    for (const a of answers) expect(a.ms).toBeLessThan(ANSWER_BOUND_MS);
+    let written = 0;
+    for (let i = 0; i < 100 && written < 5; i++) {
+      written = (await cluster.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE carrier_call_id LIKE 'CA4%'"))[0]?.n ?? 0;
+      if (written < 5) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(written).toBe(5);
   }, 60_000);
 });
