@@ -1,7 +1,8 @@
 // Once per machine, across real processes (tests/agent/helpers/promptStoreChild.ts): two processes
 // wanting a prompt at the same time synthesize it once and both get that file; a process SIGKILLed
 // while synthesizing keeps its lock only until it goes stale, then another process synthesizes the
-// prompt (once); a live synthesis longer than the stale time keeps its lock; a lost lock is no crash.
+// prompt (once); a live synthesis longer than the stale time keeps its lock, but a waiter's wait is
+// bounded; a lost lock is no crash.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -114,6 +115,33 @@ describe('prompt lock across processes', () => {
     expect(sha(again)).toBe(sha(audio));
     expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
   }, 40_000);
+
+  it("does not wait forever on a live owner whose synthesis hangs: after its longest wait it synthesizes the prompt itself", async () => {
+    const dir = await tempDir();
+    const owner = startChild(dir, 'hang');
+    await owner.line('ready');
+    owner.go();
+    await owner.line('producing');
+    const store = new PromptStore(dir, 64 * 1024 * 1024, { lockWaitMaxMs: 1_500 });
+    let produced = 0;
+    const t0 = performance.now();
+    const audio = await store.readOrProduce(
+      KEY,
+      async () => {
+        produced++;
+        return new Uint8Array(4000).fill(9);
+      },
+      new AbortController().signal,
+    );
+    const waited = performance.now() - t0;
+    expect(produced).toBe(1);
+    expect(waited).toBeGreaterThanOrEqual(1_500);
+    expect(waited).toBeLessThan(LOCK_STALE_MS);
+    // The owner is still alive and holds its lock: this was the wait's bound, not a takeover.
+    expect(owner.proc.exitCode).toBeNull();
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toHaveLength(1);
+    expect(sha(audio)).toBe(sha(new Uint8Array(4000).fill(9)));
+  });
 
   it('a lock lost during a synthesis (removed under it) is counted, not a crash; the prompt is still stored', async () => {
     const dir = await tempDir();

@@ -57,9 +57,13 @@ export class PromptStore {
   private recounting: Promise<void> | undefined;
   private again = false;
 
-  constructor(dir: string, maxBytes: number) {
+  private readonly lockWaitMaxMs: number;
+
+  /** `lockWaitMaxMs`: the longest wait for another process's live synthesis (default LOCK_WAIT_MAX_MS). */
+  constructor(dir: string, maxBytes: number, opts: { lockWaitMaxMs?: number } = {}) {
     this.dir = dir;
     this.maxBytes = maxBytes;
+    this.lockWaitMaxMs = opts.lockWaitMaxMs ?? LOCK_WAIT_MAX_MS;
     this.ready = this.prepare().catch(() => undefined);
   }
 
@@ -148,7 +152,7 @@ export class PromptStore {
         }
       }
       waitingSince ??= Date.now();
-      if (Date.now() - waitingSince > LOCK_WAIT_MAX_MS) {
+      if (Date.now() - waitingSince > this.lockWaitMaxMs) {
         // The owner is alive (its lock is fresh) but its synthesis has not ended: play without it.
         this.produced++;
         const audio = await produce();
