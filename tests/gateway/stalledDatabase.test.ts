@@ -16,13 +16,14 @@ import { composeGateway, type Composition } from '../../src/composition.ts';
 import { startPostgresCluster, type PostgresCluster } from '../faults/helpers/postgresCluster.ts';
 import { PUBLIC_URL, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { replayYes, voiceWebhook } from '../helpers/carrierStream.ts';
-import { VOICE_WEBHOOK_DB_WAIT_MS } from '../../src/gateway/carrierWebhooks.ts';
 
 /**
- * A voice webhook's answer during the stall, in wall time: the database waits (VOICE_WEBHOOK_DB_WAIT_MS
- * and the rate limit's 20 ms) and generous slack for a loaded machine — far below the old 1 s and more.
+ * A voice webhook's answer during the stall, in wall time. It waits VOICE_WEBHOOK_DB_WAIT_MS and the
+ * rate limit's 20 ms for the database (about 80 ms measured); the rest is slack for a machine loaded
+ * with other test files (486 ms seen in a full run at load average 20). The old code waited 1 s for
+ * the record alone, and 0.8 s more for a number not looked up before.
  */
-const ANSWER_BOUND_MS = VOICE_WEBHOOK_DB_WAIT_MS + 350;
+const ANSWER_BOUND_MS = 900;
 
 describe('a call arriving while the database is stalled', () => {
   let gw: TestGateway;
