@@ -48,7 +48,7 @@ import { notRecordedYet, type CallWrites } from './gateway/callWrites.ts';
 import type { CarrierClients } from './gateway/carrierClients.ts';
 import { carrierWebhooks } from './gateway/carrierWebhooks.ts';
 import { mediaStreams, type StreamCounters } from './gateway/mediaStream.ts';
-import { LIMITER_MAX_CLIENTS, rateLimitOptions } from './gateway/rateLimit.ts';
+import { LIMITER_MAX_CLIENTS, rateLimitOptions, WEBHOOK_COUNT_WAIT_MS } from './gateway/rateLimit.ts';
 import { sharedRateLimitStore } from './gateway/rateLimitStore.ts';
 import { CachedCheck } from './gateway/readiness.ts';
 import { publicHostCheck } from './gateway/publicHost.ts';
@@ -287,7 +287,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       resolveFlowId: (to) => deps.program.resolveFlowId(to),
       writes,
       ledger,
-      rateLimitStore,
+      rateLimitStore: sharedRateLimitStore(deps.db.pool, { fallbackCache: LIMITER_MAX_CLIENTS, waitMs: WEBHOOK_COUNT_WAIT_MS }),
       onCarrierEnded: (callId) => void writes.enqueue(callId, 'recording the outcome of an unconnected call', () => outcomes.recordUnconnected(callId)),
     });
     await mediaStreams(carrierScope, {

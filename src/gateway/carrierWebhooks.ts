@@ -18,6 +18,7 @@ import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-
 import { rateLimitOptions } from './rateLimit.ts';
 import type { CallRegistry } from './registry.ts';
 import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
+import { AnsweredCalls, type AnsweredCall } from './answeredCalls.ts';
 import { createError, errorBody } from '../errors.ts';
 
 export interface CarrierWebhookDeps {
@@ -44,9 +45,25 @@ declare module 'fastify' {
   }
 }
 
-/** How long a voice webhook waits for the new call's record before answering anyway. */
+/** How long a status callback waits for its write before it is acknowledged anyway. */
 const WEBHOOK_DB_WAIT_MS = 1000;
+/**
+ * How long an inbound call's voice webhook waits, in all, for the database (the called number's flow,
+ * then the new call's record) before answering anyway: the caller hears ringing until the answer, and
+ * a healthy database answers both in a few milliseconds. What is not known by then is done behind the
+ * answer — the flow is resolved again when the stream starts (from the same read), the record is
+ * written by the ordered writer ahead of every later write about the call.
+ */
+export const VOICE_WEBHOOK_DB_WAIT_MS = 60;
 const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
+
+/** `work`'s result if it settles before `deadline` (performance.now()), else `fallback`; a late failure is dropped. */
+function byDeadline<T, F>(work: Promise<T>, deadline: number, fallback: F): Promise<T | F> {
+  work.catch(() => undefined);
+  const left = deadline - performance.now();
+  if (left <= 0) return Promise.race([work, Promise.resolve(fallback)]);
+  return Promise.race([work, delay(left).then(() => fallback)]);
+}
 /**
  * A caller or called party as carriers send it: E.164, national digits, `client:name`,
  * `sip:user@host;params`, `anonymous`, `Restricted`… Checked for safety, not shape: it is stored,
@@ -61,6 +78,7 @@ function first(params: Params, name: string): string | undefined {
 
 export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhookDeps): Promise<void> {
   const { config, calls, registry } = deps;
+  const answered = new AnsweredCalls();
   // Charged at preHandler, after the signature check (preValidation): forged requests never use up
   // the quota real carrier webhooks share (all of them share one key behind a proxy without TRUST_PROXY).
   // Each route counts separately (a call brings one voice webhook and several status callbacks).
@@ -126,7 +144,7 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     }
     const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
     const ourId = (request.query as { callId?: unknown }).callId;
-    let call: Pick<CallRecord, 'id' | 'fromNumber' | 'toNumber' | 'direction' | 'flowId'> & { endedAt?: string | null };
+    let call: AnsweredCall;
     let amd: '' | 'off' = '';
     if (direction === 'outbound' || typeof ourId === 'string') {
       // An outbound call we placed already has a record (found by the id we put in its webhook URL,
@@ -151,15 +169,25 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       call = existing ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
       if (existing?.metadata.amd === false) amd = 'off';
     } else {
-      // An inbound call is answered even when the database is slow: its record is written in the
-      // background (retried, and ahead of every later write about the call), and the answer waits for
-      // it only briefly. A retried webhook finds the record made the first time (create is idempotent
-      // on the carrier's call id) when the database answers in time.
-      const record = { id: randomUUID(), carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' as const, flowId: (await deps.resolveFlowId(to)) || null };
-      const creating = deps.writes.enqueue(record.id, 'recording a new call', () => calls.create(record));
-      const created = await Promise.race([creating.then((r) => r?.call), delay(WEBHOOK_DB_WAIT_MS)]);
-      if (created === undefined) request.log.warn({ carrier, callId: record.id }, 'database slow: answering the call before its record is written');
-      call = created ?? record;
+      // An inbound call is answered at once even when the database is slow or stalled: its flow and
+      // record are waited for only briefly (VOICE_WEBHOOK_DB_WAIT_MS in all), its record is written in
+      // the background (retried, and ahead of every later write about the call). A retried webhook gets
+      // the first answer's call: from memory on this process, else from the database (create is
+      // idempotent on the carrier's call id) when it answers in time.
+      const key = carrierCallKey(carrier, callSid);
+      const again = answered.get(key);
+      if (again !== undefined) call = again;
+      else {
+        const deadline = performance.now() + VOICE_WEBHOOK_DB_WAIT_MS;
+        // '' when not known in time: the stream's start resolves the number again (sharing this read).
+        const flowId = await byDeadline(deps.resolveFlowId(to), deadline, '');
+        const record = { id: randomUUID(), carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' as const, flowId: flowId || null };
+        const creating = deps.writes.enqueue(record.id, 'recording a new call', () => calls.create(record));
+        const created = await byDeadline(creating.then((r) => r?.call), deadline, undefined);
+        if (created === undefined) request.log.warn({ carrier, callId: record.id }, 'database slow: answering the call before its record is written');
+        call = created ?? record;
+        answered.remember(key, call);
+      }
     }
     // A retried or replayed webhook for a call that has ended must not start it again.
     if ((call.endedAt ?? null) !== null || deps.ledger.refuseEnded(call.id) || deps.ledger.refuseEnded(carrierCallKey(carrier, callSid))) {

@@ -8,6 +8,12 @@ import type { FastifyRateLimitStoreCtor, RateLimitPluginOptions } from '@fastify
 import { createError } from '../errors.ts';
 import { clientKey } from './clientKey.ts';
 
+/**
+ * How long a voice webhook waits for its shared count before this process's count decides (the
+ * caller hears ringing meanwhile); the database still counts it, given SHARED_COUNT_TIMEOUT_MS.
+ */
+export const WEBHOOK_COUNT_WAIT_MS = 20;
+
 /** Clients tracked per limiter; the least recently seen are forgotten beyond it (bounded memory). */
 export const LIMITER_MAX_CLIENTS = 10_000;
 

@@ -2,7 +2,14 @@
 // instance of a deployment (DESIGN decision 12). The count is one upsert per request. When the
 // database is slow or down the request must not wait on it: a timeout (cockatiel) and a circuit
 // breaker send counting to the plugin's own in-memory LRU store until the database answers again
-// (limits are then per process, as without this store).
+// (limits are then per process, as without this store). Every request is also counted in memory, so
+// the per-process count a stall falls back to already holds the requests made before it: a client
+// near its limit when the database stops does not get a fresh quota.
+//
+// A request may wait less than the database is given (`waitMs` < `timeoutMs`): it is decided by the
+// in-memory count while the shared count goes on in the background — the database still counts the
+// request, and only a count slower than `timeoutMs` is a failure for the breaker. Voice webhooks use
+// this: a caller hears ringing while the webhook waits, so it never waits long for a shared count.
 import { createRequire } from 'node:module';
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { circuitBreaker, ConsecutiveBreaker, handleAll, timeout, TimeoutStrategy, wrap } from 'cockatiel';
@@ -34,9 +41,22 @@ RETURNING r.count AS current,
   greatest(0, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2::double precision / 1000) - now()) * 1000))::int AS ttl,
   $3::int AS max`;
 
-export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: { fallbackCache: number; timeoutMs?: number }): FastifyRateLimitStoreCtor {
-  // One policy per process: when the database fails, every route falls back together.
-  const policy = wrap(circuitBreaker(handleAll, { halfOpenAfter: RETRY_DATABASE_AFTER_MS, breaker: new ConsecutiveBreaker(FAILURES_BEFORE_FALLBACK) }), timeout(opts.timeoutMs ?? SHARED_COUNT_TIMEOUT_MS, TimeoutStrategy.Aggressive));
+export interface SharedRateLimitStoreOptions {
+  /** Keys the in-memory count remembers at most (least recently seen forgotten first). */
+  fallbackCache: number;
+  /** How long the database is given to count before the count is a failure (default SHARED_COUNT_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** How long a request waits for the shared count before the in-memory count decides it (default: timeoutMs). */
+  waitMs?: number;
+}
+
+type Count = { current: number; ttl: number };
+
+export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: SharedRateLimitStoreOptions): FastifyRateLimitStoreCtor {
+  const timeoutMs = opts.timeoutMs ?? SHARED_COUNT_TIMEOUT_MS;
+  const waitMs = Math.min(opts.waitMs ?? timeoutMs, timeoutMs);
+  // One policy per store: when the database fails, every route of the store falls back together.
+  const policy = wrap(circuitBreaker(handleAll, { halfOpenAfter: RETRY_DATABASE_AFTER_MS, breaker: new ConsecutiveBreaker(FAILURES_BEFORE_FALLBACK) }), timeout(timeoutMs, TimeoutStrategy.Aggressive));
   let lastCleanup = 0;
 
   class SharedRateLimitStore implements FastifyRateLimitStore {
@@ -49,16 +69,40 @@ export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: { fallbac
     }
 
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number, max: number): void {
+      // The in-memory count, for every request (LocalStore answers synchronously; its object is live).
+      let local: Count = { current: 1, ttl: timeWindow };
+      this.#fallback.incr(
+        key,
+        (_err, r) => {
+          if (r !== undefined) local = { current: r.current, ttl: r.ttl };
+        },
+        timeWindow,
+        max,
+      );
+      let timer: NodeJS.Timeout | undefined;
+      let decided = false;
+      const decide = (count: Count): void => {
+        if (decided) return;
+        decided = true;
+        clearTimeout(timer);
+        callback(null, count);
+      };
+      if (waitMs < timeoutMs) {
+        timer = setTimeout(() => decide(local), waitMs);
+        timer.unref();
+      }
       const now = Date.now();
       const cleanup = now - lastCleanup > CLEANUP_INTERVAL_MS;
       if (cleanup) lastCleanup = now;
       void policy.execute(() => db.query<{ current: number; ttl: number }>(COUNT_SQL, [`${this.#prefix}${key}`, timeWindow, max, cleanup])).then(
         (r) => {
           const row = r.rows[0];
-          if (row === undefined) this.#fallback.incr(key, callback, timeWindow, max);
-          else callback(null, { current: Number(row.current), ttl: Number(row.ttl) });
+          // The shared count holds every instance's requests that reached the database; this process's
+          // own count also holds those made while it did not (right after a stall): the larger decides.
+          const shared = row === undefined ? undefined : { current: Number(row.current), ttl: Number(row.ttl) };
+          decide(shared === undefined || local.current > shared.current ? local : shared);
         },
-        () => this.#fallback.incr(key, callback, timeWindow, max),
+        () => decide(local),
       );
     }
 

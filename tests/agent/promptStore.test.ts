@@ -98,7 +98,7 @@ describe('prompt cache on disk', () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 
-  it('takes over a prompt whose synthesizing process died, and one whose synthesis failed', async () => {
+  it('takes over a prompt whose synthesis failed, and a lock file left by the earlier store', async () => {
     const dir = await tempDir();
     const signal = new AbortController().signal;
     const failing = new TtsCache(countingTts({ fail: true, delayMs: 100 }), { dir });
@@ -113,11 +113,11 @@ describe('prompt cache on disk', () => {
     expect(await failed).toMatch(/vendor down/);
     expect(got.length).toBe(4000);
     expect(tts.calls).toEqual(['Goodbye.']);
-    // A lock left by a process that no longer exists (a pid above the kernel's pid_max) is not waited on.
-    const cache = new TtsCache(countingTts(), { dir });
-    const key = cache.key('Hello again.');
+    // A lock file left by the earlier pid-based store (a crash of that version) is not waited on.
+    const key = new TtsCache(countingTts(), { dir }).key('Hello again.');
     const { createHash } = await import('node:crypto');
     await writeFile(path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.ulaw.lock`), '2147483646');
+    const cache = new TtsCache(countingTts(), { dir });
     const started = performance.now();
     await cache.get('Hello again.', { signal });
     expect(performance.now() - started).toBeLessThan(1000);

@@ -35,8 +35,8 @@ export const streamStart = (sid: string, params: Record<string, string>) => ({
 });
 
 /** Twilio's voice webhook for call `sid` (local mode: unsigned); `params` are the TwiML stream's. */
-export async function voiceWebhook(gw: TestGateway, sid: string): Promise<{ status: number; body: string; params: Record<string, string> }> {
-  const res = await gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ CallSid: sid, From: '+14155550100', To: '+14155550199' }).toString() });
+export async function voiceWebhook(gw: TestGateway, sid: string, to = '+14155550199'): Promise<{ status: number; body: string; params: Record<string, string> }> {
+  const res = await gw.app.inject({ method: 'POST', url: '/voice/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ CallSid: sid, From: '+14155550100', To: to }).toString() });
   return { status: res.statusCode, body: res.body, params: parseTwiml(res.body).stream?.parameters ?? {} };
 }
 

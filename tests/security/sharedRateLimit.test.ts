@@ -1,12 +1,14 @@
 // Rate limits hold across instances (DESIGN decision 12): two gateway apps on one database share
 // each client's count. While the database does not answer, counting falls back to memory at once,
-// so no request waits on it.
+// so no request waits on it, and the fallback starts from this instance's count (every request is
+// counted in memory too): a stall gives no client a fresh quota. A store may decide a request from
+// memory sooner than it gives the database (voice webhooks): the database still counts it.
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { SHARED_COUNT_TIMEOUT_MS, sharedRateLimitStore } from '../../src/gateway/rateLimitStore.ts';
-import { testDatabases } from '../helpers/db.ts';
+import { openTestDatabase, testDatabases } from '../helpers/db.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 describe.each(testDatabases())('rate limits shared by instances on %s', (kind) => {
@@ -46,5 +48,46 @@ describe('the shared store without a database', () => {
       counts.push(current);
     }
     expect(counts).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe.each(testDatabases())('the shared store when the database stalls (%s)', (kind) => {
+  it("falls back to this instance's count as it was before the stall, not a fresh one", async () => {
+    const t = await openTestDatabase(kind);
+    try {
+      let stalled = false;
+      const db = { query: (...args: Parameters<pg.Pool['query']>) => (stalled ? new Promise(() => undefined) : t.db.pool.query(...args)) } as unknown as pg.Pool;
+      const first = new (sharedRateLimitStore(db, { fallbackCache: 100 }))({});
+      const second = new (sharedRateLimitStore(db, { fallbackCache: 100 }))({});
+      const count = (store: typeof first): Promise<number> => new Promise((resolve, reject) => store.incr('client', (err, r) => (err ? reject(err) : resolve(r?.current ?? -1)), 60_000, 3));
+      expect([await count(first), await count(first)]).toEqual([1, 2]);
+      // The other instance sees the shared count: the database counted both.
+      expect(await count(second)).toBe(3);
+      stalled = true;
+      const t0 = performance.now();
+      // This instance made two requests in the window: the third is its third, the fourth over the limit.
+      expect([await count(first), await count(first)]).toEqual([3, 4]);
+      expect(performance.now() - t0).toBeLessThan(2 * (SHARED_COUNT_TIMEOUT_MS + 200));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('a store that waits less than it gives the database', () => {
+  it('decides from memory after its wait, while the database is still asked to count', async () => {
+    let asked = 0;
+    const stalled = {
+      query: () => {
+        asked++;
+        return new Promise(() => undefined);
+      },
+    } as unknown as pg.Pool;
+    const store = new (sharedRateLimitStore(stalled, { fallbackCache: 100, waitMs: 20 }))({});
+    const t0 = performance.now();
+    const current = await new Promise<number>((resolve, reject) => store.incr('k', (err, r) => (err ? reject(err) : resolve(r?.current ?? -1)), 60_000, 3));
+    expect(current).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(SHARED_COUNT_TIMEOUT_MS / 2);
+    expect(asked).toBe(1);
   });
 });

@@ -56,9 +56,12 @@ export class TtsCache {
     await this.store?.settled();
   }
 
-  /** Prompts this process synthesized / waited for while another process synthesized them. */
-  get storeCounts(): { produced: number; waited: number } {
-    return { produced: this.store?.produced ?? 0, waited: this.store?.waited ?? 0 };
+  /**
+   * Prompts this process synthesized / waited for while another process synthesized them / whose
+   * lock it lost mid-synthesis (logged with the warm-up: a count above 0 means a stalled event loop).
+   */
+  get storeCounts(): { produced: number; waited: number; compromised: number } {
+    return { produced: this.store?.produced ?? 0, waited: this.store?.waited ?? 0, compromised: this.store?.compromised ?? 0 };
   }
 
   /** The whole audio of `text`, from the cache or synthesized once (shared by concurrent callers). */

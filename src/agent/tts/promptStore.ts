@@ -4,36 +4,41 @@
 // Bounded by total bytes; the least recently written files are removed first. A file another process
 // removed or that cannot be read is simply a miss.
 //
-// Once per machine: a prompt missing from the folder is synthesized by the one process that creates
-// its lock file (`<hash>.lock`, O_EXCL, holding its pid); the others wait for the prompt's file to
-// appear instead of synthesizing it too. A lock whose owner has died (no such pid) or that is older
-// than LOCK_STALE_MS is taken over, so at worst a prompt is synthesized again by one waiter — never
-// waited on forever. The folder is bounded over what every process wrote: the size is recounted from
-// the folder after writes.
+// Once per machine: a prompt missing from the folder is synthesized by the one process that holds its
+// lock (proper-lockfile: `<hash>.ulaw.lock`, a directory made atomically with mkdir); the others wait
+// for the prompt's file to appear instead of synthesizing it too. The owner refreshes the lock's mtime
+// every LOCK_UPDATE_MS while it synthesizes, so a long synthesis keeps its lock; a lock not refreshed
+// for LOCK_STALE_MS belongs to a process that died (SIGKILL, OOM, crash) and is taken over by the next
+// waiter. A waiter gives up waiting after LOCK_WAIT_MAX_MS and synthesizes the prompt itself — never
+// waited on forever. (Two waiters taking over the same stale lock in the same instant can both win —
+// proper-lockfile removes and recreates it in two steps — so a dead owner costs at most one more
+// synthesis per waiter that raced, a rare and harmless duplicate: the rename makes one file.) The
+// folder is bounded over what every process wrote: the size is recounted from the folder after writes.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 
 const EXT = '.ulaw';
 const LOCK = '.lock';
-/** A lock older than this belongs to a synthesis that will not finish (providers time out well before). */
-export const LOCK_STALE_MS = 30_000;
+/**
+ * A lock whose mtime is older than this is stale: its owner stopped refreshing it (it died). Five
+ * refresh periods, so an owner whose event loop is held up for a few seconds under load keeps its lock,
+ * while a killed owner's prompt is synthesized by another process within ~5 s (proper-lockfile's
+ * floor is 2 s).
+ */
+export const LOCK_STALE_MS = 5_000;
+/** How often the owner refreshes its lock's mtime (proper-lockfile's floor is 1 s). */
+export const LOCK_UPDATE_MS = 1_000;
+/**
+ * The longest a process waits for another's live synthesis (its lock kept fresh) before synthesizing
+ * the prompt itself: providers time out well before, so this is only a guard against a hung owner.
+ */
+export const LOCK_WAIT_MAX_MS = 30_000;
 /** How often a process waiting for another's synthesis looks for its file. */
 const WAIT_POLL_MS = 25;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class PromptStore {
   private readonly dir: string;
@@ -43,18 +48,38 @@ export class PromptStore {
   produced = 0;
   /** Prompts this process waited for while another process synthesized them. */
   waited = 0;
+  /**
+   * Locks this process lost while synthesizing (not refreshed within LOCK_STALE_MS: a stalled event
+   * loop, or the lock removed under it). The synthesis finishes and is stored anyway; at worst another
+   * process synthesized the same prompt too.
+   */
+  compromised = 0;
   private recounting: Promise<void> | undefined;
   private again = false;
 
-  constructor(dir: string, maxBytes: number) {
+  private readonly lockWaitMaxMs: number;
+
+  /** `lockWaitMaxMs`: the longest wait for another process's live synthesis (default LOCK_WAIT_MAX_MS). */
+  constructor(dir: string, maxBytes: number, opts: { lockWaitMaxMs?: number } = {}) {
     this.dir = dir;
     this.maxBytes = maxBytes;
+    this.lockWaitMaxMs = opts.lockWaitMaxMs ?? LOCK_WAIT_MAX_MS;
     this.ready = this.prepare().catch(() => undefined);
   }
 
   private async prepare(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    await this.removeLegacyLocks();
     await this.evict();
+  }
+
+  /**
+   * Before proper-lockfile, a prompt's lock was a file holding a pid; one left by a crash of that
+   * version would make mkdir fail forever (EEXIST, and proper-lockfile removes only directories).
+   */
+  private async removeLegacyLocks(): Promise<void> {
+    const entries = await readdir(this.dir, { withFileTypes: true });
+    await Promise.all(entries.filter((e) => e.name.endsWith(`${EXT}${LOCK}`) && e.isFile()).map((e) => rm(path.join(this.dir, e.name), { force: true })));
   }
 
   private fileOf(key: string): string {
@@ -83,25 +108,37 @@ export class PromptStore {
   async readOrProduce(key: string, produce: () => Promise<Uint8Array>, signal: AbortSignal): Promise<Uint8Array> {
     await this.ready;
     const name = this.fileOf(key);
-    const lockPath = path.join(this.dir, `${name}${LOCK}`);
-    let waitedHere = false;
+    const file = path.join(this.dir, name);
+    let waitingSince: number | undefined;
     for (;;) {
       const stored = await this.readFile(name);
       if (stored !== undefined) {
-        if (waitedHere) this.waited++;
+        if (waitingSince !== undefined) this.waited++;
         return stored;
       }
       if (signal.aborted) throw new DOMException('aborted', 'AbortError');
-      const lock = await open(lockPath, 'wx').catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : err));
-      if (lock instanceof Error) {
+      const release = await lockfile
+        .lock(file, {
+          stale: LOCK_STALE_MS,
+          update: LOCK_UPDATE_MS,
+          // Waiting is ours (below): a waiter must see the prompt's file as soon as it is written.
+          retries: 0,
+          // The prompt's file does not exist yet; the folder is ours, no symlinks to resolve.
+          realpath: false,
+          // The default throws from a timer, which would end the process: a lost lock costs at most
+          // one more synthesis of the prompt (by the process that took it over), never a crash.
+          onCompromised: () => {
+            this.compromised++;
+          },
+        })
+        .catch((err: NodeJS.ErrnoException) => (err.code === 'ELOCKED' ? undefined : err));
+      if (release instanceof Error) {
         // The folder cannot be written (read-only, full, gone): a prompt plays anyway, unshared.
         this.produced++;
         return await produce();
       }
-      if (lock !== undefined) {
+      if (release !== undefined) {
         try {
-          await lock.writeFile(String(process.pid));
-          await lock.close();
           // Written between our read and our lock by a process that has just let go of it.
           const late = await this.readFile(name);
           if (late !== undefined) return late;
@@ -110,27 +147,19 @@ export class PromptStore {
           await this.write(key, audio).catch(() => undefined);
           return audio;
         } finally {
-          await unlink(lockPath).catch(() => undefined);
+          // Rejects with ERELEASED when the lock was compromised meanwhile: nothing left to let go.
+          await release().catch(() => undefined);
         }
       }
-      if (await this.staleLock(lockPath)) {
-        await unlink(lockPath).catch(() => undefined);
-        continue;
+      waitingSince ??= Date.now();
+      if (Date.now() - waitingSince > this.lockWaitMaxMs) {
+        // The owner is alive (its lock is fresh) but its synthesis has not ended: play without it.
+        this.produced++;
+        const audio = await produce();
+        await this.write(key, audio).catch(() => undefined);
+        return audio;
       }
-      waitedHere = true;
       await sleep(WAIT_POLL_MS);
-    }
-  }
-
-  /** A lock whose process has gone, or that has been held far longer than any synthesis takes. */
-  private async staleLock(lockPath: string): Promise<boolean> {
-    try {
-      const [text, s] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-      // An empty lock is one being written this instant: only its age can make it stale.
-      if (text !== '' && !alive(Number(text))) return true;
-      return Date.now() - s.mtimeMs > LOCK_STALE_MS;
-    } catch {
-      return false; // gone already: the next round reads the prompt or takes the lock
     }
   }
 
