@@ -52,9 +52,11 @@ const WEBHOOK_DB_WAIT_MS = 1000;
  * then the new call's record) before answering anyway: the caller hears ringing until the answer, and
  * a healthy database answers both in a few milliseconds. What is not known by then is done behind the
  * answer — the flow is resolved again when the stream starts (from the same read), the record is
- * written by the ordered writer ahead of every later write about the call.
+ * written by the ordered writer ahead of every later write about the call. 150 ms, not less: a healthy
+ * database on a loaded machine can take a few tens of milliseconds, and a flow not known by the answer
+ * moves that wait from ringing (before the answer) to silence (after it).
  */
-export const VOICE_WEBHOOK_DB_WAIT_MS = 60;
+export const VOICE_WEBHOOK_DB_WAIT_MS = 150;
 const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
 
 /** `work`'s result if it settles before `deadline` (performance.now()), else `fallback`; a late failure is dropped. */

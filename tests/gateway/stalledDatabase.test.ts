@@ -55,6 +55,7 @@ describe('a call arriving while the database is stalled', () => {
       answers.push({ ms: performance.now() - t0, status, callId: params.callId });
     }
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    console.log(`[stall] voice webhook answers during the stall: ${answers.map((a) => Math.round(a.ms)).join(', ')} ms`);
     for (const a of answers) expect(a.ms).toBeLessThan(ANSWER_BOUND_MS);
     // The carrier retries the first: the same call, not a second one.
     const retried = await voiceWebhook(gw, 'CA30000000000000000000000000000000', '+14155550310');
@@ -148,6 +149,7 @@ describe('voice webhooks while PostgreSQL is frozen (SIGSTOP)', () => {
     for (let i = 1; i <= 4; i++) answers.push(await webhook(`CA4000000000000000000000000000000${i}`, i % 2 === 0 ? '+14155550199' : `+1415555041${i}`));
     thaw();
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    console.log(`[stall] voice webhook answers during the stall: ${answers.map((a) => Math.round(a.ms)).join(', ')} ms`);
     for (const a of answers) expect(a.ms).toBeLessThan(ANSWER_BOUND_MS);
     let written = 0;
     for (let i = 0; i < 100 && written < 5; i++) {
