@@ -140,7 +140,16 @@ class FastTextLane {
    * an earlier frame of the same read ends reading) and holds nothing it has yet to deliver.
    */
   private receiverIdle(): boolean {
-    return !this.fragmented && this.ws.readyState === OPEN && !this.receiver.destroyed && this.receiver.writableLength === 0;
+    return !this.fragmented && this.ws.readyState === OPEN && !this.receiverDone() && this.receiver.writableLength === 0;
+  }
+
+  /**
+   * `ws` reads nothing more: its Receiver got a close frame (it ends itself) or failed on a protocol
+   * error (flagged at once, destroyed a tick later). `ws` itself stops feeding it then, mid-read too.
+   */
+  private receiverDone(): boolean {
+    const r = this.receiver;
+    return r.writableEnded || r.errored !== null || r.destroyed;
   }
 
   /** Mirrors `ws`'s fragmentation state for a frame it receives (an invalid sequence makes `ws` close). */
@@ -173,8 +182,7 @@ class FastTextLane {
 
   /** Bytes [from, to) of the read to `ws`'s Receiver, with its back-pressure (it resumes the socket on 'drain'). */
   private forward(chunk: Buffer, from: number, to: number): void {
-    // After a protocol error `ws` destroys its Receiver and closes; it reads nothing more (nor does the lane).
-    if (to <= from || this.receiver.destroyed) return;
+    if (to <= from || this.receiverDone()) return;
     if (!this.receiver.write(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to))) this.socket.pause();
   }
 }
