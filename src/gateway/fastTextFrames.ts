@@ -17,6 +17,7 @@
 // It relies on two internals of the pinned `ws` 8: the WebSocket's `_receiver` (a Writable fed by the
 // socket's one 'data' listener, which the lane replaces) and its `_socket`. When they are not as
 // expected, the lane is not attached and `ws` receives everything as before.
+import { endianness } from 'node:os';
 import type { Duplex, Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 
@@ -33,6 +34,7 @@ const OPEN = 1;
 const FIN_TEXT = 0x81; // FIN set, RSV clear, opcode 1 (text)
 const MASKED = 0x80;
 const MAX_HEADER_BYTES = 14; // 2 + 8 (64-bit length) + 4 (mask)
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Bytes of a frame's header given its second byte (mask bit and 7-bit length). */
 function headerBytes(b1: number): number {
@@ -58,8 +60,10 @@ class FastTextLane {
   private headerFill = 0;
   /** A fragmented data message is open in `ws`'s Receiver: its frames and everything between are `ws`'s. */
   private fragmented = false;
-  /** Unmasked payload of the frame being handed to onText (reused; grows up to maxFastBytes). */
-  private scratch = Buffer.allocUnsafe(512);
+  /** Unmasked payload of the frame being handed to onText (reused; grows up to maxFastBytes), its 32-bit words, and the last view of it. */
+  private scratch = Buffer.alloc(512);
+  private words = new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, 128);
+  private view = this.scratch.subarray(0, 0);
 
   private readonly ws: WsInternals;
   private readonly receiver: Writable;
@@ -160,24 +164,28 @@ class FastTextLane {
     else if (opcode === 0 && fin) this.fragmented = false;
   }
 
-  /** The payload of `len` bytes after the mask at `maskAt`, unmasked into the scratch buffer. */
+  /**
+   * The payload of `len` bytes after the mask at `maskAt`, unmasked into the scratch buffer: one native
+   * copy, then XOR a 32-bit word at a time (the scratch buffer is aligned; the read's payload is not).
+   * The view is reused while the length repeats, as a stream's media messages' does.
+   */
   private unmask(chunk: Buffer, maskAt: number, len: number): Buffer {
-    if (this.scratch.length < len) this.scratch = Buffer.allocUnsafe(Math.max(len, this.scratch.length * 2));
-    const out = this.scratch;
+    if (this.scratch.length < len) {
+      this.scratch = Buffer.alloc(Math.max(len, this.scratch.length * 2) + 3);
+      this.words = new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length >>> 2);
+    }
+    chunk.copy(this.scratch, 0, maskAt + 4, maskAt + 4 + len);
     const m0 = chunk[maskAt] as number;
     const m1 = chunk[maskAt + 1] as number;
     const m2 = chunk[maskAt + 2] as number;
     const m3 = chunk[maskAt + 3] as number;
-    const p = maskAt + 4;
-    let k = 0;
-    for (; k + 3 < len; k += 4) {
-      out[k] = (chunk[p + k] as number) ^ m0;
-      out[k + 1] = (chunk[p + k + 1] as number) ^ m1;
-      out[k + 2] = (chunk[p + k + 2] as number) ^ m2;
-      out[k + 3] = (chunk[p + k + 3] as number) ^ m3;
-    }
-    for (; k < len; k++) out[k] = (chunk[p + k] as number) ^ ((k & 3) === 0 ? m0 : (k & 3) === 1 ? m1 : (k & 3) === 2 ? m2 : m3);
-    return out.subarray(0, len);
+    // The mask's bytes as the word that covers them in memory order.
+    const mask = LITTLE_ENDIAN ? (m0 | (m1 << 8) | (m2 << 16) | (m3 << 24)) >>> 0 : ((m0 << 24) | (m1 << 16) | (m2 << 8) | m3) >>> 0;
+    const words = this.words;
+    const n = (len + 3) >>> 2; // the last word's bytes past len are scratch, never read
+    for (let k = 0; k < n; k++) words[k] = ((words[k] as number) ^ mask) >>> 0;
+    if (this.view.length !== len || this.view.buffer !== this.scratch.buffer) this.view = this.scratch.subarray(0, len);
+    return this.view;
   }
 
   /** Bytes [from, to) of the read to `ws`'s Receiver, with its back-pressure (it resumes the socket on 'drain'). */
