@@ -250,7 +250,7 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
       figures: { floor, gateway: full, ratio: r, passes: { floors, gateways: gws }, streams, perStream, speed, detectors, stages, memory, fastLane: { ...lane, ratio: laneRatio, streams: laneStreams } },
       checks: [
         { name: 'media path ÷ bare floor (CPU per message)', value: r, op: '<=', bound: 3, unit: '×', note: 'target ≤ 1.5×; bound doubled for a shared CI machine' },
-        { name: 'fast lane ÷ ws receive path (bare servers, real-time streams)', value: laneRatio, op: '<=', bound: 1.25, unit: '×', note: 'measured 0.87–1.1 on a loaded 2-core machine; a regression guard (a lane dearer than ws)' },
+        { name: 'fast lane ÷ ws receive path (bare servers, real-time streams)', value: laneRatio, op: '<=', bound: 1.25, unit: '×', note: 'measured 0.77 (load 17); a regression guard: above 1 the lane costs more than ws alone' },
       ],
       notes: [
         `µs/msg = child process CPU (all threads) over the run ÷ inbound media messages; ${streams} streams at ${speed}× real time. Target ≤ 1.5×.`,
