@@ -20,7 +20,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from 
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
-import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms } from './beepVoicing.ts';
+import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
 
 export interface BeepOptions {
@@ -509,8 +509,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   }
 
   private recordHop(): void {
-    // A wide lobe (two close tones) has no harmonic structure worth testing; single and resolved pairs do.
-    this.record.push(this.hopFreq, this.hopLevelDb, this.hopWide && !this.hopBroad ? null : this.power);
+    // A wide lobe (two components up to ~310 Hz apart, described by its centroid) is summed apart: a
+    // voice's two neighbouring harmonics there show their series in the sum (widePairVoiced).
+    this.record.push(this.hopFreq, this.hopLevelDb, this.power, this.hopWide && !this.hopBroad);
   }
 
   /** Voice evidence in the step just finished (see beepVoicing.ts). */
@@ -523,10 +524,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const levelChange = lineChange(r.db, 0, Math.max(0, n - 1));
     const e = lobeEnergy(r.spectrum, Math.round(this.stepFreq / BIN_HZ));
     const comb =
-      r.summed >= 2 &&
-      (this.stepFreq2 === 0
-        ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin)
-        : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e));
+      (r.summed >= 2 &&
+        (this.stepFreq2 === 0
+          ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin)
+          : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
+      // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
+      (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
     // A beating pair's level swings with its beat: its crests are judged at the candidate's end instead.
     const levelMoves = !this.beat.beating() && r.wide === 0 && Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
     return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || levelMoves;

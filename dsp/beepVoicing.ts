@@ -8,7 +8,7 @@
 // `StepRecord` keeps, for the current step of a candidate, each tonal hop's frequency and tone level and
 // the power spectrum summed over its single-tone hops (summing averages the noise down, so a harmonic a
 // few dB over a noisy floor shows). All buffers are allocated once per detector.
-import { BAND_HI, BAND_LO, BIN_HZ, HALF, LOBE, distortionProduct, lobeEnergy } from './beepSpectrum.ts';
+import { BAND_HI, BAND_LO, BIN_HZ, HALF, LOBE, distortionProduct, interpolatedHz, lobeEnergy } from './beepSpectrum.ts';
 
 /** Longest step recorded, in hops (1.5 s beep + margin); longer steps are too long to be beeps anyway. */
 export const MAX_STEP_HOPS = 160;
@@ -27,30 +27,40 @@ export class StepRecord {
   summed = 0;
   /** Hops seen as one wide lobe (two close tones): their frequency is a centroid, not a pitch. */
   wide = 0;
+  /**
+   * Power spectrum summed over the step's wide-lobe hops (two components 60–310 Hz apart): a dual beep,
+   * or two neighbouring harmonics of a low voice with the others a dozen dB down (widePairVoiced).
+   */
+  readonly wideSpectrum = new Float64Array(HALF + 1);
+  /** Hops summed into `wideSpectrum`. */
+  wideSummed = 0;
 
   clear(): void {
     this.n = 0;
     this.wide = 0;
     if (this.summed > 0) this.spectrum.fill(0);
     this.summed = 0;
+    if (this.wideSummed > 0) this.wideSpectrum.fill(0);
+    this.wideSummed = 0;
   }
 
   /**
-   * One tonal hop: its frequency, its level (dB) and its power spectrum (null for a wide lobe), summed
-   * unless the hop's window still reaches into what came before the step (its first two hops).
+   * One tonal hop: its frequency, its level (dB) and its power spectrum, summed (into `wideSpectrum`
+   * when `wide`, a lobe holding two close components) unless the hop's window still reaches into what
+   * came before the step (its first two hops).
    */
-  push(hz: number, toneDb: number, power: Float64Array | null): void {
-    if (power === null) this.wide++;
+  push(hz: number, toneDb: number, power: Float64Array, wide: boolean): void {
+    if (wide) this.wide++;
     if (this.n < MAX_STEP_HOPS) {
       this.hz[this.n] = hz;
       this.db[this.n] = toneDb;
       this.n++;
     }
-    if (power !== null && this.n > SKIP_HOPS) {
-      const s = this.spectrum;
-      for (let k = 0; k <= HALF; k++) s[k] = (s[k] as number) + (power[k] as number);
-      this.summed++;
-    }
+    if (this.n <= SKIP_HOPS) return;
+    const s = wide ? this.wideSpectrum : this.spectrum;
+    for (let k = 0; k <= HALF; k++) s[k] = (s[k] as number) + (power[k] as number);
+    if (wide) this.wideSummed++;
+    else this.summed++;
   }
 }
 
@@ -174,4 +184,85 @@ function partnerStrength(p: Float64Array, fh: number, f0: number, e: number): nu
     (((p[ka - 1] as number) + (p[ka] as number) + (p[ka + 1] as number) + (p[kb - 1] as number) + (p[kb] as number) + (p[kb + 1] as number)) / 6) *
     (2 * LOBE + 1);
   return eh > floor * COMB_OVER_FLOOR ? 1 : 0;
+}
+
+/** Fundamentals a voice's two neighbouring harmonics may be spaced by (Hz): low male to high female. */
+const PAIR_F0_MIN_HZ = 70;
+const PAIR_F0_MAX_HZ = 400;
+/** Bins searched either side of a wide lobe's centroid for its two components (pairs up to ~310 Hz apart). */
+const PAIR_SEARCH_BINS = 7;
+/** How far (in harmonic numbers) fa/d may miss a whole number: the summed peaks of a jittering voice blur. */
+const PAIR_RATIO_SLACK = 0.25;
+/** The pair's weaker peak is within 10 dB of the stronger (a dual beep's within 6 dB; a voice's two loudest harmonics). */
+const PAIR_BALANCE = 0.1;
+const NEIGHBOUR_CLEAR_BINS = 1.7;
+
+/**
+ * How loud the weaker of the two harmonic neighbours of a two-component lobe stands relative to the
+ * pair (dB; −Infinity when the lobe is not two components a voice's pitch apart in a harmonic ratio, or
+ * a neighbour shows no peak). The summed spectrum `p` of a step seen as one wide lobe around `centreHz`
+ * is searched for its two strongest peaks fa < fb; if their spacing d is a voice's fundamental (70–400 Hz)
+ * and fa ≈ n·d, the harmonics n − 1 and n + 2 of that voice, at fa − d and fb + d, are looked for as
+ * peaks (bin values: at 2–4 bins from the pair a lobe sum would hold the pair's own skirt). A dual beep
+ * has nothing there but mu-law's third-order products (2fa − fb, 2fb − fa: the same places, far weaker)
+ * and noise.
+ */
+/**
+ * Neighbours this loud relative to the pair (dB) make it a voice. Measured (summed spectrum, through
+ * mu-law): voices whose other harmonics are 14–20 dB under the pair −14.6 to −22.9; dual beeps whose
+ * components are in a harmonic ratio (350 + 440, 1000 + 1090, 600 + 900, 400 + 500 Hz…) at most −24.9 at
+ * 12 dB SNR (noise), −30.7 at 20 dB, −47 clean (mu-law's third-order products).
+ */
+const PAIR_NEIGHBOUR_DB = -22;
+
+/** Two components of a wide lobe that are two neighbouring harmonics of a voice (pairNeighbourDb). */
+export function widePairVoiced(p: Float64Array, centreHz: number): boolean {
+  return pairNeighbourDb(p, centreHz) > PAIR_NEIGHBOUR_DB;
+}
+
+export function pairNeighbourDb(p: Float64Array, centreHz: number): number {
+  const kc = Math.round(centreHz / BIN_HZ);
+  let ka = -1;
+  let kb = -1;
+  for (let k = Math.max(BAND_LO + 1, kc - PAIR_SEARCH_BINS); k <= Math.min(BAND_HI - 1, kc + PAIR_SEARCH_BINS); k++) {
+    const v = p[k] as number;
+    if (!(v >= (p[k - 1] as number) && v > (p[k + 1] as number))) continue;
+    if (ka < 0 || v > (p[ka] as number)) {
+      kb = ka;
+      ka = k;
+    } else if (kb < 0 || v > (p[kb] as number)) {
+      kb = k;
+    }
+  }
+  if (kb < 0 || (p[kb] as number) < (p[ka] as number) * PAIR_BALANCE) return -Infinity;
+  const lo = Math.min(ka, kb);
+  const hi = Math.max(ka, kb);
+  const fa = interpolatedHz(p, lo);
+  const fb = interpolatedHz(p, hi);
+  const d = fb - fa;
+  if (d < PAIR_F0_MIN_HZ || d > PAIR_F0_MAX_HZ) return -Infinity;
+  const n = Math.round(fa / d);
+  if (n < 1 || Math.abs(fa / d - n) > PAIR_RATIO_SLACK) return -Infinity;
+  const pair = Math.min(p[lo] as number, p[hi] as number);
+  // Bins at least NEIGHBOUR_CLEAR_BINS from either component: nearer, the pair's own Hann skirt (and its
+  // blur by a voice's jitter) rises above −20 dB.
+  const ca = fa / BIN_HZ;
+  const cb = fb / BIN_HZ;
+  let weakest = Infinity;
+  let tested = 0;
+  for (const fh of [fa - d, fb + d]) {
+    const c = fh / BIN_HZ;
+    const k = Math.round(c);
+    if (k - 1 < BAND_LO || k + 1 > BAND_HI) continue;
+    tested++;
+    let best = 0;
+    for (let j = k - 1; j <= k + 1; j++) {
+      if (Math.abs(j - c) > 0.6 || Math.abs(j - ca) < NEIGHBOUR_CLEAR_BINS || Math.abs(j - cb) < NEIGHBOUR_CLEAR_BINS) continue;
+      const v = p[j] as number;
+      if (v > best) best = v;
+    }
+    if (best < weakest) weakest = best;
+  }
+  if (tested === 0 || !(weakest > 0)) return -Infinity;
+  return 10 * Math.log10(weakest / pair);
 }
