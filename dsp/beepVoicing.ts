@@ -196,6 +196,8 @@ const PAIR_RATIO_SLACK = 0.25;
 /** The pair's weaker peak is within 10 dB of the stronger (a dual beep's within 6 dB; a voice's two loudest harmonics). */
 const PAIR_BALANCE = 0.1;
 const NEIGHBOUR_CLEAR_BINS = 1.7;
+/** The telephone band's lower edge (G.712: 300 Hz). */
+const LINE_LO_HZ = 300;
 
 /**
  * How loud the weaker of the two harmonic neighbours of a two-component lobe stands relative to the
@@ -253,7 +255,8 @@ export function pairNeighbourDb(p: Float64Array, centreHz: number): number {
   for (const fh of [fa - d, fb + d]) {
     const c = fh / BIN_HZ;
     const k = Math.round(c);
-    if (k - 1 < BAND_LO || k + 1 > BAND_HI) continue;
+    // Below the telephone band's lower edge the line may have taken the harmonic away.
+    if (fh < LINE_LO_HZ || k - 1 < BAND_LO || k + 1 > BAND_HI) continue;
     tested++;
     let best = 0;
     for (let j = k - 1; j <= k + 1; j++) {
