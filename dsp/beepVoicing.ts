@@ -195,33 +195,34 @@ const PAIR_SEARCH_BINS = 7;
 const PAIR_RATIO_SLACK = 0.25;
 /** The pair's weaker peak is within 10 dB of the stronger (a dual beep's within 6 dB; a voice's two loudest harmonics). */
 const PAIR_BALANCE = 0.1;
+/** Harmonic bins nearer a component than this (bins) hold its own skirt (Hann: −24 dB at 1.7 bins). */
 const NEIGHBOUR_CLEAR_BINS = 1.7;
+/** The two loudest components may be this many harmonics apart (the ones between a dozen dB down). */
+const PAIR_MAX_GAP = 3;
 /** The telephone band's lower edge (G.712: 300 Hz). */
 const LINE_LO_HZ = 300;
 
-/**
- * How loud the weaker of the two harmonic neighbours of a two-component lobe stands relative to the
- * pair (dB; −Infinity when the lobe is not two components a voice's pitch apart in a harmonic ratio, or
- * a neighbour shows no peak). The summed spectrum `p` of a step seen as one wide lobe around `centreHz`
- * is searched for its two strongest peaks fa < fb; if their spacing d is a voice's fundamental (70–400 Hz)
- * and fa ≈ n·d, the harmonics n − 1 and n + 2 of that voice, at fa − d and fb + d, are looked for as
- * peaks (bin values: at 2–4 bins from the pair a lobe sum would hold the pair's own skirt). A dual beep
- * has nothing there but mu-law's third-order products (2fa − fb, 2fb − fa: the same places, far weaker)
- * and noise.
- */
-/**
- * Neighbours this loud relative to the pair (dB) make it a voice. Measured (summed spectrum, through
- * mu-law): voices whose other harmonics are 14–20 dB under the pair −14.6 to −22.9; dual beeps whose
- * components are in a harmonic ratio (350 + 440, 1000 + 1090, 600 + 900, 400 + 500 Hz…) at most −24.9 at
- * 12 dB SNR (noise), −30.7 at 20 dB, −47 clean (mu-law's third-order products).
- */
+/** Harmonics this loud relative to the pair (dB) make it a voice (see pairNeighbourDb for the figures). */
 const PAIR_NEIGHBOUR_DB = -22;
 
-/** Two components of a wide lobe that are two neighbouring harmonics of a voice (pairNeighbourDb). */
+/** Two components of a wide lobe that are two harmonics of a voice (pairNeighbourDb). */
 export function widePairVoiced(p: Float64Array, centreHz: number): boolean {
   return pairNeighbourDb(p, centreHz) > PAIR_NEIGHBOUR_DB;
 }
 
+/**
+ * How loud the weakest harmonic around a two-component lobe stands relative to the pair (dB; −Infinity
+ * when the lobe is not two components of a voice's harmonic series). The summed spectrum `p` of a step
+ * seen as one wide lobe around `centreHz` is searched for its two strongest peaks fa < fb; if, for some
+ * m ≤ 3, d = (fb − fa)/m is a voice's fundamental (70–400 Hz) and fa ≈ n·d, the pair would be harmonics
+ * n and n + m of that voice, and its harmonics n − 1, n + 1 … n + m − 1, n + m + 1 (at fa − d, fa + d …
+ * fb + d) are read as bin values (at 2–4 bins from the pair a lobe sum would hold the pair's own skirt).
+ * A dual beep has nothing there but mu-law's third-order products (2fa − fb, 2fb − fa, far weaker) and
+ * noise. Measured on the summed spectrum through mu-law: voices whose other harmonics are 14–20 dB under
+ * the pair give −14.6 to −22.9 dB (a recorded person's syllable, harmonics 3 and 5 of 133 Hz, −12 dB);
+ * dual beeps whose tones sit in a harmonic ratio (350 + 440, 1000 + 1090, 600 + 900, 400 + 500 Hz…)
+ * at most −24.9 dB at 12 dB SNR, −30.7 at 20 dB, −47 clean.
+ */
 export function pairNeighbourDb(p: Float64Array, centreHz: number): number {
   const kc = Math.round(centreHz / BIN_HZ);
   let ka = -1;
@@ -241,31 +242,46 @@ export function pairNeighbourDb(p: Float64Array, centreHz: number): number {
   const hi = Math.max(ka, kb);
   const fa = interpolatedHz(p, lo);
   const fb = interpolatedHz(p, hi);
-  const d = fb - fa;
-  if (d < PAIR_F0_MIN_HZ || d > PAIR_F0_MAX_HZ) return -Infinity;
-  const n = Math.round(fa / d);
-  if (n < 1 || Math.abs(fa / d - n) > PAIR_RATIO_SLACK) return -Infinity;
   const pair = Math.min(p[lo] as number, p[hi] as number);
-  // Bins at least NEIGHBOUR_CLEAR_BINS from either component: nearer, the pair's own Hann skirt (and its
-  // blur by a voice's jitter) rises above −20 dB.
+  let best = -Infinity;
+  // The two loudest may be harmonics n and n + m of the voice (a formant between them, the one in the
+  // middle a dozen dB down): then the ones between them are tested too.
+  for (let m = 1; m <= PAIR_MAX_GAP; m++) {
+    const d = (fb - fa) / m;
+    if (d < PAIR_F0_MIN_HZ || d > PAIR_F0_MAX_HZ) continue;
+    const n = Math.round(fa / d);
+    if (n < 1 || Math.abs(fa / d - n) > PAIR_RATIO_SLACK) continue;
+    const weakest = weakestHarmonic(p, fa, fb, d, m);
+    if (weakest > 0) best = Math.max(best, 10 * Math.log10(weakest / pair));
+  }
+  return best;
+}
+
+/**
+ * The weakest of the harmonics fa − d, fa + d … fb − d, fb + d (power at its bin, 0 if none in the band).
+ * Bins nearer than NEIGHBOUR_CLEAR_BINS to either component are not read: there the pair's own Hann
+ * skirt (and its blur by a voice's jitter) rises above −20 dB.
+ */
+function weakestHarmonic(p: Float64Array, fa: number, fb: number, d: number, m: number): number {
   const ca = fa / BIN_HZ;
   const cb = fb / BIN_HZ;
   let weakest = Infinity;
   let tested = 0;
-  for (const fh of [fa - d, fb + d]) {
+  for (let i = -1; i <= m + 1; i++) {
+    if (i === 0 || i === m) continue;
+    const fh = fa + i * d;
     const c = fh / BIN_HZ;
     const k = Math.round(c);
     // Below the telephone band's lower edge the line may have taken the harmonic away.
     if (fh < LINE_LO_HZ || k - 1 < BAND_LO || k + 1 > BAND_HI) continue;
     tested++;
-    let best = 0;
+    let top = 0;
     for (let j = k - 1; j <= k + 1; j++) {
       if (Math.abs(j - c) > 0.6 || Math.abs(j - ca) < NEIGHBOUR_CLEAR_BINS || Math.abs(j - cb) < NEIGHBOUR_CLEAR_BINS) continue;
       const v = p[j] as number;
-      if (v > best) best = v;
+      if (v > top) top = v;
     }
-    if (best < weakest) weakest = best;
+    if (top < weakest) weakest = top;
   }
-  if (tested === 0 || !(weakest > 0)) return -Infinity;
-  return 10 * Math.log10(weakest / pair);
+  return tested > 0 ? weakest : 0;
 }
