@@ -138,17 +138,55 @@ const HUM_TOP_HZ = 450;
  * level is alone in its neighbourhood, whatever the noise (white, pink, hum) and through mu-law (whose
  * products are odd harmonics, 3f and 5f, never the neighbours f ± f/n).
  */
-export function harmonicComb(p: Float64Array, f: number, e: number, spreadHz: number): boolean {
+export function harmonicComb(p: Float64Array, f: number, e: number, spreadHz: number, close: boolean): boolean {
   const minF0 = COMB_MIN_BINS * BIN_HZ + spreadHz / 2;
   for (let n = 1; n <= COMB_MAX_N; n++) {
     const f0 = f / n;
-    if (f0 < minF0) break;
+    if (close && f0 >= CLOSE_F0_MIN_HZ && f0 <= CLOSE_F0_MAX_HZ && closePartner(p, f, f0)) return true;
+    if (f0 < minF0) continue;
     if (distortionProduct(f, f + f0) || partnerStrength(p, f + f0, f0, e) !== 1) continue;
     if (n === 1) return true;
     const lowHz = f - f0;
     if (lowHz < HUM_TOP_HZ || distortionProduct(f, lowHz) || partnerStrength(p, lowHz, f0, e) !== 0) return true;
   }
   return false;
+}
+
+/** Lowest fundamental the close-partner test tries (Hz): a low male voice. */
+const CLOSE_F0_MIN_HZ = 70;
+/** Highest (Hz): up to here the comb's floor bins, f0/2 from the tone, still hold the tone's skirt. */
+const CLOSE_F0_MAX_HZ = 240;
+/** A close partner's peak stands this far over the valley beyond it (dB 10 → ×10)… */
+const CLOSE_OVER_VALLEY = 10;
+/**
+ * Bins a close partner is read from, at least this far from the tone: nearer, a pure tone's own Hann
+ * sidelobe (−31 dB at 2.5 bins; ≤ −39 dB from 3 bins) would pass for one.
+ */
+const CLOSE_CLEAR_BINS = 3;
+/** …and within this of the tone's peak bin (dB −35, as the comb). */
+const CLOSE_REL = 10 ** (-35 / 10);
+
+/**
+ * For a voice of 70–240 Hz whose strongest harmonic f may pass for a tone (a woman's second harmonic
+ * at 300–420 Hz, a man's third), the next harmonic f + f0 sits 2–5 bins from the tone, inside the ±2-bin
+ * lobes the comb compares: there it is read as a peak bin (≥ 3 bins clear of the tone's own skirt)
+ * standing 10 dB over the valley halfway to the harmonic after it (f + 1.5·f0), and within 35 dB of the
+ * tone. Not for two close tones that beat (`close` false): through mu-law their products f ± k·Δf
+ * form a comb of their own. Recorded prompts (Asterisk's voices: "vm-nobox", 347 Hz with 520 Hz 19 dB down; "dir-nomore",
+ * 298 Hz with 447 Hz 31 dB down, 17 dB over its valley) fired as 60–130 ms beeps without it.
+ */
+function closePartner(p: Float64Array, f: number, f0: number): boolean {
+  const fu = f + f0;
+  if (distortionProduct(f, fu)) return false;
+  const c = fu / BIN_HZ;
+  const ct = f / BIN_HZ;
+  const kv = Math.round((f + 1.5 * f0) / BIN_HZ);
+  if (kv + 1 > BAND_HI) return false;
+  let peak = 0;
+  for (let j = Math.floor(c); j <= Math.ceil(c); j++) if (j - ct >= CLOSE_CLEAR_BINS && (p[j] as number) > peak) peak = p[j] as number;
+  const tone = Math.max(p[Math.floor(ct)] as number, p[Math.ceil(ct)] as number);
+  const valley = ((p[kv] as number) + Math.min(p[kv - 1] as number, p[kv + 1] as number)) / 2;
+  return peak > tone * CLOSE_REL && 10 * Math.log10(peak / Math.max(valley, 1e-9)) > CLOSE_OVER_VALLEY;
 }
 
 /** How close (relative) the lower of two components must be to a whole multiple of their spacing. */
