@@ -526,7 +526,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const comb =
       (r.summed >= 2 &&
         (this.stepFreq2 === 0
-          ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, this.broadHops === 0)
+          ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, this.broadHops < MIN_PAIR_HOPS)
           : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
       // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
       (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
