@@ -461,7 +461,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       // beep. A much louder tone is a new sound over a steady one (a beep over mains hum, whose
       // odd harmonics can pass for a dual tone): it starts its own candidate below.
       if (this.steps === 1) this.firstStepLevelDb = this.toneLevelDb;
-      if (this.stepVoiced()) this.voiced = true;
+      // This step's last hops hold the next step's onset: no close-partner test (see stepVoiced).
+      if (this.stepVoiced(false)) this.voiced = true;
       this.steps++;
       this.setStep();
       this.toneLevelDb = this.hopLevelDb;
@@ -514,8 +515,13 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.record.push(this.hopFreq, this.hopLevelDb, this.power, this.hopWide && !this.hopBroad);
   }
 
-  /** Voice evidence in the step just finished (see beepVoicing.ts). */
-  private stepVoiced(): boolean {
+  /**
+   * Voice evidence in the step just finished (see beepVoicing.ts). `close`: also look for a voice's next
+   * harmonic a few bins above the tone — only in a single-step candidate, since a step's last hops hold
+   * the next step's onset (SIT's 913.8 → 1370.6 Hz, 800 → 1200 Hz: harmonics of 228 and 200 Hz) — and not in a
+   * beating pair, whose mu-law products form a comb of their own.
+   */
+  private stepVoiced(close: boolean): boolean {
     const r = this.record;
     const n = r.n;
     // A wide lobe's centroid wobbles with the noise in either tone: no pitch to judge there.
@@ -526,7 +532,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const comb =
       (r.summed >= 2 &&
         (this.stepFreq2 === 0
-          ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, this.broadHops < MIN_PAIR_HOPS)
+          ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, close && this.broadHops < MIN_PAIR_HOPS)
           : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
       // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
       (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
@@ -574,7 +580,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // of the noise floor in most hops; a beep (even through mu-law, whose distortion is odd) has none.
     if (this.harmonicHops >= MIN_HARMONIC_HOPS && this.harmonicHops * HARMONIC_SHARE_INV >= tonalHops) return this.restartAfterEnd(dropped);
     // The whole candidate, step by step: a harmonic series, a wandering pitch or a moving level is a voice.
-    if (this.voiced || this.stepVoiced()) return this.restartAfterEnd(dropped);
+    if (this.voiced || this.stepVoiced(this.steps === 1)) return this.restartAfterEnd(dropped);
     // A beep holds its level (a close pair beats faster than a hop, so its hop level is steady too);
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
