@@ -208,7 +208,7 @@ describe('BeepDetector', () => {
     expect(found).toEqual([]);
   });
 
-  it('keeps dual beeps whose tones happen to sit in a harmonic ratio 90–300 Hz apart, clean and at 12 dB SNR, through mu-law', () => {
+  it('keeps dual and multi-step beeps whose tones happen to sit in a harmonic ratio, clean and at 12 dB SNR, through mu-law', () => {
     // 350 + 440 Hz (the US dial tone, ≈ 4:5 of 88 Hz), 1000 + 1090 Hz, 600 + 900, 400 + 500, 800 + 900 Hz:
     // the spacing is a voice's pitch and the lower tone near a multiple of it, but nothing stands at the
     // neighbouring harmonics but mu-law's third-order products (≈ −47 dB) and noise (≤ −25 dB at 12 dB SNR).
@@ -221,6 +221,16 @@ describe('BeepDetector', () => {
           if (snrDb !== Infinity) add(x, noise(x.length / 8, -21 - snrDb, seed++));
           if (beeps(viaMulaw(x)).length !== 1) missed.push(`${pair.join('+')} Hz ${d} ms snr ${snrDb}`);
         }
+      }
+    }
+    // Multi-step beeps whose steps are harmonics of one pitch (800 → 1200 Hz of 200 Hz, SIT-like 914 →
+    // 1371 → 1777 Hz of 457 Hz): a step's last hops hold the next step's onset, which is not a voice's
+    // next harmonic.
+    for (const steps of [[800, 1200], [914, 1371, 1777]]) {
+      for (const snrDb of [Infinity, 12]) {
+        const x = concat(silence(400), ...steps.map((f) => tone(f, 1200 / steps.length / 2, -24)), silence(400));
+        if (snrDb !== Infinity) add(x, noise(x.length / 8, -24 - snrDb, seed++));
+        if (beeps(viaMulaw(x)).length !== 1) missed.push(`steps ${steps.join('/')} Hz snr ${snrDb}`);
       }
     }
     expect(missed).toEqual([]);
