@@ -20,7 +20,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from 
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
-import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms } from './beepVoicing.ts';
+import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
 
 export interface BeepOptions {
@@ -461,7 +461,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       // beep. A much louder tone is a new sound over a steady one (a beep over mains hum, whose
       // odd harmonics can pass for a dual tone): it starts its own candidate below.
       if (this.steps === 1) this.firstStepLevelDb = this.toneLevelDb;
-      if (this.stepVoiced()) this.voiced = true;
+      // This step's last hops hold the next step's onset: no close-partner test (see stepVoiced).
+      if (this.stepVoiced(false)) this.voiced = true;
       this.steps++;
       this.setStep();
       this.toneLevelDb = this.hopLevelDb;
@@ -509,12 +510,18 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   }
 
   private recordHop(): void {
-    // A wide lobe (two close tones) has no harmonic structure worth testing; single and resolved pairs do.
-    this.record.push(this.hopFreq, this.hopLevelDb, this.hopWide && !this.hopBroad ? null : this.power);
+    // A wide lobe (two components up to ~310 Hz apart, described by its centroid) is summed apart: a
+    // voice's two neighbouring harmonics there show their series in the sum (widePairVoiced).
+    this.record.push(this.hopFreq, this.hopLevelDb, this.power, this.hopWide && !this.hopBroad);
   }
 
-  /** Voice evidence in the step just finished (see beepVoicing.ts). */
-  private stepVoiced(): boolean {
+  /**
+   * Voice evidence in the step just finished (see beepVoicing.ts). `close`: also look for a voice's next
+   * harmonic a few bins above the tone — only in a single-step candidate, since a step's last hops hold
+   * the next step's onset (SIT's 913.8 → 1370.6 Hz, 800 → 1200 Hz: harmonics of 228 and 200 Hz) — and not in a
+   * beating pair, whose mu-law products form a comb of their own.
+   */
+  private stepVoiced(close: boolean): boolean {
     const r = this.record;
     const n = r.n;
     // A wide lobe's centroid wobbles with the noise in either tone: no pitch to judge there.
@@ -523,10 +530,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const levelChange = lineChange(r.db, 0, Math.max(0, n - 1));
     const e = lobeEnergy(r.spectrum, Math.round(this.stepFreq / BIN_HZ));
     const comb =
-      r.summed >= 2 &&
-      (this.stepFreq2 === 0
-        ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin)
-        : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e));
+      (r.summed >= 2 &&
+        (this.stepFreq2 === 0
+          ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, close && this.broadHops < MIN_PAIR_HOPS)
+          : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
+      // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
+      (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
     // A beating pair's level swings with its beat: its crests are judged at the candidate's end instead.
     const levelMoves = !this.beat.beating() && r.wide === 0 && Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
     return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || levelMoves;
@@ -571,7 +580,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // of the noise floor in most hops; a beep (even through mu-law, whose distortion is odd) has none.
     if (this.harmonicHops >= MIN_HARMONIC_HOPS && this.harmonicHops * HARMONIC_SHARE_INV >= tonalHops) return this.restartAfterEnd(dropped);
     // The whole candidate, step by step: a harmonic series, a wandering pitch or a moving level is a voice.
-    if (this.voiced || this.stepVoiced()) return this.restartAfterEnd(dropped);
+    if (this.voiced || this.stepVoiced(this.steps === 1)) return this.restartAfterEnd(dropped);
     // A beep holds its level (a close pair beats faster than a hop, so its hop level is steady too);
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { add, concat, dtmf, frames, harmonicVoice, hum, noise, pcm, silence, speech, tone, tones, viaMulaw, vowel } from './signals.ts';
+import { add, concat, dtmf, formantVoice, frames, harmonicVoice, hum, noise, pcm, silence, speech, tone, tones, viaMulaw, vowel } from './signals.ts';
 
 interface Found {
   frequencyHz: number;
@@ -178,6 +178,62 @@ describe('BeepDetector', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+
+  it('refuses held low voices whose two harmonics around a formant look like a dual tone (F0 80–300 Hz, jitter, shimmer, vibrato, tremolo, in noise, through mu-law)', () => {
+    // A formant midway between harmonics n and n + 1 of a low voice raises those two a dozen dB over the
+    // rest: one wide lobe of two components, like a dual beep 80–300 Hz apart. Their spacing is the
+    // voice's pitch and the harmonics either side (n − 1, n + 2) still show; a dual beep has none there.
+    const found: string[] = [];
+    let seed = 1;
+    const wobble = [
+      [0.5, 0.5, 4, 0, 5],
+      [1, 0.8, 6, 20, 5],
+      [0.5, 0, 5, 40, 7],
+      [0.7, 1, 7, 30, 4],
+    ] as const;
+    for (const f0 of [80, 95, 110, 130, 150, 180, 220, 260, 300]) {
+      for (const durMs of [150, 400, 1200]) {
+        for (const [jitterPct, vibratoPct, vibratoHz, tremoloPct, tremoloHz] of wobble) {
+          for (const snrDb of [Infinity, 25]) {
+            const n = Math.max(2, Math.round(450 / f0));
+            const v = formantVoice(durMs, { f0, formantHz: (n + 0.5) * f0, formantBwHz: 2 * f0, formantDb: 36, jitterPct, shimmerDb: 0.4, vibratoPct, vibratoHz, tremoloPct, tremoloHz, seed: seed++, dbfs: -20 });
+            const x = concat(silence(300), v, silence(300));
+            if (snrDb !== Infinity) add(x, noise(x.length / 8, -20 - snrDb, seed));
+            if (beeps(viaMulaw(x)).length > 0) found.push(`f0 ${f0} Hz ${durMs} ms jitter ${jitterPct}% vibrato ${vibratoPct}% at ${vibratoHz} Hz tremolo ${tremoloPct}% at ${tremoloHz} Hz snr ${snrDb}`);
+          }
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('keeps dual and multi-step beeps whose tones happen to sit in a harmonic ratio, clean and at 12 dB SNR, through mu-law', () => {
+    // 350 + 440 Hz (the US dial tone, ≈ 4:5 of 88 Hz), 1000 + 1090 Hz, 600 + 900, 400 + 500, 800 + 900 Hz:
+    // the spacing is a voice's pitch and the lower tone near a multiple of it, but nothing stands at the
+    // neighbouring harmonics but mu-law's third-order products (≈ −47 dB) and noise (≤ −25 dB at 12 dB SNR).
+    const missed: string[] = [];
+    let seed = 300;
+    for (const pair of [[350, 440], [1000, 1090], [600, 900], [400, 500], [800, 900]]) {
+      for (const d of [100, 300]) {
+        for (const snrDb of [Infinity, 12]) {
+          const x = concat(silence(400), tones(pair, d, -24), silence(400));
+          if (snrDb !== Infinity) add(x, noise(x.length / 8, -21 - snrDb, seed++));
+          if (beeps(viaMulaw(x)).length !== 1) missed.push(`${pair.join('+')} Hz ${d} ms snr ${snrDb}`);
+        }
+      }
+    }
+    // Multi-step beeps whose steps are harmonics of one pitch (800 → 1200 Hz of 200 Hz, SIT-like 914 →
+    // 1371 → 1777 Hz of 457 Hz): a step's last hops hold the next step's onset, which is not a voice's
+    // next harmonic.
+    for (const steps of [[800, 1200], [914, 1371, 1777]]) {
+      for (const snrDb of [Infinity, 12]) {
+        const x = concat(silence(400), ...steps.map((f) => tone(f, 1200 / steps.length / 2, -24)), silence(400));
+        if (snrDb !== Infinity) add(x, noise(x.length / 8, -24 - snrDb, seed++));
+        if (beeps(viaMulaw(x)).length !== 1) missed.push(`steps ${steps.join('/')} Hz snr ${snrDb}`);
+      }
+    }
+    expect(missed).toEqual([]);
   });
 
   it('finds a 150 ms 1000 Hz beep at 12 dB SNR in white noise and over 50/60 Hz mains hum, through mu-law', () => {
