@@ -30,7 +30,27 @@ interface Target {
   name: string;
   /** Opens one stream and returns its socket after `start` was sent. */
   open(i: number): Promise<{ ws: WebSocket; streamId: string }>;
-  stats(): Promise<{ cpuUs: number; mediaMessages: number }>;
+  stats(): Promise<TargetStats>;
+}
+
+interface TargetStats {
+  cpuUs: number;
+  mediaMessages: number;
+  /** The gateway's main thread and its embedded database's thread (PGlite), when it reports them. */
+  mainThreadCpuUs?: number;
+  engineCpuUs?: number | null;
+  /** The gateway's database queries so far, by their first words. */
+  queries?: Array<{ sql: string; count: number }>;
+}
+
+/** Queries made between two readings, most frequent first. */
+function queriesBetween(a: TargetStats, b: TargetStats): Array<{ sql: string; count: number }> | undefined {
+  if (b.queries === undefined) return undefined;
+  const before = new Map((a.queries ?? []).map((q) => [q.sql, q.count]));
+  return b.queries
+    .map((q) => ({ sql: q.sql, count: q.count - (before.get(q.sql) ?? 0) }))
+    .filter((q) => q.count > 0)
+    .sort((x, y) => y.count - x.count);
 }
 
 function connect(url: string): Promise<WebSocket> {
@@ -85,6 +105,11 @@ export interface MediaPathFigure {
   idleCpuMs: number;
   usPerMessage: number;
   wallMs: number;
+  /** Of cpuMs, the main thread's (the event loop) and the PGlite thread's, where the target reports them. */
+  mainThreadCpuMs?: number;
+  engineCpuMs?: number;
+  /** The gateway's database queries during the pass, by their first words. */
+  queries?: Array<{ sql: string; count: number }>;
 }
 
 /** Streams `messages` per stream at `speed` × real time into `target` and measures its CPU. */
@@ -129,6 +154,10 @@ async function measure(target: Target, streams: number, perStream: number, speed
   const messages = last.mediaMessages - s0.mediaMessages;
   const cpuUs = last.cpuUs - s0.cpuUs;
   const idleUs = Math.max(0, idleUsPerMs * wallMs);
+  const delta = (a: number | null | undefined, b: number | null | undefined): number | undefined => (typeof a === 'number' && typeof b === 'number' ? round((b - a) / 1000, 1) : undefined);
+  const mainThreadCpuMs = delta(s0.mainThreadCpuUs, last.mainThreadCpuUs);
+  const engineCpuMs = delta(s0.engineCpuUs, last.engineCpuUs);
+  const queries = queriesBetween(s0, last);
   return {
     target: target.name,
     messages,
@@ -136,6 +165,9 @@ async function measure(target: Target, streams: number, perStream: number, speed
     idleCpuMs: round(idleUs / 1000, 1),
     usPerMessage: round(cpuUs / messages, 2),
     wallMs: Math.round(wallMs),
+    ...(mainThreadCpuMs !== undefined ? { mainThreadCpuMs } : {}),
+    ...(engineCpuMs !== undefined ? { engineCpuMs } : {}),
+    ...(queries !== undefined ? { queries } : {}),
   };
 }
 
@@ -149,7 +181,7 @@ async function startBareFloor(): Promise<{ target: Target; stop(): Promise<void>
       target: {
         name: 'bare ws (JSON + base64 + mu-law)',
         open: (i) => openStream(bareUrl, {}, i),
-        stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as { cpuUs: number; mediaMessages: number },
+        stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as TargetStats,
       },
       stop: () => bare.stop(3000),
     };

@@ -35,7 +35,12 @@ export interface GatewayMetrics {
 }
 
 export interface GatewayStats {
+  /** The whole process (every thread). */
   cpuUs: number;
+  /** The main thread alone (event loop: sockets, calls, flows, node-postgres). */
+  mainThreadCpuUs: number;
+  /** The embedded database's thread (PGlite); null on PostgreSQL, whose CPU is another process's. */
+  engineCpuUs: number | null;
   wallMs: number;
   rssMb: number;
   heapMb: number;

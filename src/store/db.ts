@@ -57,6 +57,11 @@ export interface Database {
   readonly changes: ChangeFeed;
   /** True when a trivial query answers within `timeoutMs` (default 2 000). Never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /**
+   * CPU time (µs) the embedded engine's thread has used, for benchmarks and metrics: on PGlite the
+   * database's work is part of this process's CPU. Undefined on PostgreSQL (another process).
+   */
+  engineCpuUs(): Promise<number | undefined>;
   /** Ends the pool (and the embedded engine). Idempotent. */
   close(): Promise<void>;
 }
@@ -119,7 +124,7 @@ async function openPostgres(opts: OpenDatabaseOptions, databaseUrl: string): Pro
     opts.log,
   );
   const changes = feedOver(notifications, handlers, opts.log);
-  return makeDatabase(pool, 'postgres', changes, async () => {
+  return makeDatabase(pool, 'postgres', changes, async () => undefined, async () => {
     await changes.close();
     await pool.end();
   });
@@ -164,7 +169,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     throw err;
   }
   opts.log.info({ ...where, openMs: Math.round(performance.now() - started) }, 'database opened');
-  return makeDatabase(pool, 'pglite', changes, async () => {
+  return makeDatabase(pool, 'pglite', changes, () => engine.cpuUs(), async () => {
     await changes.close();
     await pool.end();
     await engine.close();
@@ -187,12 +192,13 @@ function attachPoolErrorLog(pool: pg.Pool, log: StoreLogger, where: object): voi
   });
 }
 
-function makeDatabase(pool: pg.Pool, kind: DatabaseKind, changes: ChangeFeed, shutdown: () => Promise<void>): Database {
+function makeDatabase(pool: pg.Pool, kind: DatabaseKind, changes: ChangeFeed, engineCpuUs: () => Promise<number | undefined>, shutdown: () => Promise<void>): Database {
   let closing: Promise<void> | null = null;
   return {
     pool,
     kind,
     changes,
+    engineCpuUs,
     async ping(timeoutMs = 2_000): Promise<boolean> {
       if (closing !== null) return false;
       let timer: NodeJS.Timeout | undefined;
