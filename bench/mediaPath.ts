@@ -253,6 +253,7 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
       notes: [
         `µs/msg = child process CPU (all threads) over the run ÷ inbound media messages; ${streams} streams at ${speed}× real time. Target ≤ 1.5×.`,
         `at-rest CPU = the same process's CPU rate with the streams open but silent, times the run's length: what the figure would shrink by if that background work were not counted.`,
+        `where the gateway's CPU went in that pass: main thread ${full.mainThreadCpuMs ?? '?'} ms${full.engineCpuMs !== undefined ? `, PGlite's thread ${full.engineCpuMs} ms` : ''}, other threads (GC, libuv) ${full.mainThreadCpuMs !== undefined ? round(full.cpuMs - full.mainThreadCpuMs - (full.engineCpuMs ?? 0), 1) : '?'} ms; the floor's main thread ${floor.mainThreadCpuMs ?? '?'} ms. Database queries during it: ${(full.queries ?? []).reduce((n, q) => n + q.count, 0)} (${(full.queries ?? []).slice(0, 4).map((q) => `${q.count}× ${q.sql}`).join('; ')}).`,
         `detectors: ${detectors.programAttached} calls with detectors attached by the call program (outbound: ${JSON.stringify(detectors.outboundDefaults ?? null)}), ${detectors.benchAttached} by the bench.`,
         `in process, CPU µs per message: ${stages.map((st) => `${st.stage} ${st.usPerMessage}`).join('; ')}.`,
         `per-call memory (heap + array buffers after GC, N calls vs 0): ${memory.map((m) => `${m.what} ${m.kbPerCall} KB`).join('; ')}.`,

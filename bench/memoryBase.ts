@@ -3,7 +3,10 @@
 // (DATABASE_URL). Twice on one data folder: a first start (an empty folder: the offline voice is
 // loaded to synthesize the prompts, PGlite runs initdb) and a restart (prompts on disk), which is what
 // a worker of a running deployment looks like. The modules are imported one group at a time so each
-// group's share shows. `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
+// group's share shows; the database is opened as its own step; peakRss is the highest RSS so far (start-up's
+// transient WASM compilation); the last row, 5 s after ready, is the base a process keeps. The measuring
+// process gets the environment src/main.ts gives itself (src/store/mallocTuning.ts).
+// `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
