@@ -184,7 +184,8 @@ async function initdbInChildProcess(dir: string): Promise<void> {
   try {
     await execFileAsync(process.execPath, [script, dir], { maxBuffer: 1024 * 1024 });
   } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim().slice(-1000);
+    const output = (err as { stderr?: unknown }).stderr;
+    const stderr = (typeof output === 'string' ? output : '').trim().slice(-1000);
     throw new Error(`PGlite could not create its database in ${dir}: ${stderr || (err as Error).message}`, { cause: err });
   }
 }
