@@ -30,7 +30,27 @@ interface Target {
   name: string;
   /** Opens one stream and returns its socket after `start` was sent. */
   open(i: number): Promise<{ ws: WebSocket; streamId: string }>;
-  stats(): Promise<{ cpuUs: number; mediaMessages: number }>;
+  stats(): Promise<TargetStats>;
+}
+
+interface TargetStats {
+  cpuUs: number;
+  mediaMessages: number;
+  /** The gateway's main thread and its embedded database's thread (PGlite), when it reports them. */
+  mainThreadCpuUs?: number;
+  engineCpuUs?: number | null;
+  /** The gateway's database queries so far, by their first words. */
+  queries?: Array<{ sql: string; count: number }>;
+}
+
+/** Queries made between two readings, most frequent first. */
+function queriesBetween(a: TargetStats, b: TargetStats): Array<{ sql: string; count: number }> | undefined {
+  if (b.queries === undefined) return undefined;
+  const before = new Map((a.queries ?? []).map((q) => [q.sql, q.count]));
+  return b.queries
+    .map((q) => ({ sql: q.sql, count: q.count - (before.get(q.sql) ?? 0) }))
+    .filter((q) => q.count > 0)
+    .sort((x, y) => y.count - x.count);
 }
 
 function connect(url: string): Promise<WebSocket> {
@@ -85,6 +105,11 @@ export interface MediaPathFigure {
   idleCpuMs: number;
   usPerMessage: number;
   wallMs: number;
+  /** Of cpuMs, the main thread's (the event loop) and the PGlite thread's, where the target reports them. */
+  mainThreadCpuMs?: number;
+  engineCpuMs?: number;
+  /** The gateway's database queries during the pass, by their first words. */
+  queries?: Array<{ sql: string; count: number }>;
 }
 
 /** Streams `messages` per stream at `speed` × real time into `target` and measures its CPU. */
@@ -129,6 +154,10 @@ async function measure(target: Target, streams: number, perStream: number, speed
   const messages = last.mediaMessages - s0.mediaMessages;
   const cpuUs = last.cpuUs - s0.cpuUs;
   const idleUs = Math.max(0, idleUsPerMs * wallMs);
+  const delta = (a: number | null | undefined, b: number | null | undefined): number | undefined => (typeof a === 'number' && typeof b === 'number' ? round((b - a) / 1000, 1) : undefined);
+  const mainThreadCpuMs = delta(s0.mainThreadCpuUs, last.mainThreadCpuUs);
+  const engineCpuMs = delta(s0.engineCpuUs, last.engineCpuUs);
+  const queries = queriesBetween(s0, last);
   return {
     target: target.name,
     messages,
@@ -136,6 +165,9 @@ async function measure(target: Target, streams: number, perStream: number, speed
     idleCpuMs: round(idleUs / 1000, 1),
     usPerMessage: round(cpuUs / messages, 2),
     wallMs: Math.round(wallMs),
+    ...(mainThreadCpuMs !== undefined ? { mainThreadCpuMs } : {}),
+    ...(engineCpuMs !== undefined ? { engineCpuMs } : {}),
+    ...(queries !== undefined ? { queries } : {}),
   };
 }
 
@@ -152,7 +184,7 @@ async function startBareFloor(fastLane = false): Promise<{ target: Target; stop(
       target: {
         name: fastLane ? 'bare ws + fast lane' : 'bare ws (JSON + base64 + mu-law)',
         open: (i) => openStream(bareUrl, {}, i),
-        stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as { cpuUs: number; mediaMessages: number },
+        stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as TargetStats,
       },
       stop: () => bare.stop(3000),
     };
@@ -256,6 +288,7 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
         `µs/msg = child process CPU (all threads) over the run ÷ inbound media messages; ${streams} streams at ${speed}× real time. Target ≤ 1.5×.`,
         `fast lane rows: the bare floor's work behind ws alone and behind the media route's fast lane (src/gateway/fastTextFrames.ts), ${laneStreams} streams at real-time pace (one message per socket read, as a listening call's), alternating, best pass of each.`,
         `at-rest CPU = the same process's CPU rate with the streams open but silent, times the run's length: what the figure would shrink by if that background work were not counted.`,
+        `where the gateway's CPU went in that pass: main thread ${full.mainThreadCpuMs ?? '?'} ms${full.engineCpuMs !== undefined ? `, PGlite's thread ${full.engineCpuMs} ms` : ''}, other threads (GC, libuv) ${full.mainThreadCpuMs !== undefined ? round(full.cpuMs - full.mainThreadCpuMs - (full.engineCpuMs ?? 0), 1) : '?'} ms; the floor's main thread ${floor.mainThreadCpuMs ?? '?'} ms. Database queries during it: ${(full.queries ?? []).reduce((n, q) => n + q.count, 0)} (${(full.queries ?? []).slice(0, 4).map((q) => `${q.count}× ${q.sql}`).join('; ')}).`,
         `detectors: ${detectors.programAttached} calls with detectors attached by the call program (outbound: ${JSON.stringify(detectors.outboundDefaults ?? null)}), ${detectors.benchAttached} by the bench.`,
         `in process, CPU µs per message: ${stages.map((st) => `${st.stage} ${st.usPerMessage}`).join('; ')}.`,
         `per-call memory (heap + array buffers after GC, N calls vs 0): ${memory.map((m) => `${m.what} ${m.kbPerCall} KB`).join('; ')}.`,

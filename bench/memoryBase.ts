@@ -3,18 +3,24 @@
 // (DATABASE_URL). Twice on one data folder: a first start (an empty folder: the offline voice is
 // loaded to synthesize the prompts, PGlite runs initdb) and a restart (prompts on disk), which is what
 // a worker of a running deployment looks like. The modules are imported one group at a time so each
-// group's share shows. `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
+// group's share shows; the database is opened as its own step; peakRss is the highest RSS so far (start-up's
+// transient WASM compilation); the last row, 5 s after ready, is the base a process keeps. The measuring
+// process gets the environment src/main.ts gives itself (src/store/mallocTuning.ts).
+// `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_TUNING_ENV, wantsMallocTuning } from '../src/store/mallocTuning.ts';
 
 const mb = (n: number): number => Math.round(n / 1048576);
 
 interface Row {
   step: string;
   rss: number;
+  /** The highest RSS so far (VmHWM): start-up's transient peaks (WASM compilation) show here. */
+  peakRss: number;
   heapUsed: number;
   external: number;
   arrayBuffers: number;
@@ -26,7 +32,8 @@ async function measureOneStart(): Promise<void> {
   const show = (step: string): void => {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    rows.push({ step, rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
+    const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
+    rows.push({ step, rss: mb(m.rss), peakRss: mb(hwmKb * 1024), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
   };
   // This script is TypeScript: Node's type stripping (a WASM build of swc) is already loaded.
   show('node + TypeScript type stripping');
@@ -38,15 +45,23 @@ async function measureOneStart(): Promise<void> {
   show('+ the gateway\'s own modules');
   const config = loadConfig(process.env);
   const log = pino({ level: 'warn' });
-  const runtime = await composeGateway(config, log);
-  show(`runtime (${runtime.appDeps.db.kind})`);
+  const { openDatabase } = await import('../src/store/db.ts');
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
+  show(`database open and migrated (${db.kind})`);
+  const runtime = await composeGateway(config, log, { db });
+  show('runtime composed');
   await runtime.warmedUp;
   show('prompt cache warmed');
   const app = await buildApp({ ...runtime.appDeps, logger: log });
   await app.ready();
   show('app ready');
+  // Start-up's transient memory (V8 optimizing PGlite's WASM on background threads, their compile
+  // zones) is given back within seconds: what a process then keeps is its base.
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  show('5 s after ready (base)');
   await app.close();
   await runtime.close();
+  await db.close();
   process.stdout.write(`${JSON.stringify(rows)}\n`);
 }
 
@@ -59,7 +74,8 @@ if (process.env.MEMORY_BASE_CHILD === '1') {
     const starts: Array<{ label: string; rows: Row[] }> = [];
     for (const label of ['first start (empty data folder)', 'restart (prompts on disk)']) {
       const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
-        env: { ...process.env, MEMORY_BASE_CHILD: '1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+        // As src/main.ts runs itself (src/store/mallocTuning.ts).
+        env: { ...process.env, ...(wantsMallocTuning(process.env) ? MALLOC_TUNING_ENV : {}), MEMORY_BASE_CHILD: '1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
         maxBuffer: 16 * 1048576,

@@ -35,7 +35,7 @@ import { CallStore, type CallRecord } from './store/calls.ts';
 import { PLACED_CALLS_CHANNEL, PlacedCalls } from './store/placedCalls.ts';
 import { ReadCache } from './store/readCache.ts';
 import { openDatabase, type Database } from './store/db.ts';
-import { EventLog } from './store/eventLog.ts';
+import { EMBEDDED_FLUSH_INTERVAL_MS, EventLog } from './store/eventLog.ts';
 import { FlowStore } from './store/flows.ts';
 
 /** Longest wall time inbound audio is held for a flow to start (database or disk being slow). */
@@ -98,7 +98,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   const ownsDb = opts.db === undefined;
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
   // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
-  const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000 });
+  const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000, ...(db.kind === 'pglite' ? { flushIntervalMs: EMBEDDED_FLUSH_INTERVAL_MS } : {}) });
   const instanceId = opts.instanceId ?? randomUUID();
   // Outbound calls placed lately (here or by another worker, announced on the change feed): their
   // webhook and stream start need no database read.

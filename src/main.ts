@@ -1,4 +1,5 @@
 // Process entry: configuration, database, secrets, the app, listen, and an orderly shutdown.
+import './store/mallocTuningEntry.ts';
 import cluster from 'node:cluster';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, shutdownPlan } from './config.ts';

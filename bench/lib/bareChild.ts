@@ -51,7 +51,8 @@ server.on('listening', () => {
     {
       stats: () => {
         const cpu = process.cpuUsage();
-        return { cpuUs: cpu.user + cpu.system, mediaMessages, samples };
+        const thread = process.threadCpuUsage();
+        return { cpuUs: cpu.user + cpu.system, mainThreadCpuUs: thread.user + thread.system, mediaMessages, samples };
       },
       loop: (m) => {
         const ms = (ns: number) => ns / 1e6;

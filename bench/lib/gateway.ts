@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_TUNING_ENV } from '../../src/store/mallocTuning.ts';
 import { BenchChild } from './children.ts';
 import type { ThroughputFigure } from './eventLogThroughput.ts';
 
@@ -35,7 +36,12 @@ export interface GatewayMetrics {
 }
 
 export interface GatewayStats {
+  /** The whole process (every thread). */
   cpuUs: number;
+  /** The main thread alone (event loop: sockets, calls, flows, node-postgres). */
+  mainThreadCpuUs: number;
+  /** The embedded database's thread (PGlite); null on PostgreSQL, whose CPU is another process's. */
+  engineCpuUs: number | null;
   wallMs: number;
   rssMb: number;
   heapMb: number;
@@ -99,6 +105,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     DATABASE_URL: opts.databaseUrl ?? '',
+    // As src/main.ts runs itself on the embedded database (src/store/mallocTuning.ts).
+    ...(opts.databaseUrl === undefined || opts.databaseUrl === '' ? MALLOC_TUNING_ENV : {}),
     ...BENCH_LIMITS,
     FLOWS_DIR: flowsDir,
     DEFAULT_FLOW_ID: BENCH_FLOW_ID,

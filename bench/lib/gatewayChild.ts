@@ -106,7 +106,9 @@ async function main(): Promise<void> {
 
   serveParent(
     {
-      stats: () => {
+      stats: async () => {
+        const engineCpuUs = await runtime.appDeps.db.engineCpuUs();
+        const thread = process.threadCpuUsage();
         let liveMedia = 0;
         let liveFrames = 0;
         for (const s of app.gateway.registry.all()) {
@@ -117,6 +119,8 @@ async function main(): Promise<void> {
         const mem = process.memoryUsage();
         return {
           cpuUs: cpu.user + cpu.system,
+          mainThreadCpuUs: thread.user + thread.system,
+          engineCpuUs: engineCpuUs ?? null,
           wallMs: performance.now(),
           rssMb: mem.rss / 1048576,
           heapMb: mem.heapUsed / 1048576,

@@ -3,9 +3,12 @@
 // see pgliteThread.ts) through our node-postgres connection (pgliteConnection.ts), persisted under
 // `${dataDir}/pglite`; with one, over a real PostgreSQL server. Migrations are applied before the
 // pool is handed out.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { createError } from '../errors.ts';
 import { PgliteThread } from './pgliteThread.ts';
@@ -57,10 +60,16 @@ export interface Database {
   readonly changes: ChangeFeed;
   /** True when a trivial query answers within `timeoutMs` (default 2 000). Never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /**
+   * CPU time (µs) the embedded engine's thread has used, for benchmarks and metrics: on PGlite the
+   * database's work is part of this process's CPU. Undefined on PostgreSQL (another process).
+   */
+  engineCpuUs(): Promise<number | undefined>;
   /** Ends the pool (and the embedded engine). Idempotent. */
   close(): Promise<void>;
 }
 
+const execFileAsync = promisify(execFile);
 const DEFAULT_POOL_MAX = 10;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
@@ -119,7 +128,7 @@ async function openPostgres(opts: OpenDatabaseOptions, databaseUrl: string): Pro
     opts.log,
   );
   const changes = feedOver(notifications, handlers, opts.log);
-  return makeDatabase(pool, 'postgres', changes, async () => {
+  return makeDatabase(pool, 'postgres', changes, async () => undefined, async () => {
     await changes.close();
     await pool.end();
   });
@@ -131,11 +140,9 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now();
   // PGlite runs on a worker thread (see pgliteThread.ts): in-process, its WASM queries run
   // synchronously on the event loop and would stall every call's audio while events are written.
-  // A new data folder is initialised (initdb) by the first open, which leaves PGlite's WASM memory
-  // larger for the life of its thread (WASM memory never shrinks): that first open happens in a thread
-  // of its own, which is then ended, and the database is opened again (a fresh open measured 455 MB
-  // resident without this, 378 MB with it).
-  if (!existsSync(path.join(dir, 'PG_VERSION'))) await (await PgliteThread.start(dir)).close();
+  // A new data folder is initialised (initdb) in a child process (see pgliteInitdb.ts), so a first
+  // start carries no more memory than a restart.
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) await initdbInChildProcess(dir);
   const engine = await PgliteThread.start(dir);
   // Our own node-postgres connection rather than the package's node-postgres adapter, which
   // desynchronizes after the first failed query (see pgliteConnection.ts).
@@ -164,11 +171,23 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     throw err;
   }
   opts.log.info({ ...where, openMs: Math.round(performance.now() - started) }, 'database opened');
-  return makeDatabase(pool, 'pglite', changes, async () => {
+  return makeDatabase(pool, 'pglite', changes, () => engine.cpuUs(), async () => {
     await changes.close();
     await pool.end();
     await engine.close();
   });
+}
+
+/** Runs pgliteInitdb.ts in a process of its own and waits for it; rejects with its stderr if it fails. */
+async function initdbInChildProcess(dir: string): Promise<void> {
+  const script = fileURLToPath(new URL('./pgliteInitdb.ts', import.meta.url));
+  try {
+    await execFileAsync(process.execPath, [script, dir], { maxBuffer: 1024 * 1024 });
+  } catch (err) {
+    const output = (err as { stderr?: unknown }).stderr;
+    const stderr = (typeof output === 'string' ? output : '').trim().slice(-1000);
+    throw new Error(`PGlite could not create its database in ${dir}: ${stderr || (err as Error).message}`, { cause: err });
+  }
 }
 
 // A client whose connection dies (server restart, network cut) emits 'error'; without a listener
@@ -187,12 +206,13 @@ function attachPoolErrorLog(pool: pg.Pool, log: StoreLogger, where: object): voi
   });
 }
 
-function makeDatabase(pool: pg.Pool, kind: DatabaseKind, changes: ChangeFeed, shutdown: () => Promise<void>): Database {
+function makeDatabase(pool: pg.Pool, kind: DatabaseKind, changes: ChangeFeed, engineCpuUs: () => Promise<number | undefined>, shutdown: () => Promise<void>): Database {
   let closing: Promise<void> | null = null;
   return {
     pool,
     kind,
     changes,
+    engineCpuUs,
     async ping(timeoutMs = 2_000): Promise<boolean> {
       if (closing !== null) return false;
       let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,28 @@
+// Memory the embedded database's start-up leaves behind. Opening PGlite makes V8 compile its 9 MB of
+// WASM, first quickly and then, for its hot functions, optimized on background threads whose compile
+// zones take hundreds of MB for a few seconds. They are freed, but glibc's malloc raises its mmap
+// threshold as large blocks are freed (up to 32 MB), so later large blocks come from per-thread arenas
+// that it does not give back: ~70 MB stayed resident for good after a PGlite open (`bench/memoryBase.ts`,
+// restart). A fixed 128 kB threshold (the default, without the dynamic raise) maps every large block
+// on its own and unmaps it on free. glibc reads the variable once, as the process starts, so the
+// entry re-executes itself with it: process.execve replaces the program in place (same pid, stdio,
+// arguments and environment plus this variable), before any other module has run. Only for the
+// embedded database (no DATABASE_URL), only on Linux, and not when the variable is already set
+// (an operator's own value wins); musl and other allocators ignore it.
+export const MALLOC_TUNING_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' } as const;
+
+/** Whether a process started with `env` would be re-executed with MALLOC_TUNING_ENV. */
+export function wantsMallocTuning(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
+  return platform === 'linux' && (env.DATABASE_URL ?? '') === '' && env.MALLOC_MMAP_THRESHOLD_ === undefined;
+}
+
+/** Re-executes this process with MALLOC_TUNING_ENV when it wants it; returns only when it does not (or cannot). */
+export function reexecWithMallocTuning(): void {
+  if (!wantsMallocTuning(process.env) || typeof process.execve !== 'function') return;
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, ...MALLOC_TUNING_ENV });
+  } catch (err) {
+    // Not worth failing a start over: the process runs on, with glibc's defaults.
+    process.emitWarning(`could not re-execute with ${Object.keys(MALLOC_TUNING_ENV).join(', ')}: ${(err as Error).message}`);
+  }
+}
