@@ -21,8 +21,6 @@ import { percentile, round, summarize } from './lib/stats.ts';
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** prom-client's default event-loop monitor resolution (collectDefaultMetrics). */
 const PROM_TICK_MS = 10;
-/** CallSession observes one frame in 64 in gateway_frame_processing_seconds. */
-const FRAME_SAMPLE_EVERY = 64;
 
 type Series = Map<string, number>; // `${name}|${worker}` → value ('' = total)
 
@@ -56,11 +54,6 @@ export interface ClusterLevel {
   lagP99ByWorker: number[];
   cpuCoreTotal: number;
   cpuPctCorePerCall: number;
-  /**
-   * CPU µs per 20 ms frame the workers processed in the window: unlike CPU per call, it does not shrink
-   * when a starved worker falls behind its calls (on a machine others load), so it compares runs.
-   */
-  cpuUsPerFrame: number;
   heapMbPerCall: number;
   rssMbPerCall: number;
   rssMbByWorker: number[];
@@ -92,8 +85,6 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
   const workers = workersIn(w1);
   const active = Math.max(1, Math.min(get(w0, 'gateway_active_calls'), get(w1, 'gateway_active_calls')));
   const cpu = (get(w1, 'process_cpu_seconds_total') - get(w0, 'process_cpu_seconds_total')) / (windowMs / 1000);
-  // Frames processed: the frame-processing histogram times one frame in FRAME_SAMPLE_EVERY (CallSession).
-  const frames = workers.reduce((sum, w) => sum + (get(w1, 'gateway_frame_processing_seconds_count', w) - get(w0, 'gateway_frame_processing_seconds_count', w)), 0) * FRAME_SAMPLE_EVERY;
   const lag = workers.map((w) => round(Math.max(0, get(w1, 'nodejs_eventloop_lag_p99_seconds', w) * 1000 - PROM_TICK_MS), 1));
   const ok = result.outcomes.filter((o) => o.ok);
   const firstAudio = ok.flatMap((o) => (o.firstAudioWallMs === null ? [] : [o.firstAudioWallMs]));
@@ -111,7 +102,6 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
     lagP99ByWorker: lag,
     cpuCoreTotal: round(cpu, 3),
     cpuPctCorePerCall: round((cpu / active) * 100, 4),
-    cpuUsPerFrame: round(((cpu * windowMs) / 1000 / Math.max(1, frames)) * 1e6, 2),
     heapMbPerCall: round(Math.max(0, get(w1, 'nodejs_heap_size_used_bytes') - get(idle, 'nodejs_heap_size_used_bytes')) / 1048576 / active, 3),
     rssMbPerCall: round(Math.max(0, get(w1, 'process_resident_memory_bytes') - get(idle, 'process_resident_memory_bytes')) / 1048576 / active, 3),
     rssMbByWorker: workers.map((w) => round(get(w1, 'process_resident_memory_bytes', w) / 1048576, 0)),
@@ -233,7 +223,7 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
   return {
     id: 'cluster',
     title,
-    header: ['N', 'calls', 'workers', 'ok', 'dropped', 'lag p99 (worst worker)', 'lag p99 per worker', 'CPU core', 'CPU %core/call', 'CPU µs/frame', 'heap MB/call', 'RSS MB/call', 'RSS MB per worker (idle base)', '1st audio p50', '1st audio p90', '1st audio p99', 'gen CPU core', 'load avg'],
+    header: ['N', 'calls', 'workers', 'ok', 'dropped', 'lag p99 (worst worker)', 'lag p99 per worker', 'CPU core', 'CPU %core/call', 'heap MB/call', 'RSS MB/call', 'RSS MB per worker (idle base)', '1st audio p50', '1st audio p90', '1st audio p99', 'gen CPU core', 'load avg'],
     rows: out.map((l) => [
       l.n,
       l.direction === 'inbound' ? 'inbound: VAD+DTMF' : 'outbound: +AMD/beep/fax first s',
@@ -244,7 +234,6 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
       l.lagP99ByWorker.join(' / '),
       l.cpuCoreTotal,
       l.cpuPctCorePerCall,
-      l.cpuUsPerFrame,
       l.heapMbPerCall,
       l.rssMbPerCall,
       `${l.rssMbByWorker.join(' / ')} (${l.baseRssMbByWorker.join(' / ')})`,
@@ -271,7 +260,6 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
     notes: [
       `lag = prom-client nodejs_eventloop_lag_p99_seconds per worker over the steady window, minus its ${PROM_TICK_MS} ms tick; the target is ≤ 20 ms in every worker.`,
       'CPU and memory per call: all workers together over the window ÷ calls live in it; memory is the growth over the idle gateway.',
-      `CPU µs/frame: the same CPU ÷ 20 ms frames processed in the window (one media message each; counted from the frame-processing histogram, which times one frame in ${FRAME_SAMPLE_EVERY}); a call at 50 frames/s costs 0.1 % of a core at 20 µs. On a loaded machine a starved worker falls behind its calls and CPU per call reads low; per frame it does not.`,
       '1st audio: wall time from the stream start to the first greeting audio the caller received.',
       'dropped: calls whose webhook, websocket or stream did not complete (the gateway closed it, or a set-up step timed out).',
       'gen CPU core: the two load-generator processes (batched carrier, bench/lib/batchedCarrier.ts) on the same 2 cores; load avg: the machine\'s 1-minute load when the window closed (other work included).',

@@ -171,18 +171,15 @@ async function measure(target: Target, streams: number, perStream: number, speed
   };
 }
 
-/**
- * The bare `ws` floor as a child process: a target that parses JSON and decodes base64 and mu-law only;
- * with `fastLane`, the same behind the gateway's fast lane (src/gateway/fastTextFrames.ts).
- */
-async function startBareFloor(fastLane = false): Promise<{ target: Target; stop(): Promise<void> }> {
-  const bare = BenchChild.start(fastLane ? 'bare-ws-lane' : 'bare-ws', BARE, { BARE_FAST_LANE: fastLane ? '1' : '0' });
+/** The bare `ws` floor as a child process: a target that parses JSON and decodes base64 and mu-law only. */
+async function startBareFloor(): Promise<{ target: Target; stop(): Promise<void> }> {
+  const bare = BenchChild.start('bare-ws', BARE, {});
   try {
     const ready = await bare.waitFor('ready', 60_000);
     const bareUrl = `ws://127.0.0.1:${ready.port as number}/`;
     return {
       target: {
-        name: fastLane ? 'bare ws + fast lane' : 'bare ws (JSON + base64 + mu-law)',
+        name: 'bare ws (JSON + base64 + mu-law)',
         open: (i) => openStream(bareUrl, {}, i),
         stats: async () => (await bare.request({ type: 'stats' }, 10_000)) as unknown as TargetStats,
       },
@@ -211,30 +208,6 @@ export async function bareFloorUsPerMessage(streams: number, perStream: number, 
   }
 }
 
-/**
- * The media route's receive path against `ws`'s own, at a listening call's pace: `streams` real-time
- * streams, one 20 ms message each per socket read, into two bare servers that differ only in the fast
- * lane; they alternate so a load change on the shared machine hits both. Best pass of each.
- */
-async function fastLaneVsWs(streams: number, perStream: number, passes: number): Promise<{ ws: MediaPathFigure; lane: MediaPathFigure }> {
-  const plain = await startBareFloor(false);
-  const lane = await startBareFloor(true);
-  try {
-    await measure(plain.target, 2, 300, 10);
-    await measure(lane.target, 2, 300, 10);
-    const ws: MediaPathFigure[] = [];
-    const laned: MediaPathFigure[] = [];
-    for (let p = 0; p < passes; p++) {
-      ws.push(await measure(plain.target, streams, perStream, 1));
-      laned.push(await measure(lane.target, streams, perStream, 1));
-    }
-    const best = (xs: MediaPathFigure[]) => xs.reduce((a, b) => (b.usPerMessage < a.usPerMessage ? b : a));
-    return { ws: best(ws), lane: best(laned) };
-  } finally {
-    await Promise.all([plain.stop(), lane.stop()]);
-  }
-}
-
 export async function runMediaPathBench(ctx: SectionContext): Promise<SectionResult> {
   const streams = ctx.short ? 10 : 20;
   const perStream = ctx.short ? 1500 : 4000;
@@ -260,10 +233,6 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
     const full = best(gws);
     const r = round(ratio(full.usPerMessage, floor.usPerMessage), 2);
     const detectors = (await gw.stats()).detectors;
-    const laneStreams = ctx.short ? 100 : 200;
-    ctx.progress(`media path: ${laneStreams} real-time streams into bare ws, with and without the fast lane`);
-    const lane = await fastLaneVsWs(laneStreams, ctx.short ? 250 : 750, 3);
-    const laneRatio = round(ratio(lane.lane.usPerMessage, lane.ws.usPerMessage), 2);
     // Where the gateway's share goes, stage by stage in this process (no sockets, no database), and
     // what a call's media structures hold.
     ctx.progress('media path: in-process breakdown and per-call memory');
@@ -276,17 +245,13 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
       rows: [
         [floor.target, floor.messages, floor.cpuMs, floor.usPerMessage, 1, floor.idleCpuMs, floor.wallMs],
         [`gateway (${gw.database}, detectors by ${detectors.programAttached > 0 ? 'the call program' : 'the bench'})`, full.messages, full.cpuMs, full.usPerMessage, r, full.idleCpuMs, full.wallMs],
-        [`${lane.ws.target}, ${laneStreams} streams at 1×`, lane.ws.messages, lane.ws.cpuMs, lane.ws.usPerMessage, 1, lane.ws.idleCpuMs, lane.ws.wallMs],
-        [`${lane.lane.target}, ${laneStreams} streams at 1×`, lane.lane.messages, lane.lane.cpuMs, lane.lane.usPerMessage, laneRatio, lane.lane.idleCpuMs, lane.lane.wallMs],
       ],
-      figures: { floor, gateway: full, ratio: r, passes: { floors, gateways: gws }, streams, perStream, speed, detectors, stages, memory, fastLane: { ...lane, ratio: laneRatio, streams: laneStreams } },
+      figures: { floor, gateway: full, ratio: r, passes: { floors, gateways: gws }, streams, perStream, speed, detectors, stages, memory },
       checks: [
         { name: 'media path ÷ bare floor (CPU per message)', value: r, op: '<=', bound: 3, unit: '×', note: 'target ≤ 1.5×; bound doubled for a shared CI machine' },
-        { name: 'fast lane ÷ ws receive path (bare servers, real-time streams)', value: laneRatio, op: '<=', bound: 1.25, unit: '×', note: 'measured 0.77 (load 17); a regression guard: above 1 the lane costs more than ws alone' },
       ],
       notes: [
         `µs/msg = child process CPU (all threads) over the run ÷ inbound media messages; ${streams} streams at ${speed}× real time. Target ≤ 1.5×.`,
-        `fast lane rows: the bare floor's work behind ws alone and behind the media route's fast lane (src/gateway/fastTextFrames.ts), ${laneStreams} streams at real-time pace (one message per socket read, as a listening call's), alternating, best pass of each.`,
         `at-rest CPU = the same process's CPU rate with the streams open but silent, times the run's length: what the figure would shrink by if that background work were not counted.`,
         `where the gateway's CPU went in that pass: main thread ${full.mainThreadCpuMs ?? '?'} ms${full.engineCpuMs !== undefined ? `, PGlite's thread ${full.engineCpuMs} ms` : ''}, other threads (GC, libuv) ${full.mainThreadCpuMs !== undefined ? round(full.cpuMs - full.mainThreadCpuMs - (full.engineCpuMs ?? 0), 1) : '?'} ms; the floor's main thread ${floor.mainThreadCpuMs ?? '?'} ms. Database queries during it: ${(full.queries ?? []).reduce((n, q) => n + q.count, 0)} (${(full.queries ?? []).slice(0, 4).map((q) => `${q.count}× ${q.sql}`).join('; ')}).`,
         `detectors: ${detectors.programAttached} calls with detectors attached by the call program (outbound: ${JSON.stringify(detectors.outboundDefaults ?? null)}), ${detectors.benchAttached} by the bench.`,

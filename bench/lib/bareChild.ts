@@ -3,14 +3,10 @@
 // else. The gateway's CPU per inbound message is divided by this one's, measured in the same run.
 // Left idle, it is also the floor of event-loop delay on a shared machine: what a process that does
 // nothing sees of the scheduler at the same moment the gateway is measured (`loop` request).
-// BARE_FAST_LANE=1: the same server with the gateway's fast lane in front of `ws`'s Receiver
-// (src/gateway/fastTextFrames.ts), so the two receive paths are compared in one run.
-import { isUtf8 } from 'node:buffer';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type RawData } from 'ws';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { decodeMulawInto } from '../../dsp/mulaw.ts';
-import { attachFastTextFrames } from '../../src/gateway/fastTextFrames.ts';
 import { serveParent } from './children.ts';
 
 interface MediaMessage {
@@ -26,21 +22,14 @@ let samples = 0;
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 
-const FAST_LANE = process.env.BARE_FAST_LANE === '1';
-
-function onText(data: Buffer): void {
-  const msg = JSON.parse(data.toString('utf8')) as MediaMessage;
-  if (msg.event === 'media' && typeof msg.media?.payload === 'string') {
-    samples += decodeMulawInto(Buffer.from(msg.media.payload, 'base64'), pcm);
-    mediaMessages++;
-  }
-}
-
 server.on('connection', (socket) => {
-  // The lane may take only what `ws` would deliver: a text message is valid UTF-8 (ws checks it too).
-  if (FAST_LANE) attachFastTextFrames(socket, (bytes) => isUtf8(bytes) && (onText(bytes), true), 64 * 1024);
   socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (!isBinary) onText(data as Buffer);
+    if (isBinary) return;
+    const msg = JSON.parse((data as Buffer).toString('utf8')) as MediaMessage;
+    if (msg.event === 'media' && typeof msg.media?.payload === 'string') {
+      samples += decodeMulawInto(Buffer.from(msg.media.payload, 'base64'), pcm);
+      mediaMessages++;
+    }
   });
 });
 

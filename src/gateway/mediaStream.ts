@@ -15,7 +15,6 @@ import { gatewaySerializerFor, isCarrier } from '../telephony/serializers.ts';
 import { MediaScanner } from '../telephony/mediaScan.ts';
 import type { InboundEvent } from '../telephony/types.ts';
 import { verifySignedUpgrade } from './carrierAuth.ts';
-import { attachFastTextFrames } from './fastTextFrames.ts';
 import { clientKey } from './clientKey.ts';
 import { PendingStreams } from './pendingStreams.ts';
 import type { CallRegistry } from './registry.ts';
@@ -58,8 +57,6 @@ const CLOSE_UNAUTHORIZED = 1008;
 const CLOSE_TOO_BIG = 1009;
 const CLOSE_UNSUPPORTED = 1003;
 const CLOSE_TRY_LATER = 1013;
-/** Largest frame the fast lane reads itself (a media message is a few hundred bytes); larger ones go through `ws`. */
-const FAST_FRAME_MAX_BYTES = 16 * 1024;
 
 function bearer(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
@@ -221,20 +218,6 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
         close(CLOSE_UNAUTHORIZED, 'start expected');
       };
 
-      // Media frames go from the socket's bytes straight to the scanner (fastTextFrames.ts: ~1 µs of
-      // `ws` machinery less per message); what the lane declines arrives below as a 'message'.
-      attachFastTextFrames(
-        socket,
-        (bytes) => {
-          if (closed) return true; // dropped, as a 'message' after the close is
-          if (session === undefined) return false;
-          const media = scanner.scan(bytes);
-          if (media === undefined) return false;
-          session.receiveMedia(media.payload);
-          return true;
-        },
-        Math.min(config.maxMessageBytes, FAST_FRAME_MAX_BYTES),
-      );
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         if (closed) return;
         if (session === undefined) return onUnauthenticated(data, isBinary);
