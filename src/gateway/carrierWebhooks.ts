@@ -62,9 +62,7 @@ const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(
 /** `work`'s result if it settles before `deadline` (performance.now()), else `fallback`; a late failure is dropped. */
 function byDeadline<T, F>(work: Promise<T>, deadline: number, fallback: F): Promise<T | F> {
   work.catch(() => undefined);
-  const left = deadline - performance.now();
-  if (left <= 0) return Promise.race([work, Promise.resolve(fallback)]);
-  return Promise.race([work, delay(left).then(() => fallback)]);
+  return Promise.race([work, delay(Math.max(0, deadline - performance.now())).then(() => fallback)]);
 }
 /**
  * A caller or called party as carriers send it: E.164, national digits, `client:name`,
