@@ -22,6 +22,7 @@ import { machineProbability, strongestFeatures, validateModel, type AmdModel, ty
 import { AMD_MODEL } from './amdWeights.ts';
 import { UtteranceTracker } from './utterance.ts';
 import { greetingPhrase } from './greetingPhrases.ts';
+import { ForegroundGate } from './foreground.ts';
 
 export type AmdMode = 'fast' | 'message-end';
 export type AmdVerdict = 'human' | 'machine' | 'fax' | 'unknown';
@@ -176,6 +177,10 @@ export class AmdStateMachine {
   private readonly ambiguousSpeech: number;
   private readonly ambiguousEndSilence: number;
   private readonly out: AmdFrame = blankFrame();
+  /** The VAD as AMD hears it: the answering talker's speech, not the room behind them (foreground.ts). */
+  private readonly foreground = new ForegroundGate();
+  /** The observation with the foreground VAD frame (reused: no allocation per frame). */
+  private readonly view: AmdObservation = { vad: this.foreground.result, pcm: null, beep: null, fax: null, dtmf: null };
   private state: AmdState = 'waiting';
   private now = 0;
   private utteranceStart = 0;
@@ -305,7 +310,13 @@ export class AmdStateMachine {
     return false;
   }
 
-  observe(obs: AmdObservation): AmdFrame {
+  observe(raw: AmdObservation): AmdFrame {
+    const obs = this.view;
+    obs.vad = this.foreground.process(raw.vad);
+    obs.pcm = raw.pcm ?? null;
+    obs.beep = raw.beep;
+    obs.fax = raw.fax;
+    obs.dtmf = raw.dtmf;
     const out = this.out;
     out.verdict = false;
     out.messageEnd = false;
@@ -652,6 +663,7 @@ export class AmdStateMachine {
     this.answerStart = 0;
     this.answerEnd = 0;
     this.tracker?.reset();
+    this.foreground.reset();
     Object.assign(this.out, blankFrame());
   }
 }

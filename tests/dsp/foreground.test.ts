@@ -1,0 +1,123 @@
+// AMD with talk behind the person who answers (a TV, an office): the corpus's people, each mixed with a
+// babble of six recorded greetings of other voices, its level 26 dB under the person's loudest 50 ms.
+// The energy VAD hears the babble as speech that never ends; AMD must still hear the answer end.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeWavTo8k } from '../../dsp/wav.ts';
+import { analyseRecording } from '../../dsp/analyse.ts';
+import { ForegroundGate } from '../../dsp/foreground.ts';
+import { Vad } from '../../dsp/vad.ts';
+import { FRAME_SAMPLES } from '../../dsp/frame.ts';
+import { add, concat, frames, noise, pcm, scaleTo, silence, speech } from './signals.ts';
+
+interface Entry {
+  file: string;
+  truth: string;
+  scenario: string;
+  source: string;
+}
+
+const root = new URL('../../fixtures/', import.meta.url);
+const manifest = JSON.parse(readFileSync(new URL('amd/manifest.json', root), 'utf8')) as { files: Entry[] };
+const load = (file: string): Int16Array => decodeWavTo8k(new Uint8Array(readFileSync(new URL(file, root))));
+
+/** Loudest 50 ms RMS of a recording (dBFS re full-scale square, as the VAD's levels). */
+function peakDb(x: Int16Array): number {
+  let best = 0;
+  for (let i = 0; i + 400 <= x.length; i += 200) {
+    let acc = 0;
+    for (let k = i; k < i + 400; k++) acc += (x[k] as number) ** 2;
+    best = Math.max(best, acc / 400);
+  }
+  return 10 * Math.log10(best / 32767 ** 2);
+}
+
+const babbles = new Map<string, Float64Array>();
+
+/** Six greetings without a beep, of six voices (not the person's), each looped from its own offset and summed. */
+function babble(lengthSamples: number, exclude: string): Float64Array {
+  const cached = babbles.get(exclude);
+  if (cached !== undefined && cached.length >= lengthSamples) return cached;
+  const sources = new Set<string>();
+  const out = new Float64Array(Math.max(lengthSamples, 8000 * 12));
+  babbles.set(exclude, out);
+  for (const e of manifest.files) {
+    if (e.scenario !== 'machine-nobeep' || e.source === exclude || sources.has(e.source) || sources.size === 6) continue;
+    sources.add(e.source);
+    const g = load(e.file);
+    const offset = Math.floor((sources.size * g.length) / 7);
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (g[(offset + i) % g.length] as number);
+  }
+  return out;
+}
+
+function rmsDb(x: Float64Array): number {
+  let acc = 0;
+  for (const v of x) acc += v * v;
+  return 10 * Math.log10(acc / x.length / 32767 ** 2);
+}
+
+function withBabble(person: Int16Array, source: string, snrDb: number): Int16Array {
+  const b = babble(person.length, source).subarray(0, person.length);
+  const gain = 10 ** ((peakDb(person) - snrDb - rmsDb(b)) / 20);
+  const mixed = new Int16Array(person.length);
+  for (let i = 0; i < person.length; i++) mixed[i] = Math.max(-32768, Math.min(32767, Math.round((person[i] as number) + gain * (b[i] as number))));
+  return mixed;
+}
+
+describe('AMD with talk behind the person who answers', () => {
+  it('calls (almost) no person a machine with a babble of voices 26 dB under their speech', () => {
+    // Every other person of the corpus (110; the whole corpus takes a minute on a loaded machine).
+    const people = manifest.files.filter((e) => e.truth === 'human').filter((_, i) => i % 2 === 0);
+    expect(people.length).toBeGreaterThan(100);
+    const wrong: string[] = [];
+    for (const e of people) {
+      const r = analyseRecording(withBabble(load(e.file), e.source, 26));
+      if (r.result === 'machine') wrong.push(`${e.file}: ${r.reason}`);
+    }
+    // Without the foreground gate 31 of all 220 are machines ("speech longer than 5000 ms"); with it one,
+    // a 4 s sentence the classifier calls a machine at its speech checkpoint. Closer babble: README.
+    expect(wrong.length).toBeLessThanOrEqual(1);
+    expect(wrong.filter((w) => w.includes('speech longer than'))).toEqual([]);
+  }, 120_000);
+
+  it('ends the utterance where the loud speech ended, not where the babble does', () => {
+    const words = speech(900, { dbfs: -14, seed: 7 });
+    // Four voices talking without pauses, 22 dB under the answer: no frame of it falls to a floor.
+    const voices = [11, 12, 13, 14].map((seed) => speech(6000, { dbfs: -40, seed, pauseMs: 0 }));
+    const room = scaleTo(voices.reduce((a, b) => add(a, b)), -36);
+    const line = pcm(add(concat(silence(300), words, silence(4800)), room));
+    const vad = new Vad();
+    const gate = new ForegroundGate();
+    let vadOffsets = 0;
+    let gateOffset = -1;
+    frames(line, (frame) => {
+      const v = vad.process(frame);
+      if (v.event === 'offset') vadOffsets++;
+      const g = gate.process(v);
+      if (g.event === 'offset' && gateOffset < 0) gateOffset = g.eventSample;
+    });
+    expect(gate.cuts).toBe(1);
+    // The words end at 1.2 s; the VAD's hangover and the gate's smoothing put the end within 0.5 s.
+    const endMs = (gateOffset / FRAME_SAMPLES) * 20;
+    expect(endMs).toBeGreaterThan(1100);
+    expect(endMs).toBeLessThan(1700);
+    expect(analyseRecording(line).result).toBe('human');
+    expect(vadOffsets).toBeLessThanOrEqual(1);
+  });
+
+  it('changes nothing on a line without talk behind the speech', () => {
+    const line = pcm(add(concat(silence(300), speech(2500, { dbfs: -14, seed: 5 }), silence(3000)), noise(5800, -55, 9)));
+    const vad = new Vad();
+    const gate = new ForegroundGate();
+    let differ = 0;
+    frames(line, (frame) => {
+      const v = vad.process(frame);
+      const { active, speaking, event, eventSample } = v;
+      const g = gate.process(v);
+      if (g.active !== active || g.speaking !== speaking || g.event !== event || g.eventSample !== eventSample) differ++;
+    });
+    expect(differ).toBe(0);
+    expect(gate.cuts).toBe(0);
+  });
+});
