@@ -7,6 +7,7 @@ import { Vad, type VadFrame, type VadOptions } from './vad.ts';
 import { BeepDetector, type BeepFrame, type BeepOptions } from './beep.ts';
 import { CngBeepHold, FaxDetector, type FaxFrame, type FaxOptions, type FaxTone } from './fax.ts';
 import { DtmfDetector, type DtmfFrame, type DtmfOptions } from './dtmf.ts';
+import { ForegroundGate } from './foreground.ts';
 import { AmdStateMachine, type AmdAnsweredBy, type AmdObservation, type AmdOptions, type AmdVerdict } from './amd.ts';
 
 export type ChainEvent =
@@ -50,6 +51,11 @@ export class DetectorChain implements FrameProcessor<void> {
   readonly options: DetectorChainOptions;
   private readonly sink: ChainSink;
   private readonly vad: Vad | null;
+  /**
+   * speech.started / speech.stopped follow the talker, not the room behind them (foreground.ts): with a TV
+   * on, the VAD never stops, so a turn would never end and the caller would wait in silence.
+   */
+  private readonly speechGate = new ForegroundGate();
   private beep: BeepDetector | null;
   private fax: FaxDetector | null;
   private dtmf: DtmfDetector | null;
@@ -138,7 +144,7 @@ export class DetectorChain implements FrameProcessor<void> {
     if (this.vad) {
       obs.vad = this.vad.process(frame);
       obs.pcm = frame;
-      if (o.vad) this.speechEvents(obs.vad);
+      if (o.vad) this.speechEvents(this.speechGate.process(obs.vad));
     }
     if (this.beep && (this.beepOn || amdOn)) {
       const b: BeepFrame = this.beep.process(frame);
@@ -206,6 +212,7 @@ export class DetectorChain implements FrameProcessor<void> {
 
   reset(): void {
     this.vad?.reset();
+    this.speechGate.reset();
     this.beep?.reset();
     this.fax?.reset();
     this.dtmf?.reset();

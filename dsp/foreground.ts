@@ -5,12 +5,13 @@
 // babble under our prompt for a greeting talking over it. The person who answered is close to the
 // phone and 15–25 dB louder than the room behind them.
 //
-// The gate follows the VAD unchanged until the VAD has been speaking for `quietMs` at a level `depthDb`
-// under the loudest speech of the call (levels smoothed over ~100 ms, so a word's weak consonants are
-// not quiet): then it ends the utterance where the loud speech stopped, and stays silent while only
-// the quieter sound goes on; speech back within `depthDb − riseDb` of the peak starts a new one. A
-// line without talk behind it never reaches the gate (its pauses fall to the floor, and the VAD ends
-// them itself), so AMD sees there exactly what the VAD says.
+// The gate follows the VAD unchanged until, in an utterance the talker was loud in, the VAD has been
+// speaking for `quietMs` at a level `depthDb` under the loudest speech of the call (levels smoothed over
+// ~100 ms, so a word's weak consonants are not quiet): then it ends the utterance where the loud speech
+// stopped, and stays silent while only the quieter sound goes on; speech back within `depthDb − riseDb`
+// of the peak starts a new one. A line without talk behind it never reaches the gate (its pauses fall
+// to the floor, and the VAD ends them itself), so what it says is exactly what the VAD says; a reply
+// said softly after a pause is a new VAD utterance, never loud, and passes too.
 import { FRAME_SAMPLES, msToSamples } from './frame.ts';
 import type { VadFrame } from './vad.ts';
 
@@ -41,6 +42,8 @@ export class ForegroundGate {
   /** Frames in a row the VAD spoke at a background level (state 'pass'), or rose above it (state 'gated'). */
   private run = 0;
   private gated = false;
+  /** The VAD's current utterance has had speech within depthDb of the peak (the talker, not only the room). */
+  private loud = false;
   /** Times the gate ended an utterance the VAD was still in (for tests and the eval's reasons). */
   cuts = 0;
 
@@ -70,7 +73,11 @@ export class ForegroundGate {
       out.speaking = v.speaking;
       out.event = v.event;
       out.eventSample = v.eventSample;
-      this.run = v.speaking && v.event !== 'onset' && level < background ? this.run + 1 : 0;
+      // Only an utterance the talker was loud in is cut: a quiet reply after a pause (the VAD ended the
+      // loud one) is the talker speaking softly, not the room.
+      if (!v.speaking || v.event === 'onset') this.loud = false;
+      if (v.speaking && level >= background) this.loud = true;
+      this.run = this.loud && v.speaking && v.event !== 'onset' && level < background ? this.run + 1 : 0;
       if (this.run >= this.quietFrames) {
         // The loud speech ended where the background run began; the VAD goes on hearing the room.
         this.gated = true;
@@ -114,6 +121,7 @@ export class ForegroundGate {
     this.peakDb = -Infinity;
     this.run = 0;
     this.gated = false;
+    this.loud = false;
     this.cuts = 0;
   }
 }

@@ -8,6 +8,7 @@ import { analyseRecording } from '../../dsp/analyse.ts';
 import { ForegroundGate } from '../../dsp/foreground.ts';
 import { Vad } from '../../dsp/vad.ts';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
+import { DetectorChain, type ChainEvent } from '../../dsp/chain.ts';
 import { add, concat, frames, noise, pcm, scaleTo, silence, speech } from './signals.ts';
 
 interface Entry {
@@ -104,6 +105,40 @@ describe('AMD with talk behind the person who answers', () => {
     expect(endMs).toBeLessThan(1700);
     expect(analyseRecording(line).result).toBe('human');
     expect(vadOffsets).toBeLessThanOrEqual(1);
+  });
+
+  it("ends the caller's turn (speech.stopped) with a TV talking on behind them, and hears their next words", () => {
+    // Words, 1.5 s of the room alone, words again; four voices talk throughout, 22 dB under the words.
+    const words = concat(silence(300), speech(1200, { dbfs: -14, seed: 7 }), silence(1500), speech(1000, { dbfs: -16, seed: 8 }), silence(2000));
+    const voices = [11, 12, 13, 14].map((seed) => speech(words.length / 8, { dbfs: -40, seed, pauseMs: 0 }));
+    const line = pcm(add(words, scaleTo(voices.reduce((a, b) => add(a, b)), -36)));
+    const events: ChainEvent[] = [];
+    const chain = new DetectorChain({ amd: false, vad: true, beep: false, dtmfInband: false, fax: false }, (e) => events.push(e));
+    frames(line, (frame) => chain.process(frame));
+    const at = (e: ChainEvent): number => Math.round((e.atSample / 8000) * 1000);
+    const starts = events.filter((e) => e.type === 'speech.started').map(at);
+    const stops = events.filter((e) => e.type === 'speech.stopped').map(at);
+    // Each stretch of words starts a turn and ends one within ~0.7 s of its last word (1.5 s, 4.0 s).
+    expect(stops.length).toBeGreaterThanOrEqual(2);
+    expect(stops[0]).toBeGreaterThan(1500);
+    expect(stops[0]).toBeLessThan(2300);
+    expect(starts.filter((t) => t > 2600 && t < 3300)).toHaveLength(1);
+    expect(stops.filter((t) => t > 4000 && t < 4800)).toHaveLength(1);
+  });
+
+  it('passes a soft reply after a pause: only an utterance the talker was loud in is cut', () => {
+    const line = pcm(add(concat(silence(300), speech(1000, { dbfs: -10, seed: 3 }), silence(800), speech(1500, { dbfs: -32, seed: 4 }), silence(1500)), noise(5100, -65, 2)));
+    const vad = new Vad();
+    const gate = new ForegroundGate();
+    let differ = 0;
+    frames(line, (frame) => {
+      const v = vad.process(frame);
+      const { active, speaking, event, eventSample } = v;
+      const g = gate.process(v);
+      if (g.active !== active || g.speaking !== speaking || g.event !== event || g.eventSample !== eventSample) differ++;
+    });
+    expect(differ).toBe(0);
+    expect(gate.cuts).toBe(0);
   });
 
   it('changes nothing on a line without talk behind the speech', () => {
