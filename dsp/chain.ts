@@ -53,7 +53,7 @@ export class DetectorChain implements FrameProcessor<void> {
   private readonly vad: Vad | null;
   /**
    * speech.started / speech.stopped follow the talker, not the room behind them (foreground.ts): with a TV
-   * on, the VAD never stops, so a turn would never end and the caller would wait in silence.
+   * on, the VAD stops only in a gap of the talk, so the caller's turn ends seconds late (or never).
    */
   private readonly speechGate = new ForegroundGate();
   private beep: BeepDetector | null;

@@ -18,6 +18,7 @@ import { createTestCall, type TestCall } from '../helpers/testCall.ts';
 import { fakeUlaw, startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabsServer.ts';
 import { startFakeOpenAi, TEST_CA, type FakeOpenAi } from '../fakes/openaiServer.ts';
 import { Caller, tone } from './helpers/caller.ts';
+import { withBabble } from '../dsp/babble.ts';
 import { ScriptedStt } from '../fakes/scriptedStt.ts';
 
 let oai: FakeOpenAi;
@@ -292,6 +293,34 @@ describe('agent session on a call', () => {
     expect(h.call.carrier.clearsAtMs[0]! - bargeStart).toBeLessThanOrEqual(150);
     await h.caller.silenceUntil(() => oai.chatRequests.length === 2);
     expect(lastUser(1)).toBe('And on Sundays?');
+  });
+
+  it("with a TV talking behind the caller: the call's VAD still ends the caller's turn, and the agent answers", async () => {
+    const h = setup({}, { vadOnsetMs: 60, vadHangoverMs: 240 });
+    attachDetectors(h.call.session, { amd: false, dtmfInband: false, beep: false, fax: false, vad: true });
+    oai.chat.push({ text: ['We open at nine.'] });
+    // 1 s of the room, 1.2 s of the caller's words over it, then the room goes on: six recorded voices
+    // whose level is 26 dB under the caller's (from 1 s into the babble: a stretch with no gap in it for
+    // the VAD to stop in until 3.6 s after the words).
+    const words = new Int16Array(8000 * 9);
+    words.set(tone(1200), 8000);
+    const line = withBabble(words, '', 26, 8000);
+    let at = 0;
+    const feed = async (ms: number): Promise<void> => {
+      await h.call.feed(line.subarray(at, at + ms * 8));
+      at += ms * 8;
+    };
+    await feed(1000);
+    h.stt.at(h.caller.now() + 1200 + 100, { type: 'final', text: 'When are you open?' });
+    await feed(1200);
+    const end = h.caller.now();
+    while (at < line.length && h.ev('turn.first_audio').length === 0) await feed(20);
+    // Before the gate (dsp/foreground.ts) the VAD heard the room as the caller going on: the turn ended
+    // at the babble's first gap, 3.6 s after the words.
+    expect(h.ev('turn.first_audio')).toHaveLength(1);
+    expect(h.ev('turn.user_speech_end')[0]!.atMs - end).toBeLessThan(700);
+    expect(h.ev('turn.first_audio')[0]!.atMs - end).toBeLessThan(2000);
+    expect(lastUser(0)).toBe('When are you open?');
   });
 
   it('speech that goes on after the turn was committed merges into one turn; the unheard answer is dropped', async () => {

@@ -1,70 +1,14 @@
 // AMD with talk behind the person who answers (a TV, an office): the corpus's people, each mixed with a
 // babble of six recorded greetings of other voices, its level 26 dB under the person's loudest 50 ms.
 // The energy VAD hears the babble as speech that never ends; AMD must still hear the answer end.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeWavTo8k } from '../../dsp/wav.ts';
 import { analyseRecording } from '../../dsp/analyse.ts';
 import { ForegroundGate } from '../../dsp/foreground.ts';
 import { Vad } from '../../dsp/vad.ts';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { DetectorChain, type ChainEvent } from '../../dsp/chain.ts';
 import { add, concat, frames, noise, pcm, scaleTo, silence, speech } from './signals.ts';
-
-interface Entry {
-  file: string;
-  truth: string;
-  scenario: string;
-  source: string;
-}
-
-const root = new URL('../../fixtures/', import.meta.url);
-const manifest = JSON.parse(readFileSync(new URL('amd/manifest.json', root), 'utf8')) as { files: Entry[] };
-const load = (file: string): Int16Array => decodeWavTo8k(new Uint8Array(readFileSync(new URL(file, root))));
-
-/** Loudest 50 ms RMS of a recording (dBFS re full-scale square, as the VAD's levels). */
-function peakDb(x: Int16Array): number {
-  let best = 0;
-  for (let i = 0; i + 400 <= x.length; i += 200) {
-    let acc = 0;
-    for (let k = i; k < i + 400; k++) acc += (x[k] as number) ** 2;
-    best = Math.max(best, acc / 400);
-  }
-  return 10 * Math.log10(best / 32767 ** 2);
-}
-
-const babbles = new Map<string, Float64Array>();
-
-/** Six greetings without a beep, of six voices (not the person's), each looped from its own offset and summed. */
-function babble(lengthSamples: number, exclude: string): Float64Array {
-  const cached = babbles.get(exclude);
-  if (cached !== undefined && cached.length >= lengthSamples) return cached;
-  const sources = new Set<string>();
-  const out = new Float64Array(Math.max(lengthSamples, 8000 * 12));
-  babbles.set(exclude, out);
-  for (const e of manifest.files) {
-    if (e.scenario !== 'machine-nobeep' || e.source === exclude || sources.has(e.source) || sources.size === 6) continue;
-    sources.add(e.source);
-    const g = load(e.file);
-    const offset = Math.floor((sources.size * g.length) / 7);
-    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (g[(offset + i) % g.length] as number);
-  }
-  return out;
-}
-
-function rmsDb(x: Float64Array): number {
-  let acc = 0;
-  for (const v of x) acc += v * v;
-  return 10 * Math.log10(acc / x.length / 32767 ** 2);
-}
-
-function withBabble(person: Int16Array, source: string, snrDb: number): Int16Array {
-  const b = babble(person.length, source).subarray(0, person.length);
-  const gain = 10 ** ((peakDb(person) - snrDb - rmsDb(b)) / 20);
-  const mixed = new Int16Array(person.length);
-  for (let i = 0; i < person.length; i++) mixed[i] = Math.max(-32768, Math.min(32767, Math.round((person[i] as number) + gain * (b[i] as number))));
-  return mixed;
-}
+import { load, manifest, withBabble } from './babble.ts';
 
 describe('AMD with talk behind the person who answers', () => {
   it('calls (almost) no person a machine with a babble of voices 26 dB under their speech', () => {
