@@ -20,6 +20,14 @@ import type { CallRegistry } from './registry.ts';
 import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 import { AnsweredCalls, type AnsweredCall } from './answeredCalls.ts';
 import { createError, errorBody } from '../errors.ts';
+import { CONTEXT_PARAM, verifyPlacedContext, type ContextVerdict, type PlacedContext } from './placedContext.ts';
+
+/** The error code of each way a webhook's call context can fail to verify. */
+const CONTEXT_ERRORS = {
+  invalid: 'GW_ERR_WEBHOOK_CONTEXT_INVALID',
+  expired: 'GW_ERR_WEBHOOK_CONTEXT_EXPIRED',
+  carrier: 'GW_ERR_WEBHOOK_CONTEXT_CARRIER',
+} as const satisfies Record<Extract<ContextVerdict, { ok: false }>['reason'], `GW_ERR_${string}`>;
 
 export interface CarrierWebhookDeps {
   config: Config;
@@ -126,6 +134,28 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
 
   const twiml = (reply: FastifyReply, xml: string): FastifyReply => reply.type('text/xml; charset=utf-8').send(xml);
 
+  /**
+   * The record of a placed call whose webhook brought a verified context, if the database answers
+   * within VOICE_WEBHOOK_DB_WAIT_MS (undefined otherwise: the answer comes from the context). The
+   * read goes on behind a late answer: when the record arrives it is kept in memory for the stream's
+   * start, which reads the call's variables, flow version and campaign policy from it.
+   */
+  const placedCallRecord = async (context: PlacedContext, callSid: string): Promise<CallRecord | 'other-carrier-call' | undefined> => {
+    const deadline = performance.now() + VOICE_WEBHOOK_DB_WAIT_MS;
+    const reading = calls.get(context.callId).then(
+      (record) => {
+        const ours = record !== null && record.direction === 'outbound' && record.carrier === context.carrier ? record : null;
+        if (ours !== null && (ours.carrierCallId ?? callSid) === callSid) calls.placed?.remember({ ...ours, carrierCallId: callSid });
+        return ours;
+      },
+      // A database that refuses connections (stopped) answers from the context, like a stalled one.
+      () => undefined,
+    );
+    const record = await byDeadline(reading, deadline, undefined);
+    if (record === undefined || record === null) return undefined;
+    return (record.carrierCallId ?? callSid) === callSid ? record : 'other-carrier-call';
+  };
+
   app.post('/voice/:carrier', { schema: { hide: true }, preValidation: gate, config: rateLimit }, async (request, reply) => {
     const { carrier, params } = gated(request);
     const callSid = first(params, 'CallSid');
@@ -142,32 +172,61 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       else registry.counters.refusedDraining++;
       return twiml(reply, refusalTwiml());
     }
-    const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
-    const ourId = (request.query as { callId?: unknown }).callId;
+    // A call we placed brings its id and signed context in the URL (placedContext.ts). A context that
+    // does not verify is refused, not ignored: it is ours or forged, never something to guess around.
+    const query = request.query as { callId?: unknown; ctx?: unknown };
+    const ourId = typeof query.callId === 'string' ? query.callId : undefined;
+    let context: PlacedContext | undefined;
+    if (query.ctx !== undefined) {
+      const verdict = typeof query.ctx === 'string' ? verifyPlacedContext(deps.streamTokenSecret, ourId, carrier, query.ctx) : { ok: false as const, reason: 'invalid' as const, detail: 'it is given more than once' };
+      if (!verdict.ok) {
+        request.log.warn({ carrier, callId: ourId, reason: verdict.reason }, 'refused a voice webhook whose call context does not verify');
+        return reply.code(400).send(errorBody(createError(CONTEXT_ERRORS[verdict.reason], `${CONTEXT_PARAM}: ${verdict.detail}`, { statusCode: 400 })));
+      }
+      context = verdict.context;
+    }
+    const direction: Direction = context?.direction ?? ((first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound');
     let call: AnsweredCall;
     let amd: '' | 'off' = '';
-    if (direction === 'outbound' || typeof ourId === 'string') {
-      // An outbound call we placed already has a record (found by the id we put in its webhook URL,
-      // or by the carrier's id) holding its flow and variables. Placed lately by this machine, it is
-      // in memory (store/placedCalls.ts) and the answer needs no database; else the database has it.
-      const remembered = typeof ourId === 'string' ? calls.placed?.get(ourId) : undefined;
-      let existing: CallRecord | null = remembered !== undefined && remembered.carrier === carrier && (remembered.carrierCallId ?? callSid) === callSid ? remembered : null;
-      if (existing !== null && existing.carrierCallId === null) {
+    if (direction === 'outbound' || ourId !== undefined) {
+      // An outbound call we placed already has a record holding its flow and variables. The answer
+      // comes from memory (placed lately by this machine or announced on the change feed:
+      // store/placedCalls.ts), else from the signed context in the URL with the record read only
+      // briefly (VOICE_WEBHOOK_DB_WAIT_MS, as for an inbound call), else — a URL from before the
+      // context existed — from the database.
+      const remembered = ourId !== undefined ? calls.placed?.get(ourId) : undefined;
+      let existing: CallRecord | AnsweredCall | null = remembered !== undefined && remembered.carrier === carrier && (remembered.carrierCallId ?? callSid) === callSid ? remembered : null;
+      let noteCarrierId = existing !== null && remembered?.carrierCallId === null;
+      if (existing !== null) amd = remembered?.metadata.amd === false ? 'off' : '';
+      else if (context !== undefined) {
+        const found = await placedCallRecord(context, callSid);
+        if (found === 'other-carrier-call') {
+          request.log.warn({ carrier, callId: context.callId }, 'refusing a voice webhook: the call it names was answered under another carrier call id');
+          return twiml(reply, refusalTwiml({ reject: 'rejected' }));
+        }
+        if (found === undefined) request.log.warn({ carrier, callId: context.callId }, 'database slow: answering a placed call from its signed context');
+        existing = found ?? { id: context.callId, fromNumber: from, toNumber: to, direction: context.direction, flowId: context.flowId || null, endedAt: null };
+        noteCarrierId = found === undefined || found.carrierCallId === null;
+        amd = context.amd ? '' : 'off';
+      }
+      if (existing !== null && noteCarrierId) {
         // Noted durably behind the answer (ordered before every later write about the call).
-        existing = { ...existing, carrierCallId: callSid };
-        calls.placed?.remember(existing);
+        if (remembered !== undefined) calls.placed?.remember({ ...remembered, carrierCallId: callSid });
         const id = existing.id;
         void deps.writes.enqueue(id, 'noting the carrier call id', async () => {
           await calls.setCarrierCallId(id, callSid);
         });
       }
-      existing ??= await calls.findByCarrierCallId(carrier, callSid);
-      if (existing === null && typeof ourId === 'string' && /^[0-9a-f-]{36}$/.test(ourId)) {
-        const placed = await calls.get(ourId);
-        if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);
+      if (existing === null) {
+        let record = await calls.findByCarrierCallId(carrier, callSid);
+        if (record === null && ourId !== undefined && /^[0-9a-f-]{36}$/.test(ourId)) {
+          const placed = await calls.get(ourId);
+          if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) record = await calls.setCarrierCallId(ourId, callSid);
+        }
+        existing = record ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
+        if (record?.metadata.amd === false) amd = 'off';
       }
-      call = existing ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
-      if (existing?.metadata.amd === false) amd = 'off';
+      call = existing;
     } else {
       // An inbound call is answered at once even when the database is slow or stalled: its flow and
       // record are waited for only briefly (VOICE_WEBHOOK_DB_WAIT_MS in all), its record is written in
@@ -230,10 +289,24 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const timestamp = first(params, 'Timestamp');
     const at = timestamp !== undefined && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
     request.log.info({ carrier, callStatus: status }, 'status callback');
+    // A call we placed names itself in the callback URL (placedContext.ts; no expiry here: callbacks
+    // come for as long as the call lasts). Its callback is then queued behind everything this process
+    // writes about the call — the carrier call id its webhook noted among them — and fills that id in
+    // itself, so it does not wait for the webhook's note to find the record. A context that does not
+    // verify is not trusted, but the callback is not dropped for it: the carrier signed the request,
+    // and it is applied by the carrier's call id as before.
+    const query = request.query as { callId?: unknown; ctx?: unknown };
+    let callId: string | undefined;
+    if (typeof query.ctx === 'string') {
+      const verdict = verifyPlacedContext(deps.streamTokenSecret, typeof query.callId === 'string' ? query.callId : undefined, carrier, query.ctx, { checkExpiry: false });
+      if (verdict.ok) callId = verdict.context.callId;
+      else request.log.warn({ carrier, reason: verdict.reason }, 'status callback context does not verify; applying it by the carrier call id');
+    }
     // Applied durably: the carrier does not retry a 500, and the callback may come before the call's
     // record exists (written in the background, perhaps by another instance). The answer waits for the
     // write only briefly, so with a healthy database the record is up to date when the carrier hears 204.
-    const applying = deps.writes.enqueue(carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
+    const applying = deps.writes.enqueue(callId ?? carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
+      if (callId !== undefined) await calls.setCarrierCallId(callId, callSid);
       const applied = await calls.applyStatus(carrier, callSid, status, at);
       if (applied === null) throw notRecordedYet('applying a status callback');
       // A call the carrier ended (no-answer, busy…) ends here too: its record gets that reason (unless
