@@ -1,5 +1,6 @@
 // POST /voice/{carrier}: the carrier's voice webhook, answered with <Connect><Stream> TwiML/cXML whose
-// parameters carry the call id and a signed per-call token. POST /status/{carrier}: call progress
+// parameters carry the call id and a signed per-call token. A call we placed names itself and its signed
+// context in the URL (placedContext.ts, placedCallAnswer.ts), so any process answers it at once. POST /status/{carrier}: call progress
 // callbacks, acknowledged at once and applied through the durable call-write path (retried while the
 // database is down or until the call's record exists), monotonically (an out-of-order callback never
 // moves a call backwards).
@@ -8,7 +9,7 @@ import { STREAM_TOKEN_TTL_S, streamParameters } from '../call/streamToken.ts';
 import type { Carrier, Direction } from '../call/events.ts';
 import { mediaStreamUrl, type Config } from '../config.ts';
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, parseCallStatus, type CallRecord, type CallStore } from '../store/calls.ts';
+import { isTerminalStatus, parseCallStatus, type CallStore } from '../store/calls.ts';
 import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
@@ -21,6 +22,8 @@ import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 import { AnsweredCalls, type AnsweredCall } from './answeredCalls.ts';
 import { createError, errorBody } from '../errors.ts';
 import { CONTEXT_PARAM, verifyPlacedContext, type ContextVerdict, type PlacedContext } from './placedContext.ts';
+import { answerPlacedCall } from './placedCallAnswer.ts';
+import { byDeadline, delay } from './deadline.ts';
 
 /** The error code of each way a webhook's call context can fail to verify. */
 const CONTEXT_ERRORS = {
@@ -65,13 +68,6 @@ const WEBHOOK_DB_WAIT_MS = 1000;
  * moves that wait from ringing (before the answer) to silence (after it).
  */
 export const VOICE_WEBHOOK_DB_WAIT_MS = 150;
-const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
-
-/** `work`'s result if it settles before `deadline` (performance.now()), else `fallback`; a late failure is dropped. */
-function byDeadline<T, F>(work: Promise<T>, deadline: number, fallback: F): Promise<T | F> {
-  work.catch(() => undefined);
-  return Promise.race([work, delay(Math.max(0, deadline - performance.now())).then(() => fallback)]);
-}
 /**
  * A caller or called party as carriers send it: E.164, national digits, `client:name`,
  * `sip:user@host;params`, `anonymous`, `Restricted`… Checked for safety, not shape: it is stored,
@@ -134,28 +130,6 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
 
   const twiml = (reply: FastifyReply, xml: string): FastifyReply => reply.type('text/xml; charset=utf-8').send(xml);
 
-  /**
-   * The record of a placed call whose webhook brought a verified context, if the database answers
-   * within VOICE_WEBHOOK_DB_WAIT_MS (undefined otherwise: the answer comes from the context). The
-   * read goes on behind a late answer: when the record arrives it is kept in memory for the stream's
-   * start, which reads the call's variables, flow version and campaign policy from it.
-   */
-  const placedCallRecord = async (context: PlacedContext, callSid: string): Promise<CallRecord | 'other-carrier-call' | undefined> => {
-    const deadline = performance.now() + VOICE_WEBHOOK_DB_WAIT_MS;
-    const reading = calls.get(context.callId).then(
-      (record) => {
-        const ours = record !== null && record.direction === 'outbound' && record.carrier === context.carrier ? record : null;
-        if (ours !== null && (ours.carrierCallId ?? callSid) === callSid) calls.placed?.remember({ ...ours, carrierCallId: callSid });
-        return ours;
-      },
-      // A database that refuses connections (stopped) answers from the context, like a stalled one.
-      () => undefined,
-    );
-    const record = await byDeadline(reading, deadline, undefined);
-    if (record === undefined || record === null) return undefined;
-    return (record.carrierCallId ?? callSid) === callSid ? record : 'other-carrier-call';
-  };
-
   app.post('/voice/:carrier', { schema: { hide: true }, preValidation: gate, config: rateLimit }, async (request, reply) => {
     const { carrier, params } = gated(request);
     const callSid = first(params, 'CallSid');
@@ -189,44 +163,17 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     let call: AnsweredCall;
     let amd: '' | 'off' = '';
     if (direction === 'outbound' || ourId !== undefined) {
-      // An outbound call we placed already has a record holding its flow and variables. The answer
-      // comes from memory (placed lately by this machine or announced on the change feed:
-      // store/placedCalls.ts), else from the signed context in the URL with the record read only
-      // briefly (VOICE_WEBHOOK_DB_WAIT_MS, as for an inbound call), else — a URL from before the
-      // context existed — from the database.
-      const remembered = ourId !== undefined ? calls.placed?.get(ourId) : undefined;
-      let existing: CallRecord | AnsweredCall | null = remembered !== undefined && remembered.carrier === carrier && (remembered.carrierCallId ?? callSid) === callSid ? remembered : null;
-      let noteCarrierId = existing !== null && remembered?.carrierCallId === null;
-      if (existing !== null) amd = remembered?.metadata.amd === false ? 'off' : '';
-      else if (context !== undefined) {
-        const found = await placedCallRecord(context, callSid);
-        if (found === 'other-carrier-call') {
-          request.log.warn({ carrier, callId: context.callId }, 'refusing a voice webhook: the call it names was answered under another carrier call id');
-          return twiml(reply, refusalTwiml({ reject: 'rejected' }));
-        }
-        if (found === undefined) request.log.warn({ carrier, callId: context.callId }, 'database slow: answering a placed call from its signed context');
-        existing = found ?? { id: context.callId, fromNumber: from, toNumber: to, direction: context.direction, flowId: context.flowId || null, endedAt: null };
-        noteCarrierId = found === undefined || found.carrierCallId === null;
-        amd = context.amd ? '' : 'off';
+      // A call we placed: from memory, its signed context or the database (placedCallAnswer.ts).
+      const answer = await answerPlacedCall(
+        { calls, writes: deps.writes, dbWaitMs: VOICE_WEBHOOK_DB_WAIT_MS, log: request.log },
+        { carrier, callSid, from, to, direction, ourId, context },
+      );
+      if ('refuse' in answer) {
+        request.log.warn({ carrier, callId: ourId }, 'refusing a voice webhook: the call it names was answered under another carrier call id');
+        return twiml(reply, refusalTwiml({ reject: 'rejected' }));
       }
-      if (existing !== null && noteCarrierId) {
-        // Noted durably behind the answer (ordered before every later write about the call).
-        if (remembered !== undefined) calls.placed?.remember({ ...remembered, carrierCallId: callSid });
-        const id = existing.id;
-        void deps.writes.enqueue(id, 'noting the carrier call id', async () => {
-          await calls.setCarrierCallId(id, callSid);
-        });
-      }
-      if (existing === null) {
-        let record = await calls.findByCarrierCallId(carrier, callSid);
-        if (record === null && ourId !== undefined && /^[0-9a-f-]{36}$/.test(ourId)) {
-          const placed = await calls.get(ourId);
-          if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) record = await calls.setCarrierCallId(ourId, callSid);
-        }
-        existing = record ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
-        if (record?.metadata.amd === false) amd = 'off';
-      }
-      call = existing;
+      call = answer.call;
+      amd = answer.amd;
     } else {
       // An inbound call is answered at once even when the database is slow or stalled: its flow and
       // record are waited for only briefly (VOICE_WEBHOOK_DB_WAIT_MS in all), its record is written in
