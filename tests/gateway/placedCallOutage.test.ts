@@ -19,6 +19,7 @@ import { decodeWav } from '../../dsp/wav.ts';
 import { replayCall } from '../../src/replay/client.ts';
 import { postVoiceWebhook } from '../../src/replay/webhook.ts';
 import { computeSignature } from '../../src/telephony/signature.ts';
+import { CONTEXT_GRACE_S, verifyPlacedContext } from '../../src/gateway/placedContext.ts';
 import type { CallRecord } from '../../src/store/calls.ts';
 import { startPostgresCluster, type PostgresCluster } from '../faults/helpers/postgresCluster.ts';
 import { startFakeCarrier, type FakeCarrier } from '../fakes/carrier.ts';
@@ -134,6 +135,12 @@ describe('an outbound call answered on another instance while PostgreSQL is froz
     const id = placed.body.id as string;
     expect(fake?.url).toMatch(new RegExp(`^${PUBLIC_URL}/voice/twilio\\?callId=${id}&ctx=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$`));
     expect(fake?.statusCallback).toBe(fake?.url?.replace('/voice/', '/status/'));
+    // Signed with the secret every instance shares; good for the ring timeout (60 s) plus the grace hour.
+    const ctx = new URL(fake?.url ?? '').searchParams.get('ctx') ?? '';
+    const verdict = verifyPlacedContext(SECRET, id, 'twilio', ctx);
+    expect(verdict).toMatchObject({ ok: true, context: { callId: id, carrier: 'twilio', direction: 'outbound', flowId: FLOW.id, amd: false } });
+    const expiresAt = verdict.ok ? verdict.context.expiresAt : 0;
+    expect(Math.abs(expiresAt - (Date.now() / 1000 + 60 + CONTEXT_GRACE_S))).toBeLessThan(30);
     // The change feed announces the call to the other instance; its memory is dropped, as it is when
     // the announcement is missed (the server froze before delivering it, a restart, another region).
     const mem = answering.runtime.appDeps.calls.placed;

@@ -70,6 +70,16 @@ describe('placed call context', () => {
     expect(parseTwiml(other.body).stream).toBeUndefined();
   });
 
+  it('a valid context does not start a call that has ended', async () => {
+    const call = await placeRecord(true);
+    await gw.calls.end({ id: call.id }, 'done');
+    gw.calls.placed?.forget(call.id);
+    const res = await voice('twilio', query(context({ callId: call.id })), 'CA55555555555555555555555555555555');
+    expect(res.statusCode).toBe(200);
+    expect(parseTwiml(res.body).stream).toBeUndefined();
+    expect(res.body).toContain('<Reject');
+  });
+
   it('refuses an altered, expired, foreign-carrier or orphan context with an error naming ctx, and creates no call', async () => {
     const call = await placeRecord(true);
     const c = context({ callId: call.id });
