@@ -189,6 +189,7 @@ describe('an outbound call answered on another instance while PostgreSQL is froz
     expect(parameters).toMatchObject({ callId: call.id, flowId: FLOW.id, amd: 'off' });
     const result = await pickUp(call, '+14155550160');
     expect(result.callId).toBe(call.id);
+    console.log(`[ctx] first audio after the stream's start, healthy database: ${result.firstAudio?.wallMs.toFixed(0)} ms`);
     await answering.app.gateway.settle();
     await answering.runtime.appDeps.eventLog.flush();
     const { body } = await answering.api(`/v1/calls/${call.id}`);
@@ -212,6 +213,9 @@ describe('an outbound call answered on another instance while PostgreSQL is froz
       expect(ringing.status).toBe(204);
       const result = await pickUp(call, '+14155550161');
       // The carrier's retried webhook got the same call, and the greeting played to the end.
+      // The flow starts once the variables read gives up (800 ms, composition.ts): the greeting follows.
+      console.log(`[ctx] first audio after the stream's start, PostgreSQL frozen: ${result.firstAudio?.wallMs.toFixed(0)} ms`);
+      expect(result.firstAudio?.wallMs).toBeLessThan(3000);
       expect(result.callId).toBe(call.id);
       expect(result.endReason).toBe('gateway-closed');
       expect(result.receivedAudioMs).toBeGreaterThan(1000);
@@ -248,6 +252,9 @@ describe('an outbound call answered on another instance while PostgreSQL is froz
       expect(answer.parameters).toMatchObject({ callId: call.id, flowId: FLOW.id });
       expect((await statusCallback(call, 'in-progress')).status).toBe(204);
       const result = await pickUp(call, '+14155550162');
+      // The flow starts once the variables read gives up (800 ms, composition.ts): the greeting follows.
+      console.log(`[ctx] first audio after the stream's start, PostgreSQL stopped: ${result.firstAudio?.wallMs.toFixed(0)} ms`);
+      expect(result.firstAudio?.wallMs).toBeLessThan(3000);
       expect(result.callId).toBe(call.id);
       expect(result.endReason).toBe('gateway-closed');
       expect(result.receivedAudioMs).toBeGreaterThan(1000);
