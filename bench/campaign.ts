@@ -188,6 +188,7 @@ async function measurePacing(db: Database, askedPerMinute: number, seconds: numb
       calls: new CallStore(db.pool),
       clients: { twilio: new CarrierRestClient({ carrier: 'twilio', accountSid: ACCOUNT, authToken: TOKEN, baseUrl: sim.baseUrl }) },
       config: { publicUrl: new URL('https://gateway.invalid'), carriers: { twilio: { accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: sim.baseUrl } } },
+      streamTokenSecret: 'bench-stream-token-secret-0123456789',
       instanceId: 'bench',
       log: pino({ level: 'silent' }),
       tickMs: 50,

@@ -353,7 +353,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await flowRoutes(api, { flows: r.flows, ...(r.capabilities ? { capabilities: r.capabilities } : {}), ...(r.onDeployed ? { onDeployed: r.onDeployed } : {}) });
       await numberRoutes(api, { flows: r.flows });
       await departmentRoutes(api, { flows: r.flows });
-      await outboundCallRoutes(api, { config, calls: deps.calls, clients: r.clients, resolver: r.resolver });
+      await outboundCallRoutes(api, { config, calls: deps.calls, clients: r.clients, resolver: r.resolver, streamTokenSecret: deps.streamTokenSecret });
       await api.register((scope) => campaignRoutes(scope, { config, store: r.campaigns.store, dnc: r.campaigns.dnc, resolver: r.resolver, ...(r.campaigns.engine ? { engine: r.campaigns.engine } : {}) }));
     },
     { prefix: '/v1' },

@@ -227,6 +227,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
         calls,
         clients,
         config,
+        streamTokenSecret,
         instanceId,
         log,
         tickMs: config.campaigns.tickMs,

@@ -22,6 +22,9 @@ export const ERROR_CATALOGUE = {
   GW_ERR_BAD_QUERY: { statusCode: 400, message: '<parameter> <what is wrong>', action: 'Fix the named query parameter.' },
   GW_ERR_INTERNAL: { statusCode: 500, message: 'internal error', action: 'A bug or an outage: look up the request in the gateway log (it has the cause) and report it.' },
   GW_ERR_BAD_WEBHOOK: { statusCode: 400, message: 'CallSid, From and To (or CallStatus) are required and must be well-formed', action: 'Point the carrier at the documented webhook URL; the request was not a carrier voice/status webhook.' },
+  GW_ERR_WEBHOOK_CONTEXT_INVALID: { statusCode: 400, message: 'ctx: <why the call context in the webhook URL does not verify>', action: 'The voice webhook URL of a placed call was altered, or the instance that placed the call signs with another STREAM_TOKEN_SECRET: set the same secret on every instance.' },
+  GW_ERR_WEBHOOK_CONTEXT_EXPIRED: { statusCode: 400, message: 'ctx: it expired at <time>', action: 'Nothing for a replayed webhook; a real one is late by more than the ring timeout plus an hour — check the clocks of the gateway machines.' },
+  GW_ERR_WEBHOOK_CONTEXT_CARRIER: { statusCode: 400, message: 'ctx: it was issued for <carrier>, not <carrier>', action: 'Point each carrier at its own webhook path (/voice/twilio or /voice/signalwire); the URL was moved to another carrier.' },
   GW_ERR_UNKNOWN_CARRIER: { statusCode: 404, message: 'carrier must be twilio or signalwire', action: 'Use /voice/twilio, /voice/signalwire, /media/twilio or /media/signalwire.' },
   GW_ERR_DRAINING: { statusCode: 503, message: 'gateway is shutting down', action: 'Nothing: the carrier retries, and the load balancer sends new calls to another instance.' },
   // ── calls ─────────────────────────────────────────────────────────────────────────────────────────

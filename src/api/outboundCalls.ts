@@ -14,6 +14,7 @@ export interface OutboundCallDeps {
   calls: CallStore;
   clients: CarrierClients;
   resolver: FlowResolver;
+  streamTokenSecret: string;
 }
 
 interface Body {
@@ -70,7 +71,7 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: OutboundCal
         throw createError('GW_ERR_FLOW_NOT_FOUND', `flowId: no flow "${body.flowId}"; deploy it with POST /v1/flows first`, { statusCode: 400 });
       }
       const result = await placeOutboundCall(
-        { config: deps.config, calls: deps.calls, client, onNoteFailed: (err, callId) => request.log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
+        { config: deps.config, calls: deps.calls, client, streamTokenSecret: deps.streamTokenSecret, onNoteFailed: (err, callId) => request.log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
         { carrier, to: body.to, from: body.from, flowId: body.flowId, // `record` travels as a call variable, the way a campaign sets it for its calls.
           variables: body.record === true ? { ...body.variables, record: true } : (body.variables ?? {}), amd: body.amd ?? true, timeoutS: body.timeoutS ?? 60 },
       );

@@ -1,6 +1,7 @@
 // Placing an outbound call, shared by POST /v1/calls and the campaign dialer: the call record exists
 // before the carrier is asked (so its webhook finds it by our id), the voice webhook and status
-// callbacks point back at the gateway, and the three ways it can go are told apart — placed, rejected
+// callbacks point back at the gateway with the call's id and signed context (gateway/placedContext.ts:
+// whichever process the webhook lands on answers it without the database), and the three ways it can go are told apart — placed, rejected
 // (the record is ended as failed), or uncertain (the carrier timed out after the request was sent:
 // the call may ring, so nobody may retry it blindly).
 import type { Carrier } from '../call/events.ts';
@@ -8,6 +9,7 @@ import type { Config } from '../config.ts';
 import { GatewayError } from '../errors.ts';
 import type { CallStore } from '../store/calls.ts';
 import type { CarrierRestClient } from '../telephony/rest.ts';
+import { CONTEXT_GRACE_S, placedCallUrls } from '../gateway/placedContext.ts';
 
 export interface PlaceCallRequest {
   /** Our call id (default: a new UUID). */
@@ -34,6 +36,8 @@ export interface PlaceCallDeps {
   config: Pick<Config, 'publicUrl'>;
   calls: CallStore;
   client: CarrierRestClient;
+  /** The stream token secret (shared by every instance): signs the webhook URLs' context. */
+  streamTokenSecret: string;
   /** Told when noting the carrier's id failed (the webhook fills it in later). */
   onNoteFailed?: (err: unknown, callId: string) => void;
 }
@@ -50,14 +54,21 @@ export async function placeOutboundCall(deps: PlaceCallDeps, req: PlaceCallReque
     flowVersion: req.flowVersion ?? null,
     metadata: { ...req.metadata, variables: req.variables, amd: req.amd },
   });
-  const origin = deps.config.publicUrl.origin;
+  const { url, statusCallback } = placedCallUrls(deps.config.publicUrl.origin, deps.streamTokenSecret, {
+    callId: call.id,
+    carrier: req.carrier,
+    direction: 'outbound',
+    flowId: req.flowId,
+    amd: req.amd,
+    expiresAt: Math.floor(Date.now() / 1000) + req.timeoutS + CONTEXT_GRACE_S,
+  });
   let placed;
   try {
     placed = await deps.client.createCall({
       to: req.to,
       from: req.from,
-      url: `${origin}/voice/${req.carrier}?callId=${encodeURIComponent(call.id)}`,
-      statusCallback: `${origin}/status/${req.carrier}`,
+      url,
+      statusCallback,
       timeoutS: req.timeoutS,
     });
   } catch (err) {

@@ -27,6 +27,8 @@ export interface CampaignEngineDeps {
   calls: CallStore;
   clients: CarrierClients;
   config: Pick<Config, 'publicUrl' | 'carriers'>;
+  /** Signs the context in the webhook URLs of the calls it places (api/placeCall.ts). */
+  streamTokenSecret: string;
   /** This process; recorded on every attempt it places. */
   instanceId: string;
   log: EngineLogger;
@@ -171,7 +173,7 @@ export class CampaignEngine {
     const { amd } = withDefaults(c.settings);
     try {
       const result = await placeOutboundCall(
-        { config: this.deps.config, calls, client, onNoteFailed: (err, callId) => log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
+        { config: this.deps.config, calls, client, streamTokenSecret: this.deps.streamTokenSecret, onNoteFailed: (err, callId) => log.warn({ err, callId }, 'recording the carrier call id failed; the webhook will fill it in') },
         {
           id: d.callId,
           carrier: c.carrier,

@@ -1,5 +1,6 @@
 // POST /voice/{carrier}: the carrier's voice webhook, answered with <Connect><Stream> TwiML/cXML whose
-// parameters carry the call id and a signed per-call token. POST /status/{carrier}: call progress
+// parameters carry the call id and a signed per-call token. A call we placed names itself and its signed
+// context in the URL (placedContext.ts, placedCallAnswer.ts), so any process answers it at once. POST /status/{carrier}: call progress
 // callbacks, acknowledged at once and applied through the durable call-write path (retried while the
 // database is down or until the call's record exists), monotonically (an out-of-order callback never
 // moves a call backwards).
@@ -8,7 +9,7 @@ import { STREAM_TOKEN_TTL_S, streamParameters } from '../call/streamToken.ts';
 import type { Carrier, Direction } from '../call/events.ts';
 import { mediaStreamUrl, type Config } from '../config.ts';
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, parseCallStatus, type CallRecord, type CallStore } from '../store/calls.ts';
+import { isTerminalStatus, parseCallStatus, type CallStore } from '../store/calls.ts';
 import { connectStreamTwiml, refusalTwiml } from '../telephony/twiml.ts';
 import { isCarrier } from '../telephony/serializers.ts';
 import { verifyWebhook } from './carrierAuth.ts';
@@ -20,6 +21,16 @@ import type { CallRegistry } from './registry.ts';
 import { carrierCallKey, type StreamTokenLedger } from './streamTokenLedger.ts';
 import { AnsweredCalls, type AnsweredCall } from './answeredCalls.ts';
 import { createError, errorBody } from '../errors.ts';
+import { CONTEXT_PARAM, verifyPlacedContext, type ContextVerdict, type PlacedContext } from './placedContext.ts';
+import { answerPlacedCall } from './placedCallAnswer.ts';
+import { byDeadline, delay } from './deadline.ts';
+
+/** The error code of each way a webhook's call context can fail to verify. */
+const CONTEXT_ERRORS = {
+  invalid: 'GW_ERR_WEBHOOK_CONTEXT_INVALID',
+  expired: 'GW_ERR_WEBHOOK_CONTEXT_EXPIRED',
+  carrier: 'GW_ERR_WEBHOOK_CONTEXT_CARRIER',
+} as const satisfies Record<Extract<ContextVerdict, { ok: false }>['reason'], `GW_ERR_${string}`>;
 
 export interface CarrierWebhookDeps {
   config: Config;
@@ -57,13 +68,6 @@ const WEBHOOK_DB_WAIT_MS = 1000;
  * moves that wait from ringing (before the answer) to silence (after it).
  */
 export const VOICE_WEBHOOK_DB_WAIT_MS = 150;
-const delay = (ms: number): Promise<undefined> => new Promise((r) => setTimeout(() => r(undefined), ms).unref());
-
-/** `work`'s result if it settles before `deadline` (performance.now()), else `fallback`; a late failure is dropped. */
-function byDeadline<T, F>(work: Promise<T>, deadline: number, fallback: F): Promise<T | F> {
-  work.catch(() => undefined);
-  return Promise.race([work, delay(Math.max(0, deadline - performance.now())).then(() => fallback)]);
-}
 /**
  * A caller or called party as carriers send it: E.164, national digits, `client:name`,
  * `sip:user@host;params`, `anonymous`, `Restricted`… Checked for safety, not shape: it is stored,
@@ -142,32 +146,34 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
       else registry.counters.refusedDraining++;
       return twiml(reply, refusalTwiml());
     }
-    const direction: Direction = (first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound';
-    const ourId = (request.query as { callId?: unknown }).callId;
+    // A call we placed brings its id and signed context in the URL (placedContext.ts). A context that
+    // does not verify is refused, not ignored: it is ours or forged, never something to guess around.
+    const query = request.query as { callId?: unknown; ctx?: unknown };
+    const ourId = typeof query.callId === 'string' ? query.callId : undefined;
+    let context: PlacedContext | undefined;
+    if (query.ctx !== undefined) {
+      const verdict = typeof query.ctx === 'string' ? verifyPlacedContext(deps.streamTokenSecret, ourId, carrier, query.ctx) : { ok: false as const, reason: 'invalid' as const, detail: 'it is given more than once' };
+      if (!verdict.ok) {
+        request.log.warn({ carrier, callId: ourId, reason: verdict.reason }, 'refused a voice webhook whose call context does not verify');
+        return reply.code(400).send(errorBody(createError(CONTEXT_ERRORS[verdict.reason], `${CONTEXT_PARAM}: ${verdict.detail}`, { statusCode: 400 })));
+      }
+      context = verdict.context;
+    }
+    const direction: Direction = context?.direction ?? ((first(params, 'Direction') ?? 'inbound').startsWith('outbound') ? 'outbound' : 'inbound');
     let call: AnsweredCall;
     let amd: '' | 'off' = '';
-    if (direction === 'outbound' || typeof ourId === 'string') {
-      // An outbound call we placed already has a record (found by the id we put in its webhook URL,
-      // or by the carrier's id) holding its flow and variables. Placed lately by this machine, it is
-      // in memory (store/placedCalls.ts) and the answer needs no database; else the database has it.
-      const remembered = typeof ourId === 'string' ? calls.placed?.get(ourId) : undefined;
-      let existing: CallRecord | null = remembered !== undefined && remembered.carrier === carrier && (remembered.carrierCallId ?? callSid) === callSid ? remembered : null;
-      if (existing !== null && existing.carrierCallId === null) {
-        // Noted durably behind the answer (ordered before every later write about the call).
-        existing = { ...existing, carrierCallId: callSid };
-        calls.placed?.remember(existing);
-        const id = existing.id;
-        void deps.writes.enqueue(id, 'noting the carrier call id', async () => {
-          await calls.setCarrierCallId(id, callSid);
-        });
+    if (direction === 'outbound' || ourId !== undefined) {
+      // A call we placed: from memory, its signed context or the database (placedCallAnswer.ts).
+      const answer = await answerPlacedCall(
+        { calls, writes: deps.writes, dbWaitMs: VOICE_WEBHOOK_DB_WAIT_MS, log: request.log },
+        { carrier, callSid, from, to, direction, ourId, context },
+      );
+      if ('refuse' in answer) {
+        request.log.warn({ carrier, callId: ourId }, 'refusing a voice webhook: the call it names was answered under another carrier call id');
+        return twiml(reply, refusalTwiml({ reject: 'rejected' }));
       }
-      existing ??= await calls.findByCarrierCallId(carrier, callSid);
-      if (existing === null && typeof ourId === 'string' && /^[0-9a-f-]{36}$/.test(ourId)) {
-        const placed = await calls.get(ourId);
-        if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) existing = await calls.setCarrierCallId(ourId, callSid);
-      }
-      call = existing ?? (await calls.create({ carrier, carrierCallId: callSid, direction, fromNumber: from, toNumber: to, status: 'ringing' })).call;
-      if (existing?.metadata.amd === false) amd = 'off';
+      call = answer.call;
+      amd = answer.amd;
     } else {
       // An inbound call is answered at once even when the database is slow or stalled: its flow and
       // record are waited for only briefly (VOICE_WEBHOOK_DB_WAIT_MS in all), its record is written in
@@ -230,10 +236,24 @@ export async function carrierWebhooks(app: FastifyInstance, deps: CarrierWebhook
     const timestamp = first(params, 'Timestamp');
     const at = timestamp !== undefined && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
     request.log.info({ carrier, callStatus: status }, 'status callback');
+    // A call we placed names itself in the callback URL (placedContext.ts; no expiry here: callbacks
+    // come for as long as the call lasts). Its callback is then queued behind everything this process
+    // writes about the call — the carrier call id its webhook noted among them — and fills that id in
+    // itself, so it does not wait for the webhook's note to find the record. A context that does not
+    // verify is not trusted, but the callback is not dropped for it: the carrier signed the request,
+    // and it is applied by the carrier's call id as before.
+    const query = request.query as { callId?: unknown; ctx?: unknown };
+    let callId: string | undefined;
+    if (typeof query.ctx === 'string') {
+      const verdict = verifyPlacedContext(deps.streamTokenSecret, typeof query.callId === 'string' ? query.callId : undefined, carrier, query.ctx, { checkExpiry: false });
+      if (verdict.ok) callId = verdict.context.callId;
+      else request.log.warn({ carrier, reason: verdict.reason }, 'status callback context does not verify; applying it by the carrier call id');
+    }
     // Applied durably: the carrier does not retry a 500, and the callback may come before the call's
     // record exists (written in the background, perhaps by another instance). The answer waits for the
     // write only briefly, so with a healthy database the record is up to date when the carrier hears 204.
-    const applying = deps.writes.enqueue(carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
+    const applying = deps.writes.enqueue(callId ?? carrierCallKey(carrier, callSid), 'applying a status callback', async () => {
+      if (callId !== undefined) await calls.setCarrierCallId(callId, callSid);
       const applied = await calls.applyStatus(carrier, callSid, status, at);
       if (applied === null) throw notRecordedYet('applying a status callback');
       // A call the carrier ended (no-answer, busy…) ends here too: its record gets that reason (unless

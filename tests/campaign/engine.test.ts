@@ -46,6 +46,7 @@ describe.each(testDatabases())('campaign engine faults (%s)', (kind) => {
       calls,
       clients: { twilio: client },
       config: { publicUrl: new URL('https://gateway.test'), carriers: { twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.baseUrl } } },
+      streamTokenSecret: 's'.repeat(32),
       instanceId: 'survivor',
       log: pino({ level: 'silent' }),
       accountCps: 100,

@@ -3,7 +3,6 @@
 // shared count, the called number's flow and the record's insert), the record is written when the
 // database returns, and everything written about the call afterwards (stream, answer, end) lands in
 // order behind it. A webhook the carrier retries gets the same call; the rate limit holds in memory.
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,32 +92,11 @@ describe('a call arriving while the database is stalled', () => {
   }, 60_000);
 });
 
-/** The postmaster of a throwaway cluster and its children (backends, checkpointer, walwriter…). */
-function clusterProcesses(dataDir: string): number[] {
-  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const pids = [postmaster];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces): state, then the parent's pid.
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
-    } catch {
-      // Ended meanwhile.
-    }
-  }
-  return pids;
-}
-
 describe('voice webhooks while PostgreSQL is frozen (SIGSTOP)', () => {
   let cluster: PostgresCluster;
   let dataDir: string;
   let runtime: Composition;
   let app: FastifyInstance;
-  let frozen: number[] = [];
-  const thaw = (): void => {
-    for (const pid of frozen.splice(0)) process.kill(pid, 'SIGCONT');
-  };
   beforeAll(async () => {
     cluster = await startPostgresCluster();
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-frozen-pg-'));
@@ -128,7 +106,7 @@ describe('voice webhooks while PostgreSQL is frozen (SIGSTOP)', () => {
     await runtime.warmedUp;
   }, 120_000);
   afterAll(async () => {
-    thaw();
+    cluster?.thaw();
     await app?.close();
     await runtime?.close();
     await cluster?.destroy();
@@ -142,12 +120,11 @@ describe('voice webhooks while PostgreSQL is frozen (SIGSTOP)', () => {
       return { ms: performance.now() - t0, status: res.statusCode };
     };
     expect((await webhook('CA40000000000000000000000000000000', '+14155550199')).status).toBe(200);
-    frozen = clusterProcesses(path.join(cluster.dir, 'data'));
-    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    cluster.freeze();
     const answers: Array<{ ms: number; status: number }> = [];
     // A number looked up before, and numbers never looked up.
     for (let i = 1; i <= 4; i++) answers.push(await webhook(`CA4000000000000000000000000000000${i}`, i % 2 === 0 ? '+14155550199' : `+1415555041${i}`));
-    thaw();
+    cluster.thaw();
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     console.log(`[stall] voice webhook answers during the stall: ${answers.map((a) => Math.round(a.ms)).join(', ')} ms`);
     for (const a of answers) expect(a.ms).toBeLessThan(ANSWER_BOUND_MS);

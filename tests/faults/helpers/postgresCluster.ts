@@ -20,6 +20,10 @@ export interface PostgresCluster {
   /** Stops the server: `fast` disconnects clients cleanly, `immediate` is a crash (no shutdown checkpoint). */
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP to the postmaster and its children): connections hang, nothing is refused. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
   /** A client connection to the gateway database (while running). */
   query<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
   destroy(): Promise<void>;
@@ -92,6 +96,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   await c.end();
   const url = `postgres://postgres@127.0.0.1:${port}/gateway`;
   let running = true;
+  const frozen: number[] = [];
+  const thaw = (): void => {
+    for (const pid of frozen.splice(0)) process.kill(pid, 'SIGCONT');
+  };
   return {
     url,
     port,
@@ -104,6 +112,13 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       await asOwner('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
       running = false;
     },
+    freeze: () => {
+      for (const pid of clusterProcesses(data)) {
+        process.kill(pid, 'SIGSTOP');
+        frozen.push(pid);
+      }
+    },
+    thaw,
     query: async <R extends pg.QueryResultRow>(sql: string, values?: unknown[]) => {
       const client = new pg.Client(url);
       await client.connect();
@@ -114,8 +129,26 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       }
     },
     destroy: async () => {
+      thaw();
       if (running) await asOwner('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The postmaster of a cluster and its children (backends, checkpointer, walwriter…). */
+function clusterProcesses(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pids = [postmaster];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces): state, then the parent's pid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return pids;
 }
