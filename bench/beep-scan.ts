@@ -13,8 +13,8 @@
 //       [--limit N] [--every K] [--clips DIR] [--json]
 //
 // --limit N keeps at most N files per set, spread evenly over it; --every K keeps one file in K.
-// --clips DIR writes each false fire as a short 8 kHz mu-law WAV (the variant, 800 ms before the tone to
-// 500 ms after it) for a closer look or a regression fixture.
+// --clips DIR writes each false fire as a short 8 kHz 16-bit WAV (the variant as the detector heard it,
+// already through mu-law: 800 ms before the tone to 500 ms after it) for a closer look or a regression fixture.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { BeepDetector } from '../dsp/beep.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../dsp/frame.ts';
 import { decodeMulawInto, encodeMulaw } from '../dsp/mulaw.ts';
-import { encodeMulawWav } from '../dsp/wav.ts';
+import { encodeWav } from '../dsp/wav.ts';
 
 type SetName = 'asterisk' | 'fillets' | 'hedgewars' | 'megaglest';
 const SETS: readonly SetName[] = ['asterisk', 'fillets', 'hedgewars', 'megaglest'];
@@ -63,11 +63,11 @@ const SOURCES: Record<SetName, SetSource> = {
 };
 
 /**
- * Files that are real tones, not speech: Asterisk's beeps, two-tone signals and ConfBridge's chimes
- * (`confbridge-join`, `-leave`, and the `…-in`/`…-out` menu sounds), its music stings, and anything else
- * named like a tone. Their fires are listed but not counted as false.
+ * Files that are real tones, not speech: Asterisk's beeps, its two-tone signals, ConfBridge's join and
+ * leave chimes (0.37 s) and its music stings. Their fires are listed but not counted as false. Other
+ * ConfBridge prompts (`…-in`, `…-out`) are speech and count.
  */
-const TONE_NAME = /(^|[-_])(beep|beeperr|tone|2tone|chime|ding|bell|ring|dial)([-_.]|$)|^confbridge-(join|leave|begin-glorious-[a-z])\.|^confbridge-.*-(in|out)\./i;
+const TONE_NAME = /^(beep|beeperr|ascending-2tone|descending-2tone|confbridge-join|confbridge-leave|confbridge-begin-glorious-[a-z])\./i;
 
 export function isToneFile(path: string): boolean {
   return TONE_NAME.test(basename(path));
@@ -254,7 +254,7 @@ function writeClip(dir: string, set: SetName, rel: string, variant: string, x: I
   const to = Math.min(x.length, b.endSample + 0.5 * SAMPLE_RATE_HZ);
   mkdirSync(dir, { recursive: true });
   const name = `${set}_${rel.replace(/\.[a-z0-9]+$/, '').replace(/[^A-Za-z0-9-]+/g, '-')}_${variant}_${b.frequencyHz}hz_${Math.round(b.durationSamples / 8)}ms.wav`;
-  writeFileSync(join(dir, name), encodeMulawWav(encodeMulaw(x.subarray(Math.round(from), Math.round(to)))));
+  writeFileSync(join(dir, name), encodeWav(x.subarray(Math.round(from), Math.round(to)), SAMPLE_RATE_HZ));
 }
 
 function main(): void {

@@ -22,6 +22,7 @@ import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
 import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
+import { ToneAftermath } from './beepAftermath.ts';
 
 export interface BeepOptions {
   minFrequencyHz?: number;
@@ -190,6 +191,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
    */
   private broadHops = 0;
   private readonly beat = new BeatEnvelope();
+  /** A candidate that passed, held a few hops for what follows it (a voice carrying on refuses it). */
+  private readonly after = new ToneAftermath();
 
   constructor(opts: BeepOptions = {}) {
     this.minFrequencyHz = opts.minFrequencyHz ?? 300;
@@ -243,9 +246,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.samples += HOP;
       if (this.filled < WINDOW) this.filled += HOP;
       this.analyseHop();
+      if (this.after.pending) this.judgeAftermath();
       this.track();
     }
-    out.toneActive = this.inTone && !this.tooLong && this.samples - this.toneStart >= msToSamples(40);
+    // A beep held for what follows it is still sounding as far as anyone waiting for silence is concerned.
+    out.toneActive = (this.inTone && !this.tooLong && this.samples - this.toneStart >= msToSamples(40)) || this.after.pending;
     return out;
   }
 
@@ -260,7 +265,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopWide = false;
     this.hopBroad = false;
     this.hopHarmonic = false;
-    if (this.hopLevelDb < this.minDbfs || this.filled < WINDOW) return;
+    if (this.filled < WINDOW) return;
+    // While a beep is held, the hops after it are read whatever their level: a voice carrying on softly
+    // is what the hold looks for.
+    const quiet = this.hopLevelDb < this.minDbfs;
+    if (quiet && !this.after.pending) return;
 
     for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
     this.fft.realTransform(this.spectrum, this.windowed);
@@ -274,7 +283,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       p[k] = v;
       if (k >= BAND_LO && k <= BAND_HI) total += v;
     }
-    if (!(total > 0)) return;
+    if (quiet || !(total > 0)) return;
 
     const k1 = this.peakBin(-1, -1, 0);
     const e1 = lobeEnergy(p, k1);
@@ -591,12 +600,29 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     if (firstLevel - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
+    // Passed: held for what follows it (beepAftermath.ts).
+    const r = this.record;
+    const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
+    const a = this.after;
+    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2);
+    // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
+    if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
+    else this.judgeAftermath();
+    this.restartAfterEnd(dropped);
+  }
+
+  /** A hop after a held beep: signal it once nothing carried the tone on, drop it if a voice did. */
+  private judgeAftermath(): void {
+    if (this.after.hop(this.hopLevelDb, this.power, this.samples, HOP, WINDOW) === 'beep') this.signal();
+  }
+
+  private signal(): void {
+    const a = this.after;
     const out = this.out;
     out.beep = true;
-    out.frequencyHz = Math.round(this.stepFreq);
-    out.durationSamples = duration;
-    out.endSample = end;
-    this.restartAfterEnd(dropped);
+    out.frequencyHz = a.frequencyHz;
+    out.durationSamples = a.durationSamples;
+    out.endSample = a.endSample;
   }
 
   /** A tonal hop right after the end (another sound starting) may begin the next candidate. */
@@ -635,6 +661,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.dipEnd = 0;
     this.broadHops = 0;
     this.beat.clear();
+    this.after.clear();
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
     this.hopFreq = 0;
