@@ -163,6 +163,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private hopFreq2 = 0;
   private hopLevelDb = 0;
   private hopWide = false;
+  /** `power` holds this hop's spectrum (quiet hops skip the FFT unless a beep is held). */
+  private hopSpectrum = false;
   /**
    * The hop's single lobe is broader than one tone's (two tones inside it): described by its centroid
    * like a wide lobe, but still summed for the voice tests, since a glide of a voice's harmonic broadens
@@ -265,6 +267,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopWide = false;
     this.hopBroad = false;
     this.hopHarmonic = false;
+    this.hopSpectrum = false;
     if (this.filled < WINDOW) return;
     // While a beep is held, the hops after it are read whatever their level: a voice carrying on softly
     // is what the hold looks for.
@@ -273,6 +276,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
 
     for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
     this.fft.realTransform(this.spectrum, this.windowed);
+    this.hopSpectrum = true;
     const s = this.spectrum;
     const p = this.power;
     let total = 0;
@@ -607,7 +611,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2);
     // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
     if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
-    else this.judgeAftermath();
+    else if (this.hopSpectrum) this.judgeAftermath();
+    else if (a.level(this.hopLevelDb, this.samples, HOP) === 'beep') this.signal();
     this.restartAfterEnd(dropped);
   }
 
@@ -649,6 +654,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridgeEnd = 0;
     this.hopWide = false;
     this.hopBroad = false;
+    this.hopSpectrum = false;
     this.stepLevelMin = 0;
     this.stepLevelMax = 0;
     this.toneHops = 0;
