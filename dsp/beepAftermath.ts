@@ -13,7 +13,7 @@
 // tone (a clean line, nothing there a voice could be), the beep is signalled at once. Cost: a beep on a
 // noisy line is signalled ~20 ms later than before (~40 ms after it ended); nothing per frame but reading
 // two spectra while a candidate is held.
-import { BAND_HI, BAND_LO, BIN_HZ, HALF } from './beepSpectrum.ts';
+import { BAND_HI, BAND_LO, BIN_HZ, HALF, WINDOW } from './beepSpectrum.ts';
 
 /** Clear hops (whose 256-sample window starts after the tone's end) summed before judging. */
 const JUDGED_HOPS = 2;
@@ -21,11 +21,13 @@ const JUDGED_HOPS = 2;
 const QUIET_DB = 30;
 const QUIET_HOPS = 2;
 /**
- * A carried-on harmonic stands this far over the median bin from an octave below the component to an octave
- * above it (dB 12 → ×16): a line's noise is flat there, a voice's harmonics are sparse, and a fricative
- * starting higher up (2–4 kHz) does not hide a harmonic left at 350 Hz.
+ * A carried-on harmonic stands this far over the floor from an octave below the component to an octave above
+ * it (dB 12 → ×16), the floor being the lower quartile of those bins: a line's noise is flat there (a bin of
+ * two summed hops of white noise passes one time in 10⁵), the valleys between a voice's harmonics are low
+ * even where its harmonics fill half the bins (f0 150 Hz), and a fricative starting higher up (2–4 kHz) does
+ * not hide a harmonic left at 350 Hz.
  */
-const CARRY_OVER_MEDIAN = 10 ** (12 / 10);
+const CARRY_OVER_FLOOR = 10 ** (16 / 10);
 /** How far a voice's harmonic may glide from the tone's component between the tone and the judged hops. */
 const GLIDE = 0.15;
 /** A carried-on harmonic within this of the tone's peak bin (dB −24 → ×0.004): a voice at a comparable level… */
@@ -37,6 +39,14 @@ const PAIR_SEARCH_BINS = 7;
 /** A second component counts when within 10 dB of the first. */
 const PAIR_BALANCE = 0.1;
 const MAX_COMPONENTS = 3;
+
+/**
+ * Power at the peak bin of a 256-point Hann-windowed FFT of a sine at `dbfs` (full-scale sine = 0 dBFS):
+ * amplitude × N/4, squared.
+ */
+function peakBinPower(dbfs: number): number {
+  return (32767 * 10 ** (dbfs / 20) * (WINDOW / 4)) ** 2;
+}
 
 export type AftermathVerdict = 'wait' | 'beep' | 'voice';
 
@@ -95,6 +105,10 @@ export class ToneAftermath {
     }
     if (ka >= 0) this.addComponent(ka, (tone[ka] as number) * scale);
     if (kb >= 0 && (tone[kb] as number) >= (tone[ka] as number) * PAIR_BALANCE) this.addComponent(kb, (tone[kb] as number) * scale);
+    if (this.components === 0) {
+      // No spectrum summed for the last step (a step of two hops): the tone's level stands in for its peak bin.
+      this.addComponent(kc, peakBinPower(toneLevelDb));
+    }
     if (f2 > 0) {
       const k2 = Math.round(f2 / BIN_HZ);
       let best = k2;
@@ -141,13 +155,13 @@ export class ToneAftermath {
     return v;
   }
 
-  /** Median of the judged spectrum's bins from..to (inclusive), in a buffer allocated once. */
-  private medianBin(from: number, to: number): number {
+  /** Lower quartile of the judged spectrum's bins from..to (inclusive), in a buffer allocated once. */
+  private lowerQuartile(from: number, to: number): number {
     const m = to - from + 1;
     const s = this.sorted.subarray(0, m);
     s.set(this.sum.subarray(from, to + 1));
     s.sort();
-    return s[m >> 1] as number;
+    return s[m >> 2] as number;
   }
 
   /** Whether a component of the tone (or where it glided to) still stands as a harmonic in the judged hops. */
@@ -156,13 +170,13 @@ export class ToneAftermath {
     const n = this.summed;
     for (let c = 0; c < this.components; c++) {
       const kc = this.bins[c] as number;
-      const median = this.medianBin(Math.max(BAND_LO, kc >> 1), Math.min(BAND_HI, 2 * kc));
+      const lineFloor = this.lowerQuartile(Math.max(BAND_LO, kc >> 1), Math.min(BAND_HI, 2 * kc));
       const floor = (this.binPower[c] as number) * CARRY_REL * n;
       const lo = Math.max(BAND_LO + 1, Math.floor(kc * (1 - GLIDE)));
       const hi = Math.min(BAND_HI - 3, Math.ceil(kc * (1 + GLIDE)));
       for (let k = lo; k <= hi; k++) {
         const v = p[k] as number;
-        if (v < floor || v < median * CARRY_OVER_MEDIAN || v < (p[k - 1] as number) || v < (p[k + 1] as number)) continue;
+        if (v < floor || v < lineFloor * CARRY_OVER_FLOOR || v < (p[k - 1] as number) || v < (p[k + 1] as number)) continue;
         const valley = Math.min(((p[k - 3] as number) + (p[k - 2] as number)) / 2, ((p[k + 2] as number) + (p[k + 3] as number)) / 2);
         if (v >= valley * CARRY_OVER_VALLEY) return true;
       }
