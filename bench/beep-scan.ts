@@ -10,9 +10,10 @@
 // Deterministic: files are sorted and sampled evenly, noise is seeded from the file's path.
 //
 //   node_modules/.bin/node bench/beep-scan.ts [--set asterisk|fillets|hedgewars|megaglest|all]
-//       [--limit N] [--every K] [--clips DIR] [--json]
+//       [--limit N] [--every K] [--only REGEX] [--clips DIR] [--json]
 //
-// --limit N keeps at most N files per set, spread evenly over it; --every K keeps one file in K.
+// --limit N keeps at most N files per set, spread evenly over it; --every K keeps one file in K; --only
+// keeps the files whose path (relative to the set's folder) matches (sampling applies after it).
 // --clips DIR writes each false fire as a short 8 kHz 16-bit WAV (the variant as the detector heard it,
 // already through mu-law: 800 ms before the tone to 500 ms after it) for a closer look or a regression fixture.
 import { execFileSync } from 'node:child_process';
@@ -218,11 +219,11 @@ function detect(x: Int16Array): { beeps: Detected[]; candidates: number } {
   return { beeps, candidates };
 }
 
-function scanSet(set: SetName, limit: number | null, every: number, clipsDir: string | null): SetResult {
+function scanSet(set: SetName, limit: number | null, every: number, clipsDir: string | null, only: RegExp | null): SetResult {
   const src = SOURCES[set];
   const t0 = performance.now();
   const files = sample(
-    listFiles(src.root).filter((p) => src.keep(relative(src.root, p))),
+    listFiles(src.root).filter((p) => src.keep(relative(src.root, p)) && (only === null || only.test(relative(src.root, p)))),
     limit,
     every,
   );
@@ -250,7 +251,9 @@ function scanSet(set: SetName, limit: number | null, every: number, clipsDir: st
 }
 
 function writeClip(dir: string, set: SetName, rel: string, variant: string, x: Int16Array, b: Detected): void {
-  const from = Math.max(0, b.endSample - b.durationSamples - 0.8 * SAMPLE_RATE_HZ);
+  // Cut on a frame boundary: the detector's 10 ms hops then fall where they fell in the scan (a borderline
+  // candidate shifted by part of a hop may come out otherwise).
+  const from = Math.max(0, Math.floor((b.endSample - b.durationSamples - 0.8 * SAMPLE_RATE_HZ) / FRAME_SAMPLES) * FRAME_SAMPLES);
   const to = Math.min(x.length, b.endSample + 0.5 * SAMPLE_RATE_HZ);
   mkdirSync(dir, { recursive: true });
   const name = `${set}_${rel.replace(/\.[a-z0-9]+$/, '').replace(/[^A-Za-z0-9-]+/g, '-')}_${variant}_${b.frequencyHz}hz_${Math.round(b.durationSamples / 8)}ms.wav`;
@@ -264,6 +267,7 @@ function main(): void {
       limit: { type: 'string' },
       every: { type: 'string', default: '1' },
       clips: { type: 'string' },
+      only: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -274,7 +278,7 @@ function main(): void {
   if ((limit !== null && !(Number.isInteger(limit) && limit > 0)) || !(Number.isInteger(every) && every > 0)) throw new Error('--limit and --every take a positive integer');
   const results: SetResult[] = [];
   for (const set of sets) {
-    const r = scanSet(set, limit, every, values.clips ?? null);
+    const r = scanSet(set, limit, every, values.clips ?? null, values.only !== undefined ? new RegExp(values.only) : null);
     results.push(r);
     if (!values.json) printSet(r);
   }
