@@ -131,7 +131,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private readonly windowed = new Float64Array(WINDOW);
   private readonly hann = new Float64Array(WINDOW);
   private readonly spectrum: number[];
-  private readonly power = new Float64Array(HALF + 1);
+  /** This hop's power spectrum: one of three buffers taking turns, so the two hops before stay readable. */
+  private power: Float64Array;
+  private readonly powers = [new Float64Array(HALF + 1), new Float64Array(HALF + 1), new Float64Array(HALF + 1)] as const;
+  /** Which buffer holds this hop, and whether each holds a spectrum (quiet hops skip the FFT). */
+  private powerAt = 0;
+  private readonly powerValid = [false, false, false];
+  /** The spectrum before the candidate's onset (the line: hum, a carrier's own tones), for the aftermath. */
+  private readonly preTone = new Float64Array(HALF + 1);
+  private preToneValid = false;
   private readonly out: BeepFrame = { beep: false, frequencyHz: 0, durationSamples: 0, endSample: 0, toneActive: false };
   private readonly minDurationSamples: number;
   private readonly maxDurationSamples: number;
@@ -233,6 +241,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.maxDurationSamples = msToSamples(this.maxDurationMs);
     this.kMin = Math.floor(this.minFrequencyHz / BIN_HZ) - 1;
     this.kMax = Math.ceil(this.maxFrequencyHz / BIN_HZ) + 1;
+    this.power = this.powers[0];
     this.fft = new FFT(WINDOW);
     this.spectrum = this.fft.createComplexArray();
     for (let i = 0; i < WINDOW; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / WINDOW);
@@ -268,6 +277,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopBroad = false;
     this.hopHarmonic = false;
     this.hopSpectrum = false;
+    this.powerAt = (this.powerAt + 1) % 3;
+    this.power = this.powers[this.powerAt] as Float64Array;
+    this.powerValid[this.powerAt] = false;
     if (this.filled < WINDOW) return;
     // While a beep is held, the hops after it are read whatever their level: a voice carrying on softly
     // is what the hold looks for.
@@ -277,6 +289,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
     this.fft.realTransform(this.spectrum, this.windowed);
     this.hopSpectrum = true;
+    this.powerValid[this.powerAt] = true;
     const s = this.spectrum;
     const p = this.power;
     let total = 0;
@@ -561,6 +574,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
     // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
+    // The window of the hop two before this one ends ~3 ms before the onset: the line as it was.
+    const before = (this.powerAt + 1) % 3;
+    this.preToneValid = this.powerValid[before] === true;
+    if (this.preToneValid) this.preTone.set(this.powers[before] as Float64Array);
     this.beat.clear();
     this.dipHops = 0;
     // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
@@ -608,7 +625,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const r = this.record;
     const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
     const a = this.after;
-    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2);
+    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, this.preToneValid ? this.preTone : null);
     // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
     if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
     else if (this.hopSpectrum) this.judgeAftermath();
@@ -676,7 +693,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.pendingLevelDb = 0;
     this.firstStepLevelDb = 0;
     this.windowed.fill(0);
-    this.power.fill(0);
+    for (const p of this.powers) p.fill(0);
+    this.powerValid.fill(false);
+    this.powerAt = 0;
+    this.power = this.powers[0];
+    this.preTone.fill(0);
+    this.preToneValid = false;
     const out = this.out;
     out.beep = false;
     out.frequencyHz = 0;

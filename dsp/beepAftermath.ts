@@ -13,7 +13,7 @@
 // tone (a clean line, nothing there a voice could be), the beep is signalled at once. Cost: a beep on a
 // noisy line is signalled ~20 ms later than before (~40 ms after it ended); nothing per frame but reading
 // two spectra while a candidate is held.
-import { BAND_HI, BAND_LO, BIN_HZ, HALF, WINDOW } from './beepSpectrum.ts';
+import { BAND_HI, BAND_LO, BIN_HZ, HALF, WINDOW, interpolatedHz } from './beepSpectrum.ts';
 
 /** Clear hops (whose 256-sample window starts after the tone's end) summed before judging. */
 const JUDGED_HOPS = 2;
@@ -34,6 +34,13 @@ const GLIDE = 0.15;
 const CARRY_REL = 10 ** (-24 / 10);
 /** …standing this far over the lower of the valleys either side (dB 8 → ×6.3): a harmonic, not noise. */
 const CARRY_OVER_VALLEY = 10 ** (8 / 10);
+/**
+ * A peak within 2 dB (×1.6) of the same bins just before the tone, either way, is the line's: steady. A voice's
+ * harmonic around a tone swells or fades.
+ */
+const LINE_RISE = 10 ** (2 / 10);
+/** …and at the same frequency within this (Hz): a mains harmonic does not move. */
+const LINE_HZ = 4;
 /** Bins either side of a component searched for its partner in a pair (two harmonics seen as one wide lobe). */
 const PAIR_SEARCH_BINS = 7;
 /** A second component counts when within 10 dB of the first. */
@@ -67,6 +74,8 @@ export class ToneAftermath {
   private readonly sum = new Float64Array(HALF + 1);
   private summed = 0;
   private readonly sorted = new Float64Array(HALF + 1);
+  /** One hop's spectrum just before the tone's onset (zero when that hop was quiet). */
+  private readonly pre = new Float64Array(HALF + 1);
 
   clear(): void {
     this.pending = false;
@@ -81,8 +90,10 @@ export class ToneAftermath {
    * Hold a candidate that passed. `tone` is its power spectrum summed over `toneHops` hops (its components
    * are read from it); `f2` its second tone's frequency for a resolved dual tone (0 otherwise).
    */
-  hold(frequencyHz: number, durationSamples: number, endSample: number, toneLevelDb: number, tone: Float64Array, toneHops: number, f1: number, f2: number): void {
+  hold(frequencyHz: number, durationSamples: number, endSample: number, toneLevelDb: number, tone: Float64Array, toneHops: number, f1: number, f2: number, preTone: Float64Array | null): void {
     this.clear();
+    if (preTone) this.pre.set(preTone);
+    else this.pre.fill(0);
     this.pending = true;
     this.frequencyHz = frequencyHz;
     this.durationSamples = durationSamples;
@@ -155,6 +166,19 @@ export class ToneAftermath {
     return v;
   }
 
+  /**
+   * Whether the peak at bin `k` (per-hop power `v`) was there just before the tone at the same frequency
+   * (±LINE_HZ, interpolated) and level (±2 dB): a steady line, not a voice, whose harmonics glide and swell.
+   */
+  private lineBefore(k: number, v: number): boolean {
+    const pre = this.pre;
+    let kp = k;
+    for (let j = k - 1; j <= k + 1; j++) if ((pre[j] as number) > (pre[kp] as number)) kp = j;
+    const before = pre[kp] as number;
+    if (!(before > 0) || v >= before * LINE_RISE || v * LINE_RISE <= before) return false;
+    return Math.abs(interpolatedHz(pre, kp) - interpolatedHz(this.sum, k)) <= LINE_HZ;
+  }
+
   /** Lower quartile of the judged spectrum's bins from..to (inclusive), in a buffer allocated once. */
   private lowerQuartile(from: number, to: number): number {
     const m = to - from + 1;
@@ -178,7 +202,11 @@ export class ToneAftermath {
         const v = p[k] as number;
         if (v < floor || v < lineFloor * CARRY_OVER_FLOOR || v < (p[k - 1] as number) || v < (p[k + 1] as number)) continue;
         const valley = Math.min(((p[k - 3] as number) + (p[k - 2] as number)) / 2, ((p[k + 2] as number) + (p[k + 3] as number)) / 2);
-        if (v >= valley * CARRY_OVER_VALLEY) return true;
+        if (v < valley * CARRY_OVER_VALLEY) continue;
+        // A line's own steady components (mains hum's 7th harmonic under a 400 Hz beep, a carrier's tone)
+        // were there before the tone at the same bin and level: not a voice carrying on.
+        if (this.lineBefore(k, v / n)) continue;
+        return true;
       }
     }
     return false;
