@@ -14,7 +14,9 @@
 // ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
 // 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
 // falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
-// crests (beepBeats.ts), while the voice tests above still apply.
+// crests (beepBeats.ts), while the voice tests above still apply. A candidate that passes everything is
+// held until a window clear of it shows what follows (beepAftermath.ts): the same voice carrying one of its
+// components on (or where it glided to) refuses it; quiet, noise, hum or a click let it through.
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';

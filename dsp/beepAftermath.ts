@@ -8,11 +8,12 @@
 // end and refused if its harmonics carry on.
 //
 // The 32 ms analysis window holds the tone's tail for 32 ms after its end, so the judged hops are the first
-// two whose windows start after it (about 35–45 ms after the end), summed so
-// that one hop of noise does not make a peak. When the two hops right after the end are 30 dB under the
-// tone (a clean line, nothing there a voice could be), the beep is signalled at once. Cost: a beep on a
-// noisy line is signalled ~20 ms later than before (~40 ms after it ended); nothing per frame but reading
-// two spectra while a candidate is held.
+// two whose windows start after it (about 35–45 ms after the end), summed so that one hop of noise does not
+// make a peak. When the two hops right after the end are 30 dB under the tone (a clean line, nothing there a
+// voice could be), the beep is signalled at once. A peak that was there just before the tone, at the same
+// frequency and level, is the line's (mains hum), not a voice. Cost: a beep on a noisy line is signalled
+// 40–70 ms after its end (20–40 ms later than without the hold); per frame, nothing but reading the spectra
+// of the hops after a held candidate (computed even for quiet hops then).
 import { BAND_HI, BAND_LO, BIN_HZ, HALF, WINDOW, interpolatedHz } from './beepSpectrum.ts';
 
 /** Clear hops (whose 256-sample window starts after the tone's end) summed before judging. */
