@@ -14,7 +14,9 @@
 // ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
 // 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
 // falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
-// crests (beepBeats.ts), while the voice tests above still apply.
+// crests (beepBeats.ts), while the voice tests above still apply. A candidate that passes everything is
+// held until a window clear of it shows what follows (beepAftermath.ts): the same voice carrying one of its
+// components on (or where it glided to) refuses it; quiet, noise, hum or a click let it through.
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';
@@ -22,6 +24,7 @@ import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
 import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
+import { ToneAftermath } from './beepAftermath.ts';
 
 export interface BeepOptions {
   minFrequencyHz?: number;
@@ -130,7 +133,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private readonly windowed = new Float64Array(WINDOW);
   private readonly hann = new Float64Array(WINDOW);
   private readonly spectrum: number[];
-  private readonly power = new Float64Array(HALF + 1);
+  /** This hop's power spectrum: one of three buffers taking turns, so the two hops before stay readable. */
+  private power: Float64Array;
+  private readonly powers = [new Float64Array(HALF + 1), new Float64Array(HALF + 1), new Float64Array(HALF + 1)] as const;
+  /** Which buffer holds this hop, and whether each holds a spectrum (quiet hops skip the FFT). */
+  private powerAt = 0;
+  private readonly powerValid = [false, false, false];
+  /** The spectrum before the candidate's onset (the line: hum, a carrier's own tones), for the aftermath. */
+  private readonly preTone = new Float64Array(HALF + 1);
+  private preToneValid = false;
   private readonly out: BeepFrame = { beep: false, frequencyHz: 0, durationSamples: 0, endSample: 0, toneActive: false };
   private readonly minDurationSamples: number;
   private readonly maxDurationSamples: number;
@@ -162,6 +173,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private hopFreq2 = 0;
   private hopLevelDb = 0;
   private hopWide = false;
+  /** `power` holds this hop's spectrum (quiet hops skip the FFT unless a beep is held). */
+  private hopSpectrum = false;
   /**
    * The hop's single lobe is broader than one tone's (two tones inside it): described by its centroid
    * like a wide lobe, but still summed for the voice tests, since a glide of a voice's harmonic broadens
@@ -190,6 +203,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
    */
   private broadHops = 0;
   private readonly beat = new BeatEnvelope();
+  /** A candidate that passed, held a few hops for what follows it (a voice carrying on refuses it). */
+  private readonly after = new ToneAftermath();
 
   constructor(opts: BeepOptions = {}) {
     this.minFrequencyHz = opts.minFrequencyHz ?? 300;
@@ -228,6 +243,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.maxDurationSamples = msToSamples(this.maxDurationMs);
     this.kMin = Math.floor(this.minFrequencyHz / BIN_HZ) - 1;
     this.kMax = Math.ceil(this.maxFrequencyHz / BIN_HZ) + 1;
+    this.power = this.powers[0];
     this.fft = new FFT(WINDOW);
     this.spectrum = this.fft.createComplexArray();
     for (let i = 0; i < WINDOW; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / WINDOW);
@@ -243,9 +259,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.samples += HOP;
       if (this.filled < WINDOW) this.filled += HOP;
       this.analyseHop();
+      if (this.after.pending) this.judgeAftermath();
       this.track();
     }
-    out.toneActive = this.inTone && !this.tooLong && this.samples - this.toneStart >= msToSamples(40);
+    // A beep held for what follows it is still sounding as far as anyone waiting for silence is concerned.
+    out.toneActive = (this.inTone && !this.tooLong && this.samples - this.toneStart >= msToSamples(40)) || this.after.pending;
     return out;
   }
 
@@ -260,10 +278,20 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopWide = false;
     this.hopBroad = false;
     this.hopHarmonic = false;
-    if (this.hopLevelDb < this.minDbfs || this.filled < WINDOW) return;
+    this.hopSpectrum = false;
+    this.powerAt = (this.powerAt + 1) % 3;
+    this.power = this.powers[this.powerAt] as Float64Array;
+    this.powerValid[this.powerAt] = false;
+    if (this.filled < WINDOW) return;
+    // While a beep is held, the hops after it are read whatever their level: a voice carrying on softly
+    // is what the hold looks for.
+    const quiet = this.hopLevelDb < this.minDbfs;
+    if (quiet && !this.after.pending) return;
 
     for (let i = 0; i < WINDOW; i++) this.windowed[i] = (this.hist[i] as number) * (this.hann[i] as number);
     this.fft.realTransform(this.spectrum, this.windowed);
+    this.hopSpectrum = true;
+    this.powerValid[this.powerAt] = true;
     const s = this.spectrum;
     const p = this.power;
     let total = 0;
@@ -274,7 +302,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       p[k] = v;
       if (k >= BAND_LO && k <= BAND_HI) total += v;
     }
-    if (!(total > 0)) return;
+    if (quiet || !(total > 0)) return;
 
     const k1 = this.peakBin(-1, -1, 0);
     const e1 = lobeEnergy(p, k1);
@@ -548,6 +576,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
     // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
+    // The window of the hop two before this one ends ~3 ms before the onset: the line as it was.
+    const before = (this.powerAt + 1) % 3;
+    this.preToneValid = this.powerValid[before] === true;
+    if (this.preToneValid) this.preTone.set(this.powers[before] as Float64Array);
     this.beat.clear();
     this.dipHops = 0;
     // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
@@ -591,12 +623,30 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     if (firstLevel - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
+    // Passed: held for what follows it (beepAftermath.ts).
+    const r = this.record;
+    const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
+    const a = this.after;
+    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, this.preToneValid ? this.preTone : null);
+    // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
+    if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
+    else if (this.hopSpectrum) this.judgeAftermath();
+    else if (a.level(this.hopLevelDb, this.samples, HOP) === 'beep') this.signal();
+    this.restartAfterEnd(dropped);
+  }
+
+  /** A hop after a held beep: signal it once nothing carried the tone on, drop it if a voice did. */
+  private judgeAftermath(): void {
+    if (this.after.hop(this.hopLevelDb, this.power, this.samples, HOP, WINDOW) === 'beep') this.signal();
+  }
+
+  private signal(): void {
+    const a = this.after;
     const out = this.out;
     out.beep = true;
-    out.frequencyHz = Math.round(this.stepFreq);
-    out.durationSamples = duration;
-    out.endSample = end;
-    this.restartAfterEnd(dropped);
+    out.frequencyHz = a.frequencyHz;
+    out.durationSamples = a.durationSamples;
+    out.endSample = a.endSample;
   }
 
   /** A tonal hop right after the end (another sound starting) may begin the next candidate. */
@@ -623,6 +673,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridgeEnd = 0;
     this.hopWide = false;
     this.hopBroad = false;
+    this.hopSpectrum = false;
     this.stepLevelMin = 0;
     this.stepLevelMax = 0;
     this.toneHops = 0;
@@ -635,6 +686,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.dipEnd = 0;
     this.broadHops = 0;
     this.beat.clear();
+    this.after.clear();
     this.levelHist0 = this.levelHist1 = this.levelHist2 = -Infinity;
     this.hopTonal = false;
     this.hopFreq = 0;
@@ -643,7 +695,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.pendingLevelDb = 0;
     this.firstStepLevelDb = 0;
     this.windowed.fill(0);
-    this.power.fill(0);
+    for (const p of this.powers) p.fill(0);
+    this.powerValid.fill(false);
+    this.powerAt = 0;
+    this.power = this.powers[0];
+    this.preTone.fill(0);
+    this.preToneValid = false;
     const out = this.out;
     out.beep = false;
     out.frequencyHz = 0;

@@ -160,7 +160,7 @@ export class DetectorChain implements FrameProcessor<void> {
     if (this.fax && (this.faxOn || amdOn)) {
       const f: FaxFrame = this.fax.process(frame);
       obs.fax = f;
-      if (f.tone === 'CNG') this.cngHold.cancel();
+      if (f.tone === 'CNG') this.cngHold.cancel(at);
       if (this.faxOn && f.tone !== '') this.sink({ type: 'fax.tone', atSample: at, tone: f.tone });
     }
     if (this.cngHold.release(at)) {

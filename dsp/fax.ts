@@ -157,6 +157,8 @@ export class CngBeepHold {
   durationSamples = 0;
   endSample = 0;
   private until = 0;
+  /** When the fax detector last recognised CNG (−1: never): a beep of that burst signalled after it is the fax. */
+  private cngAt = -1;
 
   constructor(holdMs = CNG_CONFIRM_MS) {
     if (!(holdMs > 0)) throw new RangeError('holdMs must be positive');
@@ -165,6 +167,12 @@ export class CngBeepHold {
 
   offer(frequencyHz: number, durationSamples: number, endSample: number, now: number): boolean {
     if (!isCngLike(frequencyHz, durationSamples)) return false;
+    // The beep detector may signal a burst after the fax detector judged it (it waits to see what follows
+    // a tone): CNG recognised since this burst began drops it at once.
+    if (this.cngAt >= endSample - durationSamples) {
+      this.until = 0;
+      return true;
+    }
     this.frequencyHz = frequencyHz;
     this.durationSamples = durationSamples;
     this.endSample = endSample;
@@ -172,9 +180,10 @@ export class CngBeepHold {
     return true;
   }
 
-  /** The fax detector recognised CNG: the held beep was the fax. */
-  cancel(): void {
+  /** The fax detector recognised CNG at `now`: the held beep (or one of the same burst still to come) was the fax. */
+  cancel(now: number): void {
     this.until = 0;
+    this.cngAt = now;
   }
 
   get pending(): boolean {
@@ -190,6 +199,7 @@ export class CngBeepHold {
 
   reset(): void {
     this.until = 0;
+    this.cngAt = -1;
     this.frequencyHz = 0;
     this.durationSamples = 0;
     this.endSample = 0;

@@ -130,7 +130,9 @@ describe('BeepDetector', () => {
             }
             const found = beeps(viaMulaw(x));
             const b = found[0];
-            const ok = found.length === 1 && b !== undefined && b.frequencyHz >= base - 10 && b.frequencyHz <= base + spacing + 10 && b.atMs - (400 + d) >= 0 && b.atMs - (400 + d) <= 60;
+            // On a noisy line the beep waits for a window clear of it (beepAftermath.ts): 20 ms more.
+            const late = snrDb === Infinity ? 60 : 80;
+            const ok = found.length === 1 && b !== undefined && b.frequencyHz >= base - 10 && b.frequencyHz <= base + spacing + 10 && b.atMs - (400 + d) >= 0 && b.atMs - (400 + d) <= late;
             if (!ok) missed[snrDb === Infinity ? 'clean' : 'noisy'].push(`${base}+${spacing} Hz ${d} ms phase ${phase} snr ${snrDb}: ${JSON.stringify(found)}`);
           }
         }
@@ -245,7 +247,8 @@ describe('BeepDetector', () => {
         const x = concat(silence(400), tone(1000, 150, -20), silence(400));
         add(x, line === 'white' ? noise(x.length / 8, -32, phase) : hum(x.length / 8, -32, line === 'hum50' ? 50 : 60, phase));
         const found = beeps(viaMulaw(x));
-        if (found.length !== 1 || Math.abs(found[0]!.atMs - 550) > 40) missed.push(`${line} phase ${phase}: ${JSON.stringify(found)}`);
+        // Signalled once a 32 ms window clear of the tone shows nothing carries it on (beepAftermath.ts).
+        if (found.length !== 1 || found[0]!.atMs < 550 || found[0]!.atMs - 550 > 60) missed.push(`${line} phase ${phase}: ${JSON.stringify(found)}`);
       }
     }
     expect(missed).toEqual([]);

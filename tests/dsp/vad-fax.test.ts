@@ -136,7 +136,7 @@ describe('CngBeepHold', () => {
     // 1100 Hz for 500 ms could be: held, then dropped when the fax detector reports CNG.
     expect(hold.offer(1105, 4000, 10_000, 10_000)).toBe(true);
     expect(hold.pending).toBe(true);
-    hold.cancel();
+    hold.cancel(10_160);
     expect(hold.release(20_000)).toBe(false);
     // Held again, no CNG report: it stands once the hold (two frames) has run out, and only once.
     expect(hold.offer(1100, 4000, 30_000, 30_160)).toBe(true);
@@ -144,6 +144,12 @@ describe('CngBeepHold', () => {
     expect(hold.release(30_480)).toBe(true);
     expect([hold.frequencyHz, hold.durationSamples, hold.endSample]).toEqual([1100, 4000, 30_000]);
     expect(hold.release(30_640)).toBe(false);
+    // The beep detector signals a burst a few hops after its end (it waits to see what follows it): a burst
+    // the fax detector already called CNG is dropped at once, not held and released.
+    hold.cancel(40_000);
+    expect(hold.offer(1100, 4000, 39_900, 40_320)).toBe(true);
+    expect(hold.pending).toBe(false);
+    expect(hold.release(40_800)).toBe(false);
     expect(() => new CngBeepHold(0)).toThrow(RangeError);
   });
 });

@@ -1,0 +1,54 @@
+// A recall sweep for the beep detector: single beeps 300–2000 Hz of 70 ms–1.5 s, dual beeps (the usual
+// pairs, pairs in a harmonic ratio, close pairs that beat) and two-/three-step beeps, each on a line with white noise at 12 and
+// 20 dB SNR and with 50/60 Hz mains hum 12 dB under the beep, through mu-law. A beep counts as found when
+// signalled once, from its end to 150 ms after it (the AMD's latency target). Shared by the tests and by
+// before/after measurements of a change (it takes any detector with the BeepDetector's `process`).
+import { add, concat, frames, hum, noise, silence, tone, tones, viaMulaw } from './signals.ts';
+
+export interface BeepProcessor {
+  process(frame: Int16Array): { beep: boolean };
+}
+
+export interface RecallSweep {
+  cases: number;
+  found: number;
+  missed: string[];
+  /** Signal time after the beep's end (ms), per found case. */
+  latenciesMs: number[];
+}
+
+const LATE_MS = 150;
+
+export function recallSweep(make: () => BeepProcessor): RecallSweep {
+  const beeps: [string, Float64Array][] = [];
+  for (const f of [300, 370, 440, 600, 850, 1000, 1400, 2000]) for (const d of [70, 100, 150, 300, 800, 1500]) beeps.push([`${f} Hz ${d} ms`, tone(f, d, -20)]);
+  for (const pair of [[440, 480], [350, 440], [480, 620], [1400, 2060], [500, 1000], [600, 900]]) for (const d of [100, 300]) beeps.push([`${pair.join('+')} Hz ${d} ms`, tones(pair, d, -20)]);
+  // Close pairs that beat (their level dips to a null every 1/Δf s).
+  for (const [f, df] of [[440, 30], [1000, 45], [2470, 30]] as const) for (const d of [100, 200]) beeps.push([`${f}+${f + df} Hz ${d} ms`, tones([f, f + df], d, -20)]);
+  beeps.push(['800/1200 Hz steps', concat(tone(800, 150, -20), tone(1200, 150, -20))], ['914/1371/1777 Hz steps', concat(tone(914, 100, -20), tone(1371, 100, -20), tone(1777, 100, -20))]);
+  const out: RecallSweep = { cases: 0, found: 0, missed: [], latenciesMs: [] };
+  let seed = 5000;
+  for (const [name, beep] of beeps) {
+    const endMs = 400 + beep.length / 8;
+    for (const line of ['white12', 'white20', 'hum50', 'hum60'] as const) {
+      const x = concat(silence(400), beep, silence(500));
+      const durMs = x.length / 8;
+      if (line === 'white12' || line === 'white20') add(x, noise(durMs, line === 'white12' ? -32 : -40, seed++));
+      else add(x, hum(durMs, -32, line === 'hum50' ? 50 : 60, seed++ % 7));
+      const d = make();
+      const at: number[] = [];
+      frames(viaMulaw(x), (f, start) => {
+        if (d.process(f).beep) at.push((start + 160) / 8);
+      });
+      out.cases++;
+      const t = at[0];
+      if (at.length === 1 && t !== undefined && t >= endMs && t <= endMs + LATE_MS) {
+        out.found++;
+        out.latenciesMs.push(t - endMs);
+      } else {
+        out.missed.push(`${name} ${line}: ${JSON.stringify(at)}`);
+      }
+    }
+  }
+  return out;
+}
