@@ -32,7 +32,10 @@ export async function scrape(url: string): Promise<Series> {
     if (!m) continue;
     const labels = m[2] ?? '';
     const worker = /worker="(\d+)"/.exec(labels)?.[1] ?? '';
-    if (labels.replace(/,?worker="\d+"/, '') !== '') continue; // labelled series other than per worker
+    const rest = labels.replace(/,?worker="\d+"/, '').replace(/^,/, '');
+    // Labelled series other than per worker are left out, except the young generation's GC time.
+    if (rest === 'kind="minor"' && m[1] === 'nodejs_gc_duration_seconds_sum') out.set(`nodejs_gc_minor_seconds|${worker}`, Number(m[3]));
+    if (rest !== '') continue;
     out.set(`${m[1]}|${worker}`, Number(m[3]));
   }
   return out;
@@ -58,6 +61,8 @@ export interface ClusterLevel {
   lagP99ByWorker: number[];
   cpuCoreTotal: number;
   cpuPctCorePerCall: number;
+  /** Young-generation GC pauses (main thread, wall time) over the window, as a share of the CPU used. */
+  gcMinorShare: number;
   heapMbPerCall: number;
   rssMbPerCall: number;
   rssMbByWorker: number[];
@@ -106,6 +111,7 @@ export async function runLevel(url: string, gens: LoadGenerators, n: number, dir
     lagP99ByWorker: lag,
     cpuCoreTotal: round(cpu, 3),
     cpuPctCorePerCall: round((cpu / active) * 100, 4),
+    gcMinorShare: round((get(w1, 'nodejs_gc_minor_seconds') - get(w0, 'nodejs_gc_minor_seconds')) / (windowMs / 1000) / cpu, 3),
     heapMbPerCall: round(Math.max(0, get(w1, 'nodejs_heap_size_used_bytes') - get(idle, 'nodejs_heap_size_used_bytes')) / 1048576 / active, 3),
     rssMbPerCall: round(Math.max(0, get(w1, 'process_resident_memory_bytes') - get(idle, 'process_resident_memory_bytes')) / 1048576 / active, 3),
     rssMbByWorker: workers.map((w) => round(get(w1, 'process_resident_memory_bytes', w) / 1048576, 0)),

@@ -68,10 +68,10 @@ try {
   }
 }
 process.stdout.write(`A = ${ROOT} ${process.env.BENCH_A_NODE_ARGS ?? ''}\nB = ${bRoot} ${process.env.BENCH_B_NODE_ARGS ?? ''}\n`);
-process.stdout.write('round | A %core/call | B %core/call | A÷B | dropped A/B | lag p99 A/B | RSS MB/call A/B | worker RSS A / B (idle base) | load avg\n');
+process.stdout.write('round | A %core/call | B %core/call | A÷B | GC minor share A/B | dropped A/B | lag p99 A/B | RSS MB/call A/B | worker RSS A / B (idle base) | load avg\n');
 for (const { round: k, a: la, b: lb } of rows) {
   process.stdout.write(
-    `${k} | ${la.cpuPctCorePerCall} | ${lb.cpuPctCorePerCall} | ${round(la.cpuPctCorePerCall / lb.cpuPctCorePerCall, 3)} | ${la.failed}/${lb.failed} | ${la.lagP99Ms}/${lb.lagP99Ms} | ${la.rssMbPerCall}/${lb.rssMbPerCall} | ${la.rssMbByWorker.join(',')} (${la.baseRssMbByWorker.join(',')}) / ${lb.rssMbByWorker.join(',')} (${lb.baseRssMbByWorker.join(',')}) | ${la.loadAvg}\n`,
+    `${k} | ${la.cpuPctCorePerCall} | ${lb.cpuPctCorePerCall} | ${round(la.cpuPctCorePerCall / lb.cpuPctCorePerCall, 3)} | ${la.gcMinorShare}/${lb.gcMinorShare} | ${la.failed}/${lb.failed} | ${la.lagP99Ms}/${lb.lagP99Ms} | ${la.rssMbPerCall}/${lb.rssMbPerCall} | ${la.rssMbByWorker.join(',')} (${la.baseRssMbByWorker.join(',')}) / ${lb.rssMbByWorker.join(',')} (${lb.baseRssMbByWorker.join(',')}) | ${la.loadAvg}\n`,
   );
 }
 const ratios = rows.map((r) => r.a.cpuPctCorePerCall / r.b.cpuPctCorePerCall).sort((x, y) => x - y);
