@@ -223,18 +223,10 @@ export class CallSession implements CallControl {
     }
     this.stats.mediaMessages++;
     if (this.opts.input.encoding === 'mulaw') {
-      const n = payload.length;
-      // Every carrier's message is one 20 ms frame: on a frame boundary it is decoded where it lies and
-      // handed on as is (media consumers get a buffer valid until the next message either way), with no
-      // copy into the call's own frame buffer, which then stays out of the caches.
-      if (n === FRAME_SAMPLES && this.fill === 0) {
-        decodeMulawInto(payload, this.frame);
-        this.processFrame(payload);
-        return;
-      }
-      // Otherwise copied a frame's worth at a time through locals (a per-byte `this.fill++` was this
-      // method's largest cost).
+      // Copied a frame's worth at a time through locals (a per-byte `this.fill++` was this method's
+      // largest cost); a 160-byte payload on a frame boundary is one set() of the whole message.
       const mulawFrame = this.mulawFrame;
+      const n = payload.length;
       let i = 0;
       while (i < n) {
         const fill = this.fill;
@@ -245,7 +237,7 @@ export class CallSession implements CallControl {
         this.fill = fill + take;
         if (this.fill === FRAME_SAMPLES) {
           decodeMulawInto(mulawFrame, this.frame);
-          this.processFrame(mulawFrame);
+          this.processFrame();
           if (this.ended) return;
         }
       }
@@ -258,14 +250,13 @@ export class CallSession implements CallControl {
       this.frame[this.fill++] = at8k[i] as number;
       if (this.fill === FRAME_SAMPLES) {
         encodeMulawInto(this.frame, this.mulawFrame);
-        this.processFrame(this.mulawFrame);
+        this.processFrame();
         if (this.ended) return;
       }
     }
   }
 
-  /** `mulaw`: the frame's mu-law bytes (this.frame holds them decoded). */
-  private processFrame(mulaw: Uint8Array): void {
+  private processFrame(): void {
     this.fill = 0;
     // One frame in 64 is timed for the frame-processing histogram (a clock read per frame is not free).
     const timed = (this.stats.framesProcessed & 63) === 63;
@@ -292,7 +283,7 @@ export class CallSession implements CallControl {
       const atMs = this.clock.nowMs();
       for (let i = 0; i < mediaConsumers.length; i++) {
         try {
-          (mediaConsumers[i] as MediaConsumer)(mulaw, atMs);
+          (mediaConsumers[i] as MediaConsumer)(this.mulawFrame, atMs);
         } catch (err) {
           this.consumerFailed(err, mediaConsumers, i--);
         }
