@@ -24,7 +24,7 @@ const PROM_TICK_MS = 10;
 
 type Series = Map<string, number>; // `${name}|${worker}` → value ('' = total)
 
-async function scrape(url: string): Promise<Series> {
+export async function scrape(url: string): Promise<Series> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out: Series = new Map();
   for (const line of text.split('\n')) {
@@ -32,13 +32,20 @@ async function scrape(url: string): Promise<Series> {
     if (!m) continue;
     const labels = m[2] ?? '';
     const worker = /worker="(\d+)"/.exec(labels)?.[1] ?? '';
-    if (labels.replace(/,?worker="\d+"/, '') !== '') continue; // labelled series other than per worker
+    const rest = labels.replace(/,?worker="\d+"/, '').replace(/^,/, '');
+    // Labelled series other than per worker are left out, except the young generation's GC time.
+    if (rest === 'kind="minor"' && m[1] === 'nodejs_gc_duration_seconds_sum') out.set(`nodejs_gc_minor_seconds|${worker}`, Number(m[3]));
+    if (rest !== '') continue;
     out.set(`${m[1]}|${worker}`, Number(m[3]));
   }
   return out;
 }
 
-const workersIn = (s: Series): string[] => [...new Set([...s.keys()].map((k) => k.split('|')[1] ?? '').filter((w) => w !== ''))].sort();
+/** The workers' ids in a scrape; [''] (the process's own series) for a single-process gateway (WORKERS=1). */
+const workersIn = (s: Series): string[] => {
+  const ids = [...new Set([...s.keys()].map((k) => k.split('|')[1] ?? '').filter((w) => w !== ''))].sort();
+  return ids.length > 0 ? ids : s.has('process_cpu_seconds_total|') ? [''] : [];
+};
 const get = (s: Series, name: string, worker = ''): number => s.get(`${name}|${worker}`) ?? Number.NaN;
 
 export interface ClusterLevel {
@@ -54,6 +61,8 @@ export interface ClusterLevel {
   lagP99ByWorker: number[];
   cpuCoreTotal: number;
   cpuPctCorePerCall: number;
+  /** Young-generation GC pauses (main thread, wall time) over the window, as a share of the CPU used. */
+  gcMinorShare: number;
   heapMbPerCall: number;
   rssMbPerCall: number;
   rssMbByWorker: number[];
@@ -66,7 +75,7 @@ export interface ClusterLevel {
   loadAvg: number;
 }
 
-async function runLevel(url: string, gens: LoadGenerators, n: number, direction: 'inbound' | 'outbound', steadyMs: number, idle: Series): Promise<ClusterLevel> {
+export async function runLevel(url: string, gens: LoadGenerators, n: number, direction: 'inbound' | 'outbound', steadyMs: number, idle: Series): Promise<ClusterLevel> {
   const rampMs = Math.max(1000, n * 50); // 20 calls per second
   const settleMs = 2500;
   const audioMs = rampMs + settleMs + steadyMs + 1000;
@@ -102,6 +111,7 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
     lagP99ByWorker: lag,
     cpuCoreTotal: round(cpu, 3),
     cpuPctCorePerCall: round((cpu / active) * 100, 4),
+    gcMinorShare: round((get(w1, 'nodejs_gc_minor_seconds') - get(w0, 'nodejs_gc_minor_seconds')) / (windowMs / 1000) / cpu, 3),
     heapMbPerCall: round(Math.max(0, get(w1, 'nodejs_heap_size_used_bytes') - get(idle, 'nodejs_heap_size_used_bytes')) / 1048576 / active, 3),
     rssMbPerCall: round(Math.max(0, get(w1, 'process_resident_memory_bytes') - get(idle, 'process_resident_memory_bytes')) / 1048576 / active, 3),
     rssMbByWorker: workers.map((w) => round(get(w1, 'process_resident_memory_bytes', w) / 1048576, 0)),
@@ -112,14 +122,20 @@ async function runLevel(url: string, gens: LoadGenerators, n: number, direction:
   };
 }
 
-interface Gateway {
+export interface Gateway {
   url: string;
   logPath: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
-async function startClusterGateway(databaseUrl: string, workers: number): Promise<Gateway> {
+/**
+ * `root`: the source tree to run (another checkout, for a paired before/after run); `nodeArgs`: node
+ * options for the primary and its workers (cluster.fork passes the primary's execArgv on; V8 flags such
+ * as --min-semi-space-size are refused in NODE_OPTIONS).
+ */
+export async function startClusterGateway(databaseUrl: string, workers: number, opts: { root?: string; nodeArgs?: string[] } = {}): Promise<Gateway> {
+  const root = opts.root ?? ROOT;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-cluster-'));
   const flowsDir = path.join(dataDir, 'flows');
   await mkdir(flowsDir);
@@ -127,8 +143,8 @@ async function startClusterGateway(databaseUrl: string, workers: number): Promis
   const port = 43000 + Math.floor(Math.random() * 2000);
   const logPath = path.join(tmpdir(), `gw-bench-cluster-${port}.log`);
   const logFile = await open(logPath, 'w');
-  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(root, 'src/main.ts')], {
+    cwd: root,
     env: {
       ...process.env,
       WORKERS: String(workers),

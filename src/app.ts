@@ -258,7 +258,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes } });
+  // Media streams are the only websocket: carriers send ASCII JSON, and what is not valid UTF-8 is a
+  // malformed message the stream counts and ignores (mediaStream.ts) rather than a reason for ws to
+  // close the call (1007); ws's own check cost 50–80 ns of every message. No compression (ws's default
+  // for servers, said here): a carrier's 20 ms frames would pay a deflate context each.
+  await app.register(fastifyWebsocket, { options: { maxPayload: config.maxMessageBytes, skipUTF8Validation: true, perMessageDeflate: false } });
 
   watchEventLog(() => deps.eventLog.stats());
   const stopProbe = startEventLoopProbe();

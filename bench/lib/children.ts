@@ -73,10 +73,11 @@ export class BenchChild {
   }
 
   /** Forks `modulePath` with the same Node binary; stdout is discarded, stderr kept for diagnostics. */
-  static start(name: string, modulePath: string, env: Record<string, string | undefined>, args: string[] = []): BenchChild {
+  static start(name: string, modulePath: string, env: Record<string, string | undefined>, args: string[] = [], execArgv: string[] = []): BenchChild {
     hookExit();
     const child = fork(modulePath, args, {
       execPath: process.execPath,
+      ...(execArgv.length > 0 ? { execArgv: [...process.execArgv, ...execArgv] } : {}),
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',

@@ -51,7 +51,7 @@ describe('media stream websocket', () => {
     expect((await closed).code).toBe(1008);
   });
 
-  it('counts and ignores malformed JSON and unknown events, closes oversized messages, and keeps serving', async () => {
+  it('counts and ignores malformed JSON, text that is not UTF-8 and unknown events, closes oversized messages, and keeps serving', async () => {
     const sid = 'CA10000000000000000000000000000003';
     const params = (await voiceWebhook(gw, sid)).params;
     const { ws, closed, received } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
@@ -63,12 +63,14 @@ describe('media stream websocket', () => {
     ws.send('{not json');
     ws.send(JSON.stringify({ event: 'telepathy', streamSid: 'MZ1' }));
     ws.send(JSON.stringify({ event: 'media', media: { payload: 12 } }));
+    // Not UTF-8: a malformed message like any other, not a reason to close the call.
+    ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
     for (let i = 0; i < 10; i++) ws.send(dialect.media(i + 2, `MZ${sid.slice(2)}`, { track: 'inbound', chunk: i + 1, timestampMs: i * 20, payloadBase64: SILENCE_FRAME }));
     const sessionNow = () => gw.app.gateway.registry.get(params.callId ?? '');
     const greeted = () => received.some((m) => m.includes('"event":"media"'));
     for (let waited = 0; ((sessionNow()?.mediaMs() ?? 0) < 200 || !greeted()) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     const session = sessionNow();
-    expect(counters.invalidMessages).toBe(invalidBefore + 2);
+    expect(counters.invalidMessages).toBe(invalidBefore + 3);
     expect(counters.unknownEvents).toBe(unknownBefore + 1);
     expect(session?.mediaMs()).toBe(200);
     expect(greeted()).toBe(true);
