@@ -1,7 +1,6 @@
 // The rollup refresher at rest: with no dirty hour a pass is one indexed read, not a transaction (on
 // embedded PGlite every query is the gateway's own CPU); an hour made dirty is still refreshed on the
 // next pass.
-import type pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRollupRefresher } from '../../src/analytics/rollupRefresher.ts';
@@ -35,7 +34,7 @@ describe.each(testDatabases())('rollup refresher at rest (%s)', (kind) => {
         if (prop === 'connect') return () => (counts.connects++, real.connect());
         return Reflect.get(target, prop);
       },
-    }) as pg.Pool;
+    });
     await insertCalls(real, MARCH.slice(0, 3));
     expect(await dirty()).toBeGreaterThan(0);
     const stop = startRollupRefresher(pool, pino({ level: 'silent' }), 100);
