@@ -85,6 +85,8 @@ export class CampaignEngine {
   private idle = false;
   /** Idle on an exclusive database with no attempt outstanding: nothing can need a tick until wake(). */
   private dormant = false;
+  /** Counts wake() calls: a wake during a tick keeps that tick from making the engine dormant. */
+  private wakes = 0;
 
   constructor(deps: CampaignEngineDeps) {
     this.deps = deps;
@@ -99,6 +101,7 @@ export class CampaignEngine {
 
   /** Run a tick soon (a campaign was started or resumed). */
   wake(): void {
+    this.wakes++;
     this.dormant = false;
     this.wakeUp?.();
   }
@@ -144,6 +147,7 @@ export class CampaignEngine {
   async tick(): Promise<void> {
     const { pool } = this.deps;
     const now = this.now();
+    const wakes = this.wakes;
     const { rows: running } = await pool.query<RunningCampaign>("SELECT id, carrier, flow_id, flow_version, settings FROM campaigns WHERE state = 'running'");
     for (const c of running) {
       if (this.stopped.signal.aborted) break;
@@ -151,7 +155,9 @@ export class CampaignEngine {
     }
     const settled = await settleEndedCalls(pool, this.now());
     this.idle = running.length === 0 && settled.length === 0 && this.dials.size === 0;
-    this.dormant = this.idle && this.deps.exclusive === true && !(await this.hasWork());
+    const dormant = this.idle && this.deps.exclusive === true && !(await this.hasWork());
+    // A campaign started while this tick ran (its wake() came after the reads above) keeps it awake.
+    this.dormant = dormant && this.wakes === wakes;
     const abandonedIn = new Set(settled.filter((s) => s.abandoned).map((s) => s.campaignId));
     for (const id of abandonedIn) await this.checkAbandonRate(id);
     for (const c of running) await this.completeIfDone(c.id);
