@@ -4,7 +4,8 @@
 // loaded to synthesize the prompts, PGlite runs initdb) and a restart (prompts on disk), which is what
 // a worker of a running deployment looks like. The modules are imported one group at a time so each
 // group's share shows; the database is opened as its own step; peakRss is the highest RSS so far (start-up's
-// transient WASM compilation); the last row, 5 s after ready, is the base a process keeps. The measuring
+// transient WASM compilation); `malloc` is what glibc's allocator holds resident (freed memory it kept
+// shows there); the last row, 5 s after ready, is the base a process keeps. The measuring
 // process gets the environment src/main.ts gives itself (src/store/mallocTuning.ts).
 // `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,31 @@ interface Row {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  /** Resident in glibc's malloc: its main heap (brk) and the 64 MB heaps of its per-thread arenas. */
+  malloc: number;
+}
+
+/**
+ * RSS (bytes) of glibc malloc's own memory, from /proc/self/smaps: the brk heap, and each thread
+ * arena's heap (an anonymous read-write mapping followed by its inaccessible reserve, 64 MB together).
+ * Memory freed there but not given back (V8's compile zones on background threads) shows here.
+ */
+function mallocRss(): number {
+  const maps: Array<{ sizeKb: number; perms: string; path: string; rssKb: number }> = [];
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header !== null) maps.push({ sizeKb: (parseInt(header[2] ?? '0', 16) - parseInt(header[1] ?? '0', 16)) / 1024, perms: header[3] ?? '', path: header[4] ?? '', rssKb: 0 });
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    const last = maps[maps.length - 1];
+    if (rss !== null && last !== undefined) last.rssKb = Number(rss[1]);
+  }
+  let kb = 0;
+  maps.forEach((m, i) => {
+    const next = maps[i + 1];
+    const arena = m.path === '' && next !== undefined && next.path === '' && next.perms === '---p' && m.sizeKb + next.sizeKb === 64 * 1024;
+    if (m.path === '[heap]' || arena) kb += m.rssKb;
+  });
+  return kb * 1024;
 }
 
 /** One start: each step's memory after a full GC, as JSON on stdout. */
@@ -33,7 +59,7 @@ async function measureOneStart(): Promise<void> {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
-    rows.push({ step, rss: mb(m.rss), peakRss: mb(hwmKb * 1024), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
+    rows.push({ step, rss: mb(m.rss), peakRss: mb(hwmKb * 1024), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), malloc: mb(mallocRss()) });
   };
   // This script is TypeScript: Node's type stripping (a WASM build of swc) is already loaded.
   show('node + TypeScript type stripping');

@@ -233,6 +233,8 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
         tickMs: config.campaigns.tickMs,
         accountCps: config.campaigns.carrierCallsPerSecond,
         staleClaimMs: config.campaigns.staleClaimMs,
+        // Embedded PGlite serves one process: only this one's API starts campaigns (and wakes the dialer).
+        exclusive: db.kind === 'pglite',
       })
     : undefined;
   // A lost instance's dial attempts are reconciled by whichever live instance closes its calls.

@@ -268,6 +268,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push('WORKERS: more than one worker process needs DATABASE_URL (embedded PGlite can be opened by one process only), e.g. WORKERS=1 or DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/gateway');
   }
 
+  // Embedded PGlite runs in this process, so its heartbeat's query is this process's CPU, and no other
+  // instance can be alive beside it: a rarer heartbeat there (still three within the dead-after time).
+  const instanceDeadAfterMs = int('INSTANCE_DEAD_AFTER_MS', 15_000, 500, 600_000, '15000');
+  const instanceHeartbeatMs = int('INSTANCE_HEARTBEAT_MS', databaseUrl ? 2_000 : Math.max(100, Math.min(5_000, Math.floor(instanceDeadAfterMs / 3))), 100, 60_000, '2000');
+
   const config: Config = {
     host,
     port,
@@ -285,8 +290,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxPendingStreamsPerAddress: int('MAX_PENDING_STREAMS_PER_ADDRESS', 50, 1, 100_000, '50'),
     drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 20_000, 0, 3_600_000, '20000'),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 30_000, 5_000, 3_600_000, '30000'),
-    instanceHeartbeatMs: int('INSTANCE_HEARTBEAT_MS', 2_000, 100, 60_000, '2000'),
-    instanceDeadAfterMs: int('INSTANCE_DEAD_AFTER_MS', 15_000, 500, 600_000, '15000'),
+    instanceHeartbeatMs,
+    instanceDeadAfterMs,
     mediaTimeoutMs: int('MEDIA_TIMEOUT_MS', 15_000, 0, 600_000, '15000'),
     recordCalls: bool('RECORD_CALLS', false),
     recordingMaxBytes: int('RECORDING_MAX_BYTES', 512 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024, '536870912'),

@@ -27,6 +27,13 @@ describe('configuration from the environment', () => {
     expect(problems.join('\n')).toMatch(/TTS_ORDER: unknown voice provider\(s\) bark/);
   });
 
+  it('beats every 5 s on embedded PGlite and every 2 s on PostgreSQL, always three times within the dead-after time', () => {
+    expect(loadConfig({}, '/srv/gw').instanceHeartbeatMs).toBe(5_000);
+    expect(loadConfig({ DATABASE_URL: 'postgres://gw:pw@db:5432/gw' }, '/srv/gw').instanceHeartbeatMs).toBe(2_000);
+    expect(loadConfig({ INSTANCE_DEAD_AFTER_MS: '6000' }, '/srv/gw').instanceHeartbeatMs).toBe(2_000);
+    expect(loadConfig({ INSTANCE_HEARTBEAT_MS: '200', INSTANCE_DEAD_AFTER_MS: '1000' }, '/srv/gw')).toMatchObject({ instanceHeartbeatMs: 200, instanceDeadAfterMs: 1_000 });
+  });
+
   it('refuses to expose unauthenticated webhooks on a public address', () => {
     expect(problemsOf({ HOST: '0.0.0.0' })[0]).toMatch(/^HOST: "0\.0\.0\.0" would expose webhooks that cannot be authenticated/);
     expect(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_WEBHOOKS: 'true' }).localUnauthenticated).toBe(true);

@@ -38,6 +38,12 @@ export interface CampaignEngineDeps {
   accountCps?: number;
   /** A claim still not sent after this long belongs to a dead or stuck instance. Default 60 s. */
   staleClaimMs?: number;
+  /**
+   * Only this process uses the database (embedded PGlite): a campaign starts only through this
+   * process's API, which wakes the engine, so with no running campaign and no attempt outstanding
+   * it asks the database once every DORMANT_TICK_MS instead of ticking every second.
+   */
+  exclusive?: boolean;
   now?: () => Date;
 }
 
@@ -60,6 +66,12 @@ const UNANSWERED_MARGIN_S = 20;
 
 /** Tick period while no campaign runs and nothing is left to settle. */
 const IDLE_TICK_MS = 1000;
+/**
+ * Check period of a dormant engine (exclusive database, nothing running or outstanding): one query
+ * instead of a tick's four to five a second, which were most of an idle embedded database's work. It
+ * only bounds how late a campaign made running by other means than wake() (a SQL edit) is noticed.
+ */
+const DORMANT_TICK_MS = 10_000;
 
 export class CampaignEngine {
   readonly instanceId: string;
@@ -73,6 +85,10 @@ export class CampaignEngine {
   private wakeUp: (() => void) | undefined;
   /** The last tick found no running campaign, nothing to settle and no dial under way. */
   private idle = false;
+  /** Idle on an exclusive database with no attempt outstanding: nothing can need a tick until wake(). */
+  private dormant = false;
+  /** Counts wake() calls: a wake during a tick keeps that tick from making the engine dormant. */
+  private wakes = 0;
 
   constructor(deps: CampaignEngineDeps) {
     this.deps = deps;
@@ -87,6 +103,8 @@ export class CampaignEngine {
 
   /** Run a tick soon (a campaign was started or resumed). */
   wake(): void {
+    this.wakes++;
+    this.dormant = false;
     this.wakeUp?.();
   }
 
@@ -107,7 +125,7 @@ export class CampaignEngine {
     const tickMs = this.deps.tickMs ?? 200;
     while (!this.stopped.signal.aborted) {
       try {
-        await this.tick();
+        if (!this.dormant || (await this.hasWork())) await this.tick();
         this.failures = 0;
       } catch (err) {
         // Logged on the first failure and then every 50th: a database outage must not flood the log.
@@ -116,7 +134,7 @@ export class CampaignEngine {
       await new Promise<void>((resolve) => {
         // Nothing to do: ask the database less often (its queries are most of an idle embedded
         // database's work); a campaign started here wakes the loop at once, elsewhere within a second.
-        const timer = setTimeout(done, this.idle ? Math.max(tickMs, IDLE_TICK_MS) : tickMs);
+        const timer = setTimeout(done, this.dormant ? DORMANT_TICK_MS : this.idle ? Math.max(tickMs, IDLE_TICK_MS) : tickMs);
         function done(): void {
           clearTimeout(timer);
           resolve();
@@ -131,6 +149,7 @@ export class CampaignEngine {
   async tick(): Promise<void> {
     const { pool } = this.deps;
     const now = this.now();
+    const wakes = this.wakes;
     const { rows: running } = await pool.query<RunningCampaign>("SELECT id, carrier, flow_id, flow_version, settings FROM campaigns WHERE state = 'running'");
     for (const c of running) {
       if (this.stopped.signal.aborted) break;
@@ -138,6 +157,9 @@ export class CampaignEngine {
     }
     const settled = await settleEndedCalls(pool, this.now());
     this.idle = running.length === 0 && settled.length === 0 && this.dials.size === 0;
+    const dormant = this.idle && this.deps.exclusive === true && !(await this.hasWork());
+    // A campaign started while this tick ran (its wake() came after the reads above) keeps it awake.
+    this.dormant = dormant && this.wakes === wakes;
     const abandonedIn = new Set(settled.filter((s) => s.abandoned).map((s) => s.campaignId));
     for (const id of abandonedIn) await this.checkAbandonRate(id);
     for (const c of running) await this.completeIfDone(c.id);
@@ -145,6 +167,14 @@ export class CampaignEngine {
       this.lastSweep = now.getTime();
       await this.sweep(now);
     }
+  }
+
+  /** Whether a campaign runs or an attempt is outstanding (claimed, being sent, or placed and not settled). */
+  private async hasWork(): Promise<boolean> {
+    const { rows } = await this.deps.pool.query<{ work: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM campaigns WHERE state = 'running') OR EXISTS (SELECT 1 FROM campaign_attempts WHERE state IN ('claimed', 'sending', 'placed')) AS work",
+    );
+    return rows[0]?.work !== false;
   }
 
   private accountKey(carrier: 'twilio' | 'signalwire'): string {

@@ -13,7 +13,8 @@ interface ResolveBody {
   note?: string;
 }
 
-export async function reviewRoutes(api: FastifyInstance, deps: { pool: pg.Pool }): Promise<void> {
+/** `wake` tells this process's dialer that a campaign may be running again (a requeue reopens a completed one). */
+export async function reviewRoutes(api: FastifyInstance, deps: { pool: pg.Pool; wake?: () => void }): Promise<void> {
   api.post<{ Params: { id: string; contactId: string }; Body: ResolveBody }>(
     '/campaigns/:id/contacts/:contactId/resolve',
     {
@@ -44,13 +45,15 @@ export async function reviewRoutes(api: FastifyInstance, deps: { pool: pg.Pool }
     },
     async (request) => {
       const b = request.body;
-      return resolveReview(
+      const resolved = await resolveReview(
         deps.pool,
         request.params.id,
         request.params.contactId,
         { action: b.action, ...(b.disposition === undefined ? {} : { disposition: b.disposition }), ...(b.at === undefined ? {} : { at: new Date(b.at) }), ...(b.note === undefined ? {} : { note: b.note }) },
         actorOf(request),
       );
+      if (b.action === 'requeue') deps.wake?.();
+      return resolved;
     },
   );
 }

@@ -287,6 +287,6 @@ export async function campaignRoutes(api: FastifyInstance, deps: CampaignRouteDe
   );
 
   await contactRoutes(api, { store });
-  await reviewRoutes(api, { pool: store.db });
+  await reviewRoutes(api, { pool: store.db, wake: () => deps.engine?.wake() });
   await dncRoutes(api, { dnc: deps.dnc });
 }

@@ -70,6 +70,12 @@ export class InstanceMonitor {
   #tick: Promise<void> | undefined;
   /** performance.now() of the first heartbeat of the current unbroken run of successful ones. */
   #healthySince: number | undefined;
+  /**
+   * Exclusive database only: whether another instance may still need reconciling. No other process
+   * writes there, so once every other instance's row is reconciled none can appear: the heartbeat is
+   * then one query, not two (an idle embedded database's work is this process's CPU).
+   */
+  #othersLeft = true;
   #stopped = false;
   readonly counters = { heartbeats: 0, heartbeatFailures: 0, instancesReconciled: 0, callsClosed: 0, carrierHangups: 0 };
 
@@ -190,6 +196,12 @@ export class InstanceMonitor {
     return report;
   }
 
+  /** Whether any other instance's row is not reconciled yet (lost, or not yet old enough to be). */
+  async #othersUnreconciled(): Promise<boolean> {
+    const { rows } = await this.#db.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM gateway_instances WHERE reconciled_at IS NULL AND id <> $1) AS pending', [this.id]);
+    return rows[0]?.pending !== false;
+  }
+
   #runTick(): Promise<void> {
     this.#tick ??= this.#beat().finally(() => (this.#tick = undefined));
     return this.#tick;
@@ -213,8 +225,10 @@ export class InstanceMonitor {
     }
     // Judge others only after seeing the database long enough for every live instance to have beaten.
     if (!this.#exclusive && performance.now() - this.#healthySince < this.#deadAfterMs) return;
+    if (!this.#othersLeft) return;
     try {
       await this.reconcileNow();
+      if (this.#exclusive) this.#othersLeft = await this.#othersUnreconciled();
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'reconciling lost instances failed; retrying next period');
     }

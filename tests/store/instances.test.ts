@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CallStore } from '../../src/store/calls.ts';
 import { EventLog } from '../../src/store/eventLog.ts';
+import type { Queryable } from '../../src/store/db.ts';
 import { GATEWAY_LOST, InstanceMonitor } from '../../src/store/instances.ts';
 import { openTestDatabase, testDatabases, type TestDatabase } from '../helpers/db.ts';
 
@@ -101,5 +102,37 @@ describe.each(testDatabases())('instances on %s', (kind) => {
     }
     const { rows } = await t.db.pool.query<{ stopped_at: Date | null }>(`SELECT stopped_at FROM gateway_instances WHERE id = 'fresh'`);
     expect(rows[0]?.stopped_at).not.toBeNull();
+  });
+  it('on an exclusive database, reconciles an instance that was still fresh at start, then beats with one query', async () => {
+    // A process killed a moment before this one started: its heartbeat is not yet dead-after old.
+    await lostInstance('killed-just-now', '0 seconds');
+    await new CallStore(t.db.pool, { instanceId: 'killed-just-now' }).create({ carrier: 'twilio', carrierCallId: 'CA-cut', direction: 'inbound', fromNumber: '+1', toNumber: '+2' });
+    const queries: string[] = [];
+    const counted: Queryable = {
+      query: (text, values) => {
+        queries.push(text.replace(/\s+/g, ' ').trim().slice(0, 40));
+        return t.db.pool.query(text, values);
+      },
+    };
+    const monitor = new InstanceMonitor({ db: counted, log: t.log, instanceId: 'restarted', heartbeatMs: 100, deadAfterMs: 600, exclusive: true });
+    await monitor.start();
+    try {
+      const started = performance.now();
+      while (monitor.counters.callsClosed === 0 && performance.now() - started < 5000) await new Promise((r) => setTimeout(r, 50));
+      expect(monitor.counters).toMatchObject({ instancesReconciled: 1, callsClosed: 1 });
+      // Nothing is left to reconcile: later beats write the heartbeat and ask nothing else.
+      await new Promise((r) => setTimeout(r, 200));
+      const mark = queries.length;
+      const beatsBefore = monitor.counters.heartbeats;
+      await new Promise((r) => setTimeout(r, 500));
+      const later = queries.slice(mark);
+      expect(monitor.counters.heartbeats - beatsBefore).toBeGreaterThanOrEqual(3);
+      expect(later.length).toBeGreaterThan(0);
+      expect(later.every((q) => q.startsWith('INSERT INTO gateway_instances'))).toBe(true);
+    } finally {
+      await monitor.stop();
+    }
+    const { rows } = await t.db.pool.query<{ end_reason: string | null }>(`SELECT end_reason FROM calls WHERE carrier_call_id = 'CA-cut'`);
+    expect(rows[0]?.end_reason).toBe(GATEWAY_LOST);
   });
 });

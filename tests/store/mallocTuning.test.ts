@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { wantsMallocTuning } from '../../src/store/mallocTuning.ts';
+import { MALLOC_TUNING_ENV, wantsMallocTuning } from '../../src/store/mallocTuning.ts';
 
 const run = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../../src/store/mallocTuningEntry.ts', import.meta.url));
@@ -23,7 +23,7 @@ async function probe(env: Record<string, string | undefined>): Promise<{ before:
 describe('malloc tuning of the embedded database process', () => {
   it.runIf(process.platform === 'linux')('re-executes in place with the threshold set, keeping the pid and arguments', async () => {
     const seen = await probe({ DATABASE_URL: '' });
-    expect(seen.threshold).toBe('131072');
+    expect(seen.threshold).toBe(MALLOC_TUNING_ENV.MALLOC_MMAP_THRESHOLD_);
     expect(String(seen.after)).toBe(seen.before);
     expect(seen.args).toEqual(['one', 'two']);
   });

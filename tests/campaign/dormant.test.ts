@@ -1,0 +1,91 @@
+// The dialer at rest on a database only this process uses (embedded PGlite, where every query is the
+// gateway's own CPU): with no running campaign and no attempt outstanding it stops asking the database
+// every second, and a campaign started through this process (which wakes it) is still dialed at once.
+import type pg from 'pg';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CampaignEngine } from '../../src/campaign/engine.ts';
+import { importJson } from '../../src/campaign/import.ts';
+import { defaultSettings } from '../../src/campaign/settings.ts';
+import { CampaignStore } from '../../src/campaign/store.ts';
+import { startSimulator, type Simulator } from '../../src/sim/server.ts';
+import { CallStore } from '../../src/store/calls.ts';
+import { CarrierRestClient } from '../../src/telephony/rest.ts';
+import { openTestDatabase, testDatabases, type TestDatabase } from '../helpers/db.ts';
+import { ACCOUNT_SID, AUTH_TOKEN, middayZone, waitFor } from './harness.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe.each(testDatabases())('campaign dialer at rest (%s)', (kind) => {
+  let t: TestDatabase;
+  let sim: Simulator;
+  let engine: CampaignEngine | undefined;
+  beforeEach(async () => {
+    t = await openTestDatabase(kind);
+    sim = await startSimulator({ accounts: { [ACCOUNT_SID]: AUTH_TOKEN }, speed: 50 });
+  });
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+    await sim.close();
+    await t.cleanup();
+  });
+
+  /** The test database's pool, counting the queries made through it. */
+  const countingPool = (): { pool: pg.Pool; count: () => number } => {
+    let n = 0;
+    const real = t.db.pool;
+    const query = (text: string, values?: unknown[]): Promise<pg.QueryResult> => {
+      n++;
+      return real.query(text, values);
+    };
+    const pool = new Proxy(real, { get: (target, prop) => (prop === 'query' ? query : Reflect.get(target, prop)) });
+    return { pool, count: () => n };
+  };
+
+  const startEngine = (pool: pg.Pool, exclusive: boolean): CampaignEngine => {
+    const client = new CarrierRestClient({ carrier: 'twilio', accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, baseUrl: sim.baseUrl, timeoutMs: 2000 });
+    engine = new CampaignEngine({
+      pool,
+      calls: new CallStore(t.db.pool),
+      clients: { twilio: client },
+      config: { publicUrl: new URL('https://gateway.test'), carriers: { twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: sim.baseUrl } } },
+      instanceId: 'only-one',
+      log: pino({ level: 'silent' }),
+      accountCps: 100,
+      tickMs: 50,
+      exclusive,
+    });
+    engine.start();
+    return engine;
+  };
+
+  it('asks nothing while nothing runs, and dials a campaign started here at once', async () => {
+    const counted = countingPool();
+    const e = startEngine(counted.pool, true);
+    await sleep(600);
+    const atRest = counted.count();
+    expect(atRest).toBeGreaterThan(0); // its first tick looked
+    await sleep(1500);
+    expect(counted.count()).toBe(atRest);
+
+    const store = new CampaignStore(t.db.pool);
+    const settings = { ...defaultSettings(), callerIds: ['+14155550100'], timezone: middayZone(), pacing: { maxConcurrent: 10, callsPerMinute: 600, callsPerHour: 10000, ramp: null } };
+    const campaign = await store.create({ name: 'at rest', flowId: 'campaign-test', flowVersion: null, carrier: 'twilio', settings }, 'test');
+    await importJson(t.db.pool, [{ phone: '+12125550106', timezone: middayZone() }], { campaignId: campaign.id, defaultCountry: 'US', campaignTimezone: middayZone() });
+    await store.transition(campaign.id, 'start', 'test');
+    const woken = performance.now();
+    e.wake();
+    await waitFor('the started campaign dialed', async () => (sim.log.length > 0 ? true : undefined), 5000);
+    expect(performance.now() - woken).toBeLessThan(2000);
+  });
+
+  it('without exclusive use (instances sharing PostgreSQL) it keeps looking every second', async () => {
+    const counted = countingPool();
+    startEngine(counted.pool, false);
+    await sleep(600);
+    const first = counted.count();
+    await sleep(1500);
+    expect(counted.count()).toBeGreaterThan(first);
+  });
+});
