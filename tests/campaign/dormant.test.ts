@@ -54,6 +54,7 @@ describe.each(testDatabases())('campaign dialer at rest (%s)', (kind) => {
       log: pino({ level: 'silent' }),
       accountCps: 100,
       tickMs: 50,
+      streamTokenSecret: 's'.repeat(32),
       exclusive,
     });
     engine.start();
