@@ -25,6 +25,7 @@ import { BeepDetector } from '../dsp/beep.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../dsp/frame.ts';
 import { decodeMulawInto, encodeMulaw } from '../dsp/mulaw.ts';
 import { encodeWav } from '../dsp/wav.ts';
+import { createRng } from '../scripts/fixtures/signal.ts';
 
 type SetName = 'asterisk' | 'fillets' | 'hedgewars' | 'megaglest';
 const SETS: readonly SetName[] = ['asterisk', 'fillets', 'hedgewars', 'megaglest'];
@@ -153,16 +154,6 @@ function hash(s: string): number {
   return h;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mean square of the 10 ms frames within 25 dB of the loudest (the active speech level, near P.56's). */
 function activeMeanSquare(x: Int16Array): number {
@@ -185,7 +176,7 @@ function render(speech: Int16Array, v: Variant, seed: number): Int16Array {
   for (let i = 0; i < speech.length; i++) x[PAD_SAMPLES + i] = (speech[i] as number) * g;
   if (v.snrDb !== null) {
     const sigma = Math.sqrt(activeMeanSquare(speech) * 10 ** (-v.snrDb / 10));
-    const r = mulberry32(seed);
+    const r = createRng(seed);
     for (let i = 0; i < x.length; i++) {
       const u = Math.max(1e-12, r());
       x[i] = (x[i] as number) + sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
