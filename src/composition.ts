@@ -141,7 +141,9 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   });
   // Call set-up reads go through a short cache with a bounded wait: a stalled database must not keep a
   // new call from its flow (the API's writes and reads still go to the store directly).
-  const flowReads = cachedFlowReads(flows, { ttlMs: FLOW_CACHE_TTL_MS, timeoutMs: SETUP_READ_TIMEOUT_MS });
+  // Once the database is known to be stalled (nothing answered for 1 s), set-up reads stop waiting for it.
+  const stalledMs = (): number => db.progress.stalledMs();
+  const flowReads = cachedFlowReads(flows, { ttlMs: FLOW_CACHE_TTL_MS, timeoutMs: SETUP_READ_TIMEOUT_MS, stalledMs });
   const stopRoutingChanges = db.changes.subscribe(ROUTING_CHANNEL, (change) => flowReads.invalidate(change));
   const apiFlows = new AnnouncingFlowStore(db.pool, (change) => flowReads.invalidate(change));
   const resolver = createFlowResolver({
@@ -168,7 +170,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
       await carrierActions(carrier, carrierCallId)?.hangup();
     },
   });
-  const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100 });
+  const outboundVariables = new ReadCache<CallRecord | null>({ ttlMs: 0, timeoutMs: SETUP_READ_TIMEOUT_MS, maxEntries: 100, stalledMs });
   /** An outbound call's record: from memory when placed lately on this machine, else the database (bounded wait). */
   const outboundRecord = (callId: string): Promise<CallRecord | null> => {
     const known = placed.get(callId);

@@ -15,6 +15,7 @@ import { PgliteThread } from './pgliteThread.ts';
 import { migrate } from './migrate.ts';
 import { ChangeHandlers, checkChannel, feedOver, PostgresNotifications, type ChangeFeed } from './changeFeed.ts';
 import { createPglitePool, PgliteWire } from './pgliteConnection.ts';
+import { DatabaseProgress, watchPoolProgress } from './dbProgress.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -58,6 +59,8 @@ export interface Database {
   readonly kind: DatabaseKind;
   /** LISTEN/NOTIFY change notifications (see changeFeed.ts). */
   readonly changes: ChangeFeed;
+  /** Whether the database is answering at all (see dbProgress.ts): call set-up reads stop waiting on a stalled one. */
+  readonly progress: DatabaseProgress;
   /** True when a trivial query answers within `timeoutMs` (default 2 000). Never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
   /**
@@ -208,10 +211,13 @@ function attachPoolErrorLog(pool: pg.Pool, log: StoreLogger, where: object): voi
 
 function makeDatabase(pool: pg.Pool, kind: DatabaseKind, changes: ChangeFeed, engineCpuUs: () => Promise<number | undefined>, shutdown: () => Promise<void>): Database {
   let closing: Promise<void> | null = null;
+  const progress = new DatabaseProgress();
+  watchPoolProgress(pool, progress);
   return {
     pool,
     kind,
     changes,
+    progress,
     engineCpuUs,
     async ping(timeoutMs = 2_000): Promise<boolean> {
       if (closing !== null) return false;

@@ -10,11 +10,23 @@
 // `timeoutMs`) and only if the database does not answer is the last known value served — the outage
 // behaviour. A read that started before an invalidation refills the cache only as a stale value.
 // The TTL is then only the safety net for notifications missed while the feed was disconnected.
+//
+// A database already known to be stalled (`stalledMs`, see dbProgress.ts: work outstanding and
+// nothing answered for `stallMs`) is not waited for at all: during a long freeze every new call would
+// otherwise sit `timeoutMs` in silence before its flow starts. `stallMs` is longer than `timeoutMs`, so
+// a read that is merely slow, and alone in flight, never shortens its own wait.
 export interface ReadCacheOptions {
   ttlMs: number;
   timeoutMs: number;
   maxEntries?: number;
+  /** How long the database has had work outstanding without answering any (DatabaseProgress.stalledMs). */
+  stalledMs?: () => number;
+  /** From this much `stalledMs` on, a read gives up at once. Default: twice `timeoutMs`, at least 1 000. */
+  stallMs?: number;
 }
+
+/** How often a read waiting for the database checks whether it has been found stalled meanwhile. */
+const STALL_CHECK_MS = 50;
 
 export type ReadOutcome = 'fresh' | 'database' | 'stale' | 'unavailable';
 
@@ -30,12 +42,14 @@ export class ReadCache<V> {
   private readonly inFlight = new Map<string, Promise<V>>();
   /** Bumped by invalidate(): reads started before it do not fill the cache. */
   private generation = 0;
-  private readonly opts: Required<ReadCacheOptions>;
+  private readonly opts: Required<Omit<ReadCacheOptions, 'stalledMs'>> & Pick<ReadCacheOptions, 'stalledMs'>;
   private readonly now: () => number;
-  readonly counters: Record<ReadOutcome, number> = { fresh: 0, database: 0, stale: 0, unavailable: 0 };
+  /** Outcomes of get(); `stalled` counts the reads that gave up early on a stalled database (also counted as stale or unavailable). */
+  readonly counters: Record<ReadOutcome | 'stalled', number> = { fresh: 0, database: 0, stale: 0, unavailable: 0, stalled: 0 };
 
   constructor(opts: ReadCacheOptions, now: () => number = () => performance.now()) {
-    this.opts = { maxEntries: 1000, ...opts };
+    this.opts = { maxEntries: 1000, stallMs: Math.max(1000, 2 * opts.timeoutMs), ...opts };
+    if (!(this.opts.stallMs > this.opts.timeoutMs)) throw new RangeError('stallMs must be longer than timeoutMs');
     this.now = now;
   }
 
@@ -56,13 +70,9 @@ export class ReadCache<V> {
       pending.catch(() => undefined); // the next call tries again
       return cached.value;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
-      timer.unref();
-    });
+    const timers: NodeJS.Timeout[] = [];
     try {
-      const result = await Promise.race([pending, timeout]);
+      const result = await Promise.race([pending, this.giveUp(timers)]);
       if (result !== 'timeout') {
         this.counters.database++;
         return result;
@@ -70,7 +80,7 @@ export class ReadCache<V> {
     } catch {
       // Fall through to the fallback: a failing database must not fail the call's set-up.
     } finally {
-      clearTimeout(timer);
+      for (const t of timers) clearTimeout(t);
     }
     pending.catch(() => undefined); // a late failure has nowhere to go
     if (cached !== undefined) {
@@ -80,6 +90,30 @@ export class ReadCache<V> {
     }
     this.counters.unavailable++;
     return fallback;
+  }
+
+  /** Resolves after `timeoutMs`, or as soon as the database is found stalled (at once if it already is). */
+  private giveUp(timers: NodeJS.Timeout[]): Promise<'timeout'> {
+    return new Promise<'timeout'>((resolve) => {
+      const { stalledMs, stallMs } = this.opts;
+      if (stalledMs !== undefined) {
+        if (stalledMs() >= stallMs) {
+          this.counters.stalled++;
+          resolve('timeout');
+          return;
+        }
+        const check = setInterval(() => {
+          if (stalledMs() < stallMs) return;
+          this.counters.stalled++;
+          resolve('timeout');
+        }, STALL_CHECK_MS);
+        check.unref();
+        timers.push(check);
+      }
+      const timer = setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
+      timer.unref();
+      timers.push(timer);
+    });
   }
 
   /** One database read per key at a time; its answer fills the cache whenever it comes. */

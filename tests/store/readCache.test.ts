@@ -63,4 +63,32 @@ describe('ReadCache: call set-up reads that never wait long on the database', ()
     expect(await racing).toBe('raced');
     expect(await cache.get('r', async () => 'after', 'fallback')).toBe('after');
   });
+
+  it('does not wait for a database already known to be stalled, and gives up as soon as it is found stalled', async () => {
+    let stalled = 0;
+    const cache = new ReadCache<string>({ ttlMs: 1000, timeoutMs: 300, stalledMs: () => stalled, stallMs: 1000 }, () => 0);
+    // Slow but alone in flight (nothing older is waiting): the read waits its whole bound.
+    let t0 = performance.now();
+    expect(await cache.get('a', never, 'fallback')).toBe('fallback');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    // Known stalled before the read starts: the fallback at once, not after 300 ms.
+    stalled = 1500;
+    t0 = performance.now();
+    expect(await cache.get('b', never, 'fallback')).toBe('fallback');
+    expect(performance.now() - t0).toBeLessThan(50);
+    // Found stalled while waiting: given up at the next check, well before the bound.
+    stalled = 900;
+    setTimeout(() => (stalled = 1000), 60);
+    t0 = performance.now();
+    expect(await cache.get('c', never, 'fallback')).toBe('fallback');
+    expect(performance.now() - t0).toBeLessThan(250);
+    // An answering database is still read, stalled or not elsewhere: a quick answer wins the race.
+    stalled = 0;
+    expect(await cache.get('d', async () => 'answer', 'fallback')).toBe('answer');
+    expect(cache.counters).toMatchObject({ unavailable: 3, stalled: 2, database: 1 });
+  });
+
+  it('refuses a stall bound that would cut short a read that is merely slow', () => {
+    expect(() => new ReadCache<string>({ ttlMs: 1, timeoutMs: 800, stallMs: 800, stalledMs: () => 0 })).toThrow(/stallMs/);
+  });
 });
