@@ -111,6 +111,15 @@ export class ForegroundGate {
     return out;
   }
 
+  /**
+   * How long (samples) the VAD has now been speaking at a background level without the gate having cut
+   * yet: sound that is probably the room's, so an utterance's length should not grow by it while the gate
+   * makes up its mind (quietMs). 0 while the talker is loud, and once cut (the output is silent then).
+   */
+  get pendingBackgroundSamples(): number {
+    return this.gated ? 0 : this.run * FRAME_SAMPLES;
+  }
+
   /** The frame `process` fills (also before the first frame). */
   get result(): VadFrame {
     return this.out;
