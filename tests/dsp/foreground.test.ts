@@ -49,13 +49,15 @@ describe('AMD with talk behind the person who answers', () => {
     }
   });
 
-  it('calls at most two people machines with the babble 23 dB under their speech', () => {
+  it('calls no person a machine with the babble 23 dB under their speech, and fewer at 20 dB', () => {
     const people = manifest.files.filter((e) => e.truth === 'human').filter((_, i) => i % 2 === 0);
-    let machines = 0;
-    for (const e of people) if (analyseRecording(withBabble(load(e.file), e.source, 23)).result === 'machine') machines++;
-    // 9 of these 122 before the gate's pending background stopped lengthening the answer, 2 after.
-    expect(machines).toBeLessThanOrEqual(2);
-  }, 120_000);
+    const machines = (snrDb: number): number => people.filter((e) => analyseRecording(withBabble(load(e.file), e.source, snrDb)).result === 'machine').length;
+    // 23 dB: 9 of these 122 before the gate's pending background stopped lengthening the answer, 2 after
+    // that, 0 once the room's swings toward the talker's level stopped restarting the gate's quiet run.
+    expect(machines(23)).toBe(0);
+    // 20 dB: 26 before that hold, 15 with it; closer talk still reads as speech (README).
+    expect(machines(20)).toBeLessThanOrEqual(15);
+  }, 180_000);
 
   it('ends the utterance where the loud speech ended, not where the babble does', () => {
     const words = speech(900, { dbfs: -14, seed: 7 });
