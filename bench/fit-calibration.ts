@@ -46,7 +46,10 @@ export function fitIsotonic(points: { raw: number; right: boolean }[]): [number,
     blocks.splice(k, 2, merge(blocks[k] as Block, blocks[k + 1] as Block));
   }
   const knots: [number, number][] = [];
-  let floor = 0.5;
+  // A verdict's confidence is above a coin flip by contract (it is the side the detector chose); where the
+  // tune split says that side is right only about half the time (a long answer, then silence, called a
+  // person because hanging up on one is worse), 0.51 says "no better than a coin" within that contract.
+  let floor = 0.51;
   for (const b of blocks) {
     // Smoothing can break the order between blocks of different sizes: keep it non-decreasing.
     floor = Math.max(floor, (b.right + 1) / (b.n + 2));

@@ -369,7 +369,10 @@ export class AmdStateMachine {
     if (this.decisiveTone(obs)) return;
     const vad = obs.vad;
     if (vad.event === 'offset') this.lastSpeechEnd = vad.eventSample;
-    if (vad.active) this.lastActive = this.now;
+    // Frames the foreground gate holds as probably the room's (talk behind the caller, under review for
+    // up to its quietMs) do not lengthen the answer: with a TV 26 dB under a 4 s sentence, the 5 s rule
+    // fired during the 400 ms the gate took to end the utterance.
+    if (vad.active) this.lastActive = Math.max(this.lastActive, this.now - this.foreground.pendingBackgroundSamples);
     if (vad.speaking) {
       if (this.state === 'pause') {
         // Speech again after a pause: a new stretch of the same answer (the evidence so far is kept).

@@ -6,17 +6,19 @@
 
 /** [raw score, calibrated confidence] knots, raw ascending; linear between, flat outside. */
 export const AMD_CALIBRATION: readonly (readonly [number, number])[] = [
-  // Fitted on 191 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
-  [0.5, 0.53],
-  [0.577, 0.94],
-  [0.739, 0.94],
-  [0.83, 0.94],
-  [0.887, 0.94],
-  [0.916, 0.94],
-  [0.936, 0.95],
-  [0.956, 0.95],
+  // Fitted on 217 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
+  [0.5, 0.51],
+  [0.581, 0.94],
+  [0.703, 0.94],
+  [0.814, 0.96],
+  [0.881, 0.96],
+  [0.9, 0.96],
+  [0.913, 0.96],
+  [0.933, 0.96],
+  [0.95, 0.96],
+  [0.96, 0.96],
   [0.97, 0.98],
-  [0.987, 0.98],
+  [0.985, 0.98],
 ];
 
 export function calibrateConfidence(raw: number, knots: readonly (readonly [number, number])[] = AMD_CALIBRATION): number {

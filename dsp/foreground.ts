@@ -6,7 +6,8 @@
 // phone and 15–25 dB louder than the room behind them.
 //
 // The gate follows the VAD unchanged until, in an utterance the talker was loud in, the VAD has been
-// speaking for `quietMs` at a level `depthDb` under the loudest speech of the call (levels smoothed over
+// speaking for `quietMs` (counting the frames under that level; swings of the room up to `riseDb` over it
+// pause the count, louder speech restarts it) at a level `depthDb` under the loudest speech of the call (levels smoothed over
 // ~100 ms, so a word's weak consonants are not quiet): then it ends the utterance where the loud speech
 // stopped, and stays silent while only the quieter sound goes on; speech back within `depthDb − riseDb`
 // of the peak starts a new one. A line without talk behind it never reaches the gate (its pauses fall
@@ -41,6 +42,8 @@ export class ForegroundGate {
   private peakDb = -Infinity;
   /** Frames in a row the VAD spoke at a background level (state 'pass'), or rose above it (state 'gated'). */
   private run = 0;
+  /** First sample of the current background run (state 'pass'). */
+  private runStart = 0;
   private gated = false;
   /** The VAD's current utterance has had speech within depthDb of the peak (the talker, not only the room). */
   private loud = false;
@@ -77,7 +80,15 @@ export class ForegroundGate {
       // loud one) is the talker speaking softly, not the room.
       if (!v.speaking || v.event === 'onset') this.loud = false;
       if (v.speaking && level >= background) this.loud = true;
-      this.run = this.loud && v.speaking && v.event !== 'onset' && level < background ? this.run + 1 : 0;
+      if (this.loud && v.speaking && v.event !== 'onset' && level < background) {
+        if (this.run === 0) this.runStart = v.endSample - FRAME_SAMPLES;
+        this.run++;
+      } else if (!(this.loud && v.speaking && v.event !== 'onset') || level >= background + this.riseDb) {
+        this.run = 0;
+      }
+      // A level between background and background + riseDb (the level a new utterance needs when gated)
+      // neither counts nor ends the run: a room's talk swings a few dB over its mean and kept restarting
+      // it; the talker's own words come back closer than that.
       if (this.run >= this.quietFrames) {
         // The loud speech ended where the background run began; the VAD goes on hearing the room.
         this.gated = true;
@@ -85,7 +96,7 @@ export class ForegroundGate {
         out.active = false;
         out.speaking = false;
         out.event = 'offset';
-        out.eventSample = v.endSample - this.run * FRAME_SAMPLES;
+        out.eventSample = this.runStart;
         this.run = 0;
       }
       return out;
@@ -109,6 +120,15 @@ export class ForegroundGate {
       this.run = 0;
     }
     return out;
+  }
+
+  /**
+   * How long (samples) the VAD has now been speaking at a background level without the gate having cut
+   * yet: sound that is probably the room's, so an utterance's length should not grow by it while the gate
+   * makes up its mind (quietMs). 0 while the talker is loud, and once cut (the output is silent then).
+   */
+  get pendingBackgroundSamples(): number {
+    return this.gated || this.run === 0 ? 0 : this.out.endSample - this.runStart;
   }
 
   /** The frame `process` fills (also before the first frame). */

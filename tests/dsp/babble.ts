@@ -27,6 +27,21 @@ function peakDb(x: Int16Array): number {
 
 const babbles = new Map<string, Float64Array>();
 
+/**
+ * The six greetings, named so the babble stays the same as the corpus grows (they were the first six no-beep
+ * greetings in file order until more announcements were added), plus a seventh for a person whose own
+ * recording is one of them.
+ */
+const BABBLE_FILES = [
+  'amd/machine_nobeep_en-allison_announcement_-19dB_snr20white.wav',
+  'amd/machine_nobeep_en-allison_short_-10dB_snr12hum50.wav',
+  'amd/machine_nobeep_es-allison_short_-27dB_snr30hum60.wav',
+  'amd/machine_nobeep_es-co_short_-8dB_floorpink-76.wav',
+  'amd/machine_nobeep_fr-armelle_short_-29dB_floorpink-62.wav',
+  'amd/machine_nobeep_fr-june_short_-21dB_snr20hum60.wav',
+  'amd/machine_nobeep_it-carlo_announcement_-29dB_snr20hum60.wav',
+];
+
 /** Six greetings without a beep, of six voices (not the person's), each looped from its own offset and summed. */
 export function babble(lengthSamples: number, exclude: string): Float64Array {
   const cached = babbles.get(exclude);
@@ -34,8 +49,10 @@ export function babble(lengthSamples: number, exclude: string): Float64Array {
   const sources = new Set<string>();
   const out = new Float64Array(Math.max(lengthSamples, 8000 * 12));
   babbles.set(exclude, out);
-  for (const e of manifest.files) {
-    if (e.scenario !== 'machine-nobeep' || e.source === exclude || sources.has(e.source) || sources.size === 6) continue;
+  for (const file of BABBLE_FILES) {
+    const e = manifest.files.find((f) => f.file === file);
+    if (e === undefined) throw new Error(`babble greeting ${file} is not in the corpus`);
+    if (e.source === exclude || sources.has(e.source) || sources.size === 6) continue;
     sources.add(e.source);
     const g = load(e.file);
     const offset = Math.floor((sources.size * g.length) / 7);

@@ -12,13 +12,16 @@ describe('AMD on the labelled corpus', () => {
   // beeps ≤ 0.5%, beep ≤ 150 ms after its end, human verdict ≤ 1.2 s after the answer (medians). With
   // the silence a person verdict needs depending on what was said (README, AMD section) the detector
   // reaches 96–97% with no person called a machine and every beep found (close dual tones that beat
-  // included); what is left is greetings that end without a beep. The floors sit just under that.
+  // included); what is left is greetings that end without a beep. The floors sit just under that. The
+  // tune split's accuracy floor went from 95% to 94% when 13 such no-beep announcements were added to it
+  // (fixtures README): the detector did not get worse, its training split got the hard case it lacked.
   it('meets its figures on the tune split (what the classifier was trained on)', async () => {
     const tune = (await evaluate()).splits.find((s) => s.split === 'tune')!;
     expect(tune.humans + tune.machines).toBeGreaterThan(150);
-    expect(tune.humanMachineAccuracy).toBeGreaterThanOrEqual(0.95);
-    expect(tune.humansCalledMachine).toBeLessThanOrEqual(0.01);
-    expect(tune.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.95);
+    expect(tune.humanMachineAccuracy).toBeGreaterThanOrEqual(0.94);
+    // Hanging up on a person is the worst error: none, on either split.
+    expect(tune.humansCalledMachine).toBe(0);
+    expect(tune.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.94);
     expect(tune.beepRecall).toBeGreaterThanOrEqual(0.98);
     expect(tune.falseBeeps).toBeLessThanOrEqual(0.005);
     expect(tune.medianBeepLatencyMs).toBeLessThanOrEqual(150);
@@ -30,9 +33,9 @@ describe('AMD on the labelled corpus', () => {
   it('stays above regression floors on the held-out split (never tuned on)', async () => {
     const held = (await evaluate()).splits.find((s) => s.split === 'heldout')!;
     expect(held.humans + held.machines).toBeGreaterThan(120);
-    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.95);
-    expect(held.humansCalledMachine).toBeLessThanOrEqual(0.005);
-    expect(held.humansCalledMachineRevised).toBeLessThanOrEqual(0.005);
+    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.96);
+    expect(held.humansCalledMachine).toBe(0);
+    expect(held.humansCalledMachineRevised).toBe(0);
     expect(held.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.96);
     expect(held.beepRecall).toBeGreaterThanOrEqual(0.98);
     expect(held.falseBeeps).toBeLessThanOrEqual(0.005);

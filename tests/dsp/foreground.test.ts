@@ -25,8 +25,8 @@ function throughGate(line: Int16Array): { differ: number; cuts: number } {
 }
 
 describe('AMD with talk behind the person who answers', () => {
-  it('calls (almost) no person a machine with a babble of voices 26 dB under their speech', () => {
-    // Every other person of the corpus (110; the whole corpus takes a minute on a loaded machine).
+  it('calls no person a machine with a babble of voices 26 dB under their speech', () => {
+    // Every other person of the corpus (122; the whole corpus takes a minute on a loaded machine).
     const people = manifest.files.filter((e) => e.truth === 'human').filter((_, i) => i % 2 === 0);
     expect(people.length).toBeGreaterThan(100);
     const wrong: string[] = [];
@@ -34,11 +34,30 @@ describe('AMD with talk behind the person who answers', () => {
       const r = analyseRecording(withBabble(load(e.file), e.source, 26));
       if (r.result === 'machine') wrong.push(`${e.file}: ${r.reason}`);
     }
-    // Without the foreground gate 31 of all 220 are machines ("speech longer than 5000 ms"); with it one,
-    // a 4 s sentence the classifier calls a machine at its speech checkpoint. Closer babble: README.
-    expect(wrong.length).toBeLessThanOrEqual(1);
-    expect(wrong.filter((w) => w.includes('speech longer than'))).toEqual([]);
+    // Without the foreground gate 31 of the first 220 people were machines ("speech longer than 5000 ms").
+    // Closer babble: README.
+    expect(wrong).toEqual([]);
   }, 120_000);
+
+  it('does not let the room lengthen a 4 s sentence past the 5 s rule while the gate decides', () => {
+    // The gate needs 400 ms of quiet to end an utterance the room keeps going; until then those frames
+    // counted as speech, and a 4 s sentence crossed maxSpeechMs (both people were machines at 26 dB).
+    for (const file of ['amd/human_sentence_en-wztaunt2_-8dB_floorpink-68.wav', 'amd/human_sentence_en-hwrussian_-12dB_floorwhite-74.wav']) {
+      const e = manifest.files.find((f) => f.file === file)!;
+      const r = analyseRecording(withBabble(load(e.file), e.source, 26));
+      expect(r.result, `${file}: ${r.reason}`).toBe('human');
+    }
+  });
+
+  it('calls no person a machine with the babble 23 dB under their speech, and fewer at 20 dB', () => {
+    const people = manifest.files.filter((e) => e.truth === 'human').filter((_, i) => i % 2 === 0);
+    const machines = (snrDb: number): number => people.filter((e) => analyseRecording(withBabble(load(e.file), e.source, snrDb)).result === 'machine').length;
+    // 23 dB: 9 of these 122 before the gate's pending background stopped lengthening the answer, 2 after
+    // that, 0 once the room's swings toward the talker's level stopped restarting the gate's quiet run.
+    expect(machines(23)).toBe(0);
+    // 20 dB: 26 before that hold, 15 with it; closer talk still reads as speech (README).
+    expect(machines(20)).toBeLessThanOrEqual(15);
+  }, 180_000);
 
   it('ends the utterance where the loud speech ended, not where the babble does', () => {
     const words = speech(900, { dbfs: -14, seed: 7 });
