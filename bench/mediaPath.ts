@@ -22,6 +22,8 @@ import { BenchChild } from './lib/children.ts';
 import { startGateway, type BenchGateway } from './lib/gateway.ts';
 import { sleep, waitUntil, type SectionContext, type SectionResult } from './lib/section.ts';
 import { ratio, round } from './lib/stats.ts';
+import { gcBetween, type GcStats } from './lib/gcStats.ts';
+import { threadCpuBetween, type ThreadCpu } from './lib/threadCpu.ts';
 
 const BARE = fileURLToPath(new URL('./lib/bareChild.ts', import.meta.url));
 const dialect = carrierDialectFor('twilio');
@@ -39,6 +41,9 @@ interface TargetStats {
   /** The gateway's main thread and its embedded database's thread (PGlite), when it reports them. */
   mainThreadCpuUs?: number;
   engineCpuUs?: number | null;
+  /** CPU µs by thread name, where the target reports it. */
+  threads?: ThreadCpu;
+  gc?: GcStats;
   /** The gateway's database queries so far, by their first words. */
   queries?: Array<{ sql: string; count: number }>;
 }
@@ -69,7 +74,7 @@ async function openStream(url: string, customParameters: Record<string, string>,
   return { ws, streamId };
 }
 
-function gatewayTarget(gw: BenchGateway): Target {
+export function gatewayTarget(gw: BenchGateway): Target {
   return {
     name: 'gateway',
     async open(i) {
@@ -108,12 +113,16 @@ export interface MediaPathFigure {
   /** Of cpuMs, the main thread's (the event loop) and the PGlite thread's, where the target reports them. */
   mainThreadCpuMs?: number;
   engineCpuMs?: number;
+  /** CPU ms of the pass by thread name, largest first. */
+  threads?: Array<{ thread: string; ms: number }>;
+  /** The main thread's GC pauses during the pass, by kind. */
+  gc?: string;
   /** The gateway's database queries during the pass, by their first words. */
   queries?: Array<{ sql: string; count: number }>;
 }
 
 /** Streams `messages` per stream at `speed` × real time into `target` and measures its CPU. */
-async function measure(target: Target, streams: number, perStream: number, speed: number): Promise<MediaPathFigure> {
+export async function measure(target: Target, streams: number, perStream: number, speed: number): Promise<MediaPathFigure> {
   const mulaw = encodeMulaw(callerAudio(10_000).samples);
   const opened = await Promise.all(Array.from({ length: streams }, (_, i) => target.open(i)));
   const batches = opened.map((s) => buildMessages(s.streamId, perStream, mulaw));
@@ -158,6 +167,7 @@ async function measure(target: Target, streams: number, perStream: number, speed
   const mainThreadCpuMs = delta(s0.mainThreadCpuUs, last.mainThreadCpuUs);
   const engineCpuMs = delta(s0.engineCpuUs, last.engineCpuUs);
   const queries = queriesBetween(s0, last);
+  const threads = last.threads !== undefined ? threadCpuBetween(s0.threads, last.threads) : undefined;
   return {
     target: target.name,
     messages,
@@ -168,6 +178,8 @@ async function measure(target: Target, streams: number, perStream: number, speed
     ...(mainThreadCpuMs !== undefined ? { mainThreadCpuMs } : {}),
     ...(engineCpuMs !== undefined ? { engineCpuMs } : {}),
     ...(queries !== undefined ? { queries } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(last.gc !== undefined ? { gc: gcBetween(s0.gc, last.gc) } : {}),
   };
 }
 
@@ -206,6 +218,11 @@ export async function bareFloorUsPerMessage(streams: number, perStream: number, 
   } finally {
     await bare.stop();
   }
+}
+
+/** "node 141, V8 DefaultWorke 32, …": a pass's CPU by thread name. */
+function threadList(f: MediaPathFigure): string {
+  return (f.threads ?? []).map((t) => `${t.thread} ${t.ms}`).join(', ') || '?';
 }
 
 export async function runMediaPathBench(ctx: SectionContext): Promise<SectionResult> {
@@ -254,6 +271,7 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
         `µs/msg = child process CPU (all threads) over the run ÷ inbound media messages; ${streams} streams at ${speed}× real time. Target ≤ 1.5×.`,
         `at-rest CPU = the same process's CPU rate with the streams open but silent, times the run's length: what the figure would shrink by if that background work were not counted.`,
         `where the gateway's CPU went in that pass: main thread ${full.mainThreadCpuMs ?? '?'} ms${full.engineCpuMs !== undefined ? `, PGlite's thread ${full.engineCpuMs} ms` : ''}, other threads (GC, libuv) ${full.mainThreadCpuMs !== undefined ? round(full.cpuMs - full.mainThreadCpuMs - (full.engineCpuMs ?? 0), 1) : '?'} ms; the floor's main thread ${floor.mainThreadCpuMs ?? '?'} ms. Database queries during it: ${(full.queries ?? []).reduce((n, q) => n + q.count, 0)} (${(full.queries ?? []).slice(0, 4).map((q) => `${q.count}× ${q.sql}`).join('; ')}).`,
+        `CPU ms by thread: gateway ${threadList(full)}; floor ${threadList(floor)}. GC pauses: gateway ${full.gc ?? '?'}; floor ${floor.gc ?? '?'}.`,
         `detectors: ${detectors.programAttached} calls with detectors attached by the call program (outbound: ${JSON.stringify(detectors.outboundDefaults ?? null)}), ${detectors.benchAttached} by the bench.`,
         `in process, CPU µs per message: ${stages.map((st) => `${st.stage} ${st.usPerMessage}`).join('; ')}.`,
         `per-call memory (heap + array buffers after GC, N calls vs 0): ${memory.map((m) => `${m.what} ${m.kbPerCall} KB`).join('; ')}.`,
