@@ -66,6 +66,8 @@ export interface GatewayOptions {
   /** 'auto' (default): the full detector chain on every call unless the call program attaches its own. */
   detectors?: 'auto' | 'off';
   env?: Record<string, string>;
+  /** Another checkout to run the gateway from (its bench/lib/gatewayChild.ts and src/), for paired A/B runs. */
+  root?: string;
 }
 
 export interface BenchGateway {
@@ -129,7 +131,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
   // BENCH_GATEWAY_NODE_ARGS: node options for the gateway child alone (`--cpu-prof`, `--perf-basic-prof`,
   // V8 flags), to profile it or try a flag without touching the floor's process.
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = BenchChild.start('gateway', CHILD, env, [], nodeArgs);
+  const child = BenchChild.start('gateway', opts.root === undefined ? CHILD : path.join(opts.root, 'bench/lib/gatewayChild.ts'), env, [], nodeArgs);
   let ready;
   try {
     ready = await child.waitFor('ready', 120_000);
