@@ -220,7 +220,7 @@ export async function bareFloorUsPerMessage(streams: number, perStream: number, 
   }
 }
 
-/** "node 141, V8 DefaultWorke 32, …": a pass's CPU by thread name. */
+/** "MainThread 157, V8Worker 34, WorkerThread 30": a pass's CPU by thread name. */
 function threadList(f: MediaPathFigure): string {
   return (f.threads ?? []).map((t) => `${t.thread} ${t.ms}`).join(', ') || '?';
 }
@@ -283,7 +283,7 @@ export async function runMediaPathBench(ctx: SectionContext): Promise<SectionRes
       notes: [
         `µs/msg = child process CPU (all threads) over the run ÷ inbound media messages; ${streams} streams at ${speed}× real time. Target ≤ 1.5×.`,
         `at-rest CPU = the same process's CPU rate with the streams open but silent, times the run's length: what the figure would shrink by if that background work were not counted.`,
-        `where the gateway's CPU went in that pass: main thread ${full.mainThreadCpuMs ?? '?'} ms${full.engineCpuMs !== undefined ? `, PGlite's thread ${full.engineCpuMs} ms` : ''}, other threads (GC, libuv) ${full.mainThreadCpuMs !== undefined ? round(full.cpuMs - full.mainThreadCpuMs - (full.engineCpuMs ?? 0), 1) : '?'} ms; the floor's main thread ${floor.mainThreadCpuMs ?? '?'} ms. Database queries during it: ${(full.queries ?? []).reduce((n, q) => n + q.count, 0)} (${(full.queries ?? []).slice(0, 4).map((q) => `${q.count}× ${q.sql}`).join('; ')}).`,
+        `where the gateway's CPU went in that pass: main thread ${full.mainThreadCpuMs ?? '?'} ms${full.engineCpuMs !== undefined ? `, PGlite's thread ${full.engineCpuMs} ms` : ''}, other threads (V8's workers: compiles, GC; libuv) ${full.mainThreadCpuMs !== undefined ? round(full.cpuMs - full.mainThreadCpuMs - (full.engineCpuMs ?? 0), 1) : '?'} ms; the floor's main thread ${floor.mainThreadCpuMs ?? '?'} ms. Database queries during it: ${(full.queries ?? []).reduce((n, q) => n + q.count, 0)} (${(full.queries ?? []).slice(0, 4).map((q) => `${q.count}× ${q.sql}`).join('; ')}).`,
         `cold (the first full-size pass after start, not in the ratio): floor ${coldFloor.usPerMessage} µs/msg, gateway ${coldGw.usPerMessage} µs/msg (${round(ratio(coldGw.usPerMessage, coldFloor.usPerMessage), 2)}×; by thread: ${threadList(coldGw)}). Measured after ${warmPasses} such warm-up pass${warmPasses === 1 ? '' : 'es'} to each.`,
         `CPU ms by thread: gateway ${threadList(full)}; floor ${threadList(floor)}. GC pauses: gateway ${full.gc ?? '?'}; floor ${floor.gc ?? '?'}.`,
         `detectors: ${detectors.programAttached} calls with detectors attached by the call program (outbound: ${JSON.stringify(detectors.outboundDefaults ?? null)}), ${detectors.benchAttached} by the bench.`,

@@ -1,7 +1,8 @@
 // CPU of this process by thread name, from /proc/self/task/*/schedstat (nanoseconds on the CPU, not
-// clock ticks: a 3 s pass would read in 10 ms steps from `stat`). Names are the kernel's `comm`: Node's
-// main thread is `node`, V8's platform workers (GC helpers, concurrent compiles) `V8 DefaultWorke`,
-// libuv's pool `libuv-worker`, worker_threads by their own name. Threads that ended are not counted:
+// clock ticks: a 3 s pass would read in 10 ms steps from `stat`). Names are the kernel's `comm`, as Node 24
+// sets them: `MainThread` (the event loop), `V8Worker` (V8's platform workers: concurrent compiles, GC
+// helpers), `WorkerThread` (a worker_threads thread, e.g. PGlite's), `libuv-worker` (libuv's pool), and
+// `DelayedTaskSche`. Threads that ended are not counted:
 // the benches read it as "where the CPU of a pass went", between two readings. Linux only; elsewhere
 // an empty map.
 import { readdirSync, readFileSync } from 'node:fs';
