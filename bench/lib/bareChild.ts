@@ -8,6 +8,10 @@ import { WebSocketServer, type RawData } from 'ws';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { decodeMulawInto } from '../../dsp/mulaw.ts';
 import { serveParent } from './children.ts';
+import { observeGc } from './gcStats.ts';
+import { threadCpuUs } from './threadCpu.ts';
+
+const gcStats = observeGc();
 
 interface MediaMessage {
   event?: string;
@@ -41,7 +45,7 @@ server.on('listening', () => {
       stats: () => {
         const cpu = process.cpuUsage();
         const thread = process.threadCpuUsage();
-        return { cpuUs: cpu.user + cpu.system, mainThreadCpuUs: thread.user + thread.system, mediaMessages, samples };
+        return { cpuUs: cpu.user + cpu.system, mainThreadCpuUs: thread.user + thread.system, threads: threadCpuUs(), gc: structuredClone(gcStats), mediaMessages, samples };
       },
       loop: (m) => {
         const ms = (ns: number) => ns / 1e6;

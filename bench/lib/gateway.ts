@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { MALLOC_TUNING_ENV } from '../../src/store/mallocTuning.ts';
 import { BenchChild } from './children.ts';
 import type { ThroughputFigure } from './eventLogThroughput.ts';
+import type { GcStats } from './gcStats.ts';
+import type { ThreadCpu } from './threadCpu.ts';
 
 const CHILD = fileURLToPath(new URL('./gatewayChild.ts', import.meta.url));
 
@@ -42,6 +44,10 @@ export interface GatewayStats {
   mainThreadCpuUs: number;
   /** The embedded database's thread (PGlite); null on PostgreSQL, whose CPU is another process's. */
   engineCpuUs: number | null;
+  /** CPU µs by thread name (bench/lib/threadCpu.ts). */
+  threads: ThreadCpu;
+  /** GC pauses by kind since the child started (bench/lib/gcStats.ts). */
+  gc: GcStats;
   wallMs: number;
   rssMb: number;
   heapMb: number;
@@ -60,6 +66,8 @@ export interface GatewayOptions {
   /** 'auto' (default): the full detector chain on every call unless the call program attaches its own. */
   detectors?: 'auto' | 'off';
   env?: Record<string, string>;
+  /** Another checkout to run the gateway from (its bench/lib/gatewayChild.ts and src/), for paired A/B runs. */
+  root?: string;
 }
 
 export interface BenchGateway {
@@ -120,7 +128,10 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     API_KEY: undefined,
     ...opts.env,
   };
-  const child = BenchChild.start('gateway', CHILD, env);
+  // BENCH_GATEWAY_NODE_ARGS: node options for the gateway child alone (`--cpu-prof`, `--perf-basic-prof`,
+  // V8 flags), to profile it or try a flag without touching the floor's process.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = BenchChild.start('gateway', opts.root === undefined ? CHILD : path.join(opts.root, 'bench/lib/gatewayChild.ts'), env, [], nodeArgs);
   let ready;
   try {
     ready = await child.waitFor('ready', 120_000);

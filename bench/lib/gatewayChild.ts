@@ -13,6 +13,10 @@ import { loadConfig } from '../../src/config.ts';
 import { composeGateway } from '../../src/composition.ts';
 import { serveParent } from './children.ts';
 import { eventLogThroughput } from './eventLogThroughput.ts';
+import { observeGc } from './gcStats.ts';
+import { threadCpuUs } from './threadCpu.ts';
+
+const gcStats = observeGc();
 
 type Attach = (call: CallSession) => () => void;
 
@@ -121,6 +125,8 @@ async function main(): Promise<void> {
           cpuUs: cpu.user + cpu.system,
           mainThreadCpuUs: thread.user + thread.system,
           engineCpuUs: engineCpuUs ?? null,
+          threads: threadCpuUs(),
+          gc: structuredClone(gcStats),
           wallMs: performance.now(),
           rssMb: mem.rss / 1048576,
           heapMb: mem.heapUsed / 1048576,

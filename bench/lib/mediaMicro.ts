@@ -1,4 +1,4 @@
-// In-process attribution of the media path (no sockets, no database): CPU µs per 20 ms media message
+// In-process attribution of the media path (no sockets, no database): main-thread CPU µs per 20 ms media message
 // for each stage — the floor's work (JSON.parse + base64 + mu-law), the full parser, the fast scanner,
 // the session's frame assembly, and the detectors in the configurations a call goes through. The
 // detector rows also give the per-call cost of a listening-idle call with in-band DTMF off (nothing
@@ -44,11 +44,12 @@ function time(stage: string, messages: readonly Buffer[], setup: () => (m: Buffe
   const runs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const f = setup();
-    // Process CPU, not wall time: on a shared machine the wall clock counts other processes' turns.
-    // Passes of ~0.1 s or more: the kernel accounts CPU in ticks.
-    const c0 = process.cpuUsage();
+    // This thread's CPU, not wall time (on a shared machine the wall clock counts other processes'
+    // turns) and not the process's: V8's worker threads compile the stages' code meanwhile, and that
+    // made a stage read 2-3× its cost when it ran cold (the scanner 2.7 vs 0.76 µs in the media section).
+    const c0 = process.threadCpuUsage();
     for (let k = 0; k < REPEAT; k++) for (const m of messages) f(m);
-    const c = process.cpuUsage(c0);
+    const c = process.threadCpuUsage(c0);
     runs.push((c.user + c.system) / (REPEAT * messages.length));
   }
   runs.sort((a, b) => a - b);
@@ -126,9 +127,9 @@ export function interleavedCalls(calls = 300, seconds = 5, rounds = 5): StageFig
       call.listenFor('keys');
       return (m: Buffer) => call.receiveMedia((scanner.scan(m) as { payload: Uint8Array }).payload);
     });
-    const c0 = process.cpuUsage();
+    const c0 = process.threadCpuUsage();
     for (let k = 0; k < n; k++) for (let c = 0; c < calls; c++) (handlers[c] as (m: Buffer) => void)((perCall[c] as Buffer[])[k] as Buffer);
-    const c = process.cpuUsage(c0);
+    const c = process.threadCpuUsage(c0);
     if (r > 0) runs.push((c.user + c.system) / (n * calls)); // the first pass warms the JIT
   }
   runs.sort((a, b) => a - b);
