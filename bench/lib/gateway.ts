@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_TUNING_ENV } from '../../src/store/mallocTuning.ts';
+import { missingTuning } from '../../src/processTuning.ts';
 import { BenchChild } from './children.ts';
 import type { ThroughputFigure } from './eventLogThroughput.ts';
 
@@ -105,8 +105,6 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     DATABASE_URL: opts.databaseUrl ?? '',
-    // As src/main.ts runs itself on the embedded database (src/store/mallocTuning.ts).
-    ...(opts.databaseUrl === undefined || opts.databaseUrl === '' ? MALLOC_TUNING_ENV : {}),
     ...BENCH_LIMITS,
     FLOWS_DIR: flowsDir,
     DEFAULT_FLOW_ID: BENCH_FLOW_ID,
@@ -120,7 +118,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     API_KEY: undefined,
     ...opts.env,
   };
-  const child = BenchChild.start('gateway', CHILD, env);
+  // As src/main.ts runs itself (src/processTuning.ts): its V8 flags and, on the embedded database, malloc's.
+  const tuning = missingTuning({ ...process.env, ...env }, process.execArgv);
+  const child = BenchChild.start('gateway', CHILD, { ...env, ...tuning.env }, [], tuning.execArgv);
   let ready;
   try {
     ready = await child.waitFor('ready', 120_000);
