@@ -21,9 +21,11 @@ const mb = (n: number): number => Math.round(n / 1048576);
 
 interface Row {
   step: string;
-  rss: number;
   /** Milliseconds since the measuring process started. */
   ms: number;
+  /** RSS as the step left it, before the full GC the other columns are read after (V8's young generation shows here). */
+  rssNoGc: number;
+  rss: number;
   /** The highest RSS so far (VmHWM): start-up's transient peaks (WASM compilation) show here. */
   peakRss: number;
   heapUsed: number;

@@ -6,6 +6,7 @@ import { createLogger } from './observability/logger.ts';
 import { reportWorkerMetrics } from './cluster/metrics.ts';
 import { metricsRegistry } from './observability/metrics.ts';
 import { runPrimary } from './cluster/primary.ts';
+import { releaseStartupMemory } from './startupMemory.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  await app.ready();
+  const startupGcMs = releaseStartupMemory();
   await app.listen({ host: config.host, port: config.port });
   log.info(
     {
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
       dashboard: `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${config.port}/`,
       adminPasswordFile: runtime.adminPasswordFile,
       localUnauthenticated: config.localUnauthenticated,
+      startupGcMs,
     },
     runtime.apiKeyFile ? `gateway listening; the REST API key is in ${runtime.apiKeyFile}` : 'gateway listening',
   );

@@ -3,7 +3,7 @@
 // (processTuningEntry.ts, imported first by src/main.ts) re-executes the process with whatever of this
 // it lacks: process.execve replaces the program in place (same pid, stdio, arguments and environment,
 // plus the flags and variables), before any other module has run. An operator's own value of any of
-// them wins (on the command line or in NODE_OPTIONS, or the variable set). Figures: README, "Base
+// them wins (the flag on the command line, in either form, or the variable set). Figures: README, "Base
 // memory of a process, fifth pass"; `node --expose-gc bench/memoryBase.ts`.
 //
 // Every process:
@@ -15,11 +15,11 @@
 //   threshold maps every block from 32 kB up on its own and unmaps it on free (PGlite: first start
 //   264 -> 230 MB, restart 240 -> 232 MB; PostgreSQL: first start 207 -> 149 MB, restart 148 -> 133 MB),
 //   at the same start-up CPU. musl and other allocators ignore it.
-// - `--max-semi-space-size`: V8 grows the young generation with the allocation rate, up to 64 MB on this
-//   machine (two 32 MB semi-spaces), while the modules load and under calls, and gives it back only on
-//   a memory-reducing GC, which a busy gateway rarely runs: 48-64 MB of a running gateway's RSS was
-//   young generation. A young generation's cost is its survivors, not its size: a call's per-frame
-//   garbage dies young at 8 MB as at 32 (CPU per call at 600 calls: README).
+// - V8's young generation is left at its default (two 32 MB semi-spaces here), although it is 48-64 MB of
+//   a running gateway's RSS: at 8 MB a worker held 40-50 MB less, but under calls arriving at 20 a
+//   second the first audio's p99 was 155 ms (median of 7 runs) against 68 ms at 32 MB, more of the
+//   calls' set-up surviving into the old generation. An operator who prefers the memory sets
+//   NODE_OPTIONS=--max-semi-space-size=8 (README, "Base memory of a process, fifth pass").
 //
 // With the embedded database (no DATABASE_URL):
 // - `--liftoff-only`: PGlite's WASM is compiled by Liftoff, V8's baseline compiler, and never tiered
@@ -32,10 +32,6 @@
 //   V8 freezes its flags once it has started (v8.setFlagsFromString is then ignored), and flags are
 //   per process, so the offline voice's WASM (eSpeak, its own worker thread) runs on Liftoff too.
 
-/** A semi-space of the young generation, MB (V8's default here: 32). */
-export const SEMI_SPACE_MB = 8;
-/** V8 flags for every gateway process. */
-export const PROCESS_V8_FLAGS: readonly string[] = [`--max-semi-space-size=${SEMI_SPACE_MB}`];
 /** V8 flags for a process that runs the embedded database. */
 export const EMBEDDED_V8_FLAGS: readonly string[] = ['--liftoff-only'];
 /** Environment for every gateway process (glibc on Linux only). */
@@ -48,20 +44,19 @@ export interface ProcessTuning {
   env: Record<string, string>;
 }
 
-/** `--max_semi_space_size=8` → `max-semi-space-size`; `--no-liftoff-only` → `liftoff-only`. */
+/** `--liftoff_only` and `--no-liftoff-only` → `liftoff-only`. */
 function flagName(arg: string): string {
   return arg.replace(/^--(no-?)?/, '').split('=')[0]?.replace(/_/g, '-') ?? '';
 }
 
 /**
  * What a process started with `env` and `execArgv` lacks of its tuning (both empty: nothing). A flag
- * the operator gave in any form (`--no-liftoff-only`, `--max_semi_space_size=16`, in NODE_OPTIONS) is
- * theirs and is not added.
+ * the operator gave in any form (`--no-liftoff-only`, `--liftoff_only`) is theirs and is not added.
  */
 export function missingTuning(env: NodeJS.ProcessEnv, execArgv: readonly string[], platform: NodeJS.Platform = process.platform): ProcessTuning {
   const embedded = (env.DATABASE_URL ?? '') === '';
-  const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
-  const wanted = [...PROCESS_V8_FLAGS, ...(embedded ? EMBEDDED_V8_FLAGS : [])];
+  const given = new Set(execArgv.filter((a) => a.startsWith('--')).map(flagName));
+  const wanted = embedded ? EMBEDDED_V8_FLAGS : [];
   const tuning: ProcessTuning = { execArgv: wanted.filter((f) => !given.has(flagName(f))), env: {} };
   if (platform === 'linux' && env.MALLOC_MMAP_THRESHOLD_ === undefined) Object.assign(tuning.env, MALLOC_ENV);
   return tuning;

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { MALLOC_ENV, EMBEDDED_V8_FLAGS, missingTuning, PROCESS_V8_FLAGS } from '../src/processTuning.ts';
+import { EMBEDDED_V8_FLAGS, MALLOC_ENV, missingTuning } from '../src/processTuning.ts';
 
 const run = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../src/processTuningEntry.ts', import.meta.url));
@@ -34,27 +34,25 @@ describe('process tuning', () => {
   it.runIf(process.platform === 'linux')('re-executes the embedded database process in place with its flags and threshold, keeping the pid and arguments', async () => {
     const seen = await probe({ DATABASE_URL: '' });
     expect(seen.threshold).toBe(MALLOC_ENV.MALLOC_MMAP_THRESHOLD_);
-    expect(seen.execArgv).toEqual(expect.arrayContaining([...PROCESS_V8_FLAGS, ...EMBEDDED_V8_FLAGS]));
+    expect(seen.execArgv).toEqual(expect.arrayContaining([...EMBEDDED_V8_FLAGS]));
     expect(String(seen.after)).toBe(seen.before);
     expect(seen.args).toEqual(['one', 'two']);
   });
 
-  it.runIf(process.platform === 'linux')('gives a PostgreSQL process the threshold and young generation flag, not the database engine flags', async () => {
+  it.runIf(process.platform === 'linux')('gives a PostgreSQL process the threshold, not the embedded engine flags', async () => {
     const seen = await probe({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' });
     expect(seen.threshold).toBe(MALLOC_ENV.MALLOC_MMAP_THRESHOLD_);
-    expect(seen.execArgv).toEqual(expect.arrayContaining([...PROCESS_V8_FLAGS]));
     expect(seen.execArgv).not.toContain('--liftoff-only');
     expect(String(seen.after)).toBe(seen.before);
   });
 
   it('keeps an operator-set value and adds nothing it already has', async () => {
-    const own = await probe({ DATABASE_URL: '', MALLOC_MMAP_THRESHOLD_: '65536', NODE_OPTIONS: '--max-semi-space-size=16' }, ['--no-liftoff-only']);
+    const own = await probe({ DATABASE_URL: '', MALLOC_MMAP_THRESHOLD_: '65536' }, ['--no-liftoff-only']);
     expect(own.threshold).toBe('65536');
-    expect(own.execArgv.filter((a) => a.includes('semi'))).toEqual([]);
     expect(own.execArgv.filter((a) => a.includes('liftoff'))).toEqual(['--no-liftoff-only']);
-    expect(missingTuning({ DATABASE_URL: '' }, ['--max_semi_space_size=4', '--liftoff-only'], 'darwin')).toEqual({ execArgv: [], env: {} });
-    expect(missingTuning({}, [], 'linux')).toEqual({ execArgv: [...PROCESS_V8_FLAGS, ...EMBEDDED_V8_FLAGS], env: { ...MALLOC_ENV } });
-    expect(missingTuning({ DATABASE_URL: 'postgres://h/db', MALLOC_MMAP_THRESHOLD_: '131072' }, [...PROCESS_V8_FLAGS], 'linux')).toEqual({ execArgv: [], env: {} });
-    expect(missingTuning({ DATABASE_URL: 'postgres://h/db' }, [], 'darwin')).toEqual({ execArgv: [...PROCESS_V8_FLAGS], env: {} });
+    expect(missingTuning({ DATABASE_URL: '' }, ['--liftoff_only'], 'darwin')).toEqual({ execArgv: [], env: {} });
+    expect(missingTuning({}, [], 'linux')).toEqual({ execArgv: [...EMBEDDED_V8_FLAGS], env: { ...MALLOC_ENV } });
+    expect(missingTuning({ DATABASE_URL: 'postgres://h/db', MALLOC_MMAP_THRESHOLD_: '131072' }, [], 'linux')).toEqual({ execArgv: [], env: {} });
+    expect(missingTuning({ DATABASE_URL: 'postgres://h/db' }, [], 'darwin')).toEqual({ execArgv: [], env: {} });
   });
 });
