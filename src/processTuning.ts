@@ -13,8 +13,8 @@
 //   open; with a fixed 128 kB threshold still ~40 MB more on a first start than on a restart; 28 MB
 //   after a PostgreSQL worker's start, 80 MB after one that ran the offline voice). A fixed 32 kB
 //   threshold maps every block from 32 kB up on its own and unmaps it on free (PGlite: first start
-//   264 -> 230 MB, restart 240 -> 232 MB; PostgreSQL: first start 207 -> 149 MB, restart 148 -> 133 MB),
-//   at the same start-up CPU. musl and other allocators ignore it.
+//   264 -> 230 MB, restart 240 -> 232 MB; PostgreSQL, measured with 8 MB semi-spaces: first start
+//   207 -> 149 MB, restart 148 -> 133 MB), at the same start-up CPU. musl and other allocators ignore it.
 // - V8's young generation is left at its default (two 32 MB semi-spaces here), although it is 48-64 MB of
 //   a running gateway's RSS: at 8 MB a worker held 40-50 MB less, but under calls arriving at 20 a
 //   second the first audio's p99 was 155 ms (median of 7 runs) against 68 ms at 32 MB, more of the
@@ -29,8 +29,9 @@
 //   250 MB base, the size a container's memory limit must allow. Liftoff's code costs the database
 //   thread ~1.6x its CPU per query (22.7 vs 13.5 µs per event of the event log at steady state), on
 //   the thread beside the calls' event loop; opening the database is cheaper (no tier-up compile).
-//   V8 freezes its flags once it has started (v8.setFlagsFromString is then ignored), and flags are
-//   per process, so the offline voice's WASM (eSpeak, its own worker thread) runs on Liftoff too.
+//   Set at run time (v8.setFlagsFromString before PGlite's thread starts) it had no effect: the peak
+//   stayed. Flags are per process, so the offline voice's WASM (eSpeak, its own worker thread) runs on
+//   Liftoff too (its synthesis time was within the runs' spread).
 
 /** V8 flags for a process that runs the embedded database. */
 export const EMBEDDED_V8_FLAGS: readonly string[] = ['--liftoff-only'];
