@@ -4,7 +4,7 @@
 // process that then sits waiting for calls seldom runs: 48-64 MB of a gateway's resident memory at
 // rest was that young generation (README, "Base memory of a process, fifth pass"). One collection
 // that reduces memory ("last resort": the heap compacted, the young generation shrunk to its minimum),
-// run once before the server listens, so no call is in progress to feel its pause (~30-60 ms). Under
+// run once before the server listens, so no call is in progress to feel its pause (59-74 ms, measured). Under
 // calls the young generation grows again with their allocation, as before: a smaller maximum
 // (--max-semi-space-size=8) was measured too, and made the first audio's p99 under 20 arrivals a
 // second worse, so the maximum is left as it is.
