@@ -3,22 +3,28 @@
 // (DATABASE_URL). Twice on one data folder: a first start (an empty folder: the offline voice is
 // loaded to synthesize the prompts, PGlite runs initdb) and a restart (prompts on disk), which is what
 // a worker of a running deployment looks like. The modules are imported one group at a time so each
-// group's share shows; the database is opened as its own step; peakRss is the highest RSS so far (start-up's
-// transient WASM compilation); `malloc` is what glibc's allocator holds resident (freed memory it kept
+// group's share shows; the database is opened as its own step; every reading but `rssNoGc` is taken
+// after a full GC (which also shrinks V8's young generation: `rssNoGc` is the RSS the step left, closer
+// to what a running gateway holds); peakRss is the highest RSS so far (start-up's transient WASM
+// compilation); `malloc` is what glibc's allocator holds resident (freed memory it kept
 // shows there); the last row, 5 s after ready, is the base a process keeps. The measuring
-// process gets the environment src/main.ts gives itself (src/store/mallocTuning.ts).
+// process gets the V8 flags and environment src/main.ts gives itself (src/processTuning.ts).
 // `node --expose-gc bench/memoryBase.ts` (a data folder of your own: DATA_DIR)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_TUNING_ENV, wantsMallocTuning } from '../src/store/mallocTuning.ts';
+import { missingTuning } from '../src/processTuning.ts';
 
 const mb = (n: number): number => Math.round(n / 1048576);
 
 interface Row {
   step: string;
+  /** Milliseconds since the measuring process started. */
+  ms: number;
+  /** RSS as the step left it, before the full GC the other columns are read after (V8's young generation shows here). */
+  rssNoGc: number;
   rss: number;
   /** The highest RSS so far (VmHWM): start-up's transient peaks (WASM compilation) show here. */
   peakRss: number;
@@ -56,10 +62,11 @@ function mallocRss(): number {
 async function measureOneStart(): Promise<void> {
   const rows: Row[] = [];
   const show = (step: string): void => {
+    const rssNoGc = process.memoryUsage.rss();
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
-    rows.push({ step, rss: mb(m.rss), peakRss: mb(hwmKb * 1024), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), malloc: mb(mallocRss()) });
+    rows.push({ step, ms: Math.round(performance.now()), rssNoGc: mb(rssNoGc), rss: mb(m.rss), peakRss: mb(hwmKb * 1024), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), malloc: mb(mallocRss()) });
   };
   // This script is TypeScript: Node's type stripping (a WASM build of swc) is already loaded.
   show('node + TypeScript type stripping');
@@ -81,6 +88,10 @@ async function measureOneStart(): Promise<void> {
   const app = await buildApp({ ...runtime.appDeps, logger: log });
   await app.ready();
   show('app ready');
+  // As src/main.ts does before it listens.
+  const { releaseStartupMemory } = await import('../src/startupMemory.ts');
+  releaseStartupMemory();
+  show('start-up memory released (a last-resort GC)');
   // Start-up's transient memory (V8 optimizing PGlite's WASM on background threads, their compile
   // zones) is given back within seconds: what a process then keeps is its base.
   await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -98,10 +109,11 @@ if (process.env.MEMORY_BASE_CHILD === '1') {
   const dataDir = own ?? mkdtempSync(path.join(tmpdir(), 'gw-memory-base-'));
   try {
     const starts: Array<{ label: string; rows: Row[] }> = [];
+    // As src/main.ts runs itself (src/processTuning.ts).
+    const tuning = missingTuning(process.env, process.execArgv);
     for (const label of ['first start (empty data folder)', 'restart (prompts on disk)']) {
-      const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
-        // As src/main.ts runs itself (src/store/mallocTuning.ts).
-        env: { ...process.env, ...(wantsMallocTuning(process.env) ? MALLOC_TUNING_ENV : {}), MEMORY_BASE_CHILD: '1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', ...tuning.execArgv, fileURLToPath(import.meta.url)], {
+        env: { ...process.env, ...tuning.env, MEMORY_BASE_CHILD: '1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
         maxBuffer: 16 * 1048576,
@@ -111,7 +123,7 @@ if (process.env.MEMORY_BASE_CHILD === '1') {
       starts.push({ label, rows: JSON.parse(line) as Row[] });
     }
     for (const s of starts) {
-      process.stdout.write(`${s.label}, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}:\n`);
+      process.stdout.write(`${s.label}, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, V8 flags ${[...process.execArgv, ...tuning.execArgv].join(' ') || 'none'}:\n`);
       console.table(s.rows);
     }
   } finally {

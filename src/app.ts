@@ -60,6 +60,7 @@ import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
 import type { FlowStore } from './store/flows.ts';
 import { dashboard, dashboardApi } from './web/plugin.ts';
+import { LOG_REDACT, LOG_SERIALIZERS } from './observability/logFields.ts';
 
 /** How long after a call ends its event numbering is kept in memory. */
 const SEQUENCE_RETENTION_MS = 10 * 60 * 1000;
@@ -108,30 +109,8 @@ declare module 'fastify' {
   }
 }
 
-/** Loggers never see secrets: auth headers and signatures are redacted wherever they appear. */
-export const LOG_REDACT = [
-  'req.headers.authorization',
-  'req.headers["x-twilio-signature"]',
-  'req.headers["x-signalwire-signature"]',
-  'headers.authorization',
-  '*.token',
-  '*.apiKey',
-  '*.authToken',
-];
-
-/**
- * Request logs keep the path only: query strings may carry phone numbers (a carrier's GET webhook)
- * or tokens. Used by the app's own logger and by main.ts's (a logger's serializers win over fastify's).
- */
-export const LOG_SERIALIZERS = {
-  req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
-    method: req.method,
-    url: req.url.split('?', 1)[0],
-    host: req.host,
-    remoteAddress: req.ip,
-    remotePort: req.socket?.remotePort,
-  }),
-};
+// Where they are defined (a module the cluster's primary can load without the app): re-exported for the app's users.
+export { LOG_REDACT, LOG_SERIALIZERS } from './observability/logFields.ts';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_TUNING_ENV } from '../../src/store/mallocTuning.ts';
+import { missingTuning } from '../../src/processTuning.ts';
 import { BenchChild } from './children.ts';
 import type { ThroughputFigure } from './eventLogThroughput.ts';
 import type { GcStats } from './gcStats.ts';
@@ -113,8 +113,6 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     DATABASE_URL: opts.databaseUrl ?? '',
-    // As src/main.ts runs itself on the embedded database (src/store/mallocTuning.ts).
-    ...(opts.databaseUrl === undefined || opts.databaseUrl === '' ? MALLOC_TUNING_ENV : {}),
     ...BENCH_LIMITS,
     FLOWS_DIR: flowsDir,
     DEFAULT_FLOW_ID: BENCH_FLOW_ID,
@@ -129,9 +127,11 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
     ...opts.env,
   };
   // BENCH_GATEWAY_NODE_ARGS: node options for the gateway child alone (`--cpu-prof`, `--perf-basic-prof`,
-  // V8 flags), to profile it or try a flag without touching the floor's process.
+  // V8 flags), to profile it or try a flag without touching the floor's process. Besides them, the
+  // child runs as src/main.ts runs itself (src/processTuning.ts): its V8 flags and malloc's variable.
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = BenchChild.start('gateway', opts.root === undefined ? CHILD : path.join(opts.root, 'bench/lib/gatewayChild.ts'), env, [], nodeArgs);
+  const tuning = missingTuning({ ...process.env, ...env }, [...process.execArgv, ...nodeArgs]);
+  const child = BenchChild.start('gateway', opts.root === undefined ? CHILD : path.join(opts.root, 'bench/lib/gatewayChild.ts'), { ...env, ...tuning.env }, [], [...tuning.execArgv, ...nodeArgs]);
   let ready;
   try {
     ready = await child.waitFor('ready', 120_000);

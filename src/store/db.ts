@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createError } from '../errors.ts';
+import { EMBEDDED_V8_FLAGS } from '../processTuning.ts';
 import { PgliteThread } from './pgliteThread.ts';
 import { migrate } from './migrate.ts';
 import { ChangeHandlers, checkChannel, feedOver, PostgresNotifications, type ChangeFeed } from './changeFeed.ts';
@@ -181,11 +182,15 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   });
 }
 
-/** Runs pgliteInitdb.ts in a process of its own and waits for it; rejects with its stderr if it fails. */
+/**
+ * Runs pgliteInitdb.ts in a process of its own and waits for it; rejects with its stderr if it fails.
+ * With the gateway's own WASM flags: initdb's TurboFan tier-up would take the machine ~600 MB more
+ * for a second, beside the gateway (see processTuning.ts).
+ */
 async function initdbInChildProcess(dir: string): Promise<void> {
   const script = fileURLToPath(new URL('./pgliteInitdb.ts', import.meta.url));
   try {
-    await execFileAsync(process.execPath, [script, dir], { maxBuffer: 1024 * 1024 });
+    await execFileAsync(process.execPath, [...EMBEDDED_V8_FLAGS, script, dir], { maxBuffer: 1024 * 1024 });
   } catch (err) {
     const output = (err as { stderr?: unknown }).stderr;
     const stderr = (typeof output === 'string' ? output : '').trim().slice(-1000);
