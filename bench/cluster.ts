@@ -17,6 +17,7 @@ import { LoadGenerators, type MergedLoad } from './lib/loadgen.ts';
 import { benchDatabaseUrl, createScratchDatabase } from './lib/scratchDb.ts';
 import { sleep, waitUntil, type SectionContext, type SectionResult } from './lib/section.ts';
 import { percentile, round, summarize } from './lib/stats.ts';
+import { freePort } from '../scripts/freePort.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** prom-client's default event-loop monitor resolution (collectDefaultMetrics). */
@@ -140,7 +141,9 @@ export async function startClusterGateway(databaseUrl: string, workers: number, 
   const flowsDir = path.join(dataDir, 'flows');
   await mkdir(flowsDir);
   await writeFile(path.join(flowsDir, `${BENCH_FLOW_ID}.json`), JSON.stringify(BENCH_FLOW));
-  const port = 43000 + Math.floor(Math.random() * 2000);
+  // Below the ephemeral range: a port from it can be the local end of the pool's or the load
+  // generators' connections, and the primary's bind then fails with EADDRINUSE (it did, once).
+  const port = await freePort();
   const logPath = path.join(tmpdir(), `gw-bench-cluster-${port}.log`);
   const logFile = await open(logPath, 'w');
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(root, 'src/main.ts')], {

@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { startFakeElevenLabs } from '../fakes/elevenlabsServer.ts';
 import { createPostgresDatabase, testDatabases } from '../helpers/db.ts';
+import { freePort } from '../../scripts/freePort.ts';
 
 describe('WORKERS', () => {
   it('defaults to one process with the embedded database and refuses more, naming the variable', () => {
@@ -52,7 +53,7 @@ if (testDatabases().includes('postgres')) {
     it('shares secrets, serves from both workers, aggregates metrics and drains on SIGTERM', async () => {
       const db = await createPostgresDatabase();
       const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-workers-'));
-      const port = 42000 + Math.floor(Math.random() * 2000);
+      const port = await freePort();
       const child = spawn(process.execPath, ['src/main.ts'], {
         env: { ...process.env, WORKERS: '2', PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: db.url, LOG_LEVEL: 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,7 +95,7 @@ if (testDatabases().includes('postgres')) {
       const voice = await startFakeElevenLabs();
       const db = await createPostgresDatabase();
       const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-prompts-'));
-      const port = 44000 + Math.floor(Math.random() * 2000);
+      const port = await freePort();
       const child = spawn(process.execPath, ['src/main.ts'], {
         env: {
           ...process.env,

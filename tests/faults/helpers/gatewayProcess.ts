@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './postgresCluster.ts';
+import { freePort } from '../../../scripts/freePort.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
