@@ -61,7 +61,10 @@ describe.each(testDatabases())('number routing on %s', (kind) => {
     expect((await gw.api(`/v1/numbers/${NUMBER}`, { method: 'PUT', body: { flowId: 'route-a' } })).status).toBe(200);
     const pool = gw.tdb.db.pool;
     const query = pool.query.bind(pool);
-    (pool as unknown as { query: unknown }).query = () => new Promise(() => undefined); // stalled
+    // Stalled: no query answers until the stall ends, when they fail (as on a connection cut) and the
+    // gateway's writes retry on the restored pool — otherwise they would hang until close()'s budgets.
+    const held: Array<(err: Error) => void> = [];
+    (pool as unknown as { query: unknown }).query = () => new Promise((_, reject) => held.push(reject));
     try {
       const started = performance.now();
       const res = await gw.app.inject({
@@ -78,6 +81,7 @@ describe.each(testDatabases())('number routing on %s', (kind) => {
       expect(performance.now() - started).toBeLessThan(5000);
     } finally {
       (pool as unknown as { query: unknown }).query = query;
+      for (const reject of held) reject(new Error('connection terminated (test stall over)'));
     }
   });
 
