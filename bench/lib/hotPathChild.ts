@@ -9,13 +9,11 @@ import Fastify from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { decodeMulawInto } from '../../dsp/mulaw.ts';
-import { CallSession } from '../../src/call/CallSession.ts';
 import { attachDetectors, defaultDetectorOptions } from '../../src/call/detectors.ts';
 import { MediaScanner } from '../../src/telephony/mediaScan.ts';
 import { serveParent } from './children.ts';
+import { benchSession } from './mediaMicro.ts';
 
-const noop = (): void => undefined;
-const log = { debug: noop, info: noop, warn: noop, error: noop };
 const pcm = new Int16Array(FRAME_SAMPLES);
 let messages = 0;
 let gcMs = 0;
@@ -29,21 +27,7 @@ new PerformanceObserver((list) => {
 
 function gatewayPath(socket: WebSocket, detectors = true): void {
   const scanner = new MediaScanner();
-  const call = new CallSession({
-    callId: 'c',
-    carrier: 'twilio',
-    direction: 'inbound',
-    from: '+1',
-    to: '+2',
-    streamId: 'MZ',
-    carrierCallId: 'CA',
-    parameters: {},
-    input: { encoding: 'mulaw', sampleRateHz: 8000 },
-    sink: { sendMedia: noop, sendMark: noop, sendClear: noop, close: noop },
-    timeline: { append: noop },
-    log,
-    mediaTimeoutMs: 30_000,
-  });
+  const call = benchSession('inbound', 30_000);
   if (detectors) {
     attachDetectors(call, defaultDetectorOptions('inbound'));
     call.listenFor('keys');

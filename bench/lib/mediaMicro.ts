@@ -14,7 +14,11 @@ import { callerAudio } from './callerAudio.ts';
 const noop = (): void => undefined;
 const log = { debug: noop, info: noop, warn: noop, error: noop };
 
-function session(direction: 'inbound' | 'outbound' = 'inbound'): CallSession {
+/**
+ * A call session with no socket, timeline or log behind it, for in-process media benchmarks;
+ * `mediaTimeoutMs` runs the media watchdog as a gateway's calls do (0: off).
+ */
+export function benchSession(direction: 'inbound' | 'outbound' = 'inbound', mediaTimeoutMs = 0): CallSession {
   return new CallSession({
     callId: 'c',
     carrier: 'twilio',
@@ -28,6 +32,7 @@ function session(direction: 'inbound' | 'outbound' = 'inbound'): CallSession {
     sink: { sendMedia: noop, sendMark: noop, sendClear: noop, close: noop },
     timeline: { append: noop },
     log,
+    mediaTimeoutMs,
   });
 }
 
@@ -67,7 +72,7 @@ export function mediaPathBreakdown(seconds = 30, rounds = 5): StageFigure[] {
   const pcm = new Int16Array(FRAME_SAMPLES);
   const through = (direction: 'inbound' | 'outbound', detectors: DetectorOptions | undefined, listening: boolean) => () => {
     const scanner = new MediaScanner();
-    const call = session(direction);
+    const call = benchSession(direction);
     if (detectors) attachDetectors(call, detectors);
     if (listening) call.listenFor('keys');
     return (m: Buffer) => call.receiveMedia((scanner.scan(m) as { payload: Uint8Array }).payload);
@@ -122,7 +127,7 @@ export function interleavedCalls(calls = 300, seconds = 5, rounds = 5): StageFig
   for (let r = 0; r <= rounds; r++) {
     const handlers = perCall.map(() => {
       const scanner = new MediaScanner();
-      const call = session('inbound');
+      const call = benchSession('inbound');
       attachDetectors(call, defaultDetectorOptions('inbound'));
       call.listenFor('keys');
       return (m: Buffer) => call.receiveMedia((scanner.scan(m) as { payload: Uint8Array }).payload);
