@@ -72,8 +72,8 @@ async function measureOneStart(): Promise<void> {
   show('node + TypeScript type stripping');
   await Promise.all(['fastify', 'pg', 'ws', 'pino', 'prom-client', 'ajv', 'libphonenumber-js'].map((m) => import(m)));
   show('+ fastify, pg, ws, pino, prom-client, ajv, libphonenumber-js');
-  await import('openai');
-  show('+ openai SDK');
+  // The openai and ElevenLabs SDKs are not here: a process imports them only when it has their key
+  // (src/agent/openaiSdk.ts, src/agent/tts/elevenlabs.ts).
   const [{ buildApp }, { loadConfig }, { composeGateway }, { default: pino }] = await Promise.all([import('../src/app.ts'), import('../src/config.ts'), import('../src/composition.ts'), import('pino')]);
   show('+ the gateway\'s own modules');
   const config = loadConfig(process.env);

@@ -3,7 +3,7 @@
 // the call, in the background, a few at a time (cockatiel bulkhead) and retried with backoff; it never
 // touches a live call. Without an OpenAI key it is not constructed, and calls simply have no analysis.
 import { bulkhead, ExponentialBackoff, handleAll, retry, wrap, type IPolicy } from 'cockatiel';
-import OpenAI from 'openai';
+import { openAiClient, type OpenAiClient } from '../agent/openaiSdk.ts';
 import type { Queryable } from '../store/db.ts';
 import type { EventLog } from '../store/eventLog.ts';
 import { buildTranscript, type TranscriptTurn } from './transcript.ts';
@@ -59,14 +59,14 @@ function prompt(transcript: readonly TranscriptTurn[], dispositions: readonly st
 
 export class PostCallAnalyzer {
   readonly #opts: PostCallAnalysisOptions;
-  readonly #client: OpenAI;
+  readonly #client: Promise<OpenAiClient>;
   readonly #policy: IPolicy;
   readonly #running = new Set<Promise<void>>();
   readonly #abort = new AbortController();
 
   constructor(opts: PostCallAnalysisOptions) {
     this.#opts = opts;
-    this.#client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0, timeout: 60_000 });
+    this.#client = openAiClient({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0, timeout: 60_000 });
     this.#policy = wrap(
       bulkhead(opts.concurrency ?? 2, opts.queueLimit ?? 1000),
       retry(handleAll, { maxAttempts: (opts.maxAttempts ?? 3) - 1, backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 10_000 }) }),
@@ -101,7 +101,7 @@ export class PostCallAnalyzer {
     const events = await this.#opts.eventLog.listEvents(callId);
     const transcript = buildTranscript(events);
     if (transcript.length === 0) return; // nothing was said: nothing to analyse
-    const stream = await this.#client.chat.completions.create(
+    const stream = await (await this.#client).chat.completions.create(
       { model: this.#opts.model, stream: true, temperature: 0, messages: [{ role: 'user', content: prompt(transcript, dispositions) }] },
       { signal },
     );

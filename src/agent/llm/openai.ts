@@ -3,8 +3,8 @@
 // (id and name first, arguments in pieces — see the SDK's ChatCompletionChunk.Choice.Delta.ToolCall)
 // and are assembled here, then emitted once the stream finishes. The SDK's own retries are off so the
 // shared policy (retry only before the first chunk, breaker, timeouts) applies to every provider alike.
-import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { openAiClient, type OpenAiClient } from '../openaiSdk.ts';
 import type { ChatMessage, LanguageModel, LlmChunk, ToolCall, ToolDefinition } from '../providers.ts';
 import type { CircuitBreaker } from '../../resilience/policy.ts';
 import { DEFAULT_STREAM_POLICY, resilientStream, type StreamPolicy } from '../resilience/resilientStream.ts';
@@ -43,20 +43,20 @@ function toOpenAiTools(tools: ToolDefinition[]): ChatCompletionTool[] {
 
 export class OpenAiLlm implements LanguageModel {
   readonly name = 'openai';
-  private readonly client: OpenAI;
+  private readonly client: Promise<OpenAiClient>;
   private readonly opts: OpenAiLlmOptions;
 
   constructor(opts: OpenAiLlmOptions) {
     this.opts = opts;
     // No SDK timeout/retries: resilientStream owns both (first-chunk and idle timeouts, retry before output).
-    this.client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0, timeout: 600_000 });
+    this.client = openAiClient({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0, timeout: 600_000 });
   }
 
   stream(req: { messages: ChatMessage[]; tools?: ToolDefinition[]; signal: AbortSignal }): AsyncIterable<LlmChunk> {
     const { client, opts } = this;
     const tools = req.tools && req.tools.length > 0 ? toOpenAiTools(req.tools) : undefined;
     return resilientStream(this.name, opts.policy ?? DEFAULT_STREAM_POLICY, opts.breaker, req.signal, async function* (signal) {
-      const stream = await client.chat.completions.create(
+      const stream = await (await client).chat.completions.create(
         {
           model: opts.model,
           messages: toOpenAiMessages(req.messages),

@@ -5,8 +5,7 @@
 // backoff, buffering up to `maxBufferMs` of audio meanwhile (older audio is dropped: a stale utterance
 // is worth less than a fresh one). Server times (`audio_start_ms`) are relative to each session's
 // audio, so they are shifted by the media time at which that session's audio began.
-import OpenAI from 'openai';
-import { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import { openAiClient, openAiRealtimeWs, type OpenAiClient, type OpenAiRealtimeWs, type OpenAiRealtimeWsClass } from '../openaiSdk.ts';
 import { createError } from '../../errors.ts';
 import { AsyncQueue } from '../asyncQueue.ts';
 import type { SpeechToText, SttEvent, SttStream } from '../providers.ts';
@@ -31,26 +30,33 @@ const BATCH_BYTES = 800; // 100 ms of 8 kHz mu-law
 
 export class OpenAiRealtimeStt implements SpeechToText {
   readonly name = 'openai-realtime';
-  private readonly client: OpenAI;
+  private readonly sdk: Promise<RealtimeSdk>;
   private readonly opts: OpenAiRealtimeSttOptions;
 
   constructor(opts: OpenAiRealtimeSttOptions) {
     this.opts = opts;
-    this.client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0 });
+    this.sdk = Promise.all([openAiClient({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0 }), openAiRealtimeWs()]).then(([client, RealtimeWs]) => ({ client, RealtimeWs }));
+    this.sdk.catch(() => undefined); // a failed import fails each stream that awaits it, not the process
   }
 
   open(o: { signal: AbortSignal; language?: string }): SttStream {
-    return new RealtimeSttStream(this.client, this.opts, o.signal, o.language);
+    return new RealtimeSttStream(this.sdk, this.opts, o.signal, o.language);
   }
+}
+
+/** The SDK's client and realtime websocket class, imported once per provider. */
+interface RealtimeSdk {
+  client: OpenAiClient;
+  RealtimeWs: OpenAiRealtimeWsClass;
 }
 
 class RealtimeSttStream implements SttStream {
   private readonly queue = new AsyncQueue<SttEvent>();
-  private readonly client: OpenAI;
+  private readonly sdk: Promise<RealtimeSdk>;
   private readonly opts: OpenAiRealtimeSttOptions;
   private readonly signal: AbortSignal;
   private readonly language: string | undefined;
-  private rt: OpenAIRealtimeWS | undefined;
+  private rt: OpenAiRealtimeWs | undefined;
   private ready = false;
   private closed = false;
   private reconnects = 0;
@@ -64,8 +70,8 @@ class RealtimeSttStream implements SttStream {
   private readonly partials = new Map<string, string>();
   private readonly onAbort = () => this.close();
 
-  constructor(client: OpenAI, opts: OpenAiRealtimeSttOptions, signal: AbortSignal, language: string | undefined) {
-    this.client = client;
+  constructor(sdk: Promise<RealtimeSdk>, opts: OpenAiRealtimeSttOptions, signal: AbortSignal, language: string | undefined) {
+    this.sdk = sdk;
     this.opts = opts;
     this.signal = signal;
     this.language = language;
@@ -82,7 +88,19 @@ class RealtimeSttStream implements SttStream {
     this.ready = false;
     this.sessionStartMs = -1;
     this.partials.clear();
-    const rt = new OpenAIRealtimeWS({ intent: 'transcription', ...(this.opts.ca ? { options: { ca: this.opts.ca } } : {}) }, this.client);
+    // Audio written meanwhile waits in the backlog, as while a socket opens.
+    this.sdk.then(
+      (sdk) => {
+        if (!this.closed) this.open(sdk);
+      },
+      (err: unknown) => {
+        if (!this.closed) this.fail(createError('GW_ERR_STT_FAILED', `realtime transcription could not load the openai SDK: ${err instanceof Error ? err.message : String(err)}`, { retryable: false, statusCode: 502 }));
+      },
+    );
+  }
+
+  private open(sdk: RealtimeSdk): void {
+    const rt = new sdk.RealtimeWs({ intent: 'transcription', ...(this.opts.ca ? { options: { ca: this.opts.ca } } : {}) }, sdk.client);
     this.rt = rt;
     rt.on('error', (err) => {
       // Transport errors also close the socket; the close handler decides about reconnecting. An error

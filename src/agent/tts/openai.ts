@@ -2,7 +2,7 @@
 // reference). It is brought to 8 kHz through the shared streaming windowed-sinc Resampler (a proper
 // anti-aliasing low-pass; naive decimation would fold 4–12 kHz into the phone band) and encoded to
 // mu-law. Network chunks can split a sample, so an odd trailing byte is carried to the next chunk.
-import OpenAI from 'openai';
+import { openAiClient, type OpenAiClient } from '../openaiSdk.ts';
 import { encodeMulawInto } from '../../../dsp/mulaw.ts';
 import { Resampler } from '../../../dsp/resample.ts';
 import { SAMPLE_RATE_HZ } from '../../../dsp/frame.ts';
@@ -57,19 +57,19 @@ export class Pcm24kToMulaw {
 export class OpenAiTts implements TextToSpeech {
   readonly name = 'openai-tts';
   readonly voice: string;
-  private readonly client: OpenAI;
+  private readonly client: Promise<OpenAiClient>;
   private readonly opts: OpenAiTtsOptions;
 
   constructor(opts: OpenAiTtsOptions) {
     this.opts = opts;
     this.voice = `${opts.voice}/${opts.model}`;
-    this.client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0, timeout: 600_000 });
+    this.client = openAiClient({ apiKey: opts.apiKey, baseURL: opts.baseURL ?? null, maxRetries: 0, timeout: 600_000 });
   }
 
   synthesize(text: string, o: { signal: AbortSignal }): AsyncIterable<Uint8Array> {
     const { client, opts } = this;
     return resilientStream(this.name, opts.policy ?? DEFAULT_STREAM_POLICY, opts.breaker, o.signal, async function* (signal) {
-      const res = await client.audio.speech.create(
+      const res = await (await client).audio.speech.create(
         { model: opts.model, voice: opts.voice, input: text, response_format: 'pcm', ...(opts.instructions ? { instructions: opts.instructions } : {}) },
         { signal },
       );
