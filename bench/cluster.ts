@@ -4,7 +4,8 @@
 // answer). Per worker and in total, from the Prometheus /metrics that any worker answers: event-loop
 // delay p99 over the steady window (prom-client's monitor, its 10 ms tick subtracted), CPU and memory
 // per call; first audio after `start` as the callers heard it. Needs PostgreSQL (BENCH_DATABASE_URL or
-// TEST_DATABASE_URL): embedded PGlite is single-process. `node bench/cluster.ts [--short] [--n 50,200]`
+// TEST_DATABASE_URL): embedded PGlite is single-process. `node bench/cluster.ts [--short] [--n 50,200]`;
+// `--embedded` runs it as a newcomer's `npm start` does instead: one process on embedded PGlite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
@@ -199,13 +200,16 @@ export async function startClusterGateway(databaseUrl: string, workers: number, 
   return { url, logPath, child, stop };
 }
 
-export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number; directions?: Array<'inbound' | 'outbound'> } = {}): Promise<SectionResult> {
-  const title = '10. Every core (src/main.ts with WORKERS, PostgreSQL, calls at 20/s, greeting then listening)';
-  const base = benchDatabaseUrl();
+export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progress'>, opts: { levels?: number[]; workers?: number; directions?: Array<'inbound' | 'outbound'>; embedded?: boolean } = {}): Promise<SectionResult> {
+  // `embedded`: what a newcomer's `npm start` runs — no DATABASE_URL, so embedded PGlite in one process.
+  const title = opts.embedded === true
+    ? '10. One process on embedded PGlite (src/main.ts as `npm start` runs it, calls at 20/s, greeting then listening)'
+    : '10. Every core (src/main.ts with WORKERS, PostgreSQL, calls at 20/s, greeting then listening)';
+  const base = opts.embedded === true ? '' : benchDatabaseUrl();
   if (base === undefined) {
     return { id: 'cluster', title, header: ['note'], rows: [['needs PostgreSQL: set BENCH_DATABASE_URL (embedded PGlite runs one process)']], figures: {}, checks: [], notes: [] };
   }
-  const workers = opts.workers ?? availableParallelism();
+  const workers = opts.embedded === true ? 1 : (opts.workers ?? availableParallelism());
   // BENCH_NICE (e.g. -10, as root): the gateway, its workers and the load generators inherit this
   // priority, so that on a machine others share the run measures the gateway rather than the queue for
   // the cores. Off by default; the table's load average says what else ran.
@@ -213,7 +217,7 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
   if (nice !== undefined && nice !== '') setPriority(0, Number(nice));
   const levels = opts.levels ?? (ctx.short ? [50, 200] : [50, 200, 400, 600]);
   const steadyMs = ctx.short ? 6000 : 15_000;
-  const db = await createScratchDatabase(base);
+  const db = base === '' ? { url: '', drop: async (): Promise<void> => {} } : await createScratchDatabase(base);
   const gw = await startClusterGateway(db.url, workers).catch(async (err: unknown) => {
     await db.drop();
     throw err;
@@ -289,10 +293,10 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' }, directions: { type: 'string' } } });
+  const { values } = parseArgs({ options: { short: { type: 'boolean' }, n: { type: 'string' }, workers: { type: 'string' }, directions: { type: 'string' }, embedded: { type: 'boolean' } } });
   const r = await runClusterBench(
     { short: values.short ?? false, progress: (l) => process.stderr.write(`${l}\n`) },
-    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.directions ? { directions: values.directions.split(',') as Array<'inbound' | 'outbound'> } : {}) },
+    { ...(values.n ? { levels: values.n.split(',').map(Number) } : {}), ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.directions ? { directions: values.directions.split(',') as Array<'inbound' | 'outbound'> } : {}), embedded: values.embedded ?? false },
   );
   const cols = r.header;
   process.stdout.write(`${r.title}\n${cols.join(' | ')}\n${r.rows.map((row) => row.join(' | ')).join('\n')}\n${r.notes.join('\n')}\n`);
