@@ -225,7 +225,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.minDurationMs = opts.minDurationMs ?? 70;
     this.maxDurationMs = opts.maxDurationMs ?? 1500;
     this.minPurity = opts.minPurity ?? 0.7;
-    this.minDbfs = opts.minDbfs ?? -45;
+    this.minDbfs = opts.minDbfs ?? -55;
     this.frequencyToleranceHz = opts.frequencyToleranceHz ?? 10;
     this.frequencyTolerance = opts.frequencyTolerance ?? 0.01;
     this.dropDb = opts.dropDb ?? 6;
