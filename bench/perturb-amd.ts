@@ -136,6 +136,8 @@ export interface PerturbationRow {
   flipsToMachine: number;
   flipsToHuman: number;
   flipsOther: number;
+  /** Each flipped file: `file: before → after (reason after)`. */
+  flips: string[];
   peopleCalledMachines: string[];
   /** Beeps missed or signalled where none was (file: labelled end, signalled). */
   beepErrors: string[];
@@ -152,9 +154,11 @@ export async function perturbationTable(names: string[], splits: Split[]): Promi
       let toM = 0;
       let toH = 0;
       let other = 0;
+      const flips: string[] = [];
       outcomes.forEach((o, i) => {
         const b = baseline[i] as FileOutcome;
         if (o.split !== split || (o.truth !== 'human' && o.truth !== 'machine') || o.result === b.result) return;
+        flips.push(`${o.file}: ${b.result} → ${o.result} (${o.reason})`);
         if (o.result === 'machine') toM++;
         else if (o.result === 'human') toH++;
         else other++;
@@ -170,6 +174,7 @@ export async function perturbationTable(names: string[], splits: Split[]): Promi
         flipsToMachine: toM,
         flipsToHuman: toH,
         flipsOther: other,
+        flips,
         peopleCalledMachines: outcomes.filter((o) => o.split === split && o.truth === 'human' && o.result === 'machine').map((o) => `${o.file} (${o.reason})`),
         beepErrors: outcomes
           .filter((o) => o.split === split && beepWrong(o))
@@ -217,6 +222,7 @@ async function cli(argv: string[]): Promise<void> {
     for (const r of rows) {
       for (const p of r.peopleCalledMachines) process.stdout.write(`  ${r.name} [${r.split}] person called machine: ${p}\n`);
       for (const b of r.beepErrors) process.stdout.write(`  ${r.name} [${r.split}] beep: ${b}\n`);
+      for (const f of r.flips) process.stdout.write(`  ${r.name} [${r.split}] flipped: ${f}\n`);
     }
   }
 }
