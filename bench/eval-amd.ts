@@ -228,7 +228,12 @@ export function evaluateOutcomes(outcomes: FileOutcome[], split: Split): SplitFi
   };
 }
 
-function beepFound(o: FileOutcome): boolean {
+/** A labelled beep not found, or a beep signalled where none was or at the wrong time. */
+export function beepWrong(o: Pick<FileOutcome, 'beepEndMs' | 'beepMs'>): boolean {
+  return o.beepEndMs !== null ? !beepFound(o) : o.beepMs !== null;
+}
+
+function beepFound(o: Pick<FileOutcome, 'beepEndMs' | 'beepMs'>): boolean {
   if (o.beepEndMs === null || o.beepMs === null) return false;
   const d = o.beepMs - o.beepEndMs;
   return d >= -BEEP_EARLY_MS && d <= BEEP_LATE_MS;
@@ -310,8 +315,7 @@ export function formatReport(report: EvalReport, verbose = false): string {
   if (verbose) {
     lines.push('', 'Beeps missed or misplaced:');
     for (const o of report.outcomes) {
-      const beepBad = o.beepEndMs !== null ? !(o.beepMs !== null && o.beepMs - o.beepEndMs >= -BEEP_EARLY_MS && o.beepMs - o.beepEndMs <= BEEP_LATE_MS) : o.beepMs !== null;
-      if (beepBad) lines.push(`  [${o.split}] beep ${o.file}: labelled end ${o.beepEndMs ?? '-'}, signalled ${o.beepMs ?? '-'}`);
+      if (beepWrong(o)) lines.push(`  [${o.split}] beep ${o.file}: labelled end ${o.beepEndMs ?? '-'}, signalled ${o.beepMs ?? '-'}`);
     }
   }
   return lines.join('\n');

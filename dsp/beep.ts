@@ -67,6 +67,19 @@ export interface BeepFrame {
   toneActive: boolean;
 }
 
+/**
+ * Candidates shorter than this are refused when the hop before their onset already held their harmonic
+ * (beepAftermath.ts `ledIn`): what still fired at some frame alignments were 60–130 ms stretches of a
+ * voice's harmonic; a voice does not hold one pure for longer without the wander and level tests seeing it.
+ */
+const LEAD_IN_MAX_SAMPLES = 1600; // 200 ms
+/**
+ * …and only when the tone rose less than this over the hop before it: those voices rose 6–7.5 dB (the onset
+ * rule's 6 is all they had to clear), the recall sweep's beeps in noise 12 dB or more, so a noise peak or the
+ * onset's own leakage in the hop before a beep is never taken for a voice.
+ */
+const LEAD_IN_JUMP_DB = 10;
+
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
 /** Samples between a tone's onset and the end of its first tonal hop (measured on clean tones). */
@@ -212,7 +225,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.minDurationMs = opts.minDurationMs ?? 70;
     this.maxDurationMs = opts.maxDurationMs ?? 1500;
     this.minPurity = opts.minPurity ?? 0.7;
-    this.minDbfs = opts.minDbfs ?? -45;
+    this.minDbfs = opts.minDbfs ?? -55;
     this.frequencyToleranceHz = opts.frequencyToleranceHz ?? 10;
     this.frequencyTolerance = opts.frequencyTolerance ?? 0.01;
     this.dropDb = opts.dropDb ?? 6;
@@ -628,6 +641,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
     const a = this.after;
     a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, this.preToneValid ? this.preTone : null);
+    // A short tone whose harmonic was already there, glided, a hop before its onset is a voice's.
+    if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - this.preToneLevelDb < LEAD_IN_JUMP_DB && a.ledIn()) {
+      a.clear();
+      return this.restartAfterEnd(dropped);
+    }
     // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
     if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
     else if (this.hopSpectrum) this.judgeAftermath();

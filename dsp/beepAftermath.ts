@@ -71,6 +71,8 @@ export class ToneAftermath {
   private readonly bins = new Int32Array(MAX_COMPONENTS);
   /** Per-hop power at each component's peak bin during the tone. */
   private readonly binPower = new Float64Array(MAX_COMPONENTS);
+  /** Each component's frequency interpolated in the tone's spectrum (0 when it had none). */
+  private readonly hz = new Float64Array(MAX_COMPONENTS);
   private components = 0;
   private readonly sum = new Float64Array(HALF + 1);
   private summed = 0;
@@ -115,24 +117,25 @@ export class ToneAftermath {
         kb = k;
       }
     }
-    if (ka >= 0) this.addComponent(ka, (tone[ka] as number) * scale);
-    if (kb >= 0 && (tone[kb] as number) >= (tone[ka] as number) * PAIR_BALANCE) this.addComponent(kb, (tone[kb] as number) * scale);
+    if (ka >= 0) this.addComponent(ka, (tone[ka] as number) * scale, interpolatedHz(tone, ka));
+    if (kb >= 0 && (tone[kb] as number) >= (tone[ka] as number) * PAIR_BALANCE) this.addComponent(kb, (tone[kb] as number) * scale, interpolatedHz(tone, kb));
     if (this.components === 0) {
       // No spectrum summed for the last step (a step of two hops): the tone's level stands in for its peak bin.
-      this.addComponent(kc, peakBinPower(toneLevelDb));
+      this.addComponent(kc, peakBinPower(toneLevelDb), f1);
     }
     if (f2 > 0) {
       const k2 = Math.round(f2 / BIN_HZ);
       let best = k2;
       for (let k = k2 - 1; k <= k2 + 1; k++) if ((tone[k] as number) > (tone[best] as number)) best = k;
-      this.addComponent(best, (tone[best] as number) * scale);
+      this.addComponent(best, (tone[best] as number) * scale, f2);
     }
   }
 
-  private addComponent(k: number, power: number): void {
+  private addComponent(k: number, power: number, hz: number): void {
     if (this.components >= MAX_COMPONENTS || !(power > 0)) return;
     this.bins[this.components] = k;
     this.binPower[this.components] = power;
+    this.hz[this.components] = hz;
     this.components++;
   }
 
@@ -180,11 +183,44 @@ export class ToneAftermath {
     return Math.abs(interpolatedHz(pre, kp) - interpolatedHz(this.sum, k)) <= LINE_HZ;
   }
 
-  /** Lower quartile of the judged spectrum's bins from..to (inclusive), in a buffer allocated once. */
-  private lowerQuartile(from: number, to: number): number {
+  /**
+   * Whether the hop just before the tone's onset already held one of its components (or where it glided
+   * from, ±15%) as a harmonic standing clear of the line — the same test as `carriedOn`, on the lead-in.
+   * A voice's harmonic that comes to dominate a vowel for 60–130 ms was there, at about the tone's level,
+   * a hop earlier; a beep starts out of the line (the greeting's end is ≥ 160 ms before it in the corpus).
+   * A line's steady component at the tone's own frequency (mains hum's harmonic under a beep) is excused:
+   * only a peak that has moved (> LINE_HZ) from the tone's frequency counts. Once per held candidate.
+   */
+  ledIn(): boolean {
+    const p = this.pre;
+    for (let c = 0; c < this.components; c++) {
+      const kc = this.bins[c] as number;
+      const lineFloor = this.lowerQuartile(p, Math.max(BAND_LO, kc >> 1), Math.min(BAND_HI, 2 * kc));
+      if (!(lineFloor > 0)) continue;
+      const floor = (this.binPower[c] as number) * CARRY_REL;
+      const lo = Math.max(BAND_LO + 3, Math.floor(kc * (1 - GLIDE)));
+      const hi = Math.min(BAND_HI - 3, Math.ceil(kc * (1 + GLIDE)));
+      for (let k = lo; k <= hi; k++) {
+        const v = p[k] as number;
+        if (v < floor || v < lineFloor * CARRY_OVER_FLOOR || v < (p[k - 1] as number) || v < (p[k + 1] as number)) continue;
+        const valley = Math.min(((p[k - 3] as number) + (p[k - 2] as number)) / 2, ((p[k + 2] as number) + (p[k + 3] as number)) / 2);
+        if (v < valley * CARRY_OVER_VALLEY) continue;
+        if (Math.abs(interpolatedHz(p, k) - this.componentHz(c)) <= LINE_HZ) continue;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private componentHz(c: number): number {
+    return (this.hz[c] as number) > 0 ? (this.hz[c] as number) : (this.bins[c] as number) * BIN_HZ;
+  }
+
+  /** Lower quartile of `spectrum`'s bins from..to (inclusive), in a buffer allocated once. */
+  private lowerQuartile(spectrum: Float64Array, from: number, to: number): number {
     const m = to - from + 1;
     const s = this.sorted.subarray(0, m);
-    s.set(this.sum.subarray(from, to + 1));
+    s.set(spectrum.subarray(from, to + 1));
     s.sort();
     return s[m >> 2] as number;
   }
@@ -195,7 +231,7 @@ export class ToneAftermath {
     const n = this.summed;
     for (let c = 0; c < this.components; c++) {
       const kc = this.bins[c] as number;
-      const lineFloor = this.lowerQuartile(Math.max(BAND_LO, kc >> 1), Math.min(BAND_HI, 2 * kc));
+      const lineFloor = this.lowerQuartile(this.sum, Math.max(BAND_LO, kc >> 1), Math.min(BAND_HI, 2 * kc));
       const floor = (this.binPower[c] as number) * CARRY_REL * n;
       const lo = Math.max(BAND_LO + 1, Math.floor(kc * (1 - GLIDE)));
       const hi = Math.min(BAND_HI - 3, Math.ceil(kc * (1 + GLIDE)));

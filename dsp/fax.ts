@@ -57,7 +57,7 @@ export class FaxDetector implements FrameProcessor<FaxFrame> {
     this.cngMaxMs = opts.cngMaxMs ?? 700;
     this.cedMinMs = opts.cedMinMs ?? 1600;
     this.minToneShare = opts.minToneShare ?? 0.6;
-    this.minDbfs = opts.minDbfs ?? -45;
+    this.minDbfs = opts.minDbfs ?? -55;
     if (!(this.cngMinMs >= 100 && this.cngMinMs < this.cngMaxMs)) throw new RangeError('cngMinMs must be ≥ 100 and below cngMaxMs');
     if (!(this.cedMinMs >= 200)) throw new RangeError('cedMinMs must be ≥ 200');
     if (!(this.minToneShare > 0.3 && this.minToneShare < 1)) throw new RangeError('minToneShare must be in (0.3, 1)');

@@ -140,6 +140,9 @@ describe('AMD state machine', () => {
     expect(run(line(silence(800), tone(2100, 3000, -15), silence(500)))).toMatchObject({ result: 'fax', answeredBy: 'fax' });
     const cng = concat(silence(500), tone(1100, 500, -15), silence(3000), tone(1100, 500, -15), silence(500));
     expect(run(line(cng))).toMatchObject({ result: 'fax', answeredBy: 'fax' });
+    // On a weak line (−52 dBFS) the beep detector hears tones: the fax detector must hear CNG as low.
+    const weakCng = concat(silence(500), tone(1100, 500, -52), silence(3000), tone(1100, 500, -52), silence(500));
+    expect(run(line(weakCng))).toMatchObject({ result: 'fax', answeredBy: 'fax' });
     expect(run(line(silence(900), dtmf('5', 120), silence(2000)))).toMatchObject({ result: 'human', reason: 'key press (in-band DTMF)' });
   });
 
