@@ -120,11 +120,23 @@ export class CallSession implements CallControl {
   /** Whole watchdog ticks without media: the silence lasted at least this long. */
   private silentMs = 0;
   private readonly watchdog: NodeJS.Timeout | undefined;
-  /** Counters for the health of the stream. */
-  readonly stats = { mediaMessages: 0, framesProcessed: 0, consumerErrors: 0 };
+  // What the per-message path reads, kept on the session itself: in a worker of hundreds of calls each
+  // further object a message touches is a cache miss (the options, their input format, a counters object).
+  private readonly mulawInput: boolean;
+  private readonly recorder: CallSessionOptions['recorder'];
+  private mediaMessages = 0;
+  private framesProcessed = 0;
+  private consumerErrors = 0;
+
+  /** Counters for the health of the stream (a snapshot). */
+  get stats(): { mediaMessages: number; framesProcessed: number; consumerErrors: number } {
+    return { mediaMessages: this.mediaMessages, framesProcessed: this.framesProcessed, consumerErrors: this.consumerErrors };
+  }
 
   constructor(opts: CallSessionOptions) {
     this.opts = opts;
+    this.mulawInput = opts.input.encoding === 'mulaw';
+    this.recorder = opts.recorder;
     this.heldBudget = opts.heldMediaBudget ?? new ByteBudget(MAX_HELD_BYTES_PER_CALL);
     this.callId = opts.callId;
     this.carrier = opts.carrier;
@@ -221,8 +233,8 @@ export class CallSession implements CallControl {
       if (this.held.length > MAX_HELD_MESSAGES || this.heldBytes > MAX_HELD_BYTES_PER_CALL || !withinProcess) this.releaseMedia();
       return;
     }
-    this.stats.mediaMessages++;
-    if (this.opts.input.encoding === 'mulaw') {
+    this.mediaMessages++;
+    if (this.mulawInput) {
       // Copied a frame's worth at a time through locals (a per-byte `this.fill++` was this method's
       // largest cost); a 160-byte payload on a frame boundary is one set() of the whole message.
       const mulawFrame = this.mulawFrame;
@@ -259,13 +271,13 @@ export class CallSession implements CallControl {
   private processFrame(): void {
     this.fill = 0;
     // One frame in 64 is timed for the frame-processing histogram (a clock read per frame is not free).
-    const timed = (this.stats.framesProcessed & 63) === 63;
+    const timed = (this.framesProcessed & 63) === 63;
     const t0 = timed ? performance.now() : 0;
     const start = this.clock.nowSamples;
     // While the frame's consumers run, media time is the frame's end: what they detect, they detect
     // having heard the whole frame, and anything they emit carries that time. Timers fire after them.
     this.clock.tick(FRAME_SAMPLES);
-    const recorder = this.opts.recorder;
+    const recorder = this.recorder;
     if (recorder?.recording) {
       this.outbound.read(start, this.outboundFrame);
       recorder.addCallerFrame(this.frame, this.outboundFrame);
@@ -289,14 +301,14 @@ export class CallSession implements CallControl {
         }
       }
     }
-    this.stats.framesProcessed++;
+    this.framesProcessed++;
     if (timed) frameProcessing.observe((performance.now() - t0) / 1000);
     this.clock.fireDue();
   }
 
   private consumerFailed(err: unknown, list: unknown[], index: number): void {
     // One broken consumer must not take the call (or the process) down: drop it and carry on.
-    this.stats.consumerErrors++;
+    this.consumerErrors++;
     list.splice(index, 1);
     this.opts.log.error({ err, callId: this.callId }, 'frame consumer failed and was removed');
   }
