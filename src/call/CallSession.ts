@@ -235,21 +235,27 @@ export class CallSession implements CallControl {
     }
     this.mediaMessages++;
     if (this.mulawInput) {
-      // Copied a frame's worth at a time through locals (a per-byte `this.fill++` was this method's
-      // largest cost); a 160-byte payload on a frame boundary is one set() of the whole message.
-      const mulawFrame = this.mulawFrame;
       const n = payload.length;
+      if (n === FRAME_SAMPLES && this.fill === 0) {
+        // The usual message, one 20 ms frame on a frame boundary: decoded where it lies, and media
+        // consumers read it there (they copy what they keep, as they do of the frame buffer).
+        decodeMulawInto(payload, this.frame);
+        this.processFrame(payload);
+        return;
+      }
+      // Copied a frame's worth at a time through locals (a per-byte `this.fill++` was this method's
+      // largest cost).
+      const mulawFrame = this.mulawFrame;
       let i = 0;
       while (i < n) {
         const fill = this.fill;
         const take = Math.min(FRAME_SAMPLES - fill, n - i);
-        if (take === n) mulawFrame.set(payload, fill);
-        else for (let k = 0; k < take; k++) mulawFrame[fill + k] = payload[i + k] as number;
+        for (let k = 0; k < take; k++) mulawFrame[fill + k] = payload[i + k] as number;
         i += take;
         this.fill = fill + take;
         if (this.fill === FRAME_SAMPLES) {
           decodeMulawInto(mulawFrame, this.frame);
-          this.processFrame();
+          this.processFrame(mulawFrame);
           if (this.ended) return;
         }
       }
@@ -262,13 +268,14 @@ export class CallSession implements CallControl {
       this.frame[this.fill++] = at8k[i] as number;
       if (this.fill === FRAME_SAMPLES) {
         encodeMulawInto(this.frame, this.mulawFrame);
-        this.processFrame();
+        this.processFrame(this.mulawFrame);
         if (this.ended) return;
       }
     }
   }
 
-  private processFrame(): void {
+  /** The frame in `this.frame` (PCM) and `mulaw` (the same audio as received, for media consumers). */
+  private processFrame(mulaw: Uint8Array): void {
     this.fill = 0;
     // One frame in 64 is timed for the frame-processing histogram (a clock read per frame is not free).
     const timed = (this.framesProcessed & 63) === 63;
@@ -295,7 +302,7 @@ export class CallSession implements CallControl {
       const atMs = this.clock.nowMs();
       for (let i = 0; i < mediaConsumers.length; i++) {
         try {
-          (mediaConsumers[i] as MediaConsumer)(this.mulawFrame, atMs);
+          (mediaConsumers[i] as MediaConsumer)(mulaw, atMs);
         } catch (err) {
           this.consumerFailed(err, mediaConsumers, i--);
         }
