@@ -13,7 +13,7 @@ import { Listening, type ListenTarget } from './listening.ts';
 import { MediaClock } from './mediaClock.ts';
 import { OutboundQueue } from './outboundQueue.ts';
 import { Playout, type PlayoutSink } from './playout.ts';
-import { frameProcessing } from '../observability/metrics.ts';
+import { observeFrameProcessing } from '../observability/metrics.ts';
 import type { DualChannelRecorder } from './recorder.ts';
 
 export interface CallSink extends PlayoutSink {
@@ -309,7 +309,7 @@ export class CallSession implements CallControl {
       }
     }
     this.framesProcessed++;
-    if (timed) frameProcessing.observe((performance.now() - t0) / 1000);
+    if (timed) observeFrameProcessing((performance.now() - t0) / 1000);
     this.clock.fireDue();
   }
 
