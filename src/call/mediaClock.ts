@@ -96,7 +96,7 @@ export class MediaClock {
       [h[i], h[m]] = [h[m] as Timer, h[i] as Timer];
       i = m;
     }
-    this.due = (h[0]).atSample;
+    this.due = h[0].atSample;
   }
 }
 
