@@ -13,7 +13,7 @@ import { Listening, type ListenTarget } from './listening.ts';
 import { MediaClock } from './mediaClock.ts';
 import { OutboundQueue } from './outboundQueue.ts';
 import { Playout, type PlayoutSink } from './playout.ts';
-import { frameProcessing } from '../observability/metrics.ts';
+import { observeFrameProcessing } from '../observability/metrics.ts';
 import type { DualChannelRecorder } from './recorder.ts';
 
 export interface CallSink extends PlayoutSink {
@@ -120,11 +120,23 @@ export class CallSession implements CallControl {
   /** Whole watchdog ticks without media: the silence lasted at least this long. */
   private silentMs = 0;
   private readonly watchdog: NodeJS.Timeout | undefined;
-  /** Counters for the health of the stream. */
-  readonly stats = { mediaMessages: 0, framesProcessed: 0, consumerErrors: 0 };
+  // What the per-message path reads, kept on the session itself: in a worker of hundreds of calls each
+  // further object a message touches is a cache miss (the options, their input format, a counters object).
+  private readonly mulawInput: boolean;
+  private readonly recorder: CallSessionOptions['recorder'];
+  private mediaMessages = 0;
+  private framesProcessed = 0;
+  private consumerErrors = 0;
+
+  /** Counters for the health of the stream (a snapshot). */
+  get stats(): { mediaMessages: number; framesProcessed: number; consumerErrors: number } {
+    return { mediaMessages: this.mediaMessages, framesProcessed: this.framesProcessed, consumerErrors: this.consumerErrors };
+  }
 
   constructor(opts: CallSessionOptions) {
     this.opts = opts;
+    this.mulawInput = opts.input.encoding === 'mulaw';
+    this.recorder = opts.recorder;
     this.heldBudget = opts.heldMediaBudget ?? new ByteBudget(MAX_HELD_BYTES_PER_CALL);
     this.callId = opts.callId;
     this.carrier = opts.carrier;
@@ -221,23 +233,29 @@ export class CallSession implements CallControl {
       if (this.held.length > MAX_HELD_MESSAGES || this.heldBytes > MAX_HELD_BYTES_PER_CALL || !withinProcess) this.releaseMedia();
       return;
     }
-    this.stats.mediaMessages++;
-    if (this.opts.input.encoding === 'mulaw') {
-      // Copied a frame's worth at a time through locals (a per-byte `this.fill++` was this method's
-      // largest cost); a 160-byte payload on a frame boundary is one set() of the whole message.
-      const mulawFrame = this.mulawFrame;
+    this.mediaMessages++;
+    if (this.mulawInput) {
       const n = payload.length;
+      if (n === FRAME_SAMPLES && this.fill === 0) {
+        // The usual message, one 20 ms frame on a frame boundary: decoded where it lies, and media
+        // consumers read it there (they copy what they keep, as they do of the frame buffer).
+        decodeMulawInto(payload, this.frame);
+        this.processFrame(payload);
+        return;
+      }
+      // Copied a frame's worth at a time through locals (a per-byte `this.fill++` was this method's
+      // largest cost).
+      const mulawFrame = this.mulawFrame;
       let i = 0;
       while (i < n) {
         const fill = this.fill;
         const take = Math.min(FRAME_SAMPLES - fill, n - i);
-        if (take === n) mulawFrame.set(payload, fill);
-        else for (let k = 0; k < take; k++) mulawFrame[fill + k] = payload[i + k] as number;
+        for (let k = 0; k < take; k++) mulawFrame[fill + k] = payload[i + k] as number;
         i += take;
         this.fill = fill + take;
         if (this.fill === FRAME_SAMPLES) {
           decodeMulawInto(mulawFrame, this.frame);
-          this.processFrame();
+          this.processFrame(mulawFrame);
           if (this.ended) return;
         }
       }
@@ -250,22 +268,23 @@ export class CallSession implements CallControl {
       this.frame[this.fill++] = at8k[i] as number;
       if (this.fill === FRAME_SAMPLES) {
         encodeMulawInto(this.frame, this.mulawFrame);
-        this.processFrame();
+        this.processFrame(this.mulawFrame);
         if (this.ended) return;
       }
     }
   }
 
-  private processFrame(): void {
+  /** The frame in `this.frame` (PCM) and `mulaw` (the same audio as received, for media consumers). */
+  private processFrame(mulaw: Uint8Array): void {
     this.fill = 0;
     // One frame in 64 is timed for the frame-processing histogram (a clock read per frame is not free).
-    const timed = (this.stats.framesProcessed & 63) === 63;
+    const timed = (this.framesProcessed & 63) === 63;
     const t0 = timed ? performance.now() : 0;
     const start = this.clock.nowSamples;
     // While the frame's consumers run, media time is the frame's end: what they detect, they detect
     // having heard the whole frame, and anything they emit carries that time. Timers fire after them.
     this.clock.tick(FRAME_SAMPLES);
-    const recorder = this.opts.recorder;
+    const recorder = this.recorder;
     if (recorder?.recording) {
       this.outbound.read(start, this.outboundFrame);
       recorder.addCallerFrame(this.frame, this.outboundFrame);
@@ -283,20 +302,20 @@ export class CallSession implements CallControl {
       const atMs = this.clock.nowMs();
       for (let i = 0; i < mediaConsumers.length; i++) {
         try {
-          (mediaConsumers[i] as MediaConsumer)(this.mulawFrame, atMs);
+          (mediaConsumers[i] as MediaConsumer)(mulaw, atMs);
         } catch (err) {
           this.consumerFailed(err, mediaConsumers, i--);
         }
       }
     }
-    this.stats.framesProcessed++;
-    if (timed) frameProcessing.observe((performance.now() - t0) / 1000);
+    this.framesProcessed++;
+    if (timed) observeFrameProcessing((performance.now() - t0) / 1000);
     this.clock.fireDue();
   }
 
   private consumerFailed(err: unknown, list: unknown[], index: number): void {
     // One broken consumer must not take the call (or the process) down: drop it and carry on.
-    this.stats.consumerErrors++;
+    this.consumerErrors++;
     list.splice(index, 1);
     this.opts.log.error({ err, callId: this.callId }, 'frame consumer failed and was removed');
   }

@@ -13,6 +13,11 @@ export class MediaClock {
   private samples = 0;
   private readonly heap: Timer[] = [];
   private seq = 0;
+  /**
+   * The earliest timer's sample (Infinity: none), kept beside the count so that the per-frame check reads
+   * this object alone: in a worker of hundreds of calls the heap and its timers are out of the caches.
+   */
+  private due = Infinity;
 
   get nowSamples(): number {
     return this.samples;
@@ -38,6 +43,7 @@ export class MediaClock {
 
   /** Fire every timer that is due, in order. */
   fireDue(): void {
+    if (this.samples < this.due) return;
     for (;;) {
       const top = this.heap[0];
       if (top === undefined || top.atSample > this.samples) return;
@@ -50,6 +56,7 @@ export class MediaClock {
   cancelAll(): Array<() => void> {
     const fires = this.heap.map((t) => t.fire);
     this.heap.length = 0;
+    this.due = Infinity;
     return fires;
   }
 
@@ -67,12 +74,16 @@ export class MediaClock {
       [h[i], h[p]] = [h[p] as Timer, h[i] as Timer];
       i = p;
     }
+    this.due = (h[0] as Timer).atSample;
   }
 
   private pop(): void {
     const h = this.heap;
     const last = h.pop() as Timer;
-    if (h.length === 0) return;
+    if (h.length === 0) {
+      this.due = Infinity;
+      return;
+    }
     h[0] = last;
     let i = 0;
     for (;;) {
@@ -81,10 +92,11 @@ export class MediaClock {
       let m = i;
       if (l < h.length && this.less(h[l] as Timer, h[m] as Timer)) m = l;
       if (r < h.length && this.less(h[r] as Timer, h[m] as Timer)) m = r;
-      if (m === i) return;
+      if (m === i) break;
       [h[i], h[m]] = [h[m] as Timer, h[i] as Timer];
       i = m;
     }
+    this.due = h[0].atSample;
   }
 }
 

@@ -40,7 +40,33 @@ export const frameProcessing = new Histogram({
   help: 'Wall time to process one inbound 20 ms frame (all detectors and consumers), sampled',
   buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02],
   registers,
+  collect() {
+    flushFrameTimes();
+  },
 });
+
+// Frame times are taken on the media path (one frame in 64 of every call) and handed to prom-client in
+// batches after it: its observe() (a labels object, a hash, a closure per call) cost a worker of 300
+// calls ≈1 % of its CPU when called from the frame path, where its code and data are cold.
+const frameTimes = new Float64Array(256);
+let frameTimeCount = 0;
+let frameFlushQueued = false;
+
+/** Record one frame's processing time (seconds); it reaches the histogram by the next scrape. */
+export function observeFrameProcessing(seconds: number): void {
+  if (frameTimeCount === frameTimes.length) flushFrameTimes(); // the event loop never got to the flush
+  frameTimes[frameTimeCount++] = seconds;
+  if (!frameFlushQueued && frameTimeCount >= frameTimes.length / 2) {
+    frameFlushQueued = true;
+    setImmediate(flushFrameTimes).unref();
+  }
+}
+
+function flushFrameTimes(): void {
+  frameFlushQueued = false;
+  for (let i = 0; i < frameTimeCount; i++) frameProcessing.observe(frameTimes[i] as number);
+  frameTimeCount = 0;
+}
 
 export const firstAudio = new Histogram({
   name: 'gateway_first_audio_seconds',

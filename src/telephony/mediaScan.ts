@@ -12,7 +12,8 @@ import type { InboundEvent } from './types.ts';
 
 /**
  * The fields of one media message (the `media` event's, without its base64 copy), overwritten by each
- * scan (the stream's parser owns one). `payload` is a view of the scanner's buffer, valid until the next scan.
+ * scan (the stream's parser owns one). `payload` is a view of the scanner's buffer and `streamId` is read from the
+ * scanned message when asked (the scanner keeps a reference to it): both are valid until the next scan.
  */
 export type ScannedMedia = Omit<Extract<InboundEvent, { type: 'media' }>, 'type' | 'payloadBase64'>;
 
@@ -31,6 +32,20 @@ const EQUALS = 0x3d;
 /** base64 alphabet → 6-bit value; 255 for anything else ('=' is handled apart; '-' and '_' fall back). */
 const B64 = new Uint8Array(256).fill(255);
 for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+/** The same values shifted into place for each position of a quad (18, 12, 6, 0 bits); -1 outside the alphabet. */
+function shifted(by: number): Int32Array {
+  const t = new Int32Array(256).fill(-1);
+  for (let c = 0; c < 256; c++) if ((B64[c] as number) <= 63) t[c] = (B64[c] as number) << by;
+  return t;
+}
+const Q0 = shifted(18);
+const Q1 = shifted(12);
+const Q2 = shifted(6);
+const Q3 = shifted(0);
+
+/** 1 for the bytes a plain string may hold as they are: printable ASCII but the quote and the backslash. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c <= 0x7e; c++) if (c !== QUOTE && c !== BACKSLASH) PLAIN[c] = 1;
 
 function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -49,12 +64,41 @@ let num = 0;
 /** Bytes decoded by the last decodeBase64String. */
 let decoded = 0;
 
+/**
+ * One scan's result. The stream id is read from the message's bytes only when asked for: the gateway
+ * takes the payload of a media message and nothing else, and comparing the id's bytes with the last
+ * one was a tenth of the scan.
+ */
+class Scanned implements ScannedMedia {
+  sequenceNumber: number | undefined = undefined;
+  track = 'inbound';
+  chunk = 0;
+  timestampMs = 0;
+  payload: Uint8Array;
+  /** The message scanned last and where its stream id lies in it (start < 0: it had none). */
+  bytes: Uint8Array | undefined = undefined;
+  idStart = -1;
+  idEnd = -1;
+  /** The last stream id read, so that the same bytes give the same string without a new one. */
+  private lastStreamId = '';
+
+  constructor(payload: Uint8Array) {
+    this.payload = payload;
+  }
+
+  get streamId(): string | undefined {
+    const bytes = this.bytes;
+    if (bytes === undefined || this.idStart < 0) return undefined;
+    if (!equals(bytes, this.idStart, this.idEnd, this.lastStreamId)) this.lastStreamId = ascii(bytes, this.idStart, this.idEnd);
+    return this.lastStreamId;
+  }
+}
+
 export class MediaScanner {
   private buf = new Uint8Array(160);
   private view = this.buf.subarray(0, 160);
-  private readonly out: ScannedMedia = { sequenceNumber: undefined, streamId: undefined, track: 'inbound', chunk: 0, timestampMs: 0, payload: this.view };
-  /** The last stream id and track seen, so that the same bytes give the same string without a new one. */
-  private lastStreamId = '';
+  private readonly out = new Scanned(this.view);
+  /** The last track seen, so that the same bytes give the same string without a new one. */
   private lastTrack = 'inbound';
 
   /**
@@ -68,7 +112,8 @@ export class MediaScanner {
     i = skipWs(bytes, i + 1);
     let seen = 0; // bit set of the top-level fields read: 1 event, 2 sequenceNumber, 4 streamSid, 8 media
     let seq: number | undefined;
-    let streamId: string | undefined;
+    let idStart = -1;
+    let idEnd = -1;
     let media = false;
     if (bytes[i] === CLOSE) return undefined;
     for (;;) {
@@ -93,7 +138,8 @@ export class MediaScanner {
         bit = 4;
         i = readString(bytes, i);
         if (i < 0) return undefined;
-        streamId = this.streamIdOf(bytes, strStart, strEnd);
+        idStart = strStart;
+        idEnd = strEnd;
       } else if (equals(bytes, ks, ke, 'media')) {
         bit = 8;
         i = this.scanMediaBody(bytes, i);
@@ -116,7 +162,9 @@ export class MediaScanner {
     if (i !== n || (seen & 1) === 0 || !media) return undefined;
     const out = this.out;
     out.sequenceNumber = seq;
-    out.streamId = streamId;
+    out.bytes = bytes;
+    out.idStart = idStart;
+    out.idEnd = idEnd;
     return out;
   }
 
@@ -179,62 +227,59 @@ export class MediaScanner {
 
   /**
    * A JSON string of strict base64 (standard alphabet; '=' padding only at the end of a length divisible
-   * by 4, or no padding and a length of 4k+2 or 4k+3) decoded into the scanner's buffer in the same pass
-   * that finds its closing quote. Returns the index after the quote (the byte count in `decoded`), or -1
-   * to fall back: anything else in the string — escapes, other characters, padding elsewhere — is not
-   * base64 this scanner is sure of.
+   * by 4, or no padding and a length of 4k+2 or 4k+3) decoded into the scanner's buffer. Returns the
+   * index after the closing quote (the byte count in `decoded`), or -1 to fall back: anything else in
+   * the string — escapes, other characters, padding elsewhere — is not base64 this scanner is sure of.
    */
   private decodeBase64String(bytes: Uint8Array, from: number): number {
     if (bytes[from] !== QUOTE) return -1;
-    const n = bytes.length;
+    // The closing quote is the first one: an escaped quote has a backslash before it, which is not
+    // base64 and falls back below. Found by the typed array's own search (no per-byte JavaScript).
+    const end = bytes.indexOf(QUOTE, from + 1);
+    if (end < 0) return -1;
+    const p0 = from + 1;
+    const len = end - p0;
+    let pad = 0;
+    if (len >= 4 && bytes[end - 1] === EQUALS) pad = bytes[end - 2] === EQUALS ? 2 : 1;
+    if (pad !== 0 && (len & 3) !== 0) return -1;
+    const chars = len - pad;
+    const r = chars & 3; // characters of the last, partial quad: 0, 2 or 3 (1 cannot be base64)
+    if (r === 1) return -1;
+    const quads = chars >> 2;
+    const size = quads * 3 + (r === 0 ? 0 : r - 1);
     let buf = this.buf;
+    if (size > buf.length) buf = this.grow(size);
     let o = 0;
-    let p = from + 1;
-    // Whole quads; the loop stops at the first quad with a character outside the alphabet (the closing
-    // quote, padding or anything else), which the tail below sorts out.
-    while (p + 3 < n) {
-      const a = B64[bytes[p] as number] as number;
-      const b = B64[bytes[p + 1] as number] as number;
-      const c = B64[bytes[p + 2] as number] as number;
-      const d = B64[bytes[p + 3] as number] as number;
-      if ((a | b | c | d) > 63) break;
-      if (o + 3 > buf.length) buf = this.grow(o);
-      buf[o++] = (a << 2) | (b >> 4);
-      buf[o++] = ((b & 15) << 4) | (c >> 2);
-      buf[o++] = ((c & 3) << 6) | d;
+    let p = p0;
+    for (let k = 0; k < quads; k++) {
+      // One 24-bit group per quad from the shifted tables; any character outside the alphabet is -1
+      // in every table, so the OR goes negative.
+      const v = (Q0[bytes[p] as number] as number) | (Q1[bytes[p + 1] as number] as number) | (Q2[bytes[p + 2] as number] as number) | (Q3[bytes[p + 3] as number] as number);
+      if (v < 0) return -1;
+      buf[o] = v >> 16;
+      buf[o + 1] = v >> 8;
+      buf[o + 2] = v;
+      o += 3;
       p += 4;
     }
-    // The tail: r = 0, 2 or 3 characters of the alphabet, then "=="/"=" completing the quad (r = 2/3)
-    // or nothing, then the quote.
-    let r = 0;
-    while (r < 3 && p + r < n && (B64[bytes[p + r] as number] as number) <= 63) r++;
-    let q = p + r;
-    if (r === 2 && bytes[q] === EQUALS && bytes[q + 1] === EQUALS) q += 2;
-    else if (r === 3 && bytes[q] === EQUALS) q += 1;
-    if (r === 1 || bytes[q] !== QUOTE) return -1;
-    if (r >= 2) {
-      if (o + 2 > buf.length) buf = this.grow(o);
-      const a = B64[bytes[p] as number] as number;
-      const b = B64[bytes[p + 1] as number] as number;
-      buf[o++] = (a << 2) | (b >> 4);
-      if (r === 3) buf[o++] = ((b & 15) << 4) | ((B64[bytes[p + 2] as number] as number) >> 2);
+    if (r !== 0) {
+      const v = (Q0[bytes[p] as number] as number) | (Q1[bytes[p + 1] as number] as number) | (r === 3 ? (Q2[bytes[p + 2] as number] as number) : 0);
+      if (v < 0) return -1;
+      buf[o++] = v >> 16;
+      if (r === 3) buf[o++] = v >> 8;
     }
     decoded = o;
-    return q + 1;
+    return end + 1;
   }
 
-  /** A buffer twice as large holding the first `used` bytes decoded so far. */
-  private grow(used: number): Uint8Array<ArrayBuffer> {
-    const bigger = new Uint8Array(this.buf.length * 2);
-    bigger.set(this.buf.subarray(0, used));
+  /** A larger buffer (at least `size` bytes, doubling) for a payload; nothing in it is kept. */
+  private grow(size: number): Uint8Array<ArrayBuffer> {
+    let length = this.buf.length * 2;
+    while (length < size) length *= 2;
+    const bigger = new Uint8Array(length);
     this.buf = bigger;
     this.view = bigger.subarray(0, 0);
     return bigger;
-  }
-
-  private streamIdOf(bytes: Uint8Array, start: number, end: number): string {
-    if (!equals(bytes, start, end, this.lastStreamId)) this.lastStreamId = ascii(bytes, start, end);
-    return this.lastStreamId;
   }
 
   private trackOf(bytes: Uint8Array, start: number, end: number): string {
@@ -267,17 +312,12 @@ function skipWs(bytes: Uint8Array, from: number): number {
  */
 function readString(bytes: Uint8Array, from: number): number {
   if (bytes[from] !== QUOTE) return -1;
-  const n = bytes.length;
-  for (let i = from + 1; i < n; i++) {
-    const c = bytes[i] as number;
-    if (c === QUOTE) {
-      strStart = from + 1;
-      strEnd = i;
-      return i + 1;
-    }
-    if (c === BACKSLASH || c < 0x20 || c > 0x7e) return -1;
-  }
-  return -1;
+  let i = from + 1;
+  while (PLAIN[bytes[i] as number] === 1) i++;
+  if (bytes[i] !== QUOTE) return -1;
+  strStart = from + 1;
+  strEnd = i;
+  return i + 1;
 }
 
 /** Digits [start, end) with an optional leading minus, as toCount reads them; false when not that shape. */

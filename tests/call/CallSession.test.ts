@@ -33,6 +33,30 @@ describe('CallSession inbound media', () => {
     expect(session.stats.framesProcessed).toBe(10);
   });
 
+  it('gives frame and media consumers the same audio whether messages hold one whole frame or split ones', () => {
+    const mulaw = encodeMulaw(tone(200, 700));
+    const run = (sizes: number[]): { pcm: number[]; mulaw: number[] } => {
+      const { session } = createTestCall();
+      const pcm: number[] = [];
+      const bytes: number[] = [];
+      session.addFrameConsumer((frame) => pcm.push(...frame));
+      session.addMediaConsumer((m) => bytes.push(...m));
+      let off = 0;
+      for (const size of sizes) {
+        session.receiveMedia(mulaw.subarray(off, off + size));
+        off += size;
+      }
+      return { pcm, mulaw: bytes };
+    };
+    const whole = run(Array.from({ length: 10 }, () => FRAME_SAMPLES));
+    // Off the frame boundary from the second message on, then back on it.
+    const split = run([160, 100, 160, 60, 320, 160, 160, 160, 160, 160]);
+    expect(whole.mulaw).toEqual([...mulaw]);
+    expect(split.mulaw).toEqual([...mulaw]);
+    expect(split.pcm).toEqual(whole.pcm);
+    expect(whole.pcm).toHaveLength(1600);
+  });
+
   it('decodes SignalWire L16 at 16 kHz (big-endian) to 8 kHz frames and mu-law for passthrough', () => {
     const { session } = createTestCall({ carrier: 'signalwire', input: { encoding: 'l16', sampleRateHz: 16000 } });
     let energy = 0;
