@@ -103,7 +103,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   // Outbound calls placed lately (here or by another worker, announced on the change feed): their
   // webhook and stream start need no database read.
   const placed = new PlacedCalls();
-  // Stream starts and AMD verdicts of concurrent calls share a statement: waiting as long as the event
+  // Stream starts, flows and AMD verdicts of concurrent calls share a statement: waiting as long as the event
   // log's batches costs the record nothing and saves a round trip per call joining one.
   const calls = new CallStore(db.pool, { instanceId, placed, batchWindowMs: db.kind === 'pglite' ? EMBEDDED_FLUSH_INTERVAL_MS : CALL_WRITE_BATCH_MS });
   const stopPlacedCalls = db.changes.subscribe(PLACED_CALLS_CHANNEL, (payload) => {

@@ -221,7 +221,7 @@ export interface CallStoreOptions {
   /** Remembers the outbound calls this store records, and announces them on the change feed. */
   placed?: PlacedCalls;
   /**
-   * How long a stream's start and an AMD verdict (by call id) wait for other calls' to be written in
+   * How long a stream's start, the flow it runs and an AMD verdict (by call id) wait for other calls' to be written in
    * the same statement (keyedBatch.ts). 0, the default: each is written at once, alone.
    */
   batchWindowMs?: number;
@@ -242,6 +242,7 @@ export class CallStore {
   readonly placed: PlacedCalls | undefined;
   readonly #starts: KeyedBatch<StreamStart, CallRecord>;
   readonly #amd: KeyedBatch<AmdOutcome, CallRecord>;
+  readonly #flows: KeyedBatch<{ flowId: string; flowVersion: number | null }, CallRecord>;
 
   constructor(db: Queryable, opts: CallStoreOptions = {}) {
     this.#db = db;
@@ -268,6 +269,17 @@ export class CallStore {
              FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[]) AS v(id, result, answered_by, confidence, decision_ms)
             WHERE c.id = v.id RETURNING c.*`,
           [entries.map(([id]) => id), entries.map(([, a]) => a.result), entries.map(([, a]) => a.answeredBy), entries.map(([, a]) => a.confidence), entries.map(([, a]) => Math.round(a.decisionMs))],
+        ),
+    });
+    this.#flows = new KeyedBatch({
+      windowMs,
+      one: (id, f) => this.#setFlowWhere({ id }, f.flowId, f.flowVersion),
+      many: (entries) =>
+        this.#updateMany(
+          `UPDATE calls c SET flow_id = v.flow_id, flow_version = v.flow_version
+             FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, flow_id, flow_version)
+            WHERE c.id = v.id RETURNING c.*`,
+          [entries.map(([id]) => id), entries.map(([, f]) => f.flowId), entries.map(([, f]) => f.flowVersion)],
         ),
     });
   }
@@ -429,8 +441,12 @@ export class CallStore {
     );
   }
 
-  /** Records which flow (and stored version; null for a shipped flow) the call runs. */
-  async setFlow(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
+  /** Records which flow (and stored version; null for a shipped flow) the call runs; by id, batched as setAmd. */
+  setFlow(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
+    return 'id' in key ? this.#flows.submit(key.id, { flowId, flowVersion }) : this.#setFlowWhere(key, flowId, flowVersion);
+  }
+
+  #setFlowWhere(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
     const where = keyWhere(key, 3);
     return this.#updateOne(`UPDATE calls SET flow_id = $1, flow_version = $2 WHERE ${where.sql} RETURNING *`, [flowId, flowVersion, ...where.values]);
   }

@@ -209,7 +209,7 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
     expect(await store.startStream('missing', 'MZ-x', at(6))).toBeNull();
   });
 
-  it("writes concurrent calls' stream starts and AMD verdicts in one statement each, each settling on its own", async () => {
+  it("writes concurrent calls' stream starts, flows and AMD verdicts in one statement each, each settling on its own", async () => {
     const statements: string[] = [];
     const counted = {
       query: ((text: string, values?: unknown[]) => {
@@ -230,6 +230,10 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
     ]);
     statements.length = 0;
     const [c1, c2, c3] = calls as [CallRecord, CallRecord, CallRecord];
+    const flows = await Promise.all([batched.setFlow({ id: c1.id }, 'welcome', 3), batched.setFlow({ id: c2.id }, 'ivr', null), batched.setFlow({ id: 'missing' }, 'x', 1)]);
+    expect(statements).toHaveLength(1);
+    expect(flows.map((c) => c && [c.id, c.flowId, c.flowVersion])).toEqual([[c1.id, 'welcome', 3], [c2.id, 'ivr', null], null]);
+    statements.length = 0;
     const verdicts = await Promise.all([
       batched.setAmd({ id: c1.id }, { result: 'human', answeredBy: 'human', confidence: 0.8, decisionMs: 1200.2 }),
       batched.setAmd({ id: c2.id }, { result: 'machine', answeredBy: 'machine_start', confidence: 0.7, decisionMs: 2300 }),
