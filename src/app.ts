@@ -295,20 +295,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         }
         const answeredAt = new Date();
         const id = { id: session.callId };
-        void writes.enqueue(session.callId, 'recording the stream and the answer', onRecord('recording the stream and the answer', () => deps.calls.startStream(session.callId, session.streamId, answeredAt)));
+        // The start's write answers with the record, which is also the check across instances: another
+        // instance may have served (and ended) this call already (a token is single use per process).
+        // Off the audio path; ends the replay. While the database is down the local checks stand.
+        const started = async (): Promise<CallRecord | null> => {
+          const record = await deps.calls.startStream(session.callId, session.streamId, answeredAt);
+          if (record?.endedAt != null && !session.ended) {
+            ledger.counters.endedCalls++;
+            app.log.warn({ callId: session.callId }, 'media stream for a call that had already ended; ending it');
+            session.end('call_already_ended');
+          }
+          return record;
+        };
+        void writes.enqueue(session.callId, 'recording the stream and the answer', onRecord('recording the stream and the answer', started));
         recordAmdVerdicts(session, (amd) => void writes.enqueue(session.callId, 'recording the AMD verdict', onRecord('recording the AMD verdict', () => deps.calls.setAmd(id, amd))));
-        // Another instance may have served (and ended) this call already: a token is single use per
-        // process, the record is the check across instances. Off the audio path; ends the replay.
-        deps.calls.get(session.callId).then(
-          (record) => {
-            if (record?.endedAt != null && !session.ended) {
-              ledger.counters.endedCalls++;
-              app.log.warn({ callId: session.callId }, 'media stream for a call that had already ended; ending it');
-              session.end('call_already_ended');
-            }
-          },
-          () => undefined, // the database is down: the local checks stand
-        );
         try {
           deps.program.start(session, claims);
         } catch (err) {
