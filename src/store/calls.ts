@@ -221,7 +221,7 @@ export interface CallStoreOptions {
   /** Remembers the outbound calls this store records, and announces them on the change feed. */
   placed?: PlacedCalls;
   /**
-   * How long a stream's start, the flow it runs and an AMD verdict (by call id) wait for other calls' to be written in
+   * How long a stream's start, the flow it runs, an AMD verdict and its end (by call id) wait for other calls' to be written in
    * the same statement (keyedBatch.ts). 0, the default: each is written at once, alone.
    */
   batchWindowMs?: number;
@@ -233,6 +233,9 @@ export interface CallStoreOptions {
 const START_SET = `stream_id = v.stream_id, instance_id = COALESCE(v.instance_id, c.instance_id),
        status = CASE WHEN call_status_rank(c.status) < 3 THEN 'in-progress' ELSE c.status END,
        answered_at = CASE WHEN call_status_rank(c.status) < 3 OR c.status = 'completed' THEN COALESCE(c.answered_at, v.answered_at) ELSE c.answered_at END`;
+// The first end reason and the first terminal status win (see end()).
+const END_SET = `status = CASE WHEN call_status_rank(c.status) < 4 THEN v.status ELSE c.status END,
+       end_reason = COALESCE(c.end_reason, v.reason), ended_at = COALESCE(c.ended_at, v.at)`;
 const AMD_SET = 'amd_result = v.result, amd_answered_by = v.answered_by, amd_confidence = v.confidence, amd_decision_ms = v.decision_ms';
 
 export class CallStore {
@@ -243,6 +246,7 @@ export class CallStore {
   readonly #starts: KeyedBatch<StreamStart, CallRecord>;
   readonly #amd: KeyedBatch<AmdOutcome, CallRecord>;
   readonly #flows: KeyedBatch<{ flowId: string; flowVersion: number | null }, CallRecord>;
+  readonly #ends: KeyedBatch<{ status: TerminalCallStatus; reason: string; at: Date }, CallRecord>;
 
   constructor(db: Queryable, opts: CallStoreOptions = {}) {
     this.#db = db;
@@ -269,6 +273,18 @@ export class CallStore {
              FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[]) AS v(id, result, answered_by, confidence, decision_ms)
             WHERE c.id = v.id RETURNING c.*`,
           [entries.map(([id]) => id), entries.map(([, a]) => a.result), entries.map(([, a]) => a.answeredBy), entries.map(([, a]) => a.confidence), entries.map(([, a]) => Math.round(a.decisionMs))],
+        ),
+    });
+    this.#ends = new KeyedBatch({
+      windowMs,
+      keep: 'earlier',
+      one: (id, e) => this.#endWhere({ id }, e.reason, e.status, e.at),
+      many: (entries) =>
+        this.#updateMany(
+          `UPDATE calls c SET ${END_SET}
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS v(id, status, reason, at)
+            WHERE c.id = v.id RETURNING c.*`,
+          [entries.map(([id]) => id), entries.map(([, e]) => e.status), entries.map(([, e]) => e.reason), entries.map(([, e]) => e.at)],
         ),
     });
     this.#flows = new KeyedBatch({
@@ -406,14 +422,15 @@ export class CallStore {
     if (!isCallStatus(status) || !isTerminalStatus(status)) {
       throw badRequest('GW_ERR_STORE_NOT_TERMINAL', `end() needs a terminal status (completed, busy, no-answer, failed, canceled), got "${String(status)}"`);
     }
+    if (!('id' in key)) return this.#endWhere(key, reason, status, atWallTime);
+    this.placed?.forget(key.id);
+    return this.#ends.submit(key.id, { status, reason, at: atWallTime });
+  }
+
+  #endWhere(key: CallKey, reason: string, status: TerminalCallStatus, atWallTime: Date): Promise<CallRecord | null> {
     const where = keyWhere(key, 4);
-    if ('id' in key) this.placed?.forget(key.id);
     return this.#updateOne(
-      `UPDATE calls SET
-         status = CASE WHEN call_status_rank(status) < 4 THEN $1::text ELSE status END,
-         end_reason = COALESCE(end_reason, $2::text),
-         ended_at = COALESCE(ended_at, $3::timestamptz)
-       WHERE ${where.sql} RETURNING *`,
+      `UPDATE calls c SET ${END_SET} FROM (SELECT $1::text AS status, $2::text AS reason, $3::timestamptz AS at) v WHERE ${where.sql} RETURNING c.*`,
       [status, reason, atWallTime, ...where.values],
     );
   }

@@ -5,8 +5,9 @@
 // up to `windowMs` for others and go as one `UPDATE … FROM unnest(…)`.
 //
 // Each submit() still settles on its own: with its row, null when no row has that key, or the error.
-// A key submitted twice in one window keeps its last value (the caller's last word; the calls' ordered
-// writer never does that anyway) and both submissions get the row. When a batch of several keys fails
+// A key submitted twice in one window keeps its later value (an AMD revision: the detector's last
+// word) or its earlier one (an end: the first end reason wins), as the statement's own rule would; the
+// calls' ordered writer never does it anyway. Both submissions get the row. When a batch of several keys fails
 // for a reason bad data can cause (SQLSTATE classes 22, 23, 42), each key is tried alone, so one bad
 // row never fails the others'; any other failure (an outage) fails them all, and their writer retries.
 
@@ -17,6 +18,8 @@ export interface KeyedBatchOptions<V, R> {
   one: (key: string, value: V) => Promise<R | null>;
   /** How long the first entry of a batch waits for others. 0: every entry is written at once, alone. */
   windowMs: number;
+  /** A key submitted again in the same window: which value is written. Default: the later one. */
+  keep?: 'earlier' | 'later';
 }
 
 interface Pending<V, R> {
@@ -41,7 +44,7 @@ export class KeyedBatch<V, R> {
       const entry = this.#pending.get(key);
       if (entry === undefined) this.#pending.set(key, { value, waiters: [{ resolve, reject }] });
       else {
-        entry.value = value;
+        if (this.#opts.keep !== 'earlier') entry.value = value;
         entry.waiters.push({ resolve, reject });
       }
       this.#timer ??= setTimeout(() => void this.#flush(), this.#opts.windowMs);

@@ -209,7 +209,7 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
     expect(await store.startStream('missing', 'MZ-x', at(6))).toBeNull();
   });
 
-  it("writes concurrent calls' stream starts, flows and AMD verdicts in one statement each, each settling on its own", async () => {
+  it("writes concurrent calls' stream starts, flows, AMD verdicts and ends in one statement each, each settling on its own", async () => {
     const statements: string[] = [];
     const counted = {
       query: ((text: string, values?: unknown[]) => {
@@ -247,6 +247,19 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
       [c2.id, 'machine', 2300],
       [c3.id, 'machine', 4100],
       [c3.id, 'machine', 4100],
+    ]);
+    // Ends: the first end reason and terminal status win, also for a call ended twice in one window.
+    statements.length = 0;
+    const ends = await Promise.all([
+      batched.end({ id: c1.id }, 'caller_hung_up', 'completed', at(30)),
+      batched.end({ id: c2.id }, 'first', 'failed', at(31)),
+      batched.end({ id: c2.id }, 'second', 'completed', at(32)),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(ends.map((c) => c && [c.id, c.status, c.endReason, c.endedAt])).toEqual([
+      [c1.id, 'completed', 'caller_hung_up', at(30).toISOString()],
+      [c2.id, 'failed', 'first', at(31).toISOString()],
+      [c2.id, 'failed', 'first', at(31).toISOString()],
     ]);
     // A row the database refuses (amd_result's CHECK) fails alone: the others are written one by one.
     statements.length = 0;
