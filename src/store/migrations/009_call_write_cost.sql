@@ -9,6 +9,6 @@
 --   filters, the flow editor's exit counts in src/web/flowExits.ts) all bound created_at too, which
 --   calls_flow_created_idx (006, flow_id, created_at) serves, the version as a filter on its range.
 --
--- Plans checked with EXPLAIN on a few thousand calls (tests/store/writeCost.test.ts keeps them).
+-- Plans checked with EXPLAIN on a few thousand calls (tests/store/callIndexes.test.ts keeps them).
 DROP INDEX IF EXISTS calls_campaign_created_idx;
 DROP INDEX IF EXISTS calls_flow_idx;
