@@ -55,7 +55,7 @@ import { publicHostCheck } from './gateway/publicHost.ts';
 import { CallRegistry } from './gateway/registry.ts';
 import type { Gateway } from './gateway/handle.ts';
 import { StreamTokenLedger } from './gateway/streamTokenLedger.ts';
-import type { CallStore } from './store/calls.ts';
+import type { CallRecord, CallStore } from './store/calls.ts';
 import type { Database } from './store/db.ts';
 import type { EventLog } from './store/eventLog.ts';
 import type { FlowStore } from './store/flows.ts';
@@ -161,11 +161,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const trackers = new WeakMap<CallSession, OutcomeTracker>();
   const onCallEnded = (session: CallSession, reason: string, recorder: DualChannelRecorder | undefined): void => {
-    void writes.enqueue(session.callId, 'recording the end of a call', onRecord('recording the end of a call', () => deps.calls.end({ id: session.callId }, reason)));
+    // The end's answer is the row the outcome is derived from: no read back.
+    let ended: CallRecord | undefined;
+    void writes.enqueue(session.callId, 'recording the end of a call', onRecord('recording the end of a call', async () => (ended = (await deps.calls.end({ id: session.callId }, reason)) ?? undefined) ?? null));
     const tracker = trackers.get(session);
     if (tracker !== undefined) {
       void writes.enqueue(session.callId, 'recording the outcome of a call', async () => {
-        const outcome = await outcomes.record(session.callId, await tracker.settled());
+        const outcome = await outcomes.record(session.callId, await tracker.settled(), ended);
         if (outcome !== null) callsEnded.inc({ carrier: session.carrier, direction: session.direction, outcome: outcome.category });
         deps.analyzer?.enqueue(session.callId, tracker.facts.flowEnded?.dispositions ?? []);
       });
@@ -293,21 +295,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         }
         const answeredAt = new Date();
         const id = { id: session.callId };
-        void writes.enqueue(session.callId, 'recording the stream', onRecord('recording the stream', () => deps.calls.attachStream(id, session.streamId)));
-        void writes.enqueue(session.callId, 'recording the answer', onRecord('recording the answer', () => deps.calls.applyStatus(session.carrier, session.carrierCallId, 'in-progress', answeredAt)));
+        // The start's write answers with the record, which is also the check across instances: another
+        // instance may have served (and ended) this call already (a token is single use per process).
+        // Off the audio path; ends the replay. While the database is down the local checks stand.
+        const started = async (): Promise<CallRecord | null> => {
+          const record = await deps.calls.startStream(session.callId, session.streamId, answeredAt);
+          if (record?.endedAt != null && !session.ended) {
+            ledger.counters.endedCalls++;
+            app.log.warn({ callId: session.callId }, 'media stream for a call that had already ended; ending it');
+            session.end('call_already_ended');
+          }
+          return record;
+        };
+        void writes.enqueue(session.callId, 'recording the stream and the answer', onRecord('recording the stream and the answer', started));
         recordAmdVerdicts(session, (amd) => void writes.enqueue(session.callId, 'recording the AMD verdict', onRecord('recording the AMD verdict', () => deps.calls.setAmd(id, amd))));
-        // Another instance may have served (and ended) this call already: a token is single use per
-        // process, the record is the check across instances. Off the audio path; ends the replay.
-        deps.calls.get(session.callId).then(
-          (record) => {
-            if (record?.endedAt != null && !session.ended) {
-              ledger.counters.endedCalls++;
-              app.log.warn({ callId: session.callId }, 'media stream for a call that had already ended; ending it');
-              session.end('call_already_ended');
-            }
-          },
-          () => undefined, // the database is down: the local checks stand
-        );
         try {
           deps.program.start(session, claims);
         } catch (err) {

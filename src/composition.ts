@@ -31,7 +31,7 @@ import { parseHttpAllowList } from './flow/httpAllowList.ts';
 import { cachedFlowReads } from './store/cachedFlowReads.ts';
 import { ROUTING_CHANNEL } from './store/changeFeed.ts';
 import { InstanceMonitor } from './store/instances.ts';
-import { CallStore, type CallRecord } from './store/calls.ts';
+import { CALL_WRITE_BATCH_MS, CallStore, type CallRecord } from './store/calls.ts';
 import { PLACED_CALLS_CHANNEL, PlacedCalls } from './store/placedCalls.ts';
 import { ReadCache } from './store/readCache.ts';
 import { openDatabase, type Database } from './store/db.ts';
@@ -103,7 +103,9 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   // Outbound calls placed lately (here or by another worker, announced on the change feed): their
   // webhook and stream start need no database read.
   const placed = new PlacedCalls();
-  const calls = new CallStore(db.pool, { instanceId, placed });
+  // Stream starts, flows and AMD verdicts of concurrent calls share a statement: waiting as long as the event
+  // log's batches costs the record nothing and saves a round trip per call joining one.
+  const calls = new CallStore(db.pool, { instanceId, placed, batchWindowMs: db.kind === 'pglite' ? EMBEDDED_FLUSH_INTERVAL_MS : CALL_WRITE_BATCH_MS });
   const stopPlacedCalls = db.changes.subscribe(PLACED_CALLS_CHANNEL, (payload) => {
     const unannounced = placed.receive(payload);
     // Too big for a notification: read back while the database answers, so it is here for the webhook.

@@ -1,6 +1,7 @@
 // Writes an ended call's outcome onto its record. Both writes are idempotent (derived from the row and
 // the facts, so a retry writes the same values), and they run through the call's ordered writer
 // behind its end, so the row they read already carries the end reason and status.
+import type { CallRecord } from '../store/calls.ts';
 import type { Queryable } from '../store/db.ts';
 import { deriveOutcome, emptyFacts, type CallOutcome, type OutcomeFacts, type OutcomeRow } from './outcome.ts';
 
@@ -28,12 +29,20 @@ export class OutcomeStore {
     this.#db = db;
   }
 
-  /** A call that had a stream: its timeline's facts decide. Returns null when the call is unknown. */
-  async record(callId: string, facts: OutcomeFacts): Promise<CallOutcome | null> {
-    const { rows } = await this.#db.query<Row>('SELECT status, answered_at, stream_id, end_reason, amd_result, outcome FROM calls WHERE id = $1', [callId]);
-    const row = rows[0];
-    if (row === undefined) return null;
-    const outcome = deriveOutcome(toOutcomeRow(row), facts);
+  /**
+   * A call that had a stream: its timeline's facts decide. Returns null when the call is unknown.
+   * `ended`: the record as the call's end wrote it (CallStore.end's answer), when the caller has it
+   * and nothing was written about the call since — it saves reading the row back.
+   */
+  async record(callId: string, facts: OutcomeFacts, ended?: CallRecord): Promise<CallOutcome | null> {
+    let row: OutcomeRow;
+    if (ended !== undefined) row = { status: ended.status, answeredAt: ended.answeredAt, streamId: ended.streamId, endReason: ended.endReason, amdResult: ended.amdResult };
+    else {
+      const { rows } = await this.#db.query<Row>('SELECT status, answered_at, stream_id, end_reason, amd_result, outcome FROM calls WHERE id = $1', [callId]);
+      if (rows[0] === undefined) return null;
+      row = toOutcomeRow(rows[0]);
+    }
+    const outcome = deriveOutcome(row, facts);
     await this.#write(callId, outcome, '');
     return outcome;
   }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AmdResult, AnsweredBy, Carrier, Direction } from '../call/events.ts';
 import { createError } from '../errors.ts';
 import type { Queryable } from './db.ts';
+import { KeyedBatch } from './keyedBatch.ts';
 import { PLACED_CALLS_CHANNEL, PlacedCalls } from './placedCalls.ts';
 
 /** Twilio's CallStatus values; SignalWire's compatibility API uses the same set. */
@@ -202,20 +203,101 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt: new Date(parsed[0] as number), id: parsed[1] };
 }
 
+/**
+ * The batch window of stream starts and AMD verdicts on PostgreSQL (the event log's flush interval
+ * there; on embedded PGlite the composition uses the event log's longer one).
+ */
+export const CALL_WRITE_BATCH_MS = 100;
+
+/** The columns a stream's start writes: see CallStore.startStream. */
+interface StreamStart {
+  streamId: string;
+  answeredAt: Date;
+}
+
+export interface CallStoreOptions {
+  /** This process's instance; calls it records or streams are marked as its own. */
+  instanceId?: string;
+  /** Remembers the outbound calls this store records, and announces them on the change feed. */
+  placed?: PlacedCalls;
+  /**
+   * How long a stream's start, the flow it runs, an AMD verdict and its end (by call id) wait for other calls' to be written in
+   * the same statement (keyedBatch.ts). 0, the default: each is written at once, alone.
+   */
+  batchWindowMs?: number;
+}
+
+// A stream's start: the stream, the instance that serves the call, and the answer — what
+// applyStatus('in-progress') does (status forward to in-progress, answered_at first-wins, also on a
+// call already completed without one).
+const START_SET = `stream_id = v.stream_id, instance_id = COALESCE(v.instance_id, c.instance_id),
+       status = CASE WHEN call_status_rank(c.status) < 3 THEN 'in-progress' ELSE c.status END,
+       answered_at = CASE WHEN call_status_rank(c.status) < 3 OR c.status = 'completed' THEN COALESCE(c.answered_at, v.answered_at) ELSE c.answered_at END`;
+// The first end reason and the first terminal status win (see end()).
+const END_SET = `status = CASE WHEN call_status_rank(c.status) < 4 THEN v.status ELSE c.status END,
+       end_reason = COALESCE(c.end_reason, v.reason), ended_at = COALESCE(c.ended_at, v.at)`;
+const AMD_SET = 'amd_result = v.result, amd_answered_by = v.answered_by, amd_confidence = v.confidence, amd_decision_ms = v.decision_ms';
+
 export class CallStore {
   readonly #db: Queryable;
   readonly #instanceId: string | null;
   /** Outbound calls placed lately, in memory (placedCalls.ts): their webhook needs no database read. */
   readonly placed: PlacedCalls | undefined;
+  readonly #starts: KeyedBatch<StreamStart, CallRecord>;
+  readonly #amd: KeyedBatch<AmdOutcome, CallRecord>;
+  readonly #flows: KeyedBatch<{ flowId: string; flowVersion: number | null }, CallRecord>;
+  readonly #ends: KeyedBatch<{ status: TerminalCallStatus; reason: string; at: Date }, CallRecord>;
 
-  /**
-   * `instanceId`: this process's instance; calls it records or streams are marked as its own.
-   * `placed`: remembers the outbound calls this store records, and announces them on the change feed.
-   */
-  constructor(db: Queryable, opts: { instanceId?: string; placed?: PlacedCalls } = {}) {
+  constructor(db: Queryable, opts: CallStoreOptions = {}) {
     this.#db = db;
     this.#instanceId = opts.instanceId ?? null;
     this.placed = opts.placed;
+    const windowMs = opts.batchWindowMs ?? 0;
+    this.#starts = new KeyedBatch({
+      windowMs,
+      one: (id, s) => this.#updateOne(`UPDATE calls c SET ${START_SET} FROM (SELECT $2::text AS stream_id, $3::text AS instance_id, $4::timestamptz AS answered_at) v WHERE c.id = $1 RETURNING c.*`, [id, s.streamId, this.#instanceId, s.answeredAt]),
+      many: (entries) =>
+        this.#updateMany(
+          `UPDATE calls c SET ${START_SET}
+             FROM (SELECT u.*, $4::text AS instance_id FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(id, stream_id, answered_at)) v
+            WHERE c.id = v.id RETURNING c.*`,
+          [entries.map(([id]) => id), entries.map(([, s]) => s.streamId), entries.map(([, s]) => s.answeredAt), this.#instanceId],
+        ),
+    });
+    this.#amd = new KeyedBatch({
+      windowMs,
+      one: (id, amd) => this.#setAmdWhere({ id }, amd),
+      many: (entries) =>
+        this.#updateMany(
+          `UPDATE calls c SET ${AMD_SET}
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[]) AS v(id, result, answered_by, confidence, decision_ms)
+            WHERE c.id = v.id RETURNING c.*`,
+          [entries.map(([id]) => id), entries.map(([, a]) => a.result), entries.map(([, a]) => a.answeredBy), entries.map(([, a]) => a.confidence), entries.map(([, a]) => Math.round(a.decisionMs))],
+        ),
+    });
+    this.#ends = new KeyedBatch({
+      windowMs,
+      keep: 'earlier',
+      one: (id, e) => this.#endWhere({ id }, e.reason, e.status, e.at),
+      many: (entries) =>
+        this.#updateMany(
+          `UPDATE calls c SET ${END_SET}
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS v(id, status, reason, at)
+            WHERE c.id = v.id RETURNING c.*`,
+          [entries.map(([id]) => id), entries.map(([, e]) => e.status), entries.map(([, e]) => e.reason), entries.map(([, e]) => e.at)],
+        ),
+    });
+    this.#flows = new KeyedBatch({
+      windowMs,
+      one: (id, f) => this.#setFlowWhere({ id }, f.flowId, f.flowVersion),
+      many: (entries) =>
+        this.#updateMany(
+          `UPDATE calls c SET flow_id = v.flow_id, flow_version = v.flow_version
+             FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, flow_id, flow_version)
+            WHERE c.id = v.id RETURNING c.*`,
+          [entries.map(([id]) => id), entries.map(([, f]) => f.flowId), entries.map(([, f]) => f.flowVersion)],
+        ),
+    });
   }
 
   /** An outbound call we are placing: kept here and announced to the other processes (best effort). */
@@ -340,19 +422,34 @@ export class CallStore {
     if (!isCallStatus(status) || !isTerminalStatus(status)) {
       throw badRequest('GW_ERR_STORE_NOT_TERMINAL', `end() needs a terminal status (completed, busy, no-answer, failed, canceled), got "${String(status)}"`);
     }
+    if (!('id' in key)) return this.#endWhere(key, reason, status, atWallTime);
+    this.placed?.forget(key.id);
+    return this.#ends.submit(key.id, { status, reason, at: atWallTime });
+  }
+
+  #endWhere(key: CallKey, reason: string, status: TerminalCallStatus, atWallTime: Date): Promise<CallRecord | null> {
     const where = keyWhere(key, 4);
-    if ('id' in key) this.placed?.forget(key.id);
     return this.#updateOne(
-      `UPDATE calls SET
-         status = CASE WHEN call_status_rank(status) < 4 THEN $1::text ELSE status END,
-         end_reason = COALESCE(end_reason, $2::text),
-         ended_at = COALESCE(ended_at, $3::timestamptz)
-       WHERE ${where.sql} RETURNING *`,
+      `UPDATE calls c SET ${END_SET} FROM (SELECT $1::text AS status, $2::text AS reason, $3::timestamptz AS at) v WHERE ${where.sql} RETURNING c.*`,
       [status, reason, atWallTime, ...where.values],
     );
   }
 
-  async setAmd(key: CallKey, amd: AmdOutcome): Promise<CallRecord | null> {
+  /**
+   * The call's media stream started on this instance: records the stream, this instance as the one
+   * serving the call, and the answer, in one statement where attachStream and
+   * applyStatus('in-progress') took two. Returns null when the call is not recorded (yet).
+   */
+  startStream(id: string, streamId: string, answeredAt: Date): Promise<CallRecord | null> {
+    return this.#starts.submit(id, { streamId, answeredAt });
+  }
+
+  /** The AMD verdict (or its revision) on the record; by id, batched with other calls' (batchWindowMs). */
+  setAmd(key: CallKey, amd: AmdOutcome): Promise<CallRecord | null> {
+    return 'id' in key ? this.#amd.submit(key.id, amd) : this.#setAmdWhere(key, amd);
+  }
+
+  #setAmdWhere(key: CallKey, amd: AmdOutcome): Promise<CallRecord | null> {
     const where = keyWhere(key, 5);
     return this.#updateOne(
       `UPDATE calls SET amd_result = $1, amd_answered_by = $2, amd_confidence = $3, amd_decision_ms = $4
@@ -361,8 +458,12 @@ export class CallStore {
     );
   }
 
-  /** Records which flow (and stored version; null for a shipped flow) the call runs. */
-  async setFlow(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
+  /** Records which flow (and stored version; null for a shipped flow) the call runs; by id, batched as setAmd. */
+  setFlow(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
+    return 'id' in key ? this.#flows.submit(key.id, { flowId, flowVersion }) : this.#setFlowWhere(key, flowId, flowVersion);
+  }
+
+  #setFlowWhere(key: CallKey, flowId: string, flowVersion: number | null): Promise<CallRecord | null> {
     const where = keyWhere(key, 3);
     return this.#updateOne(`UPDATE calls SET flow_id = $1, flow_version = $2 WHERE ${where.sql} RETURNING *`, [flowId, flowVersion, ...where.values]);
   }
@@ -418,5 +519,10 @@ export class CallStore {
   async #updateOne(sql: string, values: unknown[]): Promise<CallRecord | null> {
     const { rows } = await this.#db.query<CallRow>(sql, values);
     return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+
+  async #updateMany(sql: string, values: unknown[]): Promise<Map<string, CallRecord>> {
+    const { rows } = await this.#db.query<CallRow>(sql, values);
+    return new Map(rows.map((row) => [row.id, toRecord(row)]));
   }
 }

@@ -65,6 +65,27 @@ describe('stream tokens', () => {
     expect(gw.app.gateway.tokens.replayedTokens + gw.app.gateway.tokens.endedCalls).toBeGreaterThan(replayedBefore);
   });
 
+  it('a stream for a call another instance already ended is ended once its start is written: the record is the check', async () => {
+    const sid = 'CA20000000000000000000000000000003';
+    const { params } = await voiceWebhook(gw, sid);
+    await gw.app.gateway.settle();
+    // Another instance served the call and ended it: this process has never seen it end.
+    await gw.calls.end({ id: params.callId ?? '' }, 'elsewhere');
+    const endedBefore = gw.app.gateway.tokens.endedCalls;
+    const { ws, closed } = await openMediaSocket(`${gw.wsUrl}/media/twilio`);
+    ws.send(dialect.start(1, streamStart(sid, params)));
+    for (let i = 0; i < 5; i++) ws.send(dialect.media(i + 2, `MZ${sid.slice(2)}`, { track: 'inbound', chunk: i + 1, timestampMs: i * 20, payloadBase64: SILENCE_FRAME }));
+    await waitFor(() => gw.app.gateway.tokens.endedCalls > endedBefore);
+    expect(gw.app.gateway.tokens.endedCalls).toBe(endedBefore + 1);
+    await waitFor(() => gw.app.gateway.registry.get(params.callId ?? '') === undefined);
+    expect(gw.app.gateway.registry.get(params.callId ?? '')).toBeUndefined();
+    ws.close();
+    await closed;
+    await gw.app.gateway.settle();
+    // The first end stands.
+    expect(await gw.calls.get(params.callId ?? '')).toMatchObject({ status: 'completed', endReason: 'elsewhere' });
+  });
+
   it('is bound to the carrier call it was issued for, and never reaches the flow', async () => {
     const sid = 'CA20000000000000000000000000000002';
     const { params } = await voiceWebhook(gw, sid);

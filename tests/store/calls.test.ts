@@ -193,6 +193,86 @@ describe.each(testDatabases())('CallStore on %s', (kind) => {
     expect(await store.attachStream({ id: 'missing' }, 'MZ2')).toBeNull();
   });
 
+  it("records a stream's start and its answer in one write, as applyStatus('in-progress') would", async () => {
+    const ringing = (await store.create(inbound('CA-start'))).call;
+    expect(await store.startStream(ringing.id, 'MZ-start', at(5))).toMatchObject({ streamId: 'MZ-start', status: 'in-progress', answeredAt: at(5).toISOString() });
+    // Again (a retried write): the first answer time stays.
+    expect(await store.startStream(ringing.id, 'MZ-start', at(9))).toMatchObject({ status: 'in-progress', answeredAt: at(5).toISOString() });
+    // A call the carrier already completed keeps its status and gets its answer time.
+    const completed = (await store.create(inbound('CA-done'))).call;
+    await store.applyStatus('twilio', 'CA-done', 'completed', at(20));
+    expect(await store.startStream(completed.id, 'MZ-done', at(6))).toMatchObject({ status: 'completed', answeredAt: at(6).toISOString(), streamId: 'MZ-done' });
+    // A call that was busy was never answered.
+    const busy = (await store.create(inbound('CA-busy'))).call;
+    await store.applyStatus('twilio', 'CA-busy', 'busy', at(20));
+    expect(await store.startStream(busy.id, 'MZ-busy', at(6))).toMatchObject({ status: 'busy', answeredAt: null });
+    expect(await store.startStream('missing', 'MZ-x', at(6))).toBeNull();
+  });
+
+  it("writes concurrent calls' stream starts, flows, AMD verdicts and ends in one statement each, each settling on its own", async () => {
+    const statements: string[] = [];
+    const counted = {
+      query: ((text: string, values?: unknown[]) => {
+        statements.push(text);
+        return t.db.pool.query(text, values);
+      }) as typeof t.db.pool.query,
+    };
+    const batched = new CallStore(counted, { instanceId: 'batching', batchWindowMs: 30 });
+    const calls = await Promise.all(['CA-b1', 'CA-b2', 'CA-b3'].map(async (sid) => (await store.create(inbound(sid))).call));
+    statements.length = 0;
+    const started = await Promise.all([...calls.map((c, i) => batched.startStream(c.id, `MZ-b${i}`, at(i))), batched.startStream('missing', 'MZ-none', at(0))]);
+    expect(statements).toHaveLength(1);
+    expect(started.map((c) => c && [c.streamId, c.status, c.answeredAt, c.instanceId])).toEqual([
+      ['MZ-b0', 'in-progress', at(0).toISOString(), 'batching'],
+      ['MZ-b1', 'in-progress', at(1).toISOString(), 'batching'],
+      ['MZ-b2', 'in-progress', at(2).toISOString(), 'batching'],
+      null,
+    ]);
+    statements.length = 0;
+    const [c1, c2, c3] = calls as [CallRecord, CallRecord, CallRecord];
+    const flows = await Promise.all([batched.setFlow({ id: c1.id }, 'welcome', 3), batched.setFlow({ id: c2.id }, 'ivr', null), batched.setFlow({ id: 'missing' }, 'x', 1)]);
+    expect(statements).toHaveLength(1);
+    expect(flows.map((c) => c && [c.id, c.flowId, c.flowVersion])).toEqual([[c1.id, 'welcome', 3], [c2.id, 'ivr', null], null]);
+    statements.length = 0;
+    const verdicts = await Promise.all([
+      batched.setAmd({ id: c1.id }, { result: 'human', answeredBy: 'human', confidence: 0.8, decisionMs: 1200.2 }),
+      batched.setAmd({ id: c2.id }, { result: 'machine', answeredBy: 'machine_start', confidence: 0.7, decisionMs: 2300 }),
+      // The same call twice in one window: its last word is what the record keeps, for both.
+      batched.setAmd({ id: c3.id }, { result: 'human', answeredBy: 'human', confidence: 0.6, decisionMs: 900 }),
+      batched.setAmd({ id: c3.id }, { result: 'machine', answeredBy: 'machine_end_beep', confidence: 0.9, decisionMs: 4100 }),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(verdicts.map((c) => c && [c.id, c.amdResult, c.amdDecisionMs])).toEqual([
+      [c1.id, 'human', 1200],
+      [c2.id, 'machine', 2300],
+      [c3.id, 'machine', 4100],
+      [c3.id, 'machine', 4100],
+    ]);
+    // Ends: the first end reason and terminal status win, also for a call ended twice in one window.
+    statements.length = 0;
+    const ends = await Promise.all([
+      batched.end({ id: c1.id }, 'caller_hung_up', 'completed', at(30)),
+      batched.end({ id: c2.id }, 'first', 'failed', at(31)),
+      batched.end({ id: c2.id }, 'second', 'completed', at(32)),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(ends.map((c) => c && [c.id, c.status, c.endReason, c.endedAt])).toEqual([
+      [c1.id, 'completed', 'caller_hung_up', at(30).toISOString()],
+      [c2.id, 'failed', 'first', at(31).toISOString()],
+      [c2.id, 'failed', 'first', at(31).toISOString()],
+    ]);
+    // A row the database refuses (amd_result's CHECK) fails alone: the others are written one by one.
+    statements.length = 0;
+    const mixed = await Promise.allSettled([
+      batched.setAmd({ id: c1.id }, { result: 'fax', answeredBy: 'fax', confidence: 1, decisionMs: 700 }),
+      batched.setAmd({ id: c2.id }, { result: 'robot' as 'fax', answeredBy: 'unknown', confidence: 1, decisionMs: 700 }),
+    ]);
+    expect(mixed[0]).toMatchObject({ status: 'fulfilled', value: { amdResult: 'fax' } });
+    expect(mixed[1]).toMatchObject({ status: 'rejected', reason: { code: '23514' } });
+    expect(statements).toHaveLength(3);
+    expect((await store.get(c2.id))?.amdResult).toBe('machine');
+  });
+
   describe('list', () => {
     // 30 calls; every third pair shares a created_at so the id tie-break is exercised.
     async function seed(): Promise<CallRecord[]> {
