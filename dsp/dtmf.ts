@@ -43,6 +43,8 @@ export interface DtmfFrame {
 }
 
 const N = 102;
+/** History kept before a frame: a window's N samples and the one before its first (for its differences). */
+const H = N + 1;
 const HOP = 40;
 const HITS_TO_DETECT = 5;
 const MISSES_TO_END = 6;
@@ -56,6 +58,16 @@ const RELATIVE_PEAK = 0.2;
  * phase), so the limits are applied with this margin to accept the full 8/4 dB.
  */
 const TWIST_MARGIN_DB = 1.5;
+/**
+ * Bounds on a window's ratio of first-difference energy to energy, Σ(x[i] − x[i−1])² / Σx[i]². A tone
+ * of frequency f gives 2(1 − cos 2πf/fs): 0.27 at 3.5% under 697 Hz, 1.52 at 3.5% over 1633 Hz. An
+ * accepted window holds ≥ `minToneShare` (0.77) of its energy in its pair within the twist limits, the
+ * rest anywhere from 0 (hum, DC) to 4 (fs/2): so its ratio lies in [0.77 × 0.32, 0.77 × 1.31 + 0.23 × 4]
+ * = [0.25, 1.93], widened here by 20% for a short window's edge and cross terms. Voiced speech, its
+ * energy under 700 Hz, mostly falls below (0.06 at 300 Hz): those windows skip the Goertzel bank.
+ */
+const MIN_DIFF_RATIO = 0.2;
+const MAX_DIFF_RATIO = 2.3;
 
 export class DtmfDetector implements FrameProcessor<DtmfFrame> {
   readonly minToneDbfs: number;
@@ -68,8 +80,8 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
   /** e^{-i·2π·f·HOP/fs} per probe: the phase a tone exactly on f advances in one hop. */
   private readonly hopCos = new Float64Array(8);
   private readonly hopSin = new Float64Array(8);
-  /** The N samples before the current frame, then the frame (see process()). */
-  private readonly hist = new Int16Array(N + FRAME_SAMPLES);
+  /** The H = N + 1 samples before the current frame, then the frame (see process()). */
+  private readonly hist = new Int16Array(H + FRAME_SAMPLES);
   private readonly bins = new Float64Array(16);
   private readonly coeffs = new Float64Array(8);
   /** 1 + 10^((normal twist + margin)/10): see classify(). */
@@ -78,6 +90,8 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
 
   /** Sum of squares of the last N samples. */
   private energy = 0;
+  /** Sum of squares of their first differences (each sample minus the one before it). */
+  private diffEnergy = 0;
   private samples = 0;
   // Candidate run.
   private candidate = -1;
@@ -131,26 +145,35 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
     // per sample. The window's energy is a running sum over the hop's samples in and out (integers,
     // so exact): the per-sample ring and a per-window energy pass were most of the detector's cost on
     // a call that listens for keys.
+    // The first differences' energy is kept the same way (integers below 2^53 too).
     const hist = this.hist;
-    hist.set(frame, N);
+    hist.set(frame, H);
     let energy = this.energy;
-    for (let end = N + HOP; end <= N + FRAME_SAMPLES; end += HOP) {
+    let diffEnergy = this.diffEnergy;
+    for (let end = H + HOP; end <= H + FRAME_SAMPLES; end += HOP) {
       for (let i = end - HOP; i < end; i++) {
         const x = hist[i] as number;
         const old = hist[i - N] as number;
         energy += x * x - old * old;
+        const d = x - (hist[i - 1] as number);
+        const dOld = old - (hist[i - N - 1] as number);
+        diffEnergy += d * d - dOld * dOld;
       }
       this.samples += HOP;
-      if (this.samples >= N) this.analyse(end - N, energy);
+      if (this.samples >= N) this.analyse(end - N, energy, diffEnergy);
     }
     hist.copyWithin(0, FRAME_SAMPLES);
     this.energy = energy;
+    this.diffEnergy = diffEnergy;
     return out;
   }
 
-  /** Classify the window hist[start, start + N) (`energy`: its sum of squares); returns through the run/digit state. */
-  private analyse(start: number, energy: number): void {
-    const key = energy > 0 ? this.classify(start, energy) : -1;
+  /**
+   * Classify the window hist[start, start + N) (`energy`: its sum of squares, `diffEnergy`: its first
+   * differences'); returns through the run/digit state.
+   */
+  private analyse(start: number, energy: number, diffEnergy: number): void {
+    const key = energy > 0 && diffEnergy >= MIN_DIFF_RATIO * energy && diffEnergy <= MAX_DIFF_RATIO * energy ? this.classify(start, energy) : -1;
     if (key >= 0) this.hit(key);
     else this.miss();
   }
@@ -285,6 +308,7 @@ export class DtmfDetector implements FrameProcessor<DtmfFrame> {
   reset(): void {
     this.hist.fill(0);
     this.energy = 0;
+    this.diffEnergy = 0;
     this.samples = 0;
     this.candidate = -1;
     this.hits = 0;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DtmfDetector } from '../../dsp/dtmf.ts';
 import { DTMF_KEYS } from '../../dsp/dtmf-tones.ts';
-import { add, concat, dtmf, frames, noise, pcm, silence, speech } from './signals.ts';
+import { add, concat, dtmf, frames, hum, noise, pcm, silence, speech } from './signals.ts';
 
 const ALL_KEYS = DTMF_KEYS.join('').split('');
 
@@ -65,6 +65,16 @@ describe('DtmfDetector (ITU-T Q.24)', () => {
       add(x, noise(300, -16 - 4 - 15, 11 + i));
       expect(detect(x).digits).toBe(key);
     }
+  });
+
+  it('keeps the lowest pair over mains hum (the difference-energy pre-check passes it)', () => {
+    // The lowest pair, its high tone 4 dB down, 1.5% low, over mains hum 15 dB under it: the window's
+    // difference-to-energy ratio is near the pre-check's lower bound. Every alignment.
+    for (const x of atAlignments(() => dtmf('1', 50, { dbfs: -14, twistDb: -4, rowOffset: -0.015, colOffset: -0.015 }), [0, 13, 33, 57])) {
+      add(x, hum(x.length / 8, -14 - 15, 60));
+      expect(detect(x).digits).toBe('1');
+    }
+    // The upper bound is met by the 15 dB S/N case above ('C' and '0' carry 1633 and 1336 Hz in white noise).
   });
 
   it('bridges a 10 ms interruption and separates digits 40 ms apart', () => {
