@@ -58,6 +58,17 @@ function peakBinPower(dbfs: number): number {
 
 export type AftermathVerdict = 'wait' | 'beep' | 'voice';
 
+/**
+ * Whether bin k of `p` is a harmonic standing clear: at least `floor`, `CARRY_OVER_FLOOR` over the line's
+ * `lineFloor`, a local peak, and `CARRY_OVER_VALLEY` over the valleys either side (bins k±2..3).
+ */
+function standsClear(p: Float64Array, k: number, floor: number, lineFloor: number): boolean {
+  const v = p[k] as number;
+  if (v < floor || v < lineFloor * CARRY_OVER_FLOOR || v < (p[k - 1] as number) || v < (p[k + 1] as number)) return false;
+  const valley = Math.min(((p[k - 3] as number) + (p[k - 2] as number)) / 2, ((p[k + 2] as number) + (p[k + 3] as number)) / 2);
+  return v >= valley * CARRY_OVER_VALLEY;
+}
+
 export class ToneAftermath {
   /** A candidate passed and is held for what follows it. */
   pending = false;
@@ -201,10 +212,7 @@ export class ToneAftermath {
       const lo = Math.max(BAND_LO + 3, Math.floor(kc * (1 - GLIDE)));
       const hi = Math.min(BAND_HI - 3, Math.ceil(kc * (1 + GLIDE)));
       for (let k = lo; k <= hi; k++) {
-        const v = p[k] as number;
-        if (v < floor || v < lineFloor * CARRY_OVER_FLOOR || v < (p[k - 1] as number) || v < (p[k + 1] as number)) continue;
-        const valley = Math.min(((p[k - 3] as number) + (p[k - 2] as number)) / 2, ((p[k + 2] as number) + (p[k + 3] as number)) / 2);
-        if (v < valley * CARRY_OVER_VALLEY) continue;
+        if (!standsClear(p, k, floor, lineFloor)) continue;
         if (Math.abs(interpolatedHz(p, k) - this.componentHz(c)) <= LINE_HZ) continue;
         return true;
       }
@@ -236,10 +244,8 @@ export class ToneAftermath {
       const lo = Math.max(BAND_LO + 1, Math.floor(kc * (1 - GLIDE)));
       const hi = Math.min(BAND_HI - 3, Math.ceil(kc * (1 + GLIDE)));
       for (let k = lo; k <= hi; k++) {
+        if (!standsClear(p, k, floor, lineFloor)) continue;
         const v = p[k] as number;
-        if (v < floor || v < lineFloor * CARRY_OVER_FLOOR || v < (p[k - 1] as number) || v < (p[k + 1] as number)) continue;
-        const valley = Math.min(((p[k - 3] as number) + (p[k - 2] as number)) / 2, ((p[k + 2] as number) + (p[k + 3] as number)) / 2);
-        if (v < valley * CARRY_OVER_VALLEY) continue;
         // A line's own steady components (mains hum's 7th harmonic under a 400 Hz beep, a carrier's tone)
         // were there before the tone at the same bin and level: not a voice carrying on.
         if (this.lineBefore(k, v / n)) continue;
