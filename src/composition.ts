@@ -9,7 +9,7 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
-import { PromptWarmer } from './agent/tts/promptWarmer.ts';
+import { PromptWarmer, warmShippedPrompts } from './agent/tts/promptWarmer.ts';
 import type { AppDeps } from './app.ts';
 import { createCallStarter } from './call/callStarter.ts';
 import { applyCampaignPolicyWhenRead, campaignOf } from './campaign/callPolicy.ts';
@@ -95,8 +95,36 @@ async function withinMs(work: Promise<unknown> | undefined, ms: number, onLate: 
 }
 
 export async function composeGateway(config: Config, log: Logger, opts: CompositionOptions = {}): Promise<Composition> {
+  const p = config.providers;
+  const { runAgent, providers } = createAgentNodeRunner({
+    ...(p.openaiApiKey ? { openaiApiKey: p.openaiApiKey } : {}),
+    ...(p.openaiBaseUrl ? { openaiBaseUrl: p.openaiBaseUrl } : {}),
+    ...(p.elevenlabsApiKey ? { elevenlabsApiKey: p.elevenlabsApiKey } : {}),
+    ...(p.elevenlabsBaseUrl ? { elevenlabsBaseUrl: p.elevenlabsBaseUrl } : {}),
+    elevenlabsVoiceId: p.elevenlabsVoiceId,
+    ...(p.elevenlabsModelId ? { elevenlabsModelId: p.elevenlabsModelId } : {}),
+    elevenlabsTokenStreaming: p.elevenlabsTokenStreaming,
+    ...(p.openaiLlmModel ? { openaiLlmModel: p.openaiLlmModel } : {}),
+    ...(p.openaiSttModel ? { openaiSttModel: p.openaiSttModel } : {}),
+    ...(p.openaiTtsModel ? { openaiTtsModel: p.openaiTtsModel } : {}),
+    ...(p.openaiTtsVoice ? { openaiTtsVoice: p.openaiTtsVoice } : {}),
+    ...(p.ttsOrder ? { ttsOrder: p.ttsOrder } : {}),
+    ttsCacheDir: path.join(config.dataDir, 'prompt-cache'),
+  });
+  // The shipped flows' prompts are synthesized (or read from the data folder) while the database opens.
+  const earlyWarm = new AbortController();
+  const shippedWarm = warmShippedPrompts(providers.ttsCache, config.flowsDir, config.defaultFlowId, earlyWarm.signal).catch((err: unknown) => {
+    if (!earlyWarm.signal.aborted) log.warn({ err }, 'warming the shipped prompts failed');
+  });
   const ownsDb = opts.db === undefined;
-  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
+  let db: Database;
+  try {
+    db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
+  } catch (err) {
+    earlyWarm.abort();
+    await providers.close();
+    throw err;
+  }
   // The drain has already flushed (see shutdownPlan); close() only gives the last events a moment.
   const eventLog = new EventLog({ db: db.pool, log, maxBuffered: config.eventBufferMax, closeTimeoutMs: 1_000, ...(db.kind === 'pglite' ? { flushIntervalMs: EMBEDDED_FLUSH_INTERVAL_MS } : {}) });
   const instanceId = opts.instanceId ?? randomUUID();
@@ -125,22 +153,6 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   const streamTokenSecret = config.streamTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'stream-token-secret')).value;
   const clients = carrierClientsFromConfig(config);
   const carrierActions = carrierActionsFor(clients);
-  const p = config.providers;
-  const { runAgent, providers } = createAgentNodeRunner({
-    ...(p.openaiApiKey ? { openaiApiKey: p.openaiApiKey } : {}),
-    ...(p.openaiBaseUrl ? { openaiBaseUrl: p.openaiBaseUrl } : {}),
-    ...(p.elevenlabsApiKey ? { elevenlabsApiKey: p.elevenlabsApiKey } : {}),
-    ...(p.elevenlabsBaseUrl ? { elevenlabsBaseUrl: p.elevenlabsBaseUrl } : {}),
-    elevenlabsVoiceId: p.elevenlabsVoiceId,
-    ...(p.elevenlabsModelId ? { elevenlabsModelId: p.elevenlabsModelId } : {}),
-    elevenlabsTokenStreaming: p.elevenlabsTokenStreaming,
-    ...(p.openaiLlmModel ? { openaiLlmModel: p.openaiLlmModel } : {}),
-    ...(p.openaiSttModel ? { openaiSttModel: p.openaiSttModel } : {}),
-    ...(p.openaiTtsModel ? { openaiTtsModel: p.openaiTtsModel } : {}),
-    ...(p.openaiTtsVoice ? { openaiTtsVoice: p.openaiTtsVoice } : {}),
-    ...(p.ttsOrder ? { ttsOrder: p.ttsOrder } : {}),
-    ttsCacheDir: path.join(config.dataDir, 'prompt-cache'),
-  });
   // Call set-up reads go through a short cache with a bounded wait: a stalled database must not keep a
   // new call from its flow (the API's writes and reads still go to the store directly).
   // Once the database is known to be stalled (nothing answered for 1 s), set-up reads stop waiting for it.
@@ -296,7 +308,8 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     instances,
     close: async (budgetMs = 2_000) => {
       stopWarmingChanges();
-      await withinMs(warmer.close(), 1_000, () => log.warn('warming prompts did not stop in time; closing anyway'));
+      earlyWarm.abort();
+      await withinMs(Promise.all([shippedWarm, warmer.close()]), 1_000, () => log.warn('warming prompts did not stop in time; closing anyway'));
       // A dialer tick stuck on a database that never answers must not hold the shutdown.
       await withinMs(campaignEngine?.close(), 2_000, () => log.warn('the campaign dialer did not stop in time; closing anyway'));
       stopRoutingChanges();

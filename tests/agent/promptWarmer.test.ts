@@ -1,11 +1,14 @@
 // The prompt warmer: a flow announced on the change feed (deployed through another worker, or a number
 // routed to it) has its static prompts in this process's cache soon after, and after the feed was lost
 // (RESYNC) every routed flow is warmed again; templated prompts are never synthesized ahead.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { TextToSpeech } from '../../src/agent/providers.ts';
 import { TtsCache } from '../../src/agent/tts/cache.ts';
-import { PromptWarmer, staticPrompts } from '../../src/agent/tts/promptWarmer.ts';
+import { PromptWarmer, shippedPrompts, staticPrompts, warmShippedPrompts } from '../../src/agent/tts/promptWarmer.ts';
 import type { FlowDefinition } from '../../src/flow/types.ts';
 import { RESYNC } from '../../src/store/changeFeed.ts';
 
@@ -65,5 +68,39 @@ describe('prompt warmer', () => {
     await warmer.close();
     warmer.onChange('flows:sales');
     cache.close();
+  });
+
+  it('warms the shipped flows without a database, the default flow first', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gw-shipped-'));
+    try {
+      await writeFile(path.join(dir, 'a-menu.json'), JSON.stringify(flow('a-menu', 'Press one for sales.')));
+      await writeFile(path.join(dir, 'b-front.json'), JSON.stringify(flow('b-front', 'Welcome to the front desk.')));
+      await writeFile(path.join(dir, 'flow.schema.json'), JSON.stringify({ nodes: { x: { text: 'not a flow' } } }));
+      await writeFile(path.join(dir, 'broken.json'), '{ not json');
+      expect((await shippedPrompts(dir)).sort()).toEqual(['Press one for sales.', 'Welcome to the front desk.']);
+      // The offline voice serves requests in order: the default flow's greeting must be asked for first.
+      // Both ways round, so the folder's listing order cannot make this pass.
+      for (const [first, greeting] of [['b-front', 'Welcome to the front desk.'], ['a-menu', 'Press one for sales.']] as const) {
+        const said: string[] = [];
+        const tts: TextToSpeech = {
+          name: 'ordered',
+          async *synthesize(text) {
+            said.push(text);
+            yield new Uint8Array(800);
+          },
+        };
+        const cache = new TtsCache(tts);
+        await warmShippedPrompts(cache, dir, first, new AbortController().signal);
+        expect(said[0]).toBe(greeting);
+        expect(said).toHaveLength(2);
+        expect(cache.peek('Welcome to the front desk.')).toBeDefined();
+        expect(cache.peek('Press one for sales.')).toBeDefined();
+        cache.close();
+      }
+      // A missing folder is no error: nothing to warm.
+      await expect(shippedPrompts(path.join(dir, 'missing'))).resolves.toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
