@@ -60,12 +60,20 @@ export async function probeFirstAudio(gw: BenchGateway, count: number, signal?: 
 }
 
 export async function runFirstAudioBench(ctx: SectionContext): Promise<SectionResult> {
-  const gw = await ctx.gateway();
   const probes = ctx.short ? 20 : 60;
   const loadCalls = ctx.short ? 100 : 300;
-  // The first calls after the gateway is up: its start warmed the flow's prompts (nothing else has).
-  ctx.progress('first audio: the first 5 calls after start');
-  const atStart = await probeFirstAudio(gw, 5);
+  // The first calls after a gateway of its own started on an empty data folder and the embedded
+  // database, as `npm start` on a fresh clone (the shared gateway has served other sections already):
+  // the greeting was synthesized while its database opened.
+  ctx.progress('first audio: the first 5 calls after a fresh start (embedded database, empty data folder)');
+  const fresh = await startGateway();
+  let atStart: ProbeResult;
+  try {
+    atStart = await probeFirstAudio(fresh, 5);
+  } finally {
+    await fresh.stop();
+  }
+  const gw = await ctx.gateway();
   ctx.progress(`first audio: ${probes} probe calls at idle`);
   await probeFirstAudio(gw, 3); // warm-up: JIT
   const idle = await probeFirstAudio(gw, probes);
@@ -102,13 +110,16 @@ export async function runFirstAudioBench(ctx: SectionContext): Promise<SectionRe
     title: '6. First audio (stream start → first greeting media, wall ms, replay client)',
     header: ['condition', 'calls', 'failed', 'p50 ms', 'p99 ms', 'max ms'],
     rows: [
-      row('first 5 calls after start', atStart),
+      row('first 5 calls after a fresh start (embedded)', atStart),
       row('idle (one call at a time)', idle),
       row(`flow deployed ${AFTER_DEPLOY_MS / 1000} s before (new prompt)`, afterDeploy),
       row(`under load (${loadCalls} calls live)`, loaded),
     ],
     figures: { atStart, idle, afterDeploy, underLoad: loaded, loadCalls },
     checks: [
+      // The shipped flows' prompts are said while the database opens (warmShippedPrompts): before, the
+      // first call after a fresh start waited 0.8–1.2 s for the offline voice to start.
+      { name: 'first audio of the first 5 calls after a fresh start (max)', value: atStart.summary.max, op: '<', bound: 600, unit: 'ms', note: 'target ≤ 100 ms; the greeting is synthesized while the database opens' },
       { name: 'first audio p50 at idle', value: idle.summary.p50, op: '<', bound: 200, unit: 'ms', note: 'target ≤ 50 ms for a cached greeting' },
       { name: 'first audio p50 under load', value: loaded.summary.p50, op: '<', bound: 400, unit: 'ms', note: 'target ≤ 50 ms' },
       { name: 'first audio p99 after a deploy', value: afterDeploy.summary.p99, op: '<', bound: 400, unit: 'ms', note: 'prompts are synthesized when the flow is deployed, not on its first call' },
