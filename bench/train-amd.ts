@@ -63,8 +63,8 @@ export const FEATURE_GROUPS: Record<string, FeatureName[]> = {
   level: ['levelSpreadDb', 'levelDeltaDb'],
   // No spectral tilt (still computed, weight 0): it says which recording chain a voice came through
   // (telephone prompts are darker than game voices) as much as whether it is recorded, and the split by
-  // voice cannot see that, since one package gives voices to both classes. With it, leave-one-source-out
-  // cost 0.088 vs 0.090 without; held-out accuracy 96.2% either way, held-out log-loss 0.313 vs 0.306;
+  // voice cannot see that, since one package gives voices to both classes. With it, nested leave-one-source-out
+  // cost 0.088 (94.0%) vs 0.098 (93.5%) without; held-out accuracy 96.2% either way, log-loss 0.313 vs 0.306;
   // under bench/perturb-amd.ts (300 Hz high-pass, −30 dB, tempo) fewer verdicts flip without it, and the
   // highest held-out person at the 1.5 s pause checkpoint falls from p 0.91 (a Dutch voice, dark) to 0.87.
   structure: ['firstPartS', 'parts', 'lastPartS'],
