@@ -8,15 +8,17 @@
 export const AMD_CALIBRATION: readonly (readonly [number, number])[] = [
   // Fitted on 217 tune files (node bench/fit-calibration.ts), classifier weights of dsp/amdWeights.ts.
   [0.5, 0.51],
-  [0.606, 0.92],
-  [0.725, 0.92],
-  [0.8, 0.95],
-  [0.877, 0.95],
-  [0.9, 0.95],
-  [0.916, 0.96],
-  [0.93, 0.96],
-  [0.951, 0.96],
-  [0.973, 0.98],
+  [0.581, 0.94],
+  [0.703, 0.94],
+  [0.814, 0.96],
+  [0.881, 0.96],
+  [0.9, 0.96],
+  [0.913, 0.96],
+  [0.933, 0.96],
+  [0.95, 0.96],
+  [0.96, 0.96],
+  [0.97, 0.98],
+  [0.985, 0.98],
 ];
 
 export function calibrateConfidence(raw: number, knots: readonly (readonly [number, number])[] = AMD_CALIBRATION): number {
