@@ -80,6 +80,36 @@ const LEAD_IN_MAX_SAMPLES = 1600; // 200 ms
  */
 const LEAD_IN_JUMP_DB = 10;
 
+/**
+ * Spectra kept: this hop's and the four before. The onset's narrow-band reference is the oldest, whose
+ * 32 ms window ends ~20 ms before the first tonal hop's begins: clear of a tone that a noisy line made
+ * tonal late (up to ~27 ms after its onset), whatever the frame alignment.
+ */
+const POWER_BUFFERS = 5;
+/**
+ * The onset rule, narrow-band (a second way past the 6 dB broadband jump): a tone whose own lobe rose this
+ * far over the same lobe in the reference spectrum was not sounding there before. Quiet beeps at 12 dB SNR
+ * rise 22–55 dB in their lobe while only 5–6 dB broadband. A voice's harmonic after a consonant rises as
+ * much in its lobe (20–33 dB measured), so this alone proves nothing: see the floor rule below.
+ */
+const NARROW_ONSET_DB = 20;
+/**
+ * …and broadband at least this far: a tone is an addition to the line, so the level rises; a harmonic that
+ * takes over while the voice's level holds is not.
+ */
+const NARROW_ONSET_MIN_BROAD_DB = 3;
+/** The floor is the quietest hop of the last second: ten blocks of ten hops. */
+const FLOOR_BLOCKS = 10;
+const FLOOR_BLOCK_HOPS = 10;
+/**
+ * …and the audio just before the tone (the onset rule's 3-hop minimum) lay within this of the line's
+ * floor: the tone rose out of the line's own noise, not out of a voice's consonant or a softer vowel. The
+ * floor, a minimum of 100 hop levels, sits ~2 dB under a typical noise hop, and at a bad frame alignment
+ * the 3-hop minimum holds up to ~2 dB of the tone's start: quiet beeps measured 2.7–3.3 dB; the voices this
+ * rule alone let through (Asterisk prompts at 10 dB SNR, a game radio voice) 7–33 dB.
+ */
+const NARROW_ONSET_OVER_FLOOR_DB = 4;
+
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
 /** Samples between a tone's onset and the end of its first tonal hop (measured on clean tones). */
@@ -146,15 +176,22 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private readonly windowed = new Float64Array(WINDOW);
   private readonly hann = new Float64Array(WINDOW);
   private readonly spectrum: number[];
-  /** This hop's power spectrum: one of three buffers taking turns, so the two hops before stay readable. */
+  /** This hop's power spectrum: one of POWER_BUFFERS buffers taking turns, so the hops before stay readable. */
   private power: Float64Array;
-  private readonly powers = [new Float64Array(HALF + 1), new Float64Array(HALF + 1), new Float64Array(HALF + 1)] as const;
+  private readonly powers = Array.from({ length: POWER_BUFFERS }, () => new Float64Array(HALF + 1));
   /** Which buffer holds this hop, and whether each holds a spectrum (quiet hops skip the FFT). */
   private powerAt = 0;
-  private readonly powerValid = [false, false, false];
+  private readonly powerValid = new Array<boolean>(POWER_BUFFERS).fill(false);
   /** The spectrum before the candidate's onset (the line: hum, a carrier's own tones), for the aftermath. */
   private readonly preTone = new Float64Array(HALF + 1);
   private preToneValid = false;
+  /** The candidate's onset rise in its own lobe (dB; see NARROW_ONSET_DB), set when it starts. */
+  private onsetNarrowDb = 0;
+  /** The line's floor: the quietest hop level of the last FLOOR_BLOCKS × FLOOR_BLOCK_HOPS hops (block minima). */
+  private readonly floorBlocks = new Float64Array(FLOOR_BLOCKS).fill(Infinity);
+  private floorBlockAt = 0;
+  private floorBlockHops = 0;
+  private floorAtStartDb = -Infinity;
   private readonly out: BeepFrame = { beep: false, frequencyHz: 0, durationSamples: 0, endSample: 0, toneActive: false };
   private readonly minDurationSamples: number;
   private readonly maxDurationSamples: number;
@@ -256,7 +293,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.maxDurationSamples = msToSamples(this.maxDurationMs);
     this.kMin = Math.floor(this.minFrequencyHz / BIN_HZ) - 1;
     this.kMax = Math.ceil(this.maxFrequencyHz / BIN_HZ) + 1;
-    this.power = this.powers[0];
+    this.power = this.powers[0] as Float64Array;
     this.fft = new FFT(WINDOW);
     this.spectrum = this.fft.createComplexArray();
     for (let i = 0; i < WINDOW; i++) this.hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / WINDOW);
@@ -292,7 +329,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopBroad = false;
     this.hopHarmonic = false;
     this.hopSpectrum = false;
-    this.powerAt = (this.powerAt + 1) % 3;
+    this.powerAt = (this.powerAt + 1) % POWER_BUFFERS;
     this.power = this.powers[this.powerAt] as Float64Array;
     this.powerValid[this.powerAt] = false;
     if (this.filled < WINDOW) return;
@@ -415,6 +452,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.levelHist2 = this.levelHist1;
     this.levelHist1 = this.levelHist0;
     this.levelHist0 = this.hopLevelDb;
+    this.trackFloor();
     if (!this.inTone) {
       if (this.hopTonal) this.startTone(hopEnd, preLevel);
       return;
@@ -590,9 +628,13 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
     // The window of the hop two before this one ends ~3 ms before the onset: the line as it was.
-    const before = (this.powerAt + 1) % 3;
+    const before = (this.powerAt + POWER_BUFFERS - 2) % POWER_BUFFERS;
     this.preToneValid = this.powerValid[before] === true;
     if (this.preToneValid) this.preTone.set(this.powers[before] as Float64Array);
+    this.onsetNarrowDb = this.narrowJumpDb();
+    let floor = Infinity;
+    for (let i = 0; i < FLOOR_BLOCKS; i++) floor = Math.min(floor, this.floorBlocks[i] as number);
+    this.floorAtStartDb = floor;
     this.beat.clear();
     this.dipHops = 0;
     // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
@@ -605,6 +647,31 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.voiced = false;
     this.toneLevelDb = this.hopLevelDb;
     this.preToneLevelDb = preLevel;
+  }
+
+  /** Folds this hop's level into the floor's current block (digital silence counts as -120 dBFS). */
+  private trackFloor(): void {
+    if (this.floorBlockHops === FLOOR_BLOCK_HOPS) {
+      this.floorBlockAt = (this.floorBlockAt + 1) % FLOOR_BLOCKS;
+      this.floorBlocks[this.floorBlockAt] = Infinity;
+      this.floorBlockHops = 0;
+    }
+    this.floorBlockHops++;
+    const v = Math.max(this.hopLevelDb, -120);
+    if (v < (this.floorBlocks[this.floorBlockAt] as number)) this.floorBlocks[this.floorBlockAt] = v;
+  }
+
+  /**
+   * This hop's tone lobe over the same lobe in the oldest kept spectrum (dB). A quiet hop there (no FFT)
+   * or an empty lobe: the tone rose out of silence.
+   */
+  private narrowJumpDb(): number {
+    const k = Math.round(this.hopFreq / BIN_HZ);
+    const now = lobeEnergy(this.power, k);
+    const ref = (this.powerAt + 1) % POWER_BUFFERS;
+    if (this.powerValid[ref] !== true) return Infinity;
+    const then = lobeEnergy(this.powers[ref] as Float64Array, k);
+    return then > 0 ? 10 * Math.log10(now / then) : Infinity;
   }
 
   /** `dropped`: the level fell (silence or noise after the tone) rather than the spectrum changing. */
@@ -635,7 +702,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     if (levelRange > this.levelRangeDb) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
-    if (firstLevel - this.preToneLevelDb < this.onsetJumpDb) return this.restartAfterEnd(dropped);
+    // Broadband, a quiet beep in white noise rises only 5–7 dB (its power is in one lobe, the noise's over
+    // the band), so at some frame alignments it fell short of the 6 dB by chance: in its own lobe it rises
+    // 20 dB or more out of the line's floor.
+    const broadJump = firstLevel - this.preToneLevelDb;
+    const narrowOnset = this.onsetNarrowDb >= NARROW_ONSET_DB && broadJump >= NARROW_ONSET_MIN_BROAD_DB && this.preToneLevelDb - this.floorAtStartDb <= NARROW_ONSET_OVER_FLOOR_DB;
+    if (broadJump < this.onsetJumpDb && !narrowOnset) return this.restartAfterEnd(dropped);
     // Passed: held for what follows it (beepAftermath.ts).
     const r = this.record;
     const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
@@ -716,7 +788,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     for (const p of this.powers) p.fill(0);
     this.powerValid.fill(false);
     this.powerAt = 0;
-    this.power = this.powers[0];
+    this.power = this.powers[0] as Float64Array;
+    this.onsetNarrowDb = 0;
+    this.floorBlocks.fill(Infinity);
+    this.floorBlockAt = 0;
+    this.floorBlockHops = 0;
+    this.floorAtStartDb = -Infinity;
     this.preTone.fill(0);
     this.preToneValid = false;
     const out = this.out;
