@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gatewayTarget, measure, startBareFloor, type MediaPathFigure } from './mediaPath.ts';
 import { startGateway, type BenchGateway } from './lib/gateway.ts';
-import { round } from './lib/stats.ts';
+import { median, round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,11 +38,6 @@ function envOf(list: string | undefined): Record<string, string> {
   return out;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const threads = (f: MediaPathFigure): string => (f.threads ?? []).map((t) => `${t.thread} ${t.ms}`).join(', ');
 
 const sides: Array<{ name: string; gw: BenchGateway }> = [];

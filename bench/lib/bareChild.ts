@@ -42,6 +42,7 @@ server.on('listening', () => {
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   serveParent(
     {
+      media: () => ({ mediaMessages }),
       stats: () => {
         const cpu = process.cpuUsage();
         const thread = process.threadCpuUsage();

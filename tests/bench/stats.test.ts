@@ -1,7 +1,7 @@
 // The arithmetic the benchmark's pass/fail verdict rests on: percentiles, ratios against the floor,
 // and the regression checks (a figure that could not be measured must fail, never pass).
 import { describe, expect, it } from 'vitest';
-import { evaluateCheck, evaluateChecks, percentile, ratio, summarize } from '../../bench/lib/stats.ts';
+import { evaluateCheck, evaluateChecks, median, percentile, ratio, summarize } from '../../bench/lib/stats.ts';
 import { formatTable } from '../../bench/lib/table.ts';
 import { lagMs } from '../../bench/lib/section.ts';
 import { parseRunArgs } from '../../bench/run.ts';
@@ -46,6 +46,20 @@ describe('summarize', () => {
     expect(s.count).toBe(0);
     expect(s.p50).toBeNaN();
     expect(s.max).toBeNaN();
+  });
+});
+
+describe('median (the media section: the median of its pairs\' ratios)', () => {
+  it('is the middle value, or the mean of the two middle ones, whatever the order, without mutating', () => {
+    const xs = [1.74, 1.25, 1.42];
+    expect(median(xs)).toBe(1.42);
+    expect(xs).toEqual([1.74, 1.25, 1.42]);
+    expect(median([1.25, 1.42, 1.74, 1.31])).toBeCloseTo((1.31 + 1.42) / 2, 12);
+    expect(median([2])).toBe(2);
+  });
+
+  it('is NaN for no values (a check on it then fails)', () => {
+    expect(median([])).toBeNaN();
   });
 });
 

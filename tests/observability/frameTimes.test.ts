@@ -1,6 +1,6 @@
 // Frame times are recorded on the media path and reach prom-client in batches: none may be lost.
 import { describe, expect, it } from 'vitest';
-import { frameProcessing, observeFrameProcessing } from '../../src/observability/metrics.ts';
+import { eventLoopDelay, frameProcessing, observeFrameProcessing, startEventLoopProbe } from '../../src/observability/metrics.ts';
 
 async function countAndSum(): Promise<{ count: number; sum: number; le1ms: number }> {
   const values = (await frameProcessing.get()).values;
@@ -19,5 +19,24 @@ describe('frame processing times', () => {
     expect(after.count - before.count).toBe(1010);
     expect(after.sum - before.sum).toBeCloseTo(1000 * 0.0002 + 10 * 0.003, 9);
     expect(after.le1ms - before.le1ms).toBe(1000);
+  });
+});
+
+describe('event-loop delay probe', () => {
+  it('reaches the histogram by the next scrape, every tick of it', async () => {
+    const count = async (): Promise<number> => (await eventLoopDelay.get()).values.find((v) => v.metricName === 'gateway_event_loop_delay_seconds_count')?.value ?? 0;
+    const before = await count();
+    let ticks = 0;
+    const stop = startEventLoopProbe(5);
+    // Count the probe's own ticks with a twin timer on the same interval.
+    const twin = setInterval(() => ticks++, 5);
+    await new Promise((r) => setTimeout(r, 200));
+    stop();
+    clearInterval(twin);
+    const added = (await count()) - before;
+    // Fewer than its buffer holds, so nothing was handed over before the scrape: the scrape did it.
+    expect(added).toBeGreaterThanOrEqual(10);
+    expect(Math.abs(added - ticks)).toBeLessThanOrEqual(2);
+    expect(await count()).toBe(before + added);
   });
 });
