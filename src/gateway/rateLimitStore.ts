@@ -80,6 +80,8 @@ interface Lease {
   recent: number;
   rateFrom: number;
   rate: number;
+  /** A block is being taken (its query is in flight). */
+  taking: boolean;
 }
 
 export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: SharedRateLimitStoreOptions): FastifyRateLimitStoreCtor {
@@ -120,8 +122,11 @@ export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: SharedRat
         callback(null, local.current > current ? local : { current, ttl: lease.endsAt - now });
         return;
       }
-      const rate = Math.max(lease.rate, lease.recent);
+      // One block at a time per key: requests that come while it is being taken count one each (a
+      // burst of concurrent requests must not each take a block).
+      const rate = lease.taking ? 1 : Math.max(lease.rate, lease.recent);
       const block = Math.max(1, Math.min(rate, Math.floor(max * LEASE_MAX_SHARE), Math.floor((max - lease.shared) / 4)));
+      if (block > 1) lease.taking = true;
       let timer: NodeJS.Timeout | undefined;
       let decided = false;
       const decide = (count: Count): void => {
@@ -141,17 +146,24 @@ export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: SharedRat
           const row = r.rows[0];
           // The block is the requests numbered current−block+1 … current: this one is the first.
           const shared = row === undefined ? undefined : { current: Number(row.current) - block + 1, ttl: Number(row.ttl) };
+          if (block > 1) lease.taking = false;
           if (shared !== undefined) {
-            lease.next = shared.current + 1;
-            lease.last = Number(row?.current);
-            lease.shared = lease.last;
+            // A single count (block 1) leaves the block being used alone: it only tells the shared count.
+            if (block > 1) {
+              lease.next = shared.current + 1;
+              lease.last = shared.current + block - 1;
+            }
+            lease.shared = shared.current + block - 1;
             lease.endsAt = Date.now() + shared.ttl;
           }
           // The shared count holds every instance's requests that reached the database; this process's
           // own count also holds those made while it did not (right after a stall): the larger decides.
           decide(shared === undefined || local.current > shared.current ? local : shared);
         },
-        () => decide(local),
+        () => {
+          if (block > 1) lease.taking = false;
+          decide(local);
+        },
       );
     }
 
@@ -159,7 +171,7 @@ export function sharedRateLimitStore(db: Pick<pg.Pool, 'query'>, opts: SharedRat
     #lease(key: string, now: number): Lease {
       let lease = this.#leases.get(key);
       if (lease === undefined) {
-        lease = { next: 1, last: 0, endsAt: 0, shared: 0, recent: 0, rateFrom: now, rate: 1 };
+        lease = { next: 1, last: 0, endsAt: 0, shared: 0, recent: 0, rateFrom: now, rate: 1, taking: false };
         this.#leases.set(key, lease);
         if (this.#leases.size > opts.fallbackCache) this.#leases.delete(this.#leases.keys().next().value as string);
       }

@@ -129,4 +129,20 @@ describe.each(testDatabases())('a busy client on the shared store (%s)', (kind) 
       await t.cleanup();
     }
   });
+
+  it('a burst of concurrent requests takes one block at a time, so a client far under its limit is not refused', async () => {
+    const t = await openTestDatabase(kind);
+    try {
+      const store = new (sharedRateLimitStore(t.db.pool, { fallbackCache: 100 }))({});
+      const burst = await Promise.all(
+        Array.from({ length: 300 }, () => new Promise<number>((resolve, reject) => store.incr('flood', (err, r) => (err ? reject(err) : resolve(r?.current ?? -1)), 60_000, 3000))),
+      );
+      expect(burst.filter((n) => n > 3000)).toEqual([]);
+      const { rows } = await t.db.pool.query<{ count: number }>('SELECT count FROM rate_limits WHERE key = $1', ['flood']);
+      // Every request, plus at most one block's unused rest (a twentieth of the limit).
+      expect(Number(rows[0]?.count)).toBeLessThanOrEqual(300 + 150);
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
