@@ -257,6 +257,8 @@ export class CallStore {
   readonly #instanceId: string | null;
   /** Outbound calls placed lately, in memory (placedCalls.ts): their webhook needs no database read. */
   readonly placed: PlacedCalls | undefined;
+  /** How long a batched write waits for other calls' (CallStoreOptions.batchWindowMs); writers of other columns of calls share it. */
+  readonly batchWindowMs: number;
   readonly #starts: KeyedBatch<StreamStart, CallRecord>;
   readonly #amd: KeyedBatch<AmdOutcome, CallRecord>;
   readonly #flows: KeyedBatch<{ flowId: string; flowVersion: number | null }, CallRecord>;
@@ -267,6 +269,7 @@ export class CallStore {
     this.#instanceId = opts.instanceId ?? null;
     this.placed = opts.placed;
     const windowMs = opts.batchWindowMs ?? 0;
+    this.batchWindowMs = windowMs;
     this.#starts = new KeyedBatch({
       windowMs,
       one: (id, s) => this.#updateOne(`UPDATE calls c SET ${START_SET} FROM (SELECT $2::text AS stream_id, $3::text AS instance_id, $4::timestamptz AS answered_at) v WHERE c.id = $1 RETURNING c.*`, [id, s.streamId, this.#instanceId, s.answeredAt]),
