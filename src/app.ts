@@ -135,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return result;
   };
 
-  const outcomes = new OutcomeStore(deps.db.pool);
+  const outcomes = new OutcomeStore(deps.db.pool, { batchWindowMs: deps.calls.batchWindowMs });
   const recordings = new RecordingStore(deps.db.pool);
   const recordingStorage = deps.recordingStorage ?? new LocalRecordingStorage(path.join(config.dataDir, 'recordings'));
   // Idle recorders of live calls, by call id; started when the call is to be recorded.

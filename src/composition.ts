@@ -251,6 +251,8 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
         staleClaimMs: config.campaigns.staleClaimMs,
         // Embedded PGlite serves one process: only this one's API starts campaigns (and wakes the dialer).
         exclusive: db.kind === 'pglite',
+        // Elsewhere a campaign started by another worker or instance wakes it through the feed.
+        changes: db.changes,
       })
     : undefined;
   // A lost instance's dial attempts are reconciled by whichever live instance closes its calls.

@@ -3,6 +3,7 @@
 // behind its end, so the row they read already carries the end reason and status.
 import type { CallRecord } from '../store/calls.ts';
 import type { Queryable } from '../store/db.ts';
+import { KeyedBatch } from '../store/keyedBatch.ts';
 import { deriveOutcome, emptyFacts, type CallOutcome, type OutcomeFacts, type OutcomeRow } from './outcome.ts';
 
 interface Row {
@@ -22,11 +23,34 @@ const toOutcomeRow = (r: Row): OutcomeRow => ({
   amdResult: r.amd_result,
 });
 
+export interface OutcomeStoreOptions {
+  /**
+   * How long a call's outcome waits for other calls' to share their UPDATE (store/keyedBatch.ts; the
+   * call store's window). Default 0: each written alone.
+   */
+  batchWindowMs?: number;
+}
+
 export class OutcomeStore {
   readonly #db: Queryable;
+  /** Outcomes of calls with a stream, by call id: concurrent calls' ends share one statement. */
+  readonly #outcomes: KeyedBatch<CallOutcome, true>;
 
-  constructor(db: Queryable) {
+  constructor(db: Queryable, opts: OutcomeStoreOptions = {}) {
     this.#db = db;
+    this.#outcomes = new KeyedBatch({
+      windowMs: opts.batchWindowMs ?? 0,
+      one: async (id, o) => ((await this.#write(id, o, '')) ? true : null),
+      many: async (entries) => {
+        const { rows } = await this.#db.query<{ id: string }>(
+          `UPDATE calls c SET outcome = v.outcome, failure_reason = v.failure_reason, disposition = v.disposition, outcome_at = COALESCE(c.outcome_at, now())
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, outcome, failure_reason, disposition)
+            WHERE c.id = v.id RETURNING c.id`,
+          [entries.map(([id]) => id), entries.map(([, o]) => o.category), entries.map(([, o]) => o.failureReason), entries.map(([, o]) => o.disposition)],
+        );
+        return new Map(rows.map((r) => [r.id, true as const]));
+      },
+    });
   }
 
   /**
@@ -43,7 +67,7 @@ export class OutcomeStore {
       row = toOutcomeRow(rows[0]);
     }
     const outcome = deriveOutcome(row, facts);
-    await this.#write(callId, outcome, '');
+    await this.#outcomes.submit(callId, outcome);
     return outcome;
   }
 
@@ -60,10 +84,12 @@ export class OutcomeStore {
     return outcome;
   }
 
-  async #write(callId: string, o: CallOutcome, guard: string): Promise<void> {
-    await this.#db.query(
+  /** Whether a row was written. */
+  async #write(callId: string, o: CallOutcome, guard: string): Promise<boolean> {
+    const r = await this.#db.query(
       `UPDATE calls SET outcome = $2, failure_reason = $3, disposition = $4, outcome_at = COALESCE(outcome_at, now()) WHERE id = $1 ${guard}`,
       [callId, o.category, o.failureReason, o.disposition],
     );
+    return (r.rowCount ?? 0) > 0;
   }
 }

@@ -11,6 +11,7 @@ import type { Config } from '../config.ts';
 import { GatewayError, isAbortError } from '../errors.ts';
 import type { CarrierClients } from '../gateway/carrierClients.ts';
 import { isTerminalStatus, parseCallStatus, type CallStore } from '../store/calls.ts';
+import type { ChangeFeed } from '../store/changeFeed.ts';
 import { claimDue, type ClaimedDial } from './dialQueue.ts';
 import { withDefaults, type CampaignSettings } from './settings.ts';
 import { cancelClaim, settleAttempt, settleEndedCalls } from './settle.ts';
@@ -44,8 +45,19 @@ export interface CampaignEngineDeps {
    * it asks the database once every DORMANT_TICK_MS instead of ticking every second.
    */
   exclusive?: boolean;
+  /**
+   * The change feed: a campaign becoming running anywhere is announced on CAMPAIGN_CHANNEL (migration
+   * 010), so once it listens an idle dialer sleeps like an exclusive one — one query every
+   * DORMANT_TICK_MS instead of two a second — and wakes on the notification (or a resync).
+   */
+  changes?: Pick<ChangeFeed, 'subscribe' | 'ready'>;
+  /** Default DORMANT_TICK_MS (tests shorten it). */
+  dormantTickMs?: number;
   now?: () => Date;
 }
+
+/** The channel migration 010's trigger announces a campaign becoming running on (payload: its id). */
+export const CAMPAIGN_CHANNEL = 'gateway_campaigns';
 
 interface RunningCampaign {
   id: string;
@@ -67,9 +79,11 @@ const UNANSWERED_MARGIN_S = 20;
 /** Tick period while no campaign runs and nothing is left to settle. */
 const IDLE_TICK_MS = 1000;
 /**
- * Check period of a dormant engine (exclusive database, nothing running or outstanding): one query
- * instead of a tick's four to five a second, which were most of an idle embedded database's work. It
- * only bounds how late a campaign made running by other means than wake() (a SQL edit) is noticed.
+ * Check period of a dormant engine (nothing running or outstanding, and an exclusive database or a
+ * listening change feed): one query instead of a tick's two to five a second, which were most of an
+ * idle database's work. It only bounds how late a campaign made running is noticed when neither
+ * wake() nor the feed's notification told this process (a lost notification: the feed's connection
+ * dropped it and its resync did not come).
  */
 const DORMANT_TICK_MS = 10_000;
 
@@ -89,15 +103,30 @@ export class CampaignEngine {
   private dormant = false;
   /** Counts wake() calls: a wake during a tick keeps that tick from making the engine dormant. */
   private wakes = 0;
+  /** Sleeping is allowed: the database is exclusive, or the change feed listens for campaigns. */
+  private canSleep: boolean;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(deps: CampaignEngineDeps) {
     this.deps = deps;
     this.instanceId = deps.instanceId;
     this.now = deps.now ?? (() => new Date());
+    this.canSleep = deps.exclusive === true;
   }
 
   start(): void {
     if (this.loop !== undefined) return;
+    const feed = this.deps.changes;
+    if (feed !== undefined) {
+      // Any notification wakes it, RESYNC included (the feed reconnected and may have missed some).
+      this.unsubscribe = feed.subscribe(CAMPAIGN_CHANNEL, () => this.wake());
+      // Only once LISTEN is in place: a campaign started before then is seen by the tick this wake runs.
+      void feed.ready().then(() => {
+        if (this.stopped.signal.aborted) return;
+        this.canSleep = true;
+        this.wake();
+      });
+    }
     this.loop = this.run();
   }
 
@@ -111,6 +140,7 @@ export class CampaignEngine {
   /** Stop claiming; calls already placed go on and are settled by whichever instance is left. */
   async close(): Promise<void> {
     this.stopped.abort();
+    this.unsubscribe?.();
     this.wakeUp?.();
     await this.loop;
     await Promise.allSettled([...this.dials]);
@@ -132,9 +162,10 @@ export class CampaignEngine {
         if (!isAbortError(err) && this.failures++ % 50 === 0) this.deps.log.error({ err, failures: this.failures }, 'campaign tick failed; retrying');
       }
       await new Promise<void>((resolve) => {
-        // Nothing to do: ask the database less often (its queries are most of an idle embedded
-        // database's work); a campaign started here wakes the loop at once, elsewhere within a second.
-        const timer = setTimeout(done, this.dormant ? DORMANT_TICK_MS : this.idle ? Math.max(tickMs, IDLE_TICK_MS) : tickMs);
+        // Nothing to do: ask the database less often (its queries are most of an idle database's
+        // work); a campaign started here wakes the loop at once, elsewhere through the change feed
+        // (or, without one, within a second).
+        const timer = setTimeout(done, this.dormant ? (this.deps.dormantTickMs ?? DORMANT_TICK_MS) : this.idle ? Math.max(tickMs, IDLE_TICK_MS) : tickMs);
         function done(): void {
           clearTimeout(timer);
           resolve();
@@ -157,7 +188,7 @@ export class CampaignEngine {
     }
     const settled = await settleEndedCalls(pool, this.now());
     this.idle = running.length === 0 && settled.length === 0 && this.dials.size === 0;
-    const dormant = this.idle && this.deps.exclusive === true && !(await this.hasWork());
+    const dormant = this.idle && this.canSleep && !(await this.hasWork());
     // A campaign started while this tick ran (its wake() came after the reads above) keeps it awake.
     this.dormant = dormant && this.wakes === wakes;
     const abandonedIn = new Set(settled.filter((s) => s.abandoned).map((s) => s.campaignId));

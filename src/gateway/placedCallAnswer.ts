@@ -77,13 +77,17 @@ export async function answerPlacedCall(deps: PlacedCallAnswerDeps, hook: PlacedC
     return { call, amd: context.amd ? '' : 'off' };
   }
   // No context (a call placed before the upgrade, or not by us): the database decides, as before.
-  let record = await calls.findByCarrierCallId(carrier, callSid);
-  if (record === null && ourId !== undefined && /^[0-9a-f-]{36}$/.test(ourId)) {
-    const placed = await calls.get(ourId);
-    if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) record = await calls.setCarrierCallId(ourId, callSid);
+  const ours = ourId !== undefined && /^[0-9a-f-]{36}$/.test(ourId) ? ourId : undefined;
+  let record = ours === undefined ? null : await calls.findByCarrierCallId(carrier, callSid);
+  if (record === null && ours !== undefined) {
+    const placed = await calls.get(ours);
+    if (placed !== null && placed.direction === 'outbound' && placed.carrier === carrier) record = await calls.setCarrierCallId(ours, callSid);
   }
-  const call = record ?? (await calls.create({ carrier, carrierCallId: callSid, direction: hook.direction, fromNumber: hook.from, toNumber: hook.to, status: 'ringing' })).call;
-  return { call, amd: record?.metadata.amd === false ? 'off' : '' };
+  if (record !== null) return { call: record, amd: record.metadata.amd === false ? 'off' : '' };
+  // Not ours to look up: create is idempotent on the carrier's call id, so a retried webhook gets the
+  // existing record back from the same statement (one round trip, not a read and then a write).
+  const created = await calls.create({ carrier, carrierCallId: callSid, direction: hook.direction, fromNumber: hook.from, toNumber: hook.to, status: 'ringing' });
+  return { call: created.call, amd: !created.created && created.call.metadata.amd === false ? 'off' : '' };
 }
 
 /** Noted durably behind the answer (ordered before every later write about the call). */

@@ -8,7 +8,7 @@ import type { AmdResult, AnsweredBy, Carrier, Direction } from '../call/events.t
 import { createError } from '../errors.ts';
 import type { Queryable } from './db.ts';
 import { KeyedBatch } from './keyedBatch.ts';
-import { PLACED_CALLS_CHANNEL, PlacedCalls } from './placedCalls.ts';
+import { MAX_NOTIFY_BYTES, PLACED_CALLS_CHANNEL, type PlacedCalls } from './placedCalls.ts';
 
 /** Twilio's CallStatus values; SignalWire's compatibility API uses the same set. */
 export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -150,6 +150,20 @@ interface CallRow {
   metadata: Record<string, unknown> | null;
 }
 
+/** An instant as toRecord gives it (ISO 8601, UTC, milliseconds), in SQL. */
+const isoSql = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The record of a just-inserted row `ins`, as JSON text shaped as toRecord shapes it: the payload
+ * announcing a placed call (PlacedCalls.receive), built by the INSERT itself.
+ */
+const ANNOUNCED_RECORD = `json_build_object(
+  'id', ins.id, 'carrier', ins.carrier, 'carrierCallId', ins.carrier_call_id, 'streamId', ins.stream_id, 'direction', ins.direction,
+  'fromNumber', ins.from_number, 'toNumber', ins.to_number, 'status', ins.status, 'flowId', ins.flow_id, 'flowVersion', ins.flow_version,
+  'createdAt', ${isoSql('ins.created_at')}, 'answeredAt', ${isoSql('ins.answered_at')}, 'endedAt', ${isoSql('ins.ended_at')}, 'endReason', ins.end_reason,
+  'amdResult', ins.amd_result, 'amdAnsweredBy', ins.amd_answered_by, 'amdConfidence', ins.amd_confidence, 'amdDecisionMs', ins.amd_decision_ms,
+  'recordingPath', ins.recording_path, 'instanceId', ins.instance_id, 'metadata', COALESCE(ins.metadata, '{}'::jsonb))::text`;
+
 function toRecord(row: CallRow): CallRecord {
   return {
     id: row.id,
@@ -243,6 +257,8 @@ export class CallStore {
   readonly #instanceId: string | null;
   /** Outbound calls placed lately, in memory (placedCalls.ts): their webhook needs no database read. */
   readonly placed: PlacedCalls | undefined;
+  /** How long a batched write waits for other calls' (CallStoreOptions.batchWindowMs); writers of other columns of calls share it. */
+  readonly batchWindowMs: number;
   readonly #starts: KeyedBatch<StreamStart, CallRecord>;
   readonly #amd: KeyedBatch<AmdOutcome, CallRecord>;
   readonly #flows: KeyedBatch<{ flowId: string; flowVersion: number | null }, CallRecord>;
@@ -253,6 +269,7 @@ export class CallStore {
     this.#instanceId = opts.instanceId ?? null;
     this.placed = opts.placed;
     const windowMs = opts.batchWindowMs ?? 0;
+    this.batchWindowMs = windowMs;
     this.#starts = new KeyedBatch({
       windowMs,
       one: (id, s) => this.#updateOne(`UPDATE calls c SET ${START_SET} FROM (SELECT $2::text AS stream_id, $3::text AS instance_id, $4::timestamptz AS answered_at) v WHERE c.id = $1 RETURNING c.*`, [id, s.streamId, this.#instanceId, s.answeredAt]),
@@ -300,11 +317,9 @@ export class CallStore {
     });
   }
 
-  /** An outbound call we are placing: kept here and announced to the other processes (best effort). */
+  /** An outbound call we are placing: kept here (create's INSERT announced it to the other processes). */
   #remember(call: CallRecord): void {
-    if (this.placed === undefined) return;
-    this.placed.remember(call);
-    this.#db.query('SELECT pg_notify($1, $2)', [PLACED_CALLS_CHANNEL, PlacedCalls.payloadOf(call)]).catch(() => undefined);
+    this.placed?.remember(call);
   }
 
   /**
@@ -328,6 +343,10 @@ export class CallStore {
       input.createdAt ?? null,
       JSON.stringify(input.metadata ?? {}),
       this.#instanceId,
+      // An outbound call placed here is announced by the same statement (one round trip, and only
+      // once its row is written): the other processes' webhooks then answer it without the database.
+      input.direction === 'outbound' && this.placed !== undefined ? PLACED_CALLS_CHANNEL : null,
+      MAX_NOTIFY_BYTES,
     ];
     const { rows } = await this.#db.query<CallRow & { created: boolean }>(
       `WITH ins AS (
@@ -335,8 +354,12 @@ export class CallStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()), $12::jsonb, $13)
          ON CONFLICT (carrier, carrier_call_id) DO NOTHING
          RETURNING *
+       ), announced AS (
+         SELECT pg_notify($14::text, CASE WHEN octet_length(a.record) < $15::int THEN a.record ELSE json_build_object('id', a.id)::text END)
+           FROM (SELECT ins.id, ${ANNOUNCED_RECORD} AS record FROM ins) a
+          WHERE $14::text IS NOT NULL
        )
-       SELECT true AS created, ins.* FROM ins
+       SELECT true AS created, ins.* FROM ins WHERE (SELECT count(*) FROM announced) >= 0
        UNION ALL
        SELECT false AS created, c.* FROM calls c
         WHERE c.carrier = $2 AND c.carrier_call_id = $3 AND NOT EXISTS (SELECT 1 FROM ins)`,

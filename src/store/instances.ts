@@ -40,6 +40,21 @@ export interface InstanceMonitorOptions {
   leaseMs?: number;
 }
 
+/** This instance's heartbeat ($1 its id, then its host and pid at the given parameter numbers). */
+const heartbeatSql = (host: number, pid: number): string =>
+  `INSERT INTO gateway_instances (id, host, pid) VALUES ($1, $${host}, $${pid}) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`;
+
+/** Claims one lost instance not claimed by a live reconciler ($1 this id, $2 lease ms, $3 dead-after ms). */
+const CLAIM_LOST_SQL = `UPDATE gateway_instances SET reconciling_by = $1, reconciling_until = now() + $2::int * interval '1 millisecond'
+  WHERE id = (
+    SELECT id FROM gateway_instances
+     WHERE reconciled_at IS NULL AND id <> $1
+       AND (stopped_at IS NOT NULL OR heartbeat_at < now() - $3::int * interval '1 millisecond')
+       AND (reconciling_until IS NULL OR reconciling_until < now())
+     ORDER BY heartbeat_at LIMIT 1
+     FOR UPDATE SKIP LOCKED)
+  RETURNING id`;
+
 export type InstanceLostHandler = (instanceId: string) => Promise<void>;
 
 export interface ReconcileReport {
@@ -120,25 +135,21 @@ export class InstanceMonitor {
     }
   }
 
-  /** Reconciles every lost instance it can claim now; returns what was done. */
-  async reconcileNow(): Promise<ReconcileReport[]> {
+  /**
+   * Reconciles every lost instance it can claim now; returns what was done. `claimed` is one the
+   * caller has claimed already (the heartbeat's statement claims one: see #beat).
+   */
+  async reconcileNow(claimed?: string): Promise<ReconcileReport[]> {
     const reports: ReconcileReport[] = [];
+    let lost = claimed;
     for (;;) {
-      const { rows } = await this.#db.query<{ id: string }>(
-        `UPDATE gateway_instances SET reconciling_by = $1, reconciling_until = now() + $2::int * interval '1 millisecond'
-          WHERE id = (
-            SELECT id FROM gateway_instances
-             WHERE reconciled_at IS NULL AND id <> $1
-               AND (stopped_at IS NOT NULL OR heartbeat_at < now() - $3::int * interval '1 millisecond')
-               AND (reconciling_until IS NULL OR reconciling_until < now())
-             ORDER BY heartbeat_at LIMIT 1
-             FOR UPDATE SKIP LOCKED)
-          RETURNING id`,
-        [this.id, this.#leaseMs, this.#deadAfterMs],
-      );
-      const lost = rows[0]?.id;
+      if (lost === undefined) {
+        const { rows } = await this.#db.query<{ id: string }>(CLAIM_LOST_SQL, [this.id, this.#leaseMs, this.#deadAfterMs]);
+        lost = rows[0]?.id;
+      }
       if (lost === undefined) return reports;
       reports.push(await this.#reconcile(lost));
+      lost = undefined;
     }
   }
 
@@ -209,12 +220,19 @@ export class InstanceMonitor {
 
   async #beat(): Promise<void> {
     if (this.#stopped) return;
+    // Judge others only after seeing the database long enough for every live instance to have beaten.
+    // Then the heartbeat and the claim of a lost instance are one statement (one round trip a period
+    // instead of two, on every idle gateway); a failure of either counts as a failed heartbeat, which
+    // only delays judging others.
+    const since = this.#healthySince;
+    const judge = this.#othersLeft && (this.#exclusive || (since !== undefined && performance.now() - since >= this.#deadAfterMs));
+    let claimed: string | undefined;
     try {
-      await this.#db.query(
-        `INSERT INTO gateway_instances (id, host, pid) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
-        [this.id, hostname(), process.pid],
+      const { rows } = await this.#db.query<{ id: string }>(
+        judge ? `WITH beat AS (${heartbeatSql(4, 5)}) ${CLAIM_LOST_SQL}` : heartbeatSql(2, 3),
+        judge ? [this.id, this.#leaseMs, this.#deadAfterMs, hostname(), process.pid] : [this.id, hostname(), process.pid],
       );
+      claimed = judge ? rows[0]?.id : undefined;
       this.counters.heartbeats++;
       this.#healthySince ??= performance.now();
     } catch (err) {
@@ -223,11 +241,10 @@ export class InstanceMonitor {
       this.#healthySince = undefined;
       return;
     }
-    // Judge others only after seeing the database long enough for every live instance to have beaten.
-    if (!this.#exclusive && performance.now() - this.#healthySince < this.#deadAfterMs) return;
-    if (!this.#othersLeft) return;
+    if (!judge) return;
     try {
-      await this.reconcileNow();
+      // Claimed one: reconcile it and claim the next; none: nothing is lost (no second query).
+      if (claimed !== undefined) await this.reconcileNow(claimed);
       if (this.#exclusive) this.#othersLeft = await this.#othersUnreconciled();
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'reconciling lost instances failed; retrying next period');

@@ -76,12 +76,6 @@ export class PlacedCalls {
     this.entries.delete(callId);
   }
 
-  /** The NOTIFY payload announcing `call`: its record, or only its id when the record is too big. */
-  static payloadOf(call: CallRecord): string {
-    const full = JSON.stringify(call);
-    return Buffer.byteLength(full) < MAX_NOTIFY_BYTES ? full : JSON.stringify({ id: call.id });
-  }
-
   /**
    * A payload from the change feed: the record is kept; an id alone is returned so the caller can
    * read the record while the database answers. Anything else is ignored.

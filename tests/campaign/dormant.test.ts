@@ -1,10 +1,13 @@
 // The dialer at rest on a database only this process uses (embedded PGlite, where every query is the
 // gateway's own CPU): with no running campaign and no attempt outstanding it stops asking the database
 // every second, and a campaign started through this process (which wakes it) is still dialed at once.
+// On a shared database it does the same once the change feed listens: a campaign started by another
+// process is announced (migration 010) and dialed at once, and a lost announcement only delays it to
+// the slow poll.
 import type pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CampaignEngine } from '../../src/campaign/engine.ts';
+import { CampaignEngine, type CampaignEngineDeps } from '../../src/campaign/engine.ts';
 import { importJson } from '../../src/campaign/import.ts';
 import { defaultSettings } from '../../src/campaign/settings.ts';
 import { CampaignStore } from '../../src/campaign/store.ts';
@@ -43,7 +46,7 @@ describe.each(testDatabases())('campaign dialer at rest (%s)', (kind) => {
     return { pool, count: () => n };
   };
 
-  const startEngine = (pool: pg.Pool, exclusive: boolean): CampaignEngine => {
+  const startEngine = (pool: pg.Pool, exclusive: boolean, more: Partial<CampaignEngineDeps> = {}): CampaignEngine => {
     const client = new CarrierRestClient({ carrier: 'twilio', accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, baseUrl: sim.baseUrl, timeoutMs: 2000 });
     engine = new CampaignEngine({
       pool,
@@ -56,6 +59,7 @@ describe.each(testDatabases())('campaign dialer at rest (%s)', (kind) => {
       tickMs: 50,
       streamTokenSecret: 's'.repeat(32),
       exclusive,
+      ...more,
     });
     engine.start();
     return engine;
@@ -81,7 +85,46 @@ describe.each(testDatabases())('campaign dialer at rest (%s)', (kind) => {
     expect(performance.now() - woken).toBeLessThan(2000);
   });
 
-  it('without exclusive use (instances sharing PostgreSQL) it keeps looking every second', async () => {
+  /** A running campaign with one contact due, started by "another process" (no wake() here). */
+  const startCampaignElsewhere = async (phone: string): Promise<void> => {
+    const store = new CampaignStore(t.db.pool);
+    const settings = { ...defaultSettings(), callerIds: ['+14155550100'], timezone: middayZone(), pacing: { maxConcurrent: 10, callsPerMinute: 600, callsPerHour: 10000, ramp: null } };
+    const campaign = await store.create({ name: 'elsewhere', flowId: 'campaign-test', flowVersion: null, carrier: 'twilio', settings }, 'test');
+    await importJson(t.db.pool, [{ phone, timezone: middayZone() }], { campaignId: campaign.id, defaultCountry: 'US', campaignTimezone: middayZone() });
+    await store.transition(campaign.id, 'start', 'test');
+  };
+
+  it('on a shared database with the change feed it rests too, and a campaign started elsewhere is dialed at once', async () => {
+    const counted = countingPool();
+    startEngine(counted.pool, false, { changes: t.db.changes });
+    await t.db.changes.ready();
+    // Its first tick ran before the feed listened: the tick after it (a second later) may sleep.
+    await sleep(1700);
+    const atRest = counted.count();
+    await sleep(1500);
+    expect(counted.count()).toBe(atRest);
+
+    const started = performance.now();
+    await startCampaignElsewhere('+12125550107');
+    await waitFor('the campaign started elsewhere dialed', async () => (sim.log.length > 0 ? true : undefined), 5000);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('a lost announcement only delays a campaign to the slow poll', async () => {
+    const counted = countingPool();
+    // A feed that listens but never delivers: every notification is lost.
+    const deaf = { subscribe: () => () => undefined, ready: () => Promise.resolve() };
+    startEngine(counted.pool, false, { changes: deaf, dormantTickMs: 1500 });
+    await sleep(1700);
+    const atRest = counted.count();
+    await sleep(1000);
+    expect(counted.count()).toBeLessThanOrEqual(atRest + 1); // at most the slow poll's one query
+
+    await startCampaignElsewhere('+12125550108');
+    await waitFor('the campaign dialed by the slow poll', async () => (sim.log.length > 0 ? true : undefined), 5000);
+  });
+
+  it('without exclusive use or a change feed it keeps looking every second', async () => {
     const counted = countingPool();
     startEngine(counted.pool, false);
     await sleep(600);

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { composeGateway } from '../../src/composition.ts';
 import { postVoiceWebhook } from '../../src/replay/webhook.ts';
-import { PlacedCalls } from '../../src/store/placedCalls.ts';
+import { PLACED_CALLS_CHANNEL, PlacedCalls } from '../../src/store/placedCalls.ts';
 import type { CallRecord } from '../../src/store/calls.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { testDatabases } from '../helpers/db.ts';
@@ -90,14 +90,31 @@ describe('placed calls in memory', () => {
     now = 1001;
     expect(placed.get('c')).toBeUndefined();
     // An announced record comes back whole; one too big for NOTIFY is announced by id, to be read.
-    const big = { ...rec('d'), metadata: { variables: { notes: 'x'.repeat(9000) } } } as CallRecord;
-    expect(placed.receive(PlacedCalls.payloadOf(big))).toEqual({ readId: 'd' });
-    expect(placed.receive(PlacedCalls.payloadOf(rec('e')))).toBeUndefined();
+    expect(placed.receive(JSON.stringify({ id: 'd' }))).toEqual({ readId: 'd' });
+    expect(placed.receive(JSON.stringify(rec('e')))).toBeUndefined();
     expect(placed.get('e')?.id).toBe('e');
     expect(placed.receive('not json')).toBeUndefined();
   });
 
   for (const kind of testDatabases()) {
+    it(`are announced by the INSERT that records them, as the record reads back; a big one by id (${kind})`, async () => {
+      const gw = await startTestGateway(kind);
+      gateways.push(gw);
+      const payloads: string[] = [];
+      const off = gw.tdb.db.changes.subscribe(PLACED_CALLS_CHANNEL, (p) => payloads.push(p));
+      try {
+        await gw.tdb.db.changes.ready();
+        const call = await placeRecord(gw.calls);
+        await gw.calls.create({ carrier: 'twilio', carrierCallId: 'CA-inbound-not-announced', direction: 'inbound', fromNumber: '+15005550001', toNumber: '+15005550006' });
+        const { call: big } = await gw.calls.create({ carrier: 'twilio', direction: 'outbound', fromNumber: '+15005550006', toNumber: '+15005550002', metadata: { variables: { notes: 'x'.repeat(9000) } } });
+        await waitFor('both announcements', () => payloads.length >= 2, 5000);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(payloads.map((p) => JSON.parse(p) as unknown)).toEqual([await gw.calls.get(call.id), { id: big.id }]);
+      } finally {
+        off();
+      }
+    }, 60_000);
+
     it(`answer the webhook of an outbound call at once while the database is stalled, and the record converges (${kind})`, async () => {
       const gw = await startTestGateway(kind);
       gateways.push(gw);

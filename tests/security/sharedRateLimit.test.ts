@@ -91,3 +91,59 @@ describe('a store that waits less than it gives the database', () => {
     expect(asked).toBe(1);
   });
 });
+
+describe.each(testDatabases())('a busy client on the shared store (%s)', (kind) => {
+  it('costs far fewer queries than requests, and the limit still holds exactly across instances', async () => {
+    const t = await openTestDatabase(kind);
+    try {
+      let queries = 0;
+      const db = {
+        query: (...args: Parameters<pg.Pool['query']>) => {
+          queries++;
+          return t.db.pool.query(...args);
+        },
+      } as unknown as pg.Pool;
+      const stores = [new (sharedRateLimitStore(db, { fallbackCache: 100 }))({}), new (sharedRateLimitStore(db, { fallbackCache: 100 }))({})];
+      const max = 400;
+      const count = (i: number): Promise<number> =>
+        new Promise((resolve, reject) => stores[i % 2]?.incr('carrier', (err, r) => (err ? reject(err) : resolve(r?.current ?? -1)), 60_000, max));
+      // About 200 requests a second from one client, spread over two instances, for 3 s.
+      const numbers: number[] = [];
+      const started = performance.now();
+      for (let i = 0; i < 600; i++) {
+        numbers.push(await count(i));
+        const due = started + (i + 1) * 5;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      }
+      const allowed = numbers.filter((n) => n <= max).length;
+      process.stdout.write(`busy client (${kind}): 600 requests over two instances, limit ${max}: ${allowed} let through, ${queries} queries\n`);
+      // Never looser: no more than the limit got through, and no number was given twice.
+      expect(allowed).toBeLessThanOrEqual(max);
+      expect(new Set(numbers.filter((n) => n <= max)).size).toBe(allowed);
+      // Stricter by at most the unused rests of the two instances' last blocks near the limit.
+      expect(allowed).toBeGreaterThanOrEqual(max - 20);
+      expect(queries).toBeLessThan(600 / 4);
+      // The database holds every request that got through (and the blocks' unused rests).
+      const { rows } = await t.db.pool.query<{ count: number }>('SELECT count FROM rate_limits WHERE key = $1', ['carrier']);
+      expect(Number(rows[0]?.count)).toBeGreaterThanOrEqual(allowed);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a burst of concurrent requests takes one block at a time, so a client far under its limit is not refused', async () => {
+    const t = await openTestDatabase(kind);
+    try {
+      const store = new (sharedRateLimitStore(t.db.pool, { fallbackCache: 100 }))({});
+      const burst = await Promise.all(
+        Array.from({ length: 300 }, () => new Promise<number>((resolve, reject) => store.incr('flood', (err, r) => (err ? reject(err) : resolve(r?.current ?? -1)), 60_000, 3000))),
+      );
+      expect(burst.filter((n) => n > 3000)).toEqual([]);
+      const { rows } = await t.db.pool.query<{ count: number }>('SELECT count FROM rate_limits WHERE key = $1', ['flood']);
+      // Every request, plus at most one block's unused rest (a twentieth of the limit).
+      expect(Number(rows[0]?.count)).toBeLessThanOrEqual(300 + 150);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
