@@ -9,7 +9,7 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { AuthStore } from './auth/store.ts';
 import type { TextToSpeech } from './agent/providers.ts';
 import type { TtsCache } from './agent/tts/cache.ts';
-import { PromptWarmer, warmShippedPrompts } from './agent/tts/promptWarmer.ts';
+import { PromptWarmer, staticPrompts, warmShippedPrompts } from './agent/tts/promptWarmer.ts';
 import type { AppDeps } from './app.ts';
 import { createCallStarter } from './call/callStarter.ts';
 import { applyCampaignPolicyWhenRead, campaignOf } from './campaign/callPolicy.ts';
@@ -40,6 +40,8 @@ import { FlowStore } from './store/flows.ts';
 
 /** Longest wall time inbound audio is held for a flow to start (database or disk being slow). */
 const FLOW_START_WAIT_MS = 3000;
+/** How long the start waits for the default flow's prompts before listening anyway. */
+const DEFAULT_PROMPTS_WAIT_MS = 3000;
 /** How long a call's set-up waits for a database read before using what it knows. */
 const SETUP_READ_TIMEOUT_MS = 800;
 /**
@@ -268,7 +270,19 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   campaignEngine?.start();
 
   // Compile the flow schema and load the default flow now rather than on the first call.
-  await resolver.load(config.defaultFlowId).catch((err: unknown) => log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded'));
+  const defaultFlow = await resolver.load(config.defaultFlowId).catch((err: unknown) => {
+    log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded');
+    return undefined;
+  });
+  // The greeting every unrouted call hears is ready before the port opens: on the embedded database it
+  // was said while the database opened (warmShippedPrompts); a database that opens fast (PostgreSQL) or a
+  // default flow deployed there would otherwise leave the very first call racing the offline voice's start.
+  // A restart reads it from the data folder. Bounded: a slow voice delays the start, never blocks it.
+  if (defaultFlow !== undefined) {
+    await withinMs(providers.ttsCache.prefetch(staticPrompts(defaultFlow.flow), earlyWarm.signal), DEFAULT_PROMPTS_WAIT_MS, () =>
+      log.warn({ flowId: config.defaultFlowId, waitedMs: DEFAULT_PROMPTS_WAIT_MS }, 'the default flow\'s prompts were not ready in time; listening anyway'),
+    );
+  }
   // Warm the prompt cache in the background: the shipped flows, and every flow a number routes to
   // (from the prompt files of an earlier run or another worker, so a restart is a disk read), then
   // every flow deployed or routed anywhere (announced on the change feed) — once per machine.
