@@ -40,8 +40,8 @@ import { FlowStore } from './store/flows.ts';
 
 /** Longest wall time inbound audio is held for a flow to start (database or disk being slow). */
 const FLOW_START_WAIT_MS = 3000;
-/** How long the start waits for the default flow's prompts before listening anyway. */
-const DEFAULT_PROMPTS_WAIT_MS = 3000;
+/** How long the start waits for the default and routed flows' prompts before listening anyway. */
+const START_PROMPTS_WAIT_MS = 3000;
 /** How long a call's set-up waits for a database read before using what it knows. */
 const SETUP_READ_TIMEOUT_MS = 800;
 /**
@@ -274,19 +274,21 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
     log.warn({ err, flowId: config.defaultFlowId }, 'the default flow could not be loaded');
     return undefined;
   });
-  // The greeting every unrouted call hears is ready before the port opens: on the embedded database it
-  // was said while the database opened (warmShippedPrompts); a database that opens fast (PostgreSQL) or a
-  // default flow deployed there would otherwise leave the very first call racing the offline voice's start.
-  // A restart reads it from the data folder. Bounded: a slow voice delays the start, never blocks it.
-  if (defaultFlow !== undefined) {
-    await withinMs(providers.ttsCache.prefetch(staticPrompts(defaultFlow.flow), earlyWarm.signal), DEFAULT_PROMPTS_WAIT_MS, () =>
-      log.warn({ flowId: config.defaultFlowId, waitedMs: DEFAULT_PROMPTS_WAIT_MS }, 'the default flow\'s prompts were not ready in time; listening anyway'),
-    );
-  }
-  // Warm the prompt cache in the background: the shipped flows, and every flow a number routes to
-  // (from the prompt files of an earlier run or another worker, so a restart is a disk read), then
-  // every flow deployed or routed anywhere (announced on the change feed) — once per machine.
+  // Warm the prompt cache: the shipped flows, and every flow a number routes to (from the prompt files of
+  // an earlier run or another worker, so a restart is a disk read), then every flow deployed or routed
+  // anywhere (announced on the change feed) — once per machine.
   const warmer = new PromptWarmer({ cache: providers.ttsCache, flows, log });
+  // What a call can hear first — the default flow (every unrouted call) and every routed flow — is ready
+  // before the port opens. On the embedded database the shipped flows were said while it opened
+  // (warmShippedPrompts); a database that opens at once (PostgreSQL), or a new instance with an empty data
+  // folder joining a deployment, would otherwise leave its first calls racing the voice. A restart reads
+  // them from the data folder. Bounded: a slow voice or database delays the start, never blocks it.
+  const callPrompts = (async () => [...(defaultFlow === undefined ? [] : staticPrompts(defaultFlow.flow)), ...(await warmer.routedPrompts())])();
+  await withinMs(
+    callPrompts.then((texts) => providers.ttsCache.prefetch(texts, earlyWarm.signal)).catch(() => undefined),
+    START_PROMPTS_WAIT_MS,
+    () => log.warn({ waitedMs: START_PROMPTS_WAIT_MS }, 'the prompts of the default and routed flows were not all ready in time; listening anyway'),
+  );
   // The start's prompts are on disk once warmed: the offline voice loaded to synthesize them (~90 MB)
   // is let go at once rather than after its idle period, so a worker idles at its base.
   const warmedUp = warmer

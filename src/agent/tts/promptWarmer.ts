@@ -86,7 +86,7 @@ export class PromptWarmer {
   }
 
   /** The static prompts of every flow a number routes to. */
-  private async routedPrompts(): Promise<string[]> {
+  async routedPrompts(): Promise<string[]> {
     const texts: string[] = [];
     const routes = await this.flows.listNumbers().catch(() => []);
     for (const id of new Set(routes.map((r) => r.flowId))) {
