@@ -23,16 +23,22 @@ const flow = (id: string, greeting: string): FlowDefinition =>
     },
   }) as unknown as FlowDefinition;
 
+/** A voice that records what it was asked to say, in order. */
+function recordingTts(name: string): { tts: TextToSpeech; said: string[] } {
+  const said: string[] = [];
+  const tts: TextToSpeech = {
+    name,
+    async *synthesize(text) {
+      said.push(text);
+      yield new Uint8Array(800);
+    },
+  };
+  return { tts, said };
+}
+
 describe('prompt warmer', () => {
   it('warms announced flows and routed numbers, and every routed flow after a resync', async () => {
-    const said: string[] = [];
-    const tts: TextToSpeech = {
-      name: 'counting',
-      async *synthesize(text) {
-        said.push(text);
-        yield new Uint8Array(800);
-      },
-    };
+    const { tts, said } = recordingTts('counting');
     const cache = new TtsCache(tts);
     const flows = new Map([
       ['sales', flow('sales', 'Welcome to sales.')],
@@ -81,14 +87,7 @@ describe('prompt warmer', () => {
       // The offline voice serves requests in order: the default flow's greeting must be asked for first.
       // Both ways round, so the folder's listing order cannot make this pass.
       for (const [first, greeting] of [['b-front', 'Welcome to the front desk.'], ['a-menu', 'Press one for sales.']] as const) {
-        const said: string[] = [];
-        const tts: TextToSpeech = {
-          name: 'ordered',
-          async *synthesize(text) {
-            said.push(text);
-            yield new Uint8Array(800);
-          },
-        };
+        const { tts, said } = recordingTts('ordered');
         const cache = new TtsCache(tts);
         await warmShippedPrompts(cache, dir, first, new AbortController().signal);
         expect(said[0]).toBe(greeting);
