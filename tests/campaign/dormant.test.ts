@@ -4,7 +4,7 @@
 // On a shared database it does the same once the change feed listens: a campaign started by another
 // process is announced (migration 010) and dialed at once, and a lost announcement only delays it to
 // the slow poll.
-import type pg from 'pg';
+import pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CampaignEngine, type CampaignEngineDeps } from '../../src/campaign/engine.ts';
@@ -123,6 +123,51 @@ describe.each(testDatabases())('campaign dialer at rest (%s)', (kind) => {
     await startCampaignElsewhere('+12125550108');
     await waitFor('the campaign dialed by the slow poll', async () => (sim.log.length > 0 ? true : undefined), 5000);
   });
+
+  // A real lost announcement: the server drops the feed's LISTEN connection, the campaign is started while
+  // nothing listens (its NOTIFY goes nowhere), and the feed cannot reconnect until the database takes
+  // connections again. The resync after the reconnect must wake the dialer; the slow poll is set far
+  // beyond the test so that it cannot be what dials.
+  if (kind === 'postgres') {
+  it('a dropped listening connection: the resync on reconnect dials what was started meanwhile', async () => {
+    startEngine(t.db.pool, false, { changes: t.db.changes, dormantTickMs: 120_000 });
+    await t.db.changes.ready();
+    await sleep(1700); // dormant by now (see above)
+    // Idle pooled connections for the campaign's own writes: no new connection can be opened below.
+    await Promise.all([1, 2, 3, 4].map(() => t.db.pool.query('SELECT pg_sleep(0.05)')));
+    const name = (await t.db.pool.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db ?? '';
+    const listeners = async (): Promise<number[]> =>
+      (await t.db.pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`)).rows.map((r) => r.pid);
+    const [listener] = await listeners();
+    expect(listener).toBeDefined();
+    // Another database on the same server: a database cannot refuse connections from inside itself.
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+    let unblocked = false;
+    const unblock = async (): Promise<void> => {
+      if (unblocked) return;
+      unblocked = true;
+      await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await admin.end();
+    };
+    try {
+      await t.db.pool.query('SELECT pg_terminate_backend($1)', [listener]);
+      await waitFor('the feed saw its connection go', async () => (t.log.entries.some((e) => e.msg?.includes('change feed connection lost')) ? true : undefined), 5000);
+      expect(await listeners()).toEqual([]);
+      await startCampaignElsewhere('+12125550109');
+      await sleep(800);
+      expect(await listeners()).toEqual([]); // nothing was listening when it was announced
+      expect(sim.log.length).toBe(0); // and nothing else woke the dialer
+    } finally {
+      await unblock();
+    }
+    const back = performance.now();
+    await waitFor('the campaign dialed after the resync', async () => (sim.log.length > 0 ? true : undefined), 10_000);
+    expect(t.log.entries.some((e) => e.msg?.includes('listening again'))).toBe(true);
+    expect(performance.now() - back).toBeLessThan(8000); // the feed's backoff is capped at 5 s
+  });
+  }
 
   it('without exclusive use or a change feed it keeps looking every second', async () => {
     const counted = countingPool();
