@@ -121,6 +121,8 @@ export class PostgresNotifications implements NotificationSource {
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private lostOnce = false;
+  /** The last statement sent on the listening client (see listen). */
+  private statements: Promise<unknown> = Promise.resolve();
 
   constructor(config: pg.ClientConfig, handlers: ChangeHandlers, log: StoreLogger) {
     this.config = config;
@@ -130,7 +132,11 @@ export class PostgresNotifications implements NotificationSource {
 
   async listen(channel: string): Promise<void> {
     const client = await this.connect();
-    await client.query(`LISTEN ${checkChannel(channel)}`);
+    // One statement at a time on this client: channels subscribed together, or while a reconnect
+    // re-LISTENs, would otherwise overlap (node-postgres queues them, deprecated for pg 9).
+    const run = this.statements.then(() => client.query(`LISTEN ${checkChannel(channel)}`));
+    this.statements = run.catch(() => undefined);
+    await run;
   }
 
   async close(): Promise<void> {
@@ -151,7 +157,11 @@ export class PostgresNotifications implements NotificationSource {
         client.on('notification', (n) => this.handlers.dispatch(n.channel, n.payload ?? ''));
         try {
           await client.connect();
-          for (const channel of this.handlers.channels()) await client.query(`LISTEN ${checkChannel(channel)}`);
+          const relisten = (async () => {
+            for (const channel of this.handlers.channels()) await client.query(`LISTEN ${checkChannel(channel)}`);
+          })();
+          this.statements = relisten.catch(() => undefined);
+          await relisten;
         } catch (err) {
           client.removeAllListeners('end');
           await client.end().catch(() => undefined);
