@@ -121,7 +121,7 @@ export async function composeGateway(config: Config, log: Logger, opts: Composit
   const ownsDb = opts.db === undefined;
   let db: Database;
   try {
-    db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
+    db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log, startWaitMs: config.databaseStartWaitMs }));
   } catch (err) {
     earlyWarm.abort();
     await providers.close();

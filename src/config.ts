@@ -32,6 +32,8 @@ export interface Config {
   /** Media-stream sockets not yet authenticated, in total and per client address (IPv6 per /64). */
   maxPendingStreams: number;
   maxPendingStreamsPerAddress: number;
+  /** How long a start waits for PostgreSQL to answer before giving up (0: one attempt). */
+  databaseStartWaitMs: number;
   drainTimeoutMs: number;
   /** The whole shutdown (drain + settle + flush + close) fits in this; see shutdownPlan(). */
   shutdownGraceMs: number;
@@ -288,6 +290,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024, '65536'),
     maxPendingStreams: int('MAX_PENDING_STREAMS', 200, 1, 100_000, '200'),
     maxPendingStreamsPerAddress: int('MAX_PENDING_STREAMS_PER_ADDRESS', 50, 1, 100_000, '50'),
+    databaseStartWaitMs: int('DATABASE_START_WAIT_MS', 60_000, 0, 3_600_000, '60000'),
     drainTimeoutMs: int('DRAIN_TIMEOUT_MS', 20_000, 0, 3_600_000, '20000'),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 30_000, 5_000, 3_600_000, '30000'),
     instanceHeartbeatMs,

@@ -96,6 +96,7 @@ export const ERROR_CATALOGUE = {
   GW_ERR_TTS_OFFLINE_EXITED: { statusCode: 500, message: 'offline voice worker exited with code <code>', action: 'It restarts on the next prompt; report it if it repeats.' },
   // ── store ─────────────────────────────────────────────────────────────────────────────────────────
   GW_ERR_STORE_BAD_URL: { statusCode: 500, message: 'DATABASE_URL is not a valid URL / must start with postgres', action: 'Set DATABASE_URL to postgres://user:password@host:port/database, or unset it for the embedded database.' },
+  GW_ERR_STORE_UNREACHABLE: { statusCode: 503, message: 'PostgreSQL at <host:port/database> (DATABASE_URL) did not answer within <n> s (DATABASE_START_WAIT_MS)', action: 'Start the database server or fix DATABASE_URL; raise DATABASE_START_WAIT_MS if it takes longer to come up.' },
   GW_ERR_STORE_BAD_CURSOR: { statusCode: 400, message: 'The cursor is not one this server issued', action: 'Pass nextCursor from a previous page unchanged.' },
   GW_ERR_STORE_BAD_LIMIT: { statusCode: 400, message: 'limit must be an integer from 1 to <max>', action: 'Ask for fewer rows per page and follow nextCursor.' },
   GW_ERR_STORE_BAD_RANGE: { statusCode: 400, message: '<name> is not a valid date', action: 'Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.' },

@@ -17,6 +17,7 @@ import { migrate } from './migrate.ts';
 import { ChangeHandlers, checkChannel, feedOver, PostgresNotifications, type ChangeFeed } from './changeFeed.ts';
 import { createPglitePool, PgliteWire } from './pgliteConnection.ts';
 import { DatabaseProgress, watchPoolProgress } from './dbProgress.ts';
+import { waitForPostgres } from './startWait.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -53,6 +54,11 @@ export interface OpenDatabaseOptions {
   applicationName?: string;
   /** Migrations folder; defaults to the one next to this file. Tests use their own. */
   migrationsDir?: string;
+  /**
+   * How long the first connection to PostgreSQL is retried while the server does not answer
+   * (startWait.ts; DATABASE_START_WAIT_MS). Default 0: one attempt.
+   */
+  startWaitMs?: number;
 }
 
 export interface Database {
@@ -119,6 +125,7 @@ async function openPostgres(opts: OpenDatabaseOptions, databaseUrl: string): Pro
   const where = { kind: 'postgres' as const, url: redactDatabaseUrl(databaseUrl), host: url.hostname, port: url.port || '5432', database: url.pathname.replace(/^\//, '') };
   attachPoolErrorLog(pool, opts.log, where);
   try {
+    await waitForPostgres(pool, where, { waitMs: opts.startWaitMs ?? 0, log: opts.log });
     await migrate(pool, { log: opts.log, dir: opts.migrationsDir });
   } catch (err) {
     await pool.end().catch(() => undefined);

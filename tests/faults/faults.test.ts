@@ -152,6 +152,37 @@ describe('fault suite (real server, real PostgreSQL, fake carrier)', () => {
     expect((await gw.exited).code, gw.tail()).toBe(0);
   }, 180_000);
 
+  it('PostgreSQL stopped, then frozen, as a gateway starts: it waits and says so, then serves calls once the server answers', async () => {
+    await cluster.stop('fast');
+    // With no waiting allowed, the start gives up at once and says where it looked and what to set.
+    await expect(startGatewayProcess(env({ DATABASE_START_WAIT_MS: '0' }))).rejects.toThrow(/did not answer within 0 s \(DATABASE_START_WAIT_MS\)/);
+    // Refused connections: the server starts only once the gateway has said it is waiting for it.
+    let waiting!: () => void;
+    const saidWaiting = new Promise<void>((r) => (waiting = r));
+    const starting = startGatewayProcess(env(), { onLog: (l) => l.msg === 'PostgreSQL does not answer yet; waiting for it before starting' && waiting() }).then((gw) => {
+      running.push(gw);
+      return gw;
+    });
+    await Promise.race([saidWaiting, starting]);
+    await sleep(500);
+    await cluster.start();
+    cluster.freeze(); // a server that accepts nothing and refuses nothing
+    await sleep(3000);
+    const thawed = performance.now();
+    cluster.thaw();
+    const gw = await starting;
+    const listeningAfterThawMs = Math.round(performance.now() - thawed);
+    expect(listeningAfterThawMs).toBeLessThan(10_000); // a hung connect times out (5 s), the next attempt answers
+    const waits = gw.logs.filter((l) => l.msg === 'PostgreSQL does not answer yet; waiting for it before starting');
+    expect(waits.map((l) => l.code), gw.logs.slice(0, 6).map((l) => JSON.stringify(l)).join('\n')).toContain('ECONNREFUSED');
+    const result = await call(gw, { speed: 5 });
+    expect(result.receivedAudioMs).toBeGreaterThan(2000);
+    await until('the call recorded', async () => ((await calls([result.callId ?? '']))[0]?.status === 'completed' ? true : undefined), 20_000);
+    report('database not answering at start', { attemptsLogged: waits.length, listeningAfterThawMs });
+    gw.signal('SIGTERM');
+    expect((await gw.exited).code, gw.tail()).toBe(0);
+  }, 120_000);
+
   it('SIGKILL mid-call, then a new instance: the call is closed as gateway_lost and hung up, nothing else changed', async () => {
     const a = await start();
     const finished = await call(a, { speed: 5 });

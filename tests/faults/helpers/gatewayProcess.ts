@@ -27,7 +27,7 @@ export const API_KEY = 'fault-suite-api-key-0123456789abcdef';
 /** Shared by every process of a run: tokens issued by one instance verify on the next. */
 export const STREAM_TOKEN_SECRET = 'fault-suite-stream-token-secret-0123456789abcdef';
 
-export async function startGatewayProcess(env: Record<string, string>, opts: { dataDir?: string } = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string>, opts: { dataDir?: string; onLog?: (entry: Record<string, unknown>) => void } = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gw-fault-data-')));
   const logs: Array<Record<string, unknown>> = [];
@@ -60,6 +60,7 @@ export async function startGatewayProcess(env: Record<string, string>, opts: { d
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
+          opts.onLog?.(entry);
           if (typeof entry.msg === 'string' && entry.msg.startsWith('gateway listening')) resolve();
         } catch {
           // not a log line
