@@ -26,6 +26,21 @@ const PAUSE_MIN_FRAMES = 6; // 120 ms
 const PART_BREAK_FRAMES = 15; // 300 ms
 /** A syllable nucleus: a level peak this far above the dip before it. */
 const SYLLABLE_DIP_DB = 3;
+/**
+ * Syllabic modulation: the level envelope (frames at 50 Hz, floored this far under the active frames'
+ * mean level so the figure does not depend on the line's gain or noise floor) has its periodogram
+ * sampled every MOD_STEP_HZ from MOD_LO_HZ to MOD_HI_HZ; the feature is the share in the syllable band.
+ */
+const MOD_FLOOR_DB = 30;
+const MOD_LO_HZ = 1;
+const MOD_HI_HZ = 12;
+const MOD_BAND_LO_HZ = 3;
+const MOD_BAND_HI_HZ = 6;
+const MOD_STEP_HZ = 0.25;
+const FRAME_RATE_HZ = 8000 / FRAME_SAMPLES;
+/** Final pitch position needs this many voiced frames (a range to place the ending in); else neutral. */
+const FINAL_POSITION_MIN_VOICED = 5;
+const FINAL_POSITION_UNKNOWN = 0.5;
 
 /** Feature names, in the order of the vector `compute` fills; the model's weights follow it. */
 export const FEATURE_NAMES = [
@@ -46,6 +61,8 @@ export const FEATURE_NAMES = [
   'firstPartS', // answer structure: the first stretch of speech (up to a pause ≥ 300 ms), s
   'parts', // answer structure: stretches of speech separated by pauses ≥ 300 ms
   'lastPartS', // answer structure: the latest stretch, s
+  'syllabicModulation', // rhythm: share of the level envelope's 1–12 Hz modulation in 3–6 Hz (0 … 1)
+  'finalPitchPosition', // intonation: the last voiced frames' pitch within the speaker's 10–90% range (0 floor … 1 top)
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -171,6 +188,7 @@ export class UtteranceTracker {
     let pitchMed = 0;
     let pitchSpread = 0;
     let rise = 0;
+    let finalPosition = FINAL_POSITION_UNKNOWN;
     if (voiced >= 3) {
       const v = this.scratch.subarray(0, voiced);
       const tail = Math.min(5, voiced);
@@ -181,6 +199,12 @@ export class UtteranceTracker {
       for (let k = 0; k < voiced; k++) pitchSpread += Math.abs((v[k] as number) - pitchMed);
       pitchSpread /= voiced;
       rise = tailSum / tail - pitchMed;
+      // Where the answer ends within the speaker's own range: a declarative ending ("… after the tone.")
+      // falls to the speaker's floor (final lowering), a live "…who's calling?" or a cut-off answer does
+      // not. Relative to the range, so voices high and low (and octave errors spread evenly) compare.
+      const floor = v[Math.floor(voiced * 0.1)] as number;
+      const top = v[Math.floor(voiced * 0.9)] as number;
+      if (voiced > FINAL_POSITION_MIN_VOICED && top - floor >= 1) finalPosition = Math.max(-1, Math.min(2, (tailSum / tail - floor) / (top - floor)));
     }
     f[0] = (Math.max(0, lastActiveSample - onsetSample)) / 8000;
     f[1] = silenceSamples / 8000;
@@ -200,7 +224,40 @@ export class UtteranceTracker {
     f[14] = ((firstPartEnd < 0 ? b : firstPartEnd) - a) * frameS;
     f[15] = parts;
     f[16] = (b - partStart) * frameS;
+    f[17] = this.syllabicModulation(a, b, levelMean - MOD_FLOOR_DB);
+    f[18] = finalPosition;
     return f;
+  }
+
+  /**
+   * Share of the level envelope's modulation (1–12 Hz) that lies in the syllable band (3–6 Hz), over
+   * frames [a, b). Read speech — a recorded greeting, an announcement — beats out its syllables at a
+   * steady ~4–5 Hz; a live answer's loudness moves more slowly and unevenly (stress, hesitation, a
+   * word held) — cf. the 4 Hz modulation of read speech (Houtgast & Steeneken's modulation transfer
+   * function; Drullman et al. 1994). One Goertzel pass per sampled frequency, at the checkpoint only.
+   */
+  private syllabicModulation(a: number, b: number, floor: number): number {
+    const n = b - a;
+    if (n < FRAME_RATE_HZ / MOD_LO_HZ) return 0;
+    let mean = 0;
+    for (let i = a; i < b; i++) mean += Math.max(this.level[i] as number, floor);
+    mean /= n;
+    let band = 0;
+    let total = 0;
+    for (let hz = MOD_LO_HZ; hz <= MOD_HI_HZ + 1e-9; hz += MOD_STEP_HZ) {
+      const c = 2 * Math.cos((2 * Math.PI * hz) / FRAME_RATE_HZ);
+      let s1 = 0;
+      let s2 = 0;
+      for (let i = a; i < b; i++) {
+        const s0 = Math.max(this.level[i] as number, floor) - mean + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+      }
+      const power = s1 * s1 + s2 * s2 - c * s1 * s2;
+      total += power;
+      if (hz >= MOD_BAND_LO_HZ - 1e-9 && hz <= MOD_BAND_HI_HZ + 1e-9) band += power;
+    }
+    return total > 0 ? band / total : 0;
   }
 
   reset(): void {
