@@ -28,16 +28,14 @@ const PART_BREAK_FRAMES = 15; // 300 ms
 const SYLLABLE_DIP_DB = 3;
 /**
  * Syllabic modulation: the level envelope (frames at 50 Hz, floored this far under the active frames'
- * mean level so the figure does not depend on the line's gain or noise floor) has its periodogram
- * sampled every MOD_STEP_HZ from MOD_LO_HZ to MOD_HI_HZ; the feature is the share in the syllable band.
+ * mean level so the figure does not depend on the line's gain or noise floor) through two band-passes
+ * (RBJ biquads, constant 0 dB peak): the syllable band 3–6 Hz (centre √18 Hz, Q = centre / 3 Hz) and
+ * the whole modulation range 1–12 Hz (centre √12 Hz, Q = centre / 11 Hz); the feature is their energy ratio.
  */
-const MOD_FLOOR_DB = 30;
-const MOD_LO_HZ = 1;
-const MOD_HI_HZ = 12;
-const MOD_BAND_LO_HZ = 3;
-const MOD_BAND_HI_HZ = 6;
-const MOD_STEP_HZ = 0.25;
 const FRAME_RATE_HZ = 8000 / FRAME_SAMPLES;
+const MOD_FLOOR_DB = 30;
+const MOD_BAND = bandPass(Math.sqrt(3 * 6), Math.sqrt(3 * 6) / 3);
+const MOD_WIDE = bandPass(Math.sqrt(1 * 12), Math.sqrt(1 * 12) / 11);
 /** Final pitch position needs this many voiced frames (a range to place the ending in); else neutral. */
 const FINAL_POSITION_MIN_VOICED = 5;
 const FINAL_POSITION_UNKNOWN = 0.5;
@@ -233,31 +231,41 @@ export class UtteranceTracker {
    * Share of the level envelope's modulation (1–12 Hz) that lies in the syllable band (3–6 Hz), over
    * frames [a, b). Read speech — a recorded greeting, an announcement — beats out its syllables at a
    * steady ~4–5 Hz; a live answer's loudness moves more slowly and unevenly (stress, hesitation, a
-   * word held) — cf. the 4 Hz modulation of read speech (Houtgast & Steeneken's modulation transfer
-   * function; Drullman et al. 1994). One Goertzel pass per sampled frequency, at the checkpoint only.
+   * word held) — cf. the ~4 Hz peak of speech's modulation spectrum (Houtgast & Steeneken; Drullman et
+   * al. 1994). One pass of two biquads over the span's frames, at the checkpoint only.
    */
   private syllabicModulation(a: number, b: number, floor: number): number {
     const n = b - a;
-    if (n < FRAME_RATE_HZ / MOD_LO_HZ) return 0;
+    // Under a second the envelope holds less than one period of the slowest modulation measured.
+    if (n < FRAME_RATE_HZ) return 0;
     let mean = 0;
     for (let i = a; i < b; i++) mean += Math.max(this.level[i] as number, floor);
     mean /= n;
+    // Both filters in one pass; state as locals (no allocation at the checkpoint).
+    let bx1 = 0;
+    let bx2 = 0;
+    let by1 = 0;
+    let by2 = 0;
+    let wy1 = 0;
+    let wy2 = 0;
     let band = 0;
-    let total = 0;
-    for (let hz = MOD_LO_HZ; hz <= MOD_HI_HZ + 1e-9; hz += MOD_STEP_HZ) {
-      const c = 2 * Math.cos((2 * Math.PI * hz) / FRAME_RATE_HZ);
-      let s1 = 0;
-      let s2 = 0;
-      for (let i = a; i < b; i++) {
-        const s0 = Math.max(this.level[i] as number, floor) - mean + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-      }
-      const power = s1 * s1 + s2 * s2 - c * s1 * s2;
-      total += power;
-      if (hz >= MOD_BAND_LO_HZ - 1e-9 && hz <= MOD_BAND_HI_HZ + 1e-9) band += power;
+    let wide = 0;
+    const B = MOD_BAND;
+    const W = MOD_WIDE;
+    for (let i = a; i < b; i++) {
+      const x = Math.max(this.level[i] as number, floor) - mean;
+      const yb = B.b0 * x - B.b0 * bx2 - B.a1 * by1 - B.a2 * by2;
+      const yw = W.b0 * x - W.b0 * bx2 - W.a1 * wy1 - W.a2 * wy2;
+      bx2 = bx1;
+      bx1 = x;
+      by2 = by1;
+      by1 = yb;
+      wy2 = wy1;
+      wy1 = yw;
+      band += yb * yb;
+      wide += yw * yw;
     }
-    return total > 0 ? band / total : 0;
+    return wide > 0 ? Math.min(1, band / wide) : 0;
   }
 
   reset(): void {
@@ -298,4 +306,11 @@ function estimatePitchSt(x: Float32Array, r: Float32Array): number {
     if (v >= 0.9 * best && v >= (r[lag - 1] as number) && v >= (r[lag + 1] as number)) return 12 * Math.log2(4000 / lag / 100);
   }
   return NaN;
+}
+
+/** RBJ band-pass biquad (constant 0 dB peak gain) on the 50 Hz frame series: b1 = 0, b2 = −b0. */
+function bandPass(centreHz: number, q: number): { b0: number; a1: number; a2: number } {
+  const w = (2 * Math.PI * centreHz) / FRAME_RATE_HZ;
+  const alpha = Math.sin(w) / (2 * q);
+  return { b0: alpha / (1 + alpha), a1: (-2 * Math.cos(w)) / (1 + alpha), a2: (1 - alpha) / (1 + alpha) };
 }
