@@ -36,7 +36,7 @@ const FRAME_RATE_HZ = 8000 / FRAME_SAMPLES;
 const MOD_FLOOR_DB = 30;
 const MOD_BAND = bandPass(Math.sqrt(3 * 6), Math.sqrt(3 * 6) / 3);
 const MOD_WIDE = bandPass(Math.sqrt(1 * 12), Math.sqrt(1 * 12) / 11);
-/** Final pitch position needs this many voiced frames (a range to place the ending in); else neutral. */
+/** Final pitch position needs more voiced frames than this (a range to place the ending in); else neutral. */
 const FINAL_POSITION_MIN_VOICED = 5;
 const FINAL_POSITION_UNKNOWN = 0.5;
 
@@ -199,7 +199,7 @@ export class UtteranceTracker {
       rise = tailSum / tail - pitchMed;
       // Where the answer ends within the speaker's own range: a declarative ending ("… after the tone.")
       // falls to the speaker's floor (final lowering), a live "…who's calling?" or a cut-off answer does
-      // not. Relative to the range, so voices high and low (and octave errors spread evenly) compare.
+      // not. Relative to the speaker's range, so high and low voices compare.
       const floor = v[Math.floor(voiced * 0.1)] as number;
       const top = v[Math.floor(voiced * 0.9)] as number;
       if (voiced > FINAL_POSITION_MIN_VOICED && top - floor >= 1) finalPosition = Math.max(-1, Math.min(2, (tailSum / tail - floor) / (top - floor)));
