@@ -66,6 +66,8 @@ export const FEATURE_GROUPS: Record<string, FeatureName[]> = {
   // but decided a TTS greeting 1.8 s later (at the 5 s speech limit), past the end-to-end tests' AMD wait.
   spectrum: ['tilt'],
   structure: ['firstPartS', 'parts', 'lastPartS'],
+  rhythm: ['syllabicModulation'],
+  intonation: ['finalPitchPosition'],
 };
 
 interface Checkpoint {

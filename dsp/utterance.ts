@@ -26,6 +26,19 @@ const PAUSE_MIN_FRAMES = 6; // 120 ms
 const PART_BREAK_FRAMES = 15; // 300 ms
 /** A syllable nucleus: a level peak this far above the dip before it. */
 const SYLLABLE_DIP_DB = 3;
+/**
+ * Syllabic modulation: the level envelope (frames at 50 Hz, floored this far under the active frames'
+ * mean level so the figure does not depend on the line's gain or noise floor) through two band-passes
+ * (RBJ biquads, constant 0 dB peak): the syllable band 3–6 Hz (centre √18 Hz, Q = centre / 3 Hz) and
+ * the whole modulation range 1–12 Hz (centre √12 Hz, Q = centre / 11 Hz); the feature is their energy ratio.
+ */
+const FRAME_RATE_HZ = 8000 / FRAME_SAMPLES;
+const MOD_FLOOR_DB = 30;
+const MOD_BAND = bandPass(Math.sqrt(3 * 6), Math.sqrt(3 * 6) / 3);
+const MOD_WIDE = bandPass(Math.sqrt(1 * 12), Math.sqrt(1 * 12) / 11);
+/** Final pitch position needs more voiced frames than this (a range to place the ending in); else neutral. */
+const FINAL_POSITION_MIN_VOICED = 5;
+const FINAL_POSITION_UNKNOWN = 0.5;
 
 /** Feature names, in the order of the vector `compute` fills; the model's weights follow it. */
 export const FEATURE_NAMES = [
@@ -46,6 +59,8 @@ export const FEATURE_NAMES = [
   'firstPartS', // answer structure: the first stretch of speech (up to a pause ≥ 300 ms), s
   'parts', // answer structure: stretches of speech separated by pauses ≥ 300 ms
   'lastPartS', // answer structure: the latest stretch, s
+  'syllabicModulation', // rhythm: share of the level envelope's 1–12 Hz modulation in 3–6 Hz (0 … 1)
+  'finalPitchPosition', // intonation: the last voiced frames' pitch within the speaker's 10–90% range (0 floor … 1 top)
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -171,6 +186,7 @@ export class UtteranceTracker {
     let pitchMed = 0;
     let pitchSpread = 0;
     let rise = 0;
+    let finalPosition = FINAL_POSITION_UNKNOWN;
     if (voiced >= 3) {
       const v = this.scratch.subarray(0, voiced);
       const tail = Math.min(5, voiced);
@@ -181,6 +197,12 @@ export class UtteranceTracker {
       for (let k = 0; k < voiced; k++) pitchSpread += Math.abs((v[k] as number) - pitchMed);
       pitchSpread /= voiced;
       rise = tailSum / tail - pitchMed;
+      // Where the answer ends within the speaker's own range: a declarative ending ("… after the tone.")
+      // falls to the speaker's floor (final lowering), a live "…who's calling?" or a cut-off answer does
+      // not. Relative to the speaker's range, so high and low voices compare.
+      const floor = v[Math.floor(voiced * 0.1)] as number;
+      const top = v[Math.floor(voiced * 0.9)] as number;
+      if (voiced > FINAL_POSITION_MIN_VOICED && top - floor >= 1) finalPosition = Math.max(-1, Math.min(2, (tailSum / tail - floor) / (top - floor)));
     }
     f[0] = (Math.max(0, lastActiveSample - onsetSample)) / 8000;
     f[1] = silenceSamples / 8000;
@@ -200,7 +222,50 @@ export class UtteranceTracker {
     f[14] = ((firstPartEnd < 0 ? b : firstPartEnd) - a) * frameS;
     f[15] = parts;
     f[16] = (b - partStart) * frameS;
+    f[17] = this.syllabicModulation(a, b, levelMean - MOD_FLOOR_DB);
+    f[18] = finalPosition;
     return f;
+  }
+
+  /**
+   * Share of the level envelope's modulation (1–12 Hz) that lies in the syllable band (3–6 Hz), over
+   * frames [a, b). Read speech — a recorded greeting, an announcement — beats out its syllables at a
+   * steady ~4–5 Hz; a live answer's loudness moves more slowly and unevenly (stress, hesitation, a
+   * word held) — cf. the ~4 Hz peak of speech's modulation spectrum (Houtgast & Steeneken; Drullman et
+   * al. 1994). One pass of two biquads over the span's frames, at the checkpoint only.
+   */
+  private syllabicModulation(a: number, b: number, floor: number): number {
+    const n = b - a;
+    // Under a second the envelope holds less than one period of the slowest modulation measured.
+    if (n < FRAME_RATE_HZ) return 0;
+    let mean = 0;
+    for (let i = a; i < b; i++) mean += Math.max(this.level[i] as number, floor);
+    mean /= n;
+    // Both filters in one pass; state as locals (no allocation at the checkpoint).
+    let bx1 = 0;
+    let bx2 = 0;
+    let by1 = 0;
+    let by2 = 0;
+    let wy1 = 0;
+    let wy2 = 0;
+    let band = 0;
+    let wide = 0;
+    const B = MOD_BAND;
+    const W = MOD_WIDE;
+    for (let i = a; i < b; i++) {
+      const x = Math.max(this.level[i] as number, floor) - mean;
+      const yb = B.b0 * x - B.b0 * bx2 - B.a1 * by1 - B.a2 * by2;
+      const yw = W.b0 * x - W.b0 * bx2 - W.a1 * wy1 - W.a2 * wy2;
+      bx2 = bx1;
+      bx1 = x;
+      by2 = by1;
+      by1 = yb;
+      wy2 = wy1;
+      wy1 = yw;
+      band += yb * yb;
+      wide += yw * yw;
+    }
+    return wide > 0 ? Math.min(1, band / wide) : 0;
   }
 
   reset(): void {
@@ -241,4 +306,11 @@ function estimatePitchSt(x: Float32Array, r: Float32Array): number {
     if (v >= 0.9 * best && v >= (r[lag - 1] as number) && v >= (r[lag + 1] as number)) return 12 * Math.log2(4000 / lag / 100);
   }
   return NaN;
+}
+
+/** RBJ band-pass biquad (constant 0 dB peak gain) on the 50 Hz frame series: b1 = 0, b2 = −b0. */
+function bandPass(centreHz: number, q: number): { b0: number; a1: number; a2: number } {
+  const w = (2 * Math.PI * centreHz) / FRAME_RATE_HZ;
+  const alpha = Math.sin(w) / (2 * q);
+  return { b0: alpha / (1 + alpha), a1: (-2 * Math.cos(w)) / (1 + alpha), a2: (1 - alpha) / (1 + alpha) };
 }
