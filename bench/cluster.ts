@@ -87,9 +87,13 @@ export async function runLevel(url: string, gens: LoadGenerators, n: number, dir
   await sleep(rampMs + settleMs);
   const w0 = await scrape(url); // also resets each worker's event-loop histogram
   const t0 = performance.now();
+  const hr0 = process.hrtime.bigint() / 1000n;
   await sleep(steadyMs);
   const w1 = await scrape(url);
   const windowMs = performance.now() - t0;
+  // The steady window on the monotonic clock V8 stamps profile samples with, to read a worker's
+  // profile without its start-up and call set-up: `node bench/lib/profileWindow.ts f --from … --to …`.
+  if (process.env.BENCH_PROFILE_DIR) process.stderr.write(`N=${n} ${direction} steady window: --from ${hr0} --to ${process.hrtime.bigint() / 1000n}\n`);
   if (failedEarly !== undefined) throw failedEarly;
   const result = await load;
   await waitUntil(async () => get(await scrape(url), 'gateway_active_calls') === 0, 15_000, 250);
