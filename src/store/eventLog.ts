@@ -83,7 +83,7 @@ const DEFAULTS = {
   closeTimeoutMs: 5_000,
 };
 
-const INSERT_SQL = `INSERT INTO call_events (call_id, seq, media_ms, wall_time, type, data)
+export const INSERT_SQL = `INSERT INTO call_events (call_id, seq, media_ms, wall_time, type, data)
 SELECT call_id, seq, media_ms, to_timestamp(wall_ms / 1000), type, data::jsonb
   FROM unnest($1::text[], $2::integer[], $3::float8[], $4::float8[], $5::text[], $6::text[])
        AS t(call_id, seq, media_ms, wall_ms, type, data)`;
@@ -95,7 +95,7 @@ SELECT call_id, seq, media_ms, to_timestamp(wall_ms / 1000), type, data::jsonb
  * PGlite, whose engine runs in this process. A first attempt meets a stored key only in rare cases
  * (an event appended after release(), a lost instance's closing event numbered by another process).
  */
-const INSERT_IDEMPOTENT_SQL = `${INSERT_SQL}
+export const INSERT_IDEMPOTENT_SQL = `${INSERT_SQL}
 ON CONFLICT (call_id, seq) DO NOTHING`;
 /** SQLSTATE unique_violation. */
 const UNIQUE_VIOLATION = '23505';
