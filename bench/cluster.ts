@@ -87,9 +87,14 @@ export async function runLevel(url: string, gens: LoadGenerators, n: number, dir
   await sleep(rampMs + settleMs);
   const w0 = await scrape(url); // also resets each worker's event-loop histogram
   const t0 = performance.now();
+  const hr0 = process.hrtime.bigint() / 1000n;
+  if (process.env.BENCH_GATEWAY_NODE_ARGS) process.stderr.write(`N=${n} ${direction} steady window opens at ${new Date().toISOString()}\n`);
   await sleep(steadyMs);
   const w1 = await scrape(url);
   const windowMs = performance.now() - t0;
+  // The steady window on the monotonic clock V8 stamps profile samples with, to read a worker's
+  // profile without its start-up and call set-up: `node bench/lib/profileWindow.ts f --from … --to …`.
+  if (process.env.BENCH_PROFILE_DIR) process.stderr.write(`N=${n} ${direction} steady window: --from ${hr0} --to ${process.hrtime.bigint() / 1000n}\n`);
   if (failedEarly !== undefined) throw failedEarly;
   const result = await load;
   await waitUntil(async () => get(await scrape(url), 'gateway_active_calls') === 0, 15_000, 250);
@@ -218,7 +223,10 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
   const levels = opts.levels ?? (ctx.short ? [50, 200] : [50, 200, 400, 600]);
   const steadyMs = ctx.short ? 6000 : 15_000;
   const db = base === '' ? { url: '', drop: async (): Promise<void> => {} } : await createScratchDatabase(base);
-  const gw = await startClusterGateway(db.url, workers).catch(async (err: unknown) => {
+  // BENCH_GATEWAY_NODE_ARGS: node options for the gateway (primary and workers), e.g. `--trace-gc` (its
+  // lines go to the gateway's log file, named in the notes).
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const gw = await startClusterGateway(db.url, workers, { nodeArgs }).catch(async (err: unknown) => {
     await db.drop();
     throw err;
   });
@@ -288,6 +296,7 @@ export async function runClusterBench(ctx: Pick<SectionContext, 'short' | 'progr
       'gen CPU core: the two load-generator processes (batched carrier, bench/lib/batchedCarrier.ts) on the same 2 cores; load avg: the machine\'s 1-minute load when the window closed (other work included).',
       `process priority (nice) of the gateway and generators: ${getPriority(0)}${getPriority(0) !== 0 ? ' (BENCH_NICE)' : ''}.`,
       ...out.flatMap((l) => (l.failures.length ? [`N=${l.n} ${l.direction} failures: ${l.failures.join(' | ')} (gateway log: ${gw.logPath})`] : [])),
+      ...(nodeArgs.length > 0 ? [`gateway node options: ${nodeArgs.join(' ')} (gateway log: ${gw.logPath})`] : []),
     ],
   };
 }

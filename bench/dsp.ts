@@ -134,6 +134,32 @@ export function runDspBench(opts: { short: boolean }): DspBenchRow[] {
   return rows;
 }
 
+/**
+ * In-band DTMF's CPU per frame ÷ the VAD's, as the median of passes run back to back (order swapped every
+ * round), so that load from other work hits both sides of each ratio: best-of figures measured minutes
+ * apart, as the table's, can differ by 2–7× on a shared machine.
+ */
+export function dtmfOverVad(opts: { short: boolean }): number {
+  const mulaw = benchAudio();
+  const ratios: number[] = [];
+  const vad = (): ((p: Int16Array) => void) => {
+    const d = new Vad();
+    return (p) => void d.process(p);
+  };
+  const dtmf = (): ((p: Int16Array) => void) => {
+    const d = new DtmfDetector();
+    return (p) => void d.process(p);
+  };
+  for (let r = 0; r < (opts.short ? 15 : 25); r++) {
+    const first = r % 2 === 0 ? measure('', mulaw, 1, vad) : measure('', mulaw, 1, dtmf);
+    const second = r % 2 === 0 ? measure('', mulaw, 1, dtmf) : measure('', mulaw, 1, vad);
+    const [v, d] = r % 2 === 0 ? [first, second] : [second, first];
+    ratios.push(d.usPerFrame / v.usPerFrame);
+  }
+  ratios.sort((a, b) => a - b);
+  return round(ratios[Math.floor(ratios.length / 2)] as number);
+}
+
 /** The per-frame budget of the whole detector chain (issue 14: today's cost, measured before the classifier). */
 export const CHAIN_BUDGET_US = 17;
 

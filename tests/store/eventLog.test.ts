@@ -15,6 +15,8 @@ import { TcpProxy } from '../../bench/lib/tcpProxy.ts';
 class FaultyDb implements Queryable {
   mode: 'ok' | 'fail' | 'stall' | 'lose-answer' = 'ok';
   inserts = 0;
+  /** Whether each INSERT into call_events was the idempotent one (ON CONFLICT), in order. */
+  readonly idempotent: boolean[] = [];
   readonly #inner: Queryable;
   #stalled: (() => void)[] = [];
 
@@ -29,7 +31,10 @@ class FaultyDb implements Queryable {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- same signature as Queryable
   async query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    if (text.startsWith('INSERT INTO call_events')) this.inserts++;
+    if (text.startsWith('INSERT INTO call_events')) {
+      this.inserts++;
+      this.idempotent.push(text.includes('ON CONFLICT'));
+    }
     if (this.mode === 'fail') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     if (this.mode === 'stall') await new Promise<void>((resolve) => this.#stalled.push(resolve));
     const result = await this.#inner.query<R>(text, values);
@@ -241,6 +246,31 @@ describe.each(testDatabases())('EventLog on %s', (kind) => {
     expect(performance.now() - t0).toBeLessThan(2_000);
     expect(el.stats()).toMatchObject({ buffered: 0, dropped: 20, written: 0 });
     expect(logs.entries.some((e) => e.level === 'error' && e.msg === 'event log closed with unwritten events; they are lost')).toBe(true);
+  });
+
+  it('writes a healthy batch with a plain INSERT, and a retried one idempotently', async () => {
+    const el = make();
+    for (let i = 0; i < 5; i++) el.append('p', speech(i));
+    expect(await el.flush()).toBe(true);
+    // The plain INSERT spares PostgreSQL the speculative insertion of every row.
+    expect(faulty.idempotent).toEqual([false]);
+    faulty.set('lose-answer');
+    for (let i = 5; i < 10; i++) el.append('p', speech(i));
+    await vi.waitFor(() => expect(el.stats().failedWrites).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 5 });
+    faulty.set('ok');
+    expect(await el.flush(10_000)).toBe(true);
+    // The batch whose answer was lost (its first attempt, plain) may be stored: every attempt after a
+    // failure is idempotent.
+    expect(faulty.idempotent[1]).toBe(false);
+    expect(faulty.idempotent.length).toBeGreaterThan(2);
+    expect(faulty.idempotent.slice(2).every((x) => x)).toBe(true);
+    expect(await seqs('p')).toEqual(range(1, 10));
+    expect(el.stats()).toMatchObject({ written: 5, duplicates: 5, buffered: 0 });
+    // Healthy again: plain.
+    el.append('p', speech(10));
+    expect(await el.flush()).toBe(true);
+    expect(faulty.idempotent.at(-1)).toBe(false);
+    expect(await seqs('p')).toEqual(range(1, 11));
   });
 
   it('counts a sequence reused after release() as duplicates instead of overwriting', async () => {
