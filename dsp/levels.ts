@@ -55,6 +55,8 @@ export class NoiseFloor {
   private blocksFilled = 0;
   private framesInBlock = 0;
   private currentMin = Infinity;
+  /** Minimum of the closed blocks in the window (Infinity before the first closes). */
+  private closedMin = Infinity;
   private floorDbfs: number;
 
   constructor(opts: NoiseFloorOptions = {}) {
@@ -76,17 +78,20 @@ export class NoiseFloor {
   update(dbfs: number): number {
     if (dbfs < this.currentMin) this.currentMin = dbfs;
     this.framesInBlock++;
-    let min = this.currentMin;
-    for (let i = 0; i < this.blocksFilled; i++) {
-      const m = this.blockMins[i] as number;
-      if (m < min) min = m;
-    }
+    const min = this.currentMin < this.closedMin ? this.currentMin : this.closedMin;
     if (this.framesInBlock === this.framesPerBlock) {
       this.blockMins[this.blockIndex] = this.currentMin;
       this.blockIndex = (this.blockIndex + 1) % this.blockMins.length;
       if (this.blocksFilled < this.blockMins.length) this.blocksFilled++;
       this.framesInBlock = 0;
       this.currentMin = Infinity;
+      // The closed blocks change only here (once a block, not every frame): their minimum is kept.
+      let closed = Infinity;
+      for (let i = 0; i < this.blocksFilled; i++) {
+        const m = this.blockMins[i] as number;
+        if (m < closed) closed = m;
+      }
+      this.closedMin = closed;
     }
     this.floorDbfs = Math.max(this.minDbfs, min);
     return this.floorDbfs;
@@ -102,6 +107,7 @@ export class NoiseFloor {
     this.blocksFilled = 0;
     this.framesInBlock = 0;
     this.currentMin = Infinity;
+    this.closedMin = Infinity;
     this.floorDbfs = this.minDbfs;
   }
 }

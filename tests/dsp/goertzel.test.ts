@@ -68,6 +68,30 @@ describe('levels', () => {
     expect(floor.dbfs).toBe(floor.minDbfs);
   });
 
+  it('is the minimum over the window of whole blocks plus the block under way, frame by frame, across a reset', () => {
+    // The definition, computed the slow way: the floor after frame k is the smallest level among the
+    // frames of the last `blocks` closed blocks and of the block being filled, never below minDbfs.
+    const floor = new NoiseFloor({ windowMs: 400, blockMs: 100 });
+    const perBlock = 5;
+    const blocks = 4;
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const run of [0, 1]) {
+      const levels: number[] = [];
+      for (let k = 0; k < 200; k++) {
+        // A floor that wanders, with bursts, and stretches of digital silence below minDbfs.
+        const level = k % 37 < 3 ? -100 : -60 + 20 * Math.sin(k / (9 + run)) + 30 * rand();
+        levels.push(level);
+        const blockStart = Math.floor(k / perBlock) * perBlock;
+        const from = Math.max(0, blockStart - blocks * perBlock);
+        const expected = Math.max(floor.minDbfs, Math.min(...levels.slice(from)));
+        expect(floor.update(level), `frame ${k} of run ${run}`).toBe(expected);
+      }
+      floor.reset();
+      expect(floor.dbfs).toBe(floor.minDbfs);
+    }
+  });
+
   it('validates its window', () => {
     expect(() => new NoiseFloor({ blockMs: 30 })).toThrow(RangeError);
     expect(() => new NoiseFloor({ windowMs: 150, blockMs: 100 })).toThrow(RangeError);
