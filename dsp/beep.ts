@@ -816,7 +816,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.lateToneValid = false;
     for (let k = LATE_MIN_HOPS; k <= LATE_MAX_HOPS; k++) {
       const v = this.levelRing[(this.levelRingAt + LEVEL_RING - k) % LEVEL_RING] as number;
-      if (v - floor > NARROW_ONSET_OVER_FLOOR_DB) continue;
+      // A slot not yet written (the call's first hops) is no line heard.
+      if (!(v > -Infinity) || v - floor > NARROW_ONSET_OVER_FLOOR_DB) continue;
       this.lateRefDb = v;
       // Hops k − 2 … 1 back: past the one the onset fell in.
       this.lateMidMinDb = Infinity;
