@@ -496,9 +496,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The third peak is looked for clear of both tones' lobes (a lobe summed 4 bins off a tone that sits
     // between two bins still holds its main-lobe tail, ~18 dB down: it is not a third component).
     const e3 = lobeEnergy(p, this.peakBin(k1, k2, 2 * LOBE + 1));
-    // The flat-residue way out (see FLAT_RESIDUE) starts a candidate only on two resolved tones: a tone's
-    // onset splatters its own lobe into a close "pair" over an even residue.
-    if (e3 > e2 * this.secondPeakRatio && !((this.inTone || Math.abs(k2 - k1) > 2 * WIDE) && flatResidue(e3, total - e1 - e2, 2))) return false;
+    // The flat-residue way out (see FLAT_RESIDUE) holds for two resolved tones only: a close "pair" is also
+    // a tone's onset splattering its own lobe, or two neighbouring harmonics of a voice (Fish Fillets' Czech
+    // voices at 360–410 Hz fired so).
+    if (e3 > e2 * this.secondPeakRatio && !(Math.abs(k2 - k1) > 2 * WIDE && flatResidue(e3, total - e1 - e2, 2))) return false;
     const f2 = interpolatedHz(p, k2);
     if (!this.inBand(f2)) return false;
     // A pair the DTMF detector would take for a key (its default ±2.5%, between Q.24's accept and reject
