@@ -879,10 +879,6 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The tone stopped within the current hop (a quarter into it matches a drop of ≥ 6 dB), or where
     // a bridged gap began.
     const end = this.dipHops > 0 ? this.dipEnd : this.bridge > 0 ? this.bridgeEnd : this.samples - HOP + HOP / 4;
-    // A beating pair that ends in one of its nulls ended somewhere in the dip, not at its start: its
-    // shortest-beep test reads the dip's end (440 + 480 Hz for 70 ms measured 50 ms to the dip's start).
-    const pairDip = this.dipHops > 0 && (this.broadHops >= MIN_PAIR_HOPS || this.beat.recovered > 0);
-    const minEnd = pairDip ? this.samples - HOP + HOP / 4 : end;
     // An unsteady hop the bridge held in case a new step followed: none did, so the candidate is dropped.
     const unsteady = this.bridgeUnsteady && this.bridge > 0;
     this.bridgeUnsteady = false;
@@ -890,7 +886,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.dipHops = 0;
     const duration = end - this.toneStart;
     const tonalHops = this.toneHops;
-    if (unsteady || this.tooLong || tonalHops < 3 || minEnd - this.toneStart < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
+    if (unsteady || this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
     // Noise may spoil the odd hop of a beep; a sound that is tonal only now and then is not a beep.
     if (this.bridgedHops * MAX_BRIDGED_SHARE_INV > tonalHops + this.bridgedHops) return this.restartAfterEnd(dropped);
     // A step is a tone of its own: a last "step" of a hop or two after an established one is the next sound's
