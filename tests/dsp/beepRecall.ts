@@ -66,7 +66,7 @@ export interface AlignedRun {
  * scale), with `lineDbfs` white noise over the whole line and `gapMs` of it either side; returns every
  * signal's time relative to the beep's end. Through mu-law, seeded per case.
  */
-function aligned(make: () => BeepProcessor, beep: Float64Array, label: string, lineDbfs: number, seed: number, out: AlignedRun, before = new Float64Array(0), after = new Float64Array(0), gapBeforeMs = 400, gapAfterMs = 500): void {
+function aligned(make: () => BeepProcessor, beep: Float64Array, label: string, lineDbfs: number, seed: number, out: AlignedRun, before: Float64Array = new Float64Array(0), after: Float64Array = new Float64Array(0), gapBeforeMs = 400, gapAfterMs = 500): void {
   for (const off of ALIGNMENTS_MS) {
     const x = concat(silence(off), before, silence(gapBeforeMs), beep, silence(gapAfterMs), after, silence(after.length > 0 ? 400 : 0));
     add(x, noise(x.length / 8, lineDbfs, seed + off));
