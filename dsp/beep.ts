@@ -17,6 +17,9 @@
 // crests (beepBeats.ts), while the voice tests above still apply. A candidate that passes everything is
 // held until a window clear of it shows what follows (beepAftermath.ts): the same voice carrying one of its
 // components on (or where it glided to) refuses it; quiet, noise, hum or a click let it through.
+// In noise (down to ~6 dB SNR) a tone loses hops to purity, turns tonal late and blurs the change between
+// two steps: see MAX_TRANSITION_HOPS (steps joined across it), LATE_MIN_HOPS (an onset judged from the line
+// before it) and FLAT_RESIDUE (a runner-up lobe that is only noise).
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';
