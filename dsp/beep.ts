@@ -17,6 +17,9 @@
 // crests (beepBeats.ts), while the voice tests above still apply. A candidate that passes everything is
 // held until a window clear of it shows what follows (beepAftermath.ts): the same voice carrying one of its
 // components on (or where it glided to) refuses it; quiet, noise, hum or a click let it through.
+// In noise (down to ~6 dB SNR) a tone loses hops to purity, turns tonal late and blurs the change between
+// two steps: see MAX_TRANSITION_HOPS (steps joined across it), LATE_MIN_HOPS (an onset judged from the line
+// before it) and FLAT_RESIDUE (a runner-up lobe that is only noise).
 import FFT from 'fft.js';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { meanSquareToDbfs } from './levels.ts';
@@ -81,11 +84,30 @@ const LEAD_IN_MAX_SAMPLES = 1600; // 200 ms
 const LEAD_IN_JUMP_DB = 10;
 
 /**
- * Spectra kept: this hop's and the four before. The onset's narrow-band reference is the oldest, whose
- * 32 ms window ends ~20 ms before the first tonal hop's begins: clear of a tone that a noisy line made
- * tonal late (up to ~27 ms after its onset), whatever the frame alignment.
+ * Spectra kept: this hop's and the five before. The onset's narrow-band reference is the one four hops
+ * back, whose 32 ms window ends ~20 ms before the first tonal hop's begins: clear of a tone that a noisy
+ * line made tonal late (up to ~27 ms after its onset), whatever the frame alignment. The late onset rule
+ * below reads up to five back.
  */
-const POWER_BUFFERS = 5;
+const POWER_BUFFERS = 6;
+const NARROW_REF_HOPS = 4;
+/**
+ * The late onset rule. In noise a tone turns tonal late (its abrupt onset splatters the spectrum and the
+ * window still holds the line before it): up to four hops after the hop its onset fell in, so every
+ * reference of the rules above (the three hops before the first tonal one) holds part of the tone and the
+ * rise looks like 0.2–4 dB (a 1305 → 480 Hz beep at 12 dB SNR, synthetic beeps 6 dB over the noise). So
+ * the level history is read further back, LATE_MIN_HOPS to LATE_MAX_HOPS before the first tonal hop, for
+ * the line as it was: the most recent hop there within NARROW_ONSET_OVER_FLOOR_DB of the line's floor. The
+ * tone must rise the onset rule's 6 dB over that hop, and every hop between them but the first (which holds
+ * the onset, part line, part tone) must already sit at the tone's level (LATE_FLAT_DB under its steadiest
+ * level at most, never above its loudest): the tone was sounding in full, only not yet tonal. A vowel rising
+ * out of a pause swells over its first 20–50 ms; a beep is at full level from its first hop.
+ */
+const LATE_MIN_HOPS = 4;
+const LATE_MAX_HOPS = 5;
+const LATE_FLAT_DB = 1;
+/** Hop levels kept for that rule (this hop's and the ones before). */
+const LEVEL_RING = 8;
 /**
  * The onset rule, narrow-band (a second way past the 6 dB broadband jump): a tone whose own lobe rose this
  * far over the same lobe in the reference spectrum was not sounding there before. Quiet beeps at 12 dB SNR
@@ -112,6 +134,8 @@ const NARROW_ONSET_OVER_FLOOR_DB = 4;
 
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
+/** Hops the last step of a multi-step candidate must hold (a 70 ms step in noise holds 4–6). */
+const MIN_LAST_STEP_HOPS = 3;
 /** Samples between a tone's onset and the end of its first tonal hop (measured on clean tones). */
 const ONSET_LAG = 136;
 /**
@@ -132,14 +156,52 @@ const MAX_BRIDGED_SHARE_INV = 4;
 const MAX_WANDER_HZ = 2.5;
 const MAX_WANDER = 0.004;
 /**
+ * A step whose frequency moves steadily (a straight line, which the wander test lets through for a
+ * drifting beep) by more than this in all (Hz, or relative when larger)… A vowel's harmonic glides:
+ * 372 → 350 Hz within 60 ms in a fr-june greeting, which the second-peak rule's flat-residue way out
+ * (see FLAT_RESIDUE) made tonal throughout.
+ */
+const MAX_GLIDE_HZ = 8;
+const MAX_GLIDE = 0.02;
+/** …at more than this rate (Hz per second): a drifting beep (±10 Hz over its 0.1–1.5 s) moves far slower. */
+const MAX_GLIDE_RATE_HZ_PER_S = 100;
+/**
  * Hops with a partner needed before the share rule applies: two noisy hops of a 70 ms beep are chance;
  * a short vowel is left to the summed-spectrum comb.
  */
 const MIN_HARMONIC_HOPS = 3;
+/**
+ * A tone's 10 ms level in noise moves with the noise: by ~1.4·√(N/T) dB (one σ; tone × noise cross term
+ * over 80 samples), so over a long tone its range grows by about five of those (±2.5σ). At 9 dB SNR a 1 s
+ * beep in pink noise spanned 2.5–2.6 dB, over the 2.5 dB a steady tone is allowed.
+ */
+const NOISE_RANGE_DB = 7;
+/**
+ * …for a single tone (a beating pair's crests have rules of their own) of at least this length: a range's
+ * extremes grow with its hops, and a short voiced stretch in noise (a 130 ms 300–330 Hz harmonic 14 dB
+ * over pink noise) must not gain the room.
+ */
+const NOISE_RANGE_MIN_SAMPLES = 2000; // 250 ms
+/** The floor (the quietest hop of the last second) sits about this far under a typical noise hop. */
+const FLOOR_TO_NOISE_DB = 2;
 /** Level change along the step (line fit over its hops but the last): beeps hold their level within 1 dB. */
 const MAX_LEVEL_CHANGE_DB = 2;
 /** Non-tonal hops bridged inside a tone: noise spoiling a hop, or the step of a multi-step beep. */
 const MAX_BRIDGE_HOPS = 2;
+/**
+ * Hops bridged once a step is established (MIN_STEP_HOPS): where one step of a multi-step beep gives way to
+ * the next, the 32 ms window holds both tones for up to four hops, and in noise (a 1305 → 480 Hz beep at
+ * 12 dB SNR) all four can fail purity; a long beep 6 dB over white noise loses up to four hops in a row too.
+ * Only a clean jump to a new step, or the same tone coming back, may follow such a bridge: anything else
+ * ends the candidate where the bridge began, judged as if two hops had been the limit.
+ */
+const MAX_TRANSITION_HOPS = 4;
+/**
+ * A "step" this short after an established one is that transition read as a tone between the two (two
+ * tones 200 Hz apart in one window read as their centroid, 1000 → 891 → 800 Hz): when the next hop jumps
+ * cleanly from the established step, its hops are bridged instead of the beep being dropped.
+ */
+const MAX_TRANSITION_STEP_HOPS = 2;
 /**
  * A level drop is bridged as the null of a beat (two close tones, see beepBeats.ts) for at most this
  * many hops: the 10 ms level of two equal tones 10 Hz apart stays 6 dB under its crest for a third of
@@ -153,6 +215,24 @@ const MIN_PAIR_HOPS = 2;
  * end falls to the floor); a pair's nulls may sink into it.
  */
 const DIP_OVER_FLOOR_DB = 6;
+
+/**
+ * The second-peak rule's way out in noise: a lobe (2·LOBE + 1 bins) of white noise holds on average its
+ * share of the residue (the band's energy outside the tone's lobes), and its strongest lobe seldom more
+ * than FLAT_RESIDUE times that (measured over 20 000 hops of white noise: 2.7× in the median hop, over 4× in
+ * 3%). At 6 dB SNR a noise lobe sits only ~17 dB under a tone (14 dB under each tone of a dual one), so the
+ * fixed 15 dB rule refused most hops of a beep that is plainly there. A voice's residue is its other
+ * harmonics: a few lobes that hold most of it, each many times the mean. (Pink noise is not flat: its
+ * strongest lobe is 5.3× the mean in the median hop, so there this helps little.)
+ */
+const FLAT_RESIDUE = 4;
+const BAND_BINS = BAND_HI - BAND_LO + 1;
+
+/** Whether the strongest other lobe `e` is no more than noise in a flat `residue` (energy outside `tones` lobes). */
+function flatResidue(e: number, residue: number, tones: number): boolean {
+  const lobe = 2 * LOBE + 1;
+  return e <= ((FLAT_RESIDUE * residue) / (BAND_BINS - tones * lobe)) * lobe;
+}
 
 export class BeepDetector implements FrameProcessor<BeepFrame> {
   readonly minFrequencyHz: number;
@@ -214,9 +294,27 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private stepMax = 0;
   private bridge = 0;
   private bridgeEnd = 0;
+  /** The bridge under way holds a tonal hop at no step's frequency (see track). */
+  private bridgeUnsteady = false;
   private levelHist0 = -Infinity;
   private levelHist1 = -Infinity;
   private levelHist2 = -Infinity;
+  /** Hop levels, this hop's at `levelRingAt` (see LATE_MIN_HOPS). */
+  private readonly levelRing = new Float64Array(LEVEL_RING).fill(-Infinity);
+  private levelRingAt = 0;
+  /**
+   * The late onset's reference (see LATE_MIN_HOPS), set when a candidate starts: the line's hop level and
+   * its spectrum (the pre-tone spectrum the aftermath and lead-in use if the candidate passes by this rule).
+   * NaN when no hop that far back was at the floor.
+   */
+  private lateRefDb = NaN;
+  /** The lowest and highest level of the hops between the onset's hop and the first tonal one. */
+  private lateMidMinDb = 0;
+  private lateMidMaxDb = 0;
+  private readonly lateTone = new Float64Array(HALF + 1);
+  private lateToneValid = false;
+  /** The steadiest (lowest middle-hop) level of the candidate's first step, for the late onset rule. */
+  private firstStepLevelMinDb = 0;
   // Scratch results of the last hop analysis (fields, not objects, to avoid allocation).
   private hopTonal = false;
   private hopFreq = 0;
@@ -240,6 +338,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private toneHops = 0;
   private bridgedHops = 0;
   private firstStepLevelDb = 0;
+  /** The frequency of the step before this one (0 in the first step). */
+  private prevStepFreq = 0;
   /** The current step's hops (frequency, level, summed spectrum), for the voice tests at its end. */
   private readonly record = new StepRecord();
   /** An earlier step of this candidate already sounded like a voice. */
@@ -362,7 +462,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const e2 = lobeEnergy(p, k2);
     // A tone in noise leaves a flat residue; a voiced sound leaves other harmonics. So besides the
     // purity, the next strongest peak must sit `secondPeakDb` below.
-    if (e1 >= this.minPurity * total && e2 <= e1 * this.secondPeakRatio) {
+    // The flat-residue way out only carries a tone on: a candidate starts on a hop that passes the rule
+    // itself (a tone's onset splatters the spectrum evenly, which would read as a flat residue).
+    if (e1 >= this.minPurity * total && (e2 <= e1 * this.secondPeakRatio || (this.inTone && flatResidue(e2, total - e1, 1)))) {
       this.hopTonal = true;
       this.hopHarmonic = harmonicPartner(p, f1, e1);
       // Two tones tens of hertz apart fit in one lobe and widen it; their peak swings between them as
@@ -397,7 +499,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The third peak is looked for clear of both tones' lobes (a lobe summed 4 bins off a tone that sits
     // between two bins still holds its main-lobe tail, ~18 dB down: it is not a third component).
     const e3 = lobeEnergy(p, this.peakBin(k1, k2, 2 * LOBE + 1));
-    if (e3 > e2 * this.secondPeakRatio) return false;
+    // The flat-residue way out (see FLAT_RESIDUE) holds for two resolved tones only: a close "pair" is also
+    // a tone's onset splattering its own lobe, or two neighbouring harmonics of a voice (Fish Fillets' Czech
+    // voices at 360–410 Hz fired so).
+    if (e3 > e2 * this.secondPeakRatio && !(Math.abs(k2 - k1) > 2 * WIDE && flatResidue(e3, total - e1 - e2, 2))) return false;
     const f2 = interpolatedHz(p, k2);
     if (!this.inBand(f2)) return false;
     // A pair the DTMF detector would take for a key (its default ±2.5%, between Q.24's accept and reject
@@ -452,6 +557,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.levelHist2 = this.levelHist1;
     this.levelHist1 = this.levelHist0;
     this.levelHist0 = this.hopLevelDb;
+    this.levelRingAt = (this.levelRingAt + 1) % LEVEL_RING;
+    this.levelRing[this.levelRingAt] = this.hopLevelDb;
     this.trackFloor();
     if (!this.inTone) {
       if (this.hopTonal) this.startTone(hopEnd, preLevel);
@@ -475,8 +582,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.stepFreq2 === 0 &&
       Math.min(Math.abs(this.hopFreq - this.stepFreq), Math.abs(this.hopFreq2 - this.stepFreq)) <= this.tolerance(this.stepFreq);
     if (!this.hopTonal || transition) {
-      // Bridge a hop or two of mixed spectrum: noise at low SNR, or the step between two tones.
-      if (this.bridge < MAX_BRIDGE_HOPS && this.toneHops >= 2) {
+      // Bridge a hop or two of mixed spectrum: noise at low SNR, or the step between two tones (up to four
+      // once the step is established: see MAX_TRANSITION_HOPS).
+      if (this.bridge < (this.stepHops >= MIN_STEP_HOPS ? MAX_TRANSITION_HOPS : MAX_BRIDGE_HOPS) && this.toneHops >= 2) {
         if (this.bridge === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
         this.bridge++;
         this.bridgedHops++;
@@ -485,7 +593,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       this.endTone(false);
       return;
     }
+    // A bridge longer than MAX_BRIDGE_HOPS holds only when this hop starts a new step or carries the tone on.
+    const longBridge = this.bridge > MAX_BRIDGE_HOPS;
+    const bridged = this.bridge;
+    const unsteady = this.bridgeUnsteady;
     this.bridge = 0;
+    this.bridgeUnsteady = false;
     this.toneHops++;
     if (this.hopBroad) this.broadHops++;
     if (this.hopHarmonic) this.harmonicHops++;
@@ -528,28 +641,74 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       if (!this.tooLong && hopEnd - this.toneStart > this.maxDurationSamples + HOP) this.tooLong = true;
       return;
     }
-    const jump = Math.abs(f - this.stepFreq);
-    if (
-      this.hopLevelDb - this.toneLevelDb < this.onsetJumpDb &&
-      this.stepHops >= MIN_STEP_HOPS &&
-      this.steps < this.maxSteps &&
-      !this.tooLong &&
-      jump >= Math.max(MIN_STEP_JUMP_HZ, this.stepFreq * MIN_STEP_JUMP)
-    ) {
+    const like = this.hopLevelDb - this.toneLevelDb < this.onsetJumpDb;
+    if (like && !longBridge && this.steps > 1 && this.stepHops <= MAX_TRANSITION_STEP_HOPS && this.isStepJump(f, this.prevStepFreq)) {
+      // The short step was the transition between the last one and this (see MAX_TRANSITION_STEP_HOPS).
+      this.toneHops -= this.stepHops;
+      this.bridgedHops += this.stepHops;
+      this.setStep();
+      this.toneLevelDb = this.hopLevelDb;
+      return;
+    }
+    if (like && this.stepHops >= MIN_STEP_HOPS && this.steps < this.maxSteps && !this.tooLong && this.isStepJump(f, this.stepFreq)) {
       // Multi-step beep: a clean jump to another steady frequency at a like level continues the same
       // beep. A much louder tone is a new sound over a steady one (a beep over mains hum, whose
       // odd harmonics can pass for a dual tone): it starts its own candidate below.
-      if (this.steps === 1) this.firstStepLevelDb = this.toneLevelDb;
+      if (this.steps === 1) {
+        this.firstStepLevelDb = this.toneLevelDb;
+        this.firstStepLevelMinDb = this.stepHops > 3 ? this.stepLevelMin : this.toneLevelDb;
+      }
       // This step's last hops hold the next step's onset: no close-partner test (see stepVoiced).
       if (this.stepVoiced(false)) this.voiced = true;
       this.steps++;
+      this.prevStepFreq = this.stepFreq;
       this.setStep();
       this.toneLevelDb = this.hopLevelDb;
+      return;
+    }
+    if (like && this.canStep() && bridged < MAX_TRANSITION_HOPS && !recovering) {
+      // A tonal hop between two steps' frequencies: the window holding both tones read as one between them
+      // (1000 → 900 → 800 Hz, where 900 is no step's jump). Bridged like a non-tonal hop; but unless a new
+      // step or the same one follows, the candidate is dropped, as an unsteady hop always dropped it.
+      this.unTone();
+      if (bridged === 0) this.bridgeEnd = hopEnd - HOP + HOP / 4;
+      this.bridge = bridged + 1;
+      this.bridgedHops++;
+      this.bridgeUnsteady = true;
+      return;
+    }
+    if (longBridge && !unsteady) {
+      // Judged as it would have been at the bridge's third hop (then this hop may start a candidate).
+      this.endAfterLongBridge();
       return;
     }
     // Not steady: whatever was tracked is not a beep; this hop may start one.
     this.inTone = false;
     this.startTone(hopEnd, preLevel);
+  }
+
+  /** The hop after a transition bridge is no new step: the candidate ends where the bridge began. */
+  private endAfterLongBridge(): void {
+    this.bridge = MAX_BRIDGE_HOPS + 1;
+    this.unTone();
+    this.endTone(false);
+  }
+
+  /** Takes this hop back out of the tone's counts (it is bridged, or after the tone's end). */
+  private unTone(): void {
+    this.toneHops--;
+    if (this.hopBroad) this.broadHops--;
+    if (this.hopHarmonic) this.harmonicHops--;
+  }
+
+  /** Whether the candidate may take another step (its current one established, steps and length left). */
+  private canStep(): boolean {
+    return this.stepHops >= MIN_STEP_HOPS && this.steps < this.maxSteps && !this.tooLong;
+  }
+
+  /** A clean jump from `from` to `f`: another steady tone, not a glide of speech pitch broken into pieces. */
+  private isStepJump(f: number, from: number): boolean {
+    return from > 0 && Math.abs(f - from) >= Math.max(MIN_STEP_JUMP_HZ, from * MIN_STEP_JUMP);
   }
 
   /**
@@ -617,13 +776,35 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
     // A beating pair's level swings with its beat: its crests are judged at the candidate's end instead.
     const levelMoves = !this.beat.beating() && r.wide === 0 && Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
-    return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || levelMoves;
+    return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || levelMoves || this.glides();
+  }
+
+  /**
+   * Room the line's noise adds to a steady tone's level range (dB, see NOISE_RANGE_DB): ~0 on a quiet
+   * line, 0.7 dB at 20 dB SNR, 2.3 dB at 9 dB. The noise is read from the line's floor (its quietest hop, ~2 dB under a
+   * typical one), so a voice rising out of a quiet pause gains nothing.
+   */
+  private noiseRangeDb(): number {
+    const n = Math.min(this.floorAtStartDb + FLOOR_TO_NOISE_DB, this.preToneLevelDb);
+    return NOISE_RANGE_DB * Math.sqrt(10 ** ((n - this.toneLevelDb) / 10));
+  }
+
+  /** Whether the step's single tone (or wide lobe's centroid) glided (see MAX_GLIDE_HZ). */
+  private glides(): boolean {
+    const r = this.record;
+    if (r.n < 3 || this.stepFreq2 !== 0) return false;
+    // A wide lobe's centroid (two components 60–310 Hz apart) wobbles with the noise in either: twice the room.
+    const room = r.wide > 0 ? 2 : 1;
+    const drift = Math.abs(lineChange(r.hz, 0, r.n));
+    const rate = (drift * SAMPLE_RATE_HZ) / ((r.n - 1) * HOP);
+    return drift > room * Math.max(MAX_GLIDE_HZ, MAX_GLIDE * this.stepFreq) && rate > room * MAX_GLIDE_RATE_HZ_PER_S;
   }
 
   private startTone(hopEnd: number, preLevel: number): void {
     this.inTone = true;
     this.tooLong = false;
     this.bridge = 0;
+    this.bridgeUnsteady = false;
     // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
     // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
@@ -635,12 +816,33 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     let floor = Infinity;
     for (let i = 0; i < FLOOR_BLOCKS; i++) floor = Math.min(floor, this.floorBlocks[i] as number);
     this.floorAtStartDb = floor;
+    this.lateRefDb = NaN;
+    this.lateToneValid = false;
+    for (let k = LATE_MIN_HOPS; k <= LATE_MAX_HOPS; k++) {
+      const v = this.levelRing[(this.levelRingAt + LEVEL_RING - k) % LEVEL_RING] as number;
+      // A slot not yet written (the call's first hops) is no line heard.
+      if (!(v > -Infinity) || v - floor > NARROW_ONSET_OVER_FLOOR_DB) continue;
+      this.lateRefDb = v;
+      // Hops k − 2 … 1 back: past the one the onset fell in.
+      this.lateMidMinDb = Infinity;
+      this.lateMidMaxDb = -Infinity;
+      for (let j = 1; j <= k - 2; j++) {
+        const m = this.levelRing[(this.levelRingAt + LEVEL_RING - j) % LEVEL_RING] as number;
+        this.lateMidMinDb = Math.min(this.lateMidMinDb, m);
+        this.lateMidMaxDb = Math.max(this.lateMidMaxDb, m);
+      }
+      const at = (this.powerAt + POWER_BUFFERS - k) % POWER_BUFFERS;
+      this.lateToneValid = this.powerValid[at] === true;
+      if (this.lateToneValid) this.lateTone.set(this.powers[at] as Float64Array);
+      break;
+    }
     this.beat.clear();
     this.dipHops = 0;
     // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
     this.broadHops = 0;
     this.setStep();
     this.steps = 1;
+    this.prevStepFreq = 0;
     this.toneHops = 1;
     this.harmonicHops = this.hopHarmonic ? 1 : 0;
     this.bridgedHops = 0;
@@ -668,7 +870,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private narrowJumpDb(): number {
     const k = Math.round(this.hopFreq / BIN_HZ);
     const now = lobeEnergy(this.power, k);
-    const ref = (this.powerAt + 1) % POWER_BUFFERS;
+    const ref = (this.powerAt + POWER_BUFFERS - NARROW_REF_HOPS) % POWER_BUFFERS;
     if (this.powerValid[ref] !== true) return Infinity;
     const then = lobeEnergy(this.powers[ref] as Float64Array, k);
     return then > 0 ? 10 * Math.log10(now / then) : Infinity;
@@ -680,13 +882,19 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The tone stopped within the current hop (a quarter into it matches a drop of ≥ 6 dB), or where
     // a bridged gap began.
     const end = this.dipHops > 0 ? this.dipEnd : this.bridge > 0 ? this.bridgeEnd : this.samples - HOP + HOP / 4;
+    // An unsteady hop the bridge held in case a new step followed: none did, so the candidate is dropped.
+    const unsteady = this.bridgeUnsteady && this.bridge > 0;
+    this.bridgeUnsteady = false;
     this.bridge = 0;
     this.dipHops = 0;
     const duration = end - this.toneStart;
     const tonalHops = this.toneHops;
-    if (this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
+    if (unsteady || this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
     // Noise may spoil the odd hop of a beep; a sound that is tonal only now and then is not a beep.
     if (this.bridgedHops * MAX_BRIDGED_SHARE_INV > tonalHops + this.bridgedHops) return this.restartAfterEnd(dropped);
+    // A step is a tone of its own: a last "step" of a hop or two after an established one is the next sound's
+    // start (a voice's harmonic moving on), not a beep's second tone.
+    if (this.steps > 1 && this.stepHops < MIN_LAST_STEP_HOPS) return this.restartAfterEnd(dropped);
     if (duration > this.maxDurationSamples) return this.restartAfterEnd(dropped);
     // A voice's strongest harmonic can pass for a pure tone, but its neighbours at 2f or f/2 stand out
     // of the noise floor in most hops; a beep (even through mu-law, whose distortion is odd) has none.
@@ -698,8 +906,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
     const levelMax = Math.max(this.stepLevelMax, this.stepHops > 2 ? this.pendingLevelDb : -Infinity);
     // A beating pair's level swings by design: its crests between the nulls must hold instead.
+    const plainRange = !this.beat.beating() && this.broadHops === 0;
     const levelRange = this.beat.beating() ? this.beat.crestRangeDb() : this.broadHops > 0 ? this.beat.runningCrestRangeDb() : levelMax - this.stepLevelMin;
-    if (levelRange > this.levelRangeDb) return this.restartAfterEnd(dropped);
+    if (levelRange > this.levelRangeDb + (plainRange && duration >= NOISE_RANGE_MIN_SAMPLES ? this.noiseRangeDb() : 0)) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     // Broadband, a quiet beep in white noise rises only 5–7 dB (its power is in one lobe, the noise's over
@@ -707,14 +916,17 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // 20 dB or more out of the line's floor.
     const broadJump = firstLevel - this.preToneLevelDb;
     const narrowOnset = this.onsetNarrowDb >= NARROW_ONSET_DB && broadJump >= NARROW_ONSET_MIN_BROAD_DB && this.preToneLevelDb - this.floorAtStartDb <= NARROW_ONSET_OVER_FLOOR_DB;
-    if (broadJump < this.onsetJumpDb && !narrowOnset) return this.restartAfterEnd(dropped);
+    const late = broadJump < this.onsetJumpDb && !narrowOnset && this.lateOnset(firstLevel);
+    if (broadJump < this.onsetJumpDb && !narrowOnset && !late) return this.restartAfterEnd(dropped);
     // Passed: held for what follows it (beepAftermath.ts).
     const r = this.record;
     const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
     const a = this.after;
-    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, this.preToneValid ? this.preTone : null);
+    // A late onset's line is the hop the rule found, not the hops holding the tone's start.
+    const pre = late ? (this.lateToneValid ? this.lateTone : null) : this.preToneValid ? this.preTone : null;
+    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, pre);
     // A short tone whose harmonic was already there, glided, a hop before its onset is a voice's.
-    if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - this.preToneLevelDb < LEAD_IN_JUMP_DB && a.ledIn()) {
+    if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - (late ? this.lateRefDb : this.preToneLevelDb) < LEAD_IN_JUMP_DB && a.ledIn()) {
       a.clear();
       return this.restartAfterEnd(dropped);
     }
@@ -725,9 +937,20 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.restartAfterEnd(dropped);
   }
 
+  /**
+   * The late onset rule (see LATE_MIN_HOPS): the tone rose the onset rule's jump over the line's hop found
+   * when the candidate started, and the hops since, but the one its onset fell in, were already at its level.
+   */
+  private lateOnset(firstLevel: number): boolean {
+    if (!(firstLevel - this.lateRefDb >= this.onsetJumpDb)) return false;
+    const steady = this.steps === 1 ? (this.stepHops > 3 ? this.stepLevelMin : this.toneLevelDb) : this.firstStepLevelMinDb;
+    return this.lateMidMinDb >= steady - LATE_FLAT_DB && this.lateMidMaxDb <= firstLevel;
+  }
+
   /** A hop after a held beep: signal it once nothing carried the tone on, drop it if a voice did. */
   private judgeAftermath(): void {
-    if (this.after.hop(this.hopLevelDb, this.power, this.samples, HOP, WINDOW) === 'beep') this.signal();
+    const v = this.after.hop(this.hopLevelDb, this.power, this.samples, HOP, WINDOW);
+    if (v === 'beep') this.signal();
   }
 
   private signal(): void {
@@ -761,6 +984,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.stepMax = 0;
     this.bridge = 0;
     this.bridgeEnd = 0;
+    this.bridgeUnsteady = false;
     this.hopWide = false;
     this.hopBroad = false;
     this.hopSpectrum = false;
@@ -784,6 +1008,15 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopLevelDb = 0;
     this.pendingLevelDb = 0;
     this.firstStepLevelDb = 0;
+    this.prevStepFreq = 0;
+    this.levelRing.fill(-Infinity);
+    this.levelRingAt = 0;
+    this.lateRefDb = NaN;
+    this.lateMidMinDb = 0;
+    this.lateMidMaxDb = 0;
+    this.lateTone.fill(0);
+    this.lateToneValid = false;
+    this.firstStepLevelMinDb = 0;
     this.windowed.fill(0);
     for (const p of this.powers) p.fill(0);
     this.powerValid.fill(false);

@@ -52,3 +52,52 @@ export function recallSweep(make: () => BeepProcessor): RecallSweep {
   }
   return out;
 }
+
+const ALIGNMENTS_MS = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18];
+
+export interface AlignedRun {
+  /** Beep signal times after the beep's end (ms), one list per case. */
+  firesMs: number[][];
+  labels: string[];
+}
+
+/**
+ * Runs `beep` (its own noise added) at ten frame alignments between `before` and `after` (PCM at the beep's
+ * scale), with `lineDbfs` white noise over the whole line and `gapMs` of it either side; returns every
+ * signal's time relative to the beep's end. Through mu-law, seeded per case.
+ */
+function aligned(make: () => BeepProcessor, beep: Float64Array, label: string, lineDbfs: number, seed: number, out: AlignedRun, before: Float64Array = new Float64Array(0), after: Float64Array = new Float64Array(0), gapBeforeMs = 400, gapAfterMs = 500): void {
+  for (const off of ALIGNMENTS_MS) {
+    const x = concat(silence(off), before, silence(gapBeforeMs), beep, silence(gapAfterMs), after, silence(after.length > 0 ? 400 : 0));
+    add(x, noise(x.length / 8, lineDbfs, seed + off));
+    const endMs = off + before.length / 8 + gapBeforeMs + beep.length / 8;
+    const d = make();
+    const at: number[] = [];
+    frames(viaMulaw(x), (f, start) => {
+      if (d.process(f).beep) at.push((start + 160) / 8 - endMs);
+    });
+    out.firesMs.push(at);
+    out.labels.push(`${label} +${off} ms`);
+  }
+}
+
+/** Short single beeps (440/1000/1400 Hz, 70/100/150 ms, −20 dBFS) 6 dB over white noise, ten alignments each. */
+export function shortNoisyBeeps(make: () => BeepProcessor): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  let seed = 9100;
+  for (const f of [440, 1000, 1400]) for (const d of [70, 100, 150]) aligned(make, tone(f, d, -20), `${f} Hz ${d} ms`, -26, (seed += 20), out);
+  return out;
+}
+
+/**
+ * Two-step beeps (1305 → 480 and 1000 → 800 Hz, 150 ms a step, −20 dBFS) 12 dB over white noise between
+ * two stretches of real speech (`before` ends 400 ms before the beep, `after` starts 150 ms after it).
+ */
+export function twoStepBetweenSpeech(make: () => BeepProcessor, before: Float64Array, after: Float64Array): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  let seed = 9700;
+  for (const [a, b] of [[1305, 480], [1000, 800]] as const) {
+    aligned(make, concat(tone(a, 150, -20), tone(b, 150, -20, 1)), `${a}/${b} Hz`, -32, (seed += 20), out, before, after, 400, 150);
+  }
+  return out;
+}
