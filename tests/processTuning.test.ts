@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { EMBEDDED_V8_FLAGS, MALLOC_ENV, missingTuning } from '../src/processTuning.ts';
+import { EMBEDDED_V8_FLAGS, GATEWAY_V8_FLAGS, MALLOC_ENV, missingTuning } from '../src/processTuning.ts';
 
 const run = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../src/processTuningEntry.ts', import.meta.url));
@@ -34,7 +34,7 @@ describe('process tuning', () => {
   it.runIf(process.platform === 'linux')('re-executes the embedded database process in place with its flags and threshold, keeping the pid and arguments', async () => {
     const seen = await probe({ DATABASE_URL: '' });
     expect(seen.threshold).toBe(MALLOC_ENV.MALLOC_MMAP_THRESHOLD_);
-    expect(seen.execArgv).toEqual(expect.arrayContaining([...EMBEDDED_V8_FLAGS]));
+    expect(seen.execArgv).toEqual(expect.arrayContaining([...GATEWAY_V8_FLAGS, ...EMBEDDED_V8_FLAGS]));
     expect(String(seen.after)).toBe(seen.before);
     expect(seen.args).toEqual(['one', 'two']);
   });
@@ -43,6 +43,7 @@ describe('process tuning', () => {
     const seen = await probe({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' });
     expect(seen.threshold).toBe(MALLOC_ENV.MALLOC_MMAP_THRESHOLD_);
     expect(seen.execArgv).not.toContain('--liftoff-only');
+    expect(seen.execArgv).toEqual(expect.arrayContaining([...GATEWAY_V8_FLAGS]));
     expect(String(seen.after)).toBe(seen.before);
   });
 
@@ -50,9 +51,9 @@ describe('process tuning', () => {
     const own = await probe({ DATABASE_URL: '', MALLOC_MMAP_THRESHOLD_: '65536' }, ['--no-liftoff-only']);
     expect(own.threshold).toBe('65536');
     expect(own.execArgv.filter((a) => a.includes('liftoff'))).toEqual(['--no-liftoff-only']);
-    expect(missingTuning({ DATABASE_URL: '' }, ['--liftoff_only'], 'darwin')).toEqual({ execArgv: [], env: {} });
-    expect(missingTuning({}, [], 'linux')).toEqual({ execArgv: [...EMBEDDED_V8_FLAGS], env: { ...MALLOC_ENV } });
-    expect(missingTuning({ DATABASE_URL: 'postgres://h/db', MALLOC_MMAP_THRESHOLD_: '131072' }, [], 'linux')).toEqual({ execArgv: [], env: {} });
-    expect(missingTuning({ DATABASE_URL: 'postgres://h/db' }, [], 'darwin')).toEqual({ execArgv: [], env: {} });
+    expect(missingTuning({ DATABASE_URL: '' }, ['--liftoff_only', '--heap_growing_percent=50'], 'darwin')).toEqual({ execArgv: [], env: {} });
+    expect(missingTuning({}, [], 'linux')).toEqual({ execArgv: [...GATEWAY_V8_FLAGS, ...EMBEDDED_V8_FLAGS], env: { ...MALLOC_ENV } });
+    expect(missingTuning({ DATABASE_URL: 'postgres://h/db', MALLOC_MMAP_THRESHOLD_: '131072' }, ['--heap-growing-percent=30'], 'linux')).toEqual({ execArgv: [], env: {} });
+    expect(missingTuning({ DATABASE_URL: 'postgres://h/db' }, [], 'darwin')).toEqual({ execArgv: [...GATEWAY_V8_FLAGS], env: {} });
   });
 });
