@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { decodeWavTo8k } from '../../dsp/wav.ts';
+import { beepAtAlignments } from './beepRecall.ts';
 
 const FILE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'amd', 'machine_beep470hz_80ms_it-menardi_pause_-13dB_snr12white.wav');
 
@@ -15,22 +15,7 @@ describe('BeepDetector at every frame alignment', () => {
     // line's floor (beep.ts NARROW_ONSET_DB).
     const samples = decodeWavTo8k(new Uint8Array(readFileSync(FILE)));
     const endMs = 4043;
-    const found: number[] = [];
-    const other: string[] = [];
-    const frame = new Int16Array(FRAME_SAMPLES);
-    for (const off of [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]) {
-      const y = new Int16Array(samples.length + off * 8);
-      y.set(samples, off * 8);
-      const d = new BeepDetector();
-      for (let s = 0; s + FRAME_SAMPLES <= y.length; s += FRAME_SAMPLES) {
-        frame.set(y.subarray(s, s + FRAME_SAMPLES));
-        const r = d.process(frame);
-        if (!r.beep) continue;
-        const atMs = (s + FRAME_SAMPLES) / 8 - off;
-        if (atMs >= endMs && atMs <= endMs + 150 && Math.abs(r.frequencyHz - 470) <= 10) found.push(off);
-        else other.push(`+${off} ms: ${r.frequencyHz} Hz at ${atMs} ms`);
-      }
-    }
+    const { found, other } = beepAtAlignments(() => new BeepDetector(), samples, endMs, 470);
     expect(other).toEqual([]);
     expect(found).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
   });

@@ -7,9 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { FRAME_SAMPLES } from '../../dsp/frame.ts';
 import { decodeWavTo8k } from '../../dsp/wav.ts';
-import { shortNoisyBeeps, twoStepBetweenSpeech } from './beepRecall.ts';
+import { beepAtAlignments, shortNoisyBeeps, twoStepBetweenSpeech } from './beepRecall.ts';
 import { scaleTo } from './signals.ts';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'amd');
@@ -29,22 +28,7 @@ describe('BeepDetector: beeps in noise at every frame alignment', () => {
     // first step was judged alone: split off and signalled early, or refused, at 6 of these 10 alignments.
     const samples = decode('machine_beep1305-480hz_465ms-two-step_fr-armelle_short_-12dB_snr12white.wav');
     const endMs = 5545;
-    const found: number[] = [];
-    const other: string[] = [];
-    const frame = new Int16Array(FRAME_SAMPLES);
-    for (const off of [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]) {
-      const y = new Int16Array(samples.length + off * 8 + 4000);
-      y.set(samples, off * 8);
-      const d = new BeepDetector();
-      for (let s = 0; s + FRAME_SAMPLES <= y.length; s += FRAME_SAMPLES) {
-        frame.set(y.subarray(s, s + FRAME_SAMPLES));
-        const r = d.process(frame);
-        if (!r.beep) continue;
-        const atMs = (s + FRAME_SAMPLES) / 8 - off;
-        if (atMs >= endMs && atMs <= endMs + 150 && Math.abs(r.frequencyHz - 480) <= 10) found.push(off);
-        else other.push(`+${off} ms: ${r.frequencyHz} Hz at ${atMs} ms`);
-      }
-    }
+    const { found, other } = beepAtAlignments(() => new BeepDetector(), samples, endMs, 480, 4000);
     expect(other).toEqual([]);
     expect(found).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
   });

@@ -55,6 +55,29 @@ export function recallSweep(make: () => BeepProcessor): RecallSweep {
 
 const ALIGNMENTS_MS = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18];
 
+/**
+ * A recording whose beep ends at `endMs`, shifted by each of the ten alignments (leading zeros) and padded
+ * with `padSamples` of silence after: the alignments at which a beep of `hz` (±10 Hz) was signalled within
+ * 150 ms of its end, and every other signal (`+off ms: f Hz at t ms`).
+ */
+export function beepAtAlignments(make: () => { process(frame: Int16Array): { beep: boolean; frequencyHz: number } }, samples: Int16Array, endMs: number, hz: number, padSamples = 0): { found: number[]; other: string[] } {
+  const found: number[] = [];
+  const other: string[] = [];
+  for (const off of ALIGNMENTS_MS) {
+    const y = new Int16Array(samples.length + off * 8 + padSamples);
+    y.set(samples, off * 8);
+    const d = make();
+    frames(y, (f, start) => {
+      const r = d.process(f);
+      if (!r.beep) return;
+      const atMs = (start + 160) / 8 - off;
+      if (atMs >= endMs && atMs <= endMs + LATE_MS && Math.abs(r.frequencyHz - hz) <= 10) found.push(off);
+      else other.push(`+${off} ms: ${r.frequencyHz} Hz at ${atMs} ms`);
+    });
+  }
+  return { found, other };
+}
+
 export interface AlignedRun {
   /** Beep signal times after the beep's end (ms), one list per case. */
   firesMs: number[][];
