@@ -64,12 +64,15 @@ export function retryPolicy(o: BackoffOptions & { retryable: (err: unknown) => b
  * Retry until it works or `retryable(err)` says stop (a deadline, shutdown, a permanent error):
  * cockatiel's capped exponential backoff (decorrelated jitter). Its waits are unref'd, so a database
  * that stays down does not hold the process open; stop it early with the signal given to execute().
+ * `holdOpen`: the waits keep the process alive — for a retry that is all the process is doing yet
+ * (the start waiting for its database), where an unref'd wait would let it exit mid-wait.
  */
-export function persistentRetry(o: { initialDelayMs: number; maxDelayMs: number; retryable?: (err: unknown) => boolean }): RetryPolicy {
-  return retry(o.retryable ? handleWhen(o.retryable) : handleAll, {
+export function persistentRetry(o: { initialDelayMs: number; maxDelayMs: number; retryable?: (err: unknown) => boolean; holdOpen?: boolean }): RetryPolicy {
+  const policy = retry(o.retryable ? handleWhen(o.retryable) : handleAll, {
     maxAttempts: Number.MAX_SAFE_INTEGER,
     backoff: new ExponentialBackoff({ initialDelay: o.initialDelayMs, maxDelay: o.maxDelayMs }),
-  }).dangerouslyUnref();
+  });
+  return o.holdOpen === true ? policy : policy.dangerouslyUnref();
 }
 
 /** Resolves after `ms` of wall time; rejects with the abort reason as soon as `signal` aborts. */

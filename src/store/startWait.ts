@@ -1,12 +1,13 @@
 // Waiting for PostgreSQL at start. A gateway started beside its database (docker compose, a node reboot,
 // a failover) often comes up first: the server refuses connections, is still "starting up", or does not
 // answer yet. Exiting at once makes every supervisor restart loop noisy and, with one process, leaves the
-// port closed until someone notices. So the first connection is retried with capped backoff until
-// DATABASE_START_WAIT_MS has passed, each failed attempt logged with the (redacted) address. Errors a
-// retry cannot fix — a wrong password, a database that does not exist, a bad URL — fail at once.
+// port closed until someone notices. So the first connection is retried (the project's persistentRetry:
+// capped exponential backoff) until DATABASE_START_WAIT_MS has passed, each failed attempt logged with the
+// (redacted) address. Errors a retry cannot fix — a wrong password, a database that does not exist, a bad
+// URL — fail at once.
 import type pg from 'pg';
 import { createError } from '../errors.ts';
-import { equalJitterDelayMs } from '../resilience/policy.ts';
+import { persistentRetry } from '../resilience/policy.ts';
 import type { StoreLogger } from './db.ts';
 
 /** Where the database is, for logs (never the password). */
@@ -41,35 +42,38 @@ export interface StartWaitOptions {
   /** Give up after this long (0: one attempt). */
   waitMs: number;
   log: StoreLogger;
-  /** Backoff between attempts: equal jitter from 250 ms, capped at 5 s. */
-  baseDelayMs?: number;
+  /** Backoff between attempts: from 250 ms, capped at 5 s. */
+  initialDelayMs?: number;
   maxDelayMs?: number;
 }
 
 /** Resolves once the pool can run a query; throws GW_ERR_STORE_UNREACHABLE after `waitMs`. */
 export async function waitForPostgres(pool: Pick<pg.Pool, 'query'>, where: DatabaseWhere, opts: StartWaitOptions): Promise<void> {
   const started = performance.now();
-  const backoff = { baseDelayMs: opts.baseDelayMs ?? 250, maxDelayMs: opts.maxDelayMs ?? 5_000 };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await pool.query('SELECT 1');
-      if (attempt > 1) opts.log.info({ ...where, attempts: attempt, waitedMs: Math.round(performance.now() - started) }, 'PostgreSQL answers; starting');
-      return;
-    } catch (err) {
-      if (!isUnreachable(err)) throw err;
-      const waitedMs = performance.now() - started;
-      const reason = err instanceof Error ? err.message : String(err);
-      const code = (err as { code?: unknown }).code;
-      if (waitedMs >= opts.waitMs) {
-        throw createError(
-          'GW_ERR_STORE_UNREACHABLE',
-          `PostgreSQL at ${where.host}:${where.port}/${where.database} (DATABASE_URL) did not answer within ${Math.round(opts.waitMs / 1000)} s (DATABASE_START_WAIT_MS): ${reason}`,
-          { cause: err },
-        );
-      }
-      const delayMs = Math.min(equalJitterDelayMs(backoff, attempt), Math.max(0, opts.waitMs - waitedMs));
-      opts.log.warn({ ...where, code, reason, attempt, waitedMs: Math.round(waitedMs), retryInMs: Math.round(delayMs), giveUpAfterMs: opts.waitMs }, 'PostgreSQL does not answer yet; waiting for it before starting');
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
+  const waited = (): number => Math.round(performance.now() - started);
+  const policy = persistentRetry({
+    initialDelayMs: opts.initialDelayMs ?? 250,
+    maxDelayMs: opts.maxDelayMs ?? 5_000,
+    retryable: (err) => isUnreachable(err) && performance.now() - started < opts.waitMs,
+    holdOpen: true,
+  });
+  let attempts = 1;
+  const onRetry = policy.onRetry((reason) => {
+    if (!('error' in reason)) return;
+    const err = reason.error as { code?: unknown; message?: unknown };
+    opts.log.warn({ ...where, code: err.code, reason: err.message, attempt: attempts++, waitedMs: waited(), retryInMs: Math.round(reason.delay), giveUpAfterMs: opts.waitMs }, 'PostgreSQL does not answer yet; waiting for it before starting');
+  });
+  try {
+    await policy.execute(() => pool.query('SELECT 1'));
+  } catch (err) {
+    if (!isUnreachable(err)) throw err;
+    throw createError(
+      'GW_ERR_STORE_UNREACHABLE',
+      `PostgreSQL at ${where.host}:${where.port}/${where.database} (DATABASE_URL) did not answer within ${Math.round(opts.waitMs / 1000)} s (DATABASE_START_WAIT_MS): ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  } finally {
+    onRetry.dispose();
   }
+  if (attempts > 1) opts.log.info({ ...where, attempts, waitedMs: waited() }, 'PostgreSQL answers; starting');
 }
