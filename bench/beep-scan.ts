@@ -27,8 +27,8 @@ import { decodeMulawInto, encodeMulaw } from '../dsp/mulaw.ts';
 import { encodeWav } from '../dsp/wav.ts';
 import { createRng } from '../scripts/fixtures/signal.ts';
 
-type SetName = 'asterisk' | 'fillets' | 'hedgewars' | 'megaglest';
-const SETS: readonly SetName[] = ['asterisk', 'fillets', 'hedgewars', 'megaglest'];
+type SetName = 'asterisk' | 'fillets' | 'hedgewars' | 'megaglest' | 'klettres' | 'warmux';
+const SETS: readonly SetName[] = ['asterisk', 'fillets', 'hedgewars', 'megaglest', 'klettres', 'warmux'];
 
 interface SetSource {
   /** Debian packages the files come from (for the report). */
@@ -61,6 +61,18 @@ const SOURCES: Record<SetName, SetSource> = {
     root: '/usr/share/games/megaglest/techs/megapack/factions',
     // Unit voices (acknowledgements, selections, battle cries); weapon and building sounds are not speech.
     keep: (rel) => /\/units\/[^/]+\/sounds\/[^/]*(ack|select|attack)[^/]*\.wav$/.test(rel),
+  },
+  // Not in the AMD corpus: a check on voices the detector was never tuned on. Letters and syllables
+  // spoken (often drawn out: "aaa", "ooo") by real speakers of 20 languages, and cartoon-character shouts.
+  klettres: {
+    packages: 'klettres-data',
+    root: '/usr/share/klettres',
+    keep: (rel) => /\/(alpha|syllab)\/[^/]+\.(ogg|wav)$/.test(rel),
+  },
+  warmux: {
+    packages: 'warmux-data',
+    root: '/usr/share/games/warmux/sound/default/voices',
+    keep: (rel) => /\.(ogg|wav)$/.test(rel),
   },
 };
 
