@@ -1,8 +1,14 @@
 // Energy VAD with an adaptive floor and hysteresis: cheap enough for hundreds of calls per core.
 // A frame is "active" when its level clears the minimum-statistics noise floor by `onsetSnrDb`
 // (`offsetSnrDb` once speech is under way: the lower release threshold keeps weak word endings).
-// Speech starts after `onsetMs` of active frames and stops after `hangoverMs` of inactive ones —
-// the two-state hysteresis of pipecat's VADState and WebRTC's VAD hangover, on the media clock.
+// Speech starts after `onsetMs` of frames over the release threshold, `coreMs` of them over the onset
+// threshold, and stops after `hangoverMs` of inactive ones — the two-state hysteresis of pipecat's
+// VADState and WebRTC's VAD hangover, on the media clock. The hysteresis holds inside the onset too:
+// a short word in line noise ("fix", "a", a syllable) rises over the onset threshold for only its
+// vowel's 40 ms, its consonants and decay a few dB lower; asking 60 ms all over the onset threshold
+// missed such a word 10 dB over white or pink noise (no speech at all, AMD left the caller in
+// silence). Steady noise never holds `offsetSnrDb` over its own minimum for 60 ms (a 20 ms frame of
+// white noise is within ~1.5 dB of its mean), and a click alone is shorter than `onsetMs`.
 // A call may start mid-word ("Yes?" said as the line connects): the floor is then the answer's own
 // level until the first pause shows the line's real floor. So until the first onset, and within the
 // floor window, the last second of levels is kept and judged again against each new floor: a run of
@@ -17,8 +23,10 @@ export interface VadOptions {
   offsetSnrDb?: number;
   /** Frames quieter than this are never speech, whatever the floor (dBFS). */
   minSpeechDbfs?: number;
-  /** Active time needed to declare speech (ms, multiple of 20). */
+  /** Time over `offsetSnrDb` needed to declare speech (ms, multiple of 20). */
   onsetMs?: number;
+  /** Of that, time over `onsetSnrDb` (ms, multiple of 20, at most onsetMs). */
+  coreMs?: number;
   /** Inactive time needed to declare the end of speech (ms, multiple of 20). */
   hangoverMs?: number;
   /** Minimum-statistics window of the noise floor (ms). */
@@ -53,8 +61,10 @@ export class Vad implements FrameProcessor<VadFrame> {
   readonly offsetSnrDb: number;
   readonly minSpeechDbfs: number;
   readonly onsetMs: number;
+  readonly coreMs: number;
   readonly hangoverMs: number;
   private readonly onsetFrames: number;
+  private readonly coreFrames: number;
   private readonly hangoverFrames: number;
   private readonly floor: NoiseFloor;
   private readonly out: VadFrame = {
@@ -68,6 +78,8 @@ export class Vad implements FrameProcessor<VadFrame> {
   };
   private samples = 0;
   private runActive = 0;
+  /** Frames of the current run (before an onset) over the onset threshold. */
+  private runCore = 0;
   private runInactive = 0;
   private speaking = false;
   private x1 = 0;
@@ -83,6 +95,7 @@ export class Vad implements FrameProcessor<VadFrame> {
     this.offsetSnrDb = opts.offsetSnrDb ?? 6;
     this.minSpeechDbfs = opts.minSpeechDbfs ?? -55;
     this.onsetMs = opts.onsetMs ?? 60;
+    this.coreMs = opts.coreMs ?? 40;
     this.hangoverMs = opts.hangoverMs ?? 240;
     if (!(this.onsetSnrDb > 0 && this.onsetSnrDb < 40)) throw new RangeError('onsetSnrDb must be in (0, 40)');
     if (!(this.offsetSnrDb > 0 && this.offsetSnrDb <= this.onsetSnrDb)) {
@@ -90,6 +103,8 @@ export class Vad implements FrameProcessor<VadFrame> {
     }
     if (!(this.minSpeechDbfs < 0 && this.minSpeechDbfs > MIN_DBFS)) throw new RangeError('minSpeechDbfs must be in (-100, 0)');
     this.onsetFrames = framesOf('onsetMs', this.onsetMs);
+    this.coreFrames = framesOf('coreMs', this.coreMs);
+    if (this.coreFrames > this.onsetFrames) throw new RangeError('coreMs must be at most onsetMs');
     this.hangoverFrames = framesOf('hangoverMs', this.hangoverMs);
     this.floor = new NoiseFloor({ windowMs: opts.floorWindowMs ?? 2000 });
     this.lookBackSamples = msToSamples(this.floor.windowMs);
@@ -114,35 +129,51 @@ export class Vad implements FrameProcessor<VadFrame> {
     const dbfs = meanSquareToDbfs(acc / FRAME_SAMPLES);
     const floorDbfs = this.floor.update(dbfs);
     const snr = dbfs - floorDbfs;
-    const active = dbfs >= this.minSpeechDbfs && snr >= (this.speaking ? this.offsetSnrDb : this.onsetSnrDb);
+    const audible = dbfs >= this.minSpeechDbfs;
+    const overOffset = audible && snr >= this.offsetSnrDb;
+    const overOnset = audible && snr >= this.onsetSnrDb;
 
     const out = this.out;
     out.endSample = this.samples;
     out.dbfs = dbfs;
     out.floorDbfs = floorDbfs;
-    out.active = active;
     out.event = 'none';
-    if (active) {
-      this.runActive++;
-      this.runInactive = 0;
-      if (!this.speaking && this.runActive >= this.onsetFrames) {
-        this.speaking = true;
-        this.everSpoke = true;
-        out.event = 'onset';
-        out.eventSample = startSample - (this.runActive - 1) * FRAME_SAMPLES;
-      }
-    } else {
-      this.runInactive++;
-      this.runActive = 0;
-      if (!this.speaking && !this.everSpoke && this.lateOnset(floorDbfs, out)) {
-        out.speaking = true;
-        this.remember(dbfs);
-        return out;
-      }
-      if (this.speaking && this.runInactive >= this.hangoverFrames) {
+    if (this.speaking) {
+      out.active = overOffset;
+      if (overOffset) {
+        this.runInactive = 0;
+      } else if (++this.runInactive >= this.hangoverFrames) {
         this.speaking = false;
         out.event = 'offset';
         out.eventSample = this.samples - this.runInactive * FRAME_SAMPLES;
+      }
+    } else if (overOffset) {
+      // A run over the release threshold; a frame in it is active once the run has reached the onset
+      // threshold (what preceded the word's core is counted back when the onset comes).
+      this.runActive++;
+      if (overOnset) this.runCore++;
+      out.active = this.runCore > 0;
+      this.runInactive = out.active ? 0 : this.runInactive + 1;
+      if (this.runActive >= this.onsetFrames && this.runCore >= this.coreFrames) {
+        const onsetRun = this.runActive;
+        this.speaking = true;
+        this.everSpoke = true;
+        out.active = true;
+        this.runInactive = 0;
+        this.runActive = 0;
+        this.runCore = 0;
+        out.event = 'onset';
+        out.eventSample = startSample - (onsetRun - 1) * FRAME_SAMPLES;
+      }
+    } else {
+      out.active = false;
+      this.runInactive++;
+      this.runActive = 0;
+      this.runCore = 0;
+      if (!this.everSpoke && this.lateOnset(floorDbfs, out)) {
+        out.speaking = true;
+        this.remember(dbfs);
+        return out;
       }
     }
     out.speaking = this.speaking;
@@ -163,22 +194,28 @@ export class Vad implements FrameProcessor<VadFrame> {
    */
   private lateOnset(floorDbfs: number, out: VadFrame): boolean {
     if (this.recentCount === 0 || this.samples > this.lookBackSamples + FRAME_SAMPLES) return false;
-    const threshold = Math.max(this.minSpeechDbfs, floorDbfs + this.onsetSnrDb);
+    // The onset rule of `process` (onsetFrames over the release threshold, coreFrames of them over
+    // the onset threshold) against today's floor.
+    const offThreshold = Math.max(this.minSpeechDbfs, floorDbfs + this.offsetSnrDb);
+    const onThreshold = Math.max(this.minSpeechDbfs, floorDbfs + this.onsetSnrDb);
     const kept = Math.min(this.recentCount, RECENT_FRAMES);
     let run = 0;
+    let core = 0;
     let runEnd = -1;
     let runStart = -1;
     // Oldest to newest; frame j (0 = oldest kept) ended at sample (this frame's start) − (kept − j)·FRAME.
     for (let j = 0; j < kept; j++) {
       const v = this.recent[(this.recentCount - kept + j) % RECENT_FRAMES] as number;
-      if (v >= threshold) {
+      if (v >= offThreshold) {
         run++;
-        if (run >= this.onsetFrames) {
+        if (v >= onThreshold) core++;
+        if (run >= this.onsetFrames && core >= this.coreFrames) {
           runEnd = j;
           if (runStart < 0) runStart = j - run + 1;
         }
       } else {
         run = 0;
+        core = 0;
       }
     }
     // A run reaching back past the oldest frame kept is not a bounded answer but loud audio from
@@ -188,6 +225,7 @@ export class Vad implements FrameProcessor<VadFrame> {
     this.speaking = true;
     this.everSpoke = true;
     this.runActive = 0;
+    this.runCore = 0;
     // Frames since the run's last active one, this one included.
     this.runInactive = kept - runEnd;
     out.event = 'onset';
@@ -204,6 +242,7 @@ export class Vad implements FrameProcessor<VadFrame> {
     this.floor.reset();
     this.samples = 0;
     this.runActive = 0;
+    this.runCore = 0;
     this.runInactive = 0;
     this.speaking = false;
     this.x1 = 0;
