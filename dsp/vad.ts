@@ -9,11 +9,14 @@
 // missed such a word 10 dB over white or pink noise (no speech at all, AMD left the caller in
 // silence). Steady noise never holds `offsetSnrDb` over its own minimum for 60 ms (a 20 ms frame of
 // white noise is within ~1.5 dB of its mean), and a click alone is shorter than `onsetMs`.
+// Until the call's first speech, a frame's level is also measured in the speech band (300–1 200 Hz, its
+// own floor) and the better of the two SNRs counts: a voiced word 5 dB over hiss broadband stands ~10 dB
+// over it there. Only for the first word (the answer AMD waits for): see `BAND` and `process`.
 // A call may start mid-word ("Yes?" said as the line connects): the floor is then the answer's own
 // level until the first pause shows the line's real floor. So until the first onset, and within the
 // floor window, the last second of levels is kept and judged again against each new floor: a run of
 // active frames found there starts speech late, with its true start sample.
-import { FRAME_SAMPLES, msToSamples, type FrameProcessor } from './frame.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from './frame.ts';
 import { MIN_DBFS, NoiseFloor, meanSquareToDbfs } from './levels.ts';
 
 export interface VadOptions {
@@ -55,6 +58,14 @@ export interface VadFrame {
 const DC_POLE = 0.98;
 /** How far back (frames) the late onset looks: 1 s, a short answer and the hangover after it. */
 const RECENT_FRAMES = 50;
+/**
+ * The speech band: an RBJ band-pass biquad (constant 0 dB peak) centred at 600 Hz, Q 0.7 (−3 dB at
+ * ~330 and ~1 190 Hz), over the long-term speech spectrum's peak (ITU-T P.50's artificial voice: most
+ * energy 300–1 000 Hz; a vowel's first formant lies there). Broadband line noise (white or pink hiss)
+ * keeps only a quarter to a third of its power in it, a voiced word most of its own: a word 5–6 dB over
+ * white noise stands ~10 dB over it in the band.
+ */
+const BAND = bandPass(600, 0.7);
 
 export class Vad implements FrameProcessor<VadFrame> {
   readonly onsetSnrDb: number;
@@ -84,8 +95,16 @@ export class Vad implements FrameProcessor<VadFrame> {
   private speaking = false;
   private x1 = 0;
   private y1 = 0;
+  private bx1 = 0;
+  private bx2 = 0;
+  private by1 = 0;
+  private by2 = 0;
+  /** Speech-band filter state and its own minimum-statistics floor. */
+  private readonly bandFloor: NoiseFloor;
   /** Levels of the frames before the first onset (ring of the last RECENT_FRAMES), for the late onset. */
   private readonly recent = new Float64Array(RECENT_FRAMES);
+  /** Their speech-band levels. */
+  private readonly recentBand = new Float64Array(RECENT_FRAMES);
   private recentCount = 0;
   private everSpoke = false;
   private readonly lookBackSamples: number;
@@ -107,28 +126,50 @@ export class Vad implements FrameProcessor<VadFrame> {
     if (this.coreFrames > this.onsetFrames) throw new RangeError('coreMs must be at most onsetMs');
     this.hangoverFrames = framesOf('hangoverMs', this.hangoverMs);
     this.floor = new NoiseFloor({ windowMs: opts.floorWindowMs ?? 2000 });
+    this.bandFloor = new NoiseFloor({ windowMs: this.floor.windowMs });
     this.lookBackSamples = msToSamples(this.floor.windowMs);
   }
 
   process(frame: Int16Array): VadFrame {
     if (frame.length !== FRAME_SAMPLES) throw new RangeError(`frame must hold ${FRAME_SAMPLES} samples`);
     let acc = 0;
+    let bandAcc = 0;
     let x1 = this.x1;
     let y1 = this.y1;
+    let bx1 = this.bx1;
+    let bx2 = this.bx2;
+    let by1 = this.by1;
+    let by2 = this.by2;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       const x = frame[i] as number;
       const y = x - x1 + DC_POLE * y1;
       x1 = x;
       y1 = y;
       acc += y * y;
+      const b = BAND.b0 * (x - bx2) - BAND.a1 * by1 - BAND.a2 * by2;
+      bx2 = bx1;
+      bx1 = x;
+      by2 = by1;
+      by1 = b;
+      bandAcc += b * b;
     }
     this.x1 = x1;
     this.y1 = y1;
+    this.bx1 = bx1;
+    this.bx2 = bx2;
+    this.by1 = by1;
+    this.by2 = by2;
     const startSample = this.samples;
     this.samples += FRAME_SAMPLES;
     const dbfs = meanSquareToDbfs(acc / FRAME_SAMPLES);
     const floorDbfs = this.floor.update(dbfs);
-    const snr = dbfs - floorDbfs;
+    const bandDbfs = meanSquareToDbfs(bandAcc / FRAME_SAMPLES);
+    const bandFloor = this.bandFloor.update(bandDbfs);
+    // The speech band finds the call's first speech, nothing after it: talk in a room behind the caller
+    // has its energy there too and swings more over its own minimum in the band than broadband, so
+    // sustaining speech on it kept the VAD speaking through the room, and band onsets after the answer
+    // restarted utterances in it (people called machines, tests/dsp/foreground.test.ts).
+    const snr = this.everSpoke ? dbfs - floorDbfs : Math.max(dbfs - floorDbfs, bandDbfs - bandFloor);
     const audible = dbfs >= this.minSpeechDbfs;
     const overOffset = audible && snr >= this.offsetSnrDb;
     const overOnset = audible && snr >= this.onsetSnrDb;
@@ -170,20 +211,21 @@ export class Vad implements FrameProcessor<VadFrame> {
       this.runInactive++;
       this.runActive = 0;
       this.runCore = 0;
-      if (!this.everSpoke && this.lateOnset(floorDbfs, out)) {
+      if (!this.everSpoke && this.lateOnset(floorDbfs, bandFloor, out)) {
         out.speaking = true;
-        this.remember(dbfs);
+        this.remember(dbfs, bandDbfs);
         return out;
       }
     }
     out.speaking = this.speaking;
-    this.remember(dbfs);
+    this.remember(dbfs, bandDbfs);
     return out;
   }
 
-  private remember(dbfs: number): void {
+  private remember(dbfs: number, bandDbfs: number): void {
     if (this.everSpoke || this.samples > this.lookBackSamples) return;
     this.recent[this.recentCount % RECENT_FRAMES] = dbfs;
+    this.recentBand[this.recentCount % RECENT_FRAMES] = bandDbfs;
     this.recentCount++;
   }
 
@@ -192,12 +234,10 @@ export class Vad implements FrameProcessor<VadFrame> {
    * active against today's floor — speech that was the floor when it was said. Starts speech at the
    * run's first frame; the offset follows on the next frame when the run ended a hangover ago.
    */
-  private lateOnset(floorDbfs: number, out: VadFrame): boolean {
+  private lateOnset(floorDbfs: number, bandFloorDbfs: number, out: VadFrame): boolean {
     if (this.recentCount === 0 || this.samples > this.lookBackSamples + FRAME_SAMPLES) return false;
     // The onset rule of `process` (onsetFrames over the release threshold, coreFrames of them over
-    // the onset threshold) against today's floor.
-    const offThreshold = Math.max(this.minSpeechDbfs, floorDbfs + this.offsetSnrDb);
-    const onThreshold = Math.max(this.minSpeechDbfs, floorDbfs + this.onsetSnrDb);
+    // the onset threshold, in either band) against today's floors.
     const kept = Math.min(this.recentCount, RECENT_FRAMES);
     let run = 0;
     let core = 0;
@@ -205,10 +245,12 @@ export class Vad implements FrameProcessor<VadFrame> {
     let runStart = -1;
     // Oldest to newest; frame j (0 = oldest kept) ended at sample (this frame's start) − (kept − j)·FRAME.
     for (let j = 0; j < kept; j++) {
-      const v = this.recent[(this.recentCount - kept + j) % RECENT_FRAMES] as number;
-      if (v >= offThreshold) {
+      const k = (this.recentCount - kept + j) % RECENT_FRAMES;
+      const v = this.recent[k] as number;
+      const snr = Math.max(v - floorDbfs, (this.recentBand[k] as number) - bandFloorDbfs);
+      if (v >= this.minSpeechDbfs && snr >= this.offsetSnrDb) {
         run++;
-        if (v >= onThreshold) core++;
+        if (snr >= this.onsetSnrDb) core++;
         if (run >= this.onsetFrames && core >= this.coreFrames) {
           runEnd = j;
           if (runStart < 0) runStart = j - run + 1;
@@ -247,6 +289,11 @@ export class Vad implements FrameProcessor<VadFrame> {
     this.speaking = false;
     this.x1 = 0;
     this.y1 = 0;
+    this.bx1 = 0;
+    this.bx2 = 0;
+    this.by1 = 0;
+    this.by2 = 0;
+    this.bandFloor.reset();
     this.recentCount = 0;
     this.everSpoke = false;
     const out = this.out;
@@ -258,6 +305,12 @@ export class Vad implements FrameProcessor<VadFrame> {
     out.event = 'none';
     out.eventSample = 0;
   }
+}
+
+function bandPass(centreHz: number, q: number): { b0: number; a1: number; a2: number } {
+  const w = (2 * Math.PI * centreHz) / SAMPLE_RATE_HZ;
+  const alpha = Math.sin(w) / (2 * q);
+  return { b0: alpha / (1 + alpha), a1: (-2 * Math.cos(w)) / (1 + alpha), a2: (1 - alpha) / (1 + alpha) };
 }
 
 function framesOf(name: string, ms: number): number {

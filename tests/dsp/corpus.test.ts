@@ -15,11 +15,6 @@ describe('AMD on the labelled corpus', () => {
   // included); what is left is greetings that end without a beep. The floors sit just under that. The
   // tune split's accuracy floor went from 95% to 94% when 13 such no-beep announcements were added to it
   // (fixtures README): the detector did not get worse, its training split got the hard case it lacked.
-  // The held-out accuracy floor went from 96% to 95.5% when the VAD's onset kept its hysteresis (a
-  // short word in line noise is heard: dsp/vad.ts): it now hears the 0.56 s opening of one held-out
-  // greeting (en-mgcudgel, a laugh of 40 ms bursts over hum) that it used to miss entirely, and AMD calls
-  // that opening's 1 s pause a person, as it does any greeting whose opening is as short as "Hello?";
-  // its beep revises the verdict 4 s later (accuracy after revisions unchanged, 96.8%).
   it('meets its figures on the tune split (what the classifier was trained on)', async () => {
     const tune = (await evaluate()).splits.find((s) => s.split === 'tune')!;
     expect(tune.humans + tune.machines).toBeGreaterThan(150);
@@ -38,7 +33,7 @@ describe('AMD on the labelled corpus', () => {
   it('stays above regression floors on the held-out split (never tuned on)', async () => {
     const held = (await evaluate()).splits.find((s) => s.split === 'heldout')!;
     expect(held.humans + held.machines).toBeGreaterThan(120);
-    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.955);
+    expect(held.humanMachineAccuracy).toBeGreaterThanOrEqual(0.96);
     expect(held.humansCalledMachine).toBe(0);
     expect(held.humansCalledMachineRevised).toBe(0);
     expect(held.humanMachineAccuracyRevised).toBeGreaterThanOrEqual(0.96);
