@@ -133,38 +133,25 @@ export class Vad implements FrameProcessor<VadFrame> {
   process(frame: Int16Array): VadFrame {
     if (frame.length !== FRAME_SAMPLES) throw new RangeError(`frame must hold ${FRAME_SAMPLES} samples`);
     let acc = 0;
-    let bandAcc = 0;
     let x1 = this.x1;
     let y1 = this.y1;
-    let bx1 = this.bx1;
-    let bx2 = this.bx2;
-    let by1 = this.by1;
-    let by2 = this.by2;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       const x = frame[i] as number;
       const y = x - x1 + DC_POLE * y1;
       x1 = x;
       y1 = y;
       acc += y * y;
-      const b = BAND.b0 * (x - bx2) - BAND.a1 * by1 - BAND.a2 * by2;
-      bx2 = bx1;
-      bx1 = x;
-      by2 = by1;
-      by1 = b;
-      bandAcc += b * b;
     }
     this.x1 = x1;
     this.y1 = y1;
-    this.bx1 = bx1;
-    this.bx2 = bx2;
-    this.by1 = by1;
-    this.by2 = by2;
+    // The speech band only matters until the first speech: no filtering after it.
+    const bandAcc = this.everSpoke ? 0 : this.bandEnergy(frame);
     const startSample = this.samples;
     this.samples += FRAME_SAMPLES;
     const dbfs = meanSquareToDbfs(acc / FRAME_SAMPLES);
     const floorDbfs = this.floor.update(dbfs);
     const bandDbfs = meanSquareToDbfs(bandAcc / FRAME_SAMPLES);
-    const bandFloor = this.bandFloor.update(bandDbfs);
+    const bandFloor = this.everSpoke ? this.bandFloor.dbfs : this.bandFloor.update(bandDbfs);
     // The speech band finds the call's first speech, nothing after it: talk in a room behind the caller
     // has its energy there too and swings more over its own minimum in the band than broadband, so
     // sustaining speech on it kept the VAD speaking through the room, and band onsets after the answer
@@ -220,6 +207,29 @@ export class Vad implements FrameProcessor<VadFrame> {
     out.speaking = this.speaking;
     this.remember(dbfs, bandDbfs);
     return out;
+  }
+
+  /** Sum of squares of the frame through the speech-band filter (state kept across frames). */
+  private bandEnergy(frame: Int16Array): number {
+    let acc = 0;
+    let bx1 = this.bx1;
+    let bx2 = this.bx2;
+    let by1 = this.by1;
+    let by2 = this.by2;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const x = frame[i] as number;
+      const b = BAND.b0 * (x - bx2) - BAND.a1 * by1 - BAND.a2 * by2;
+      bx2 = bx1;
+      bx1 = x;
+      by2 = by1;
+      by1 = b;
+      acc += b * b;
+    }
+    this.bx1 = bx1;
+    this.bx2 = bx2;
+    this.by1 = by1;
+    this.by2 = by2;
+    return acc;
   }
 
   private remember(dbfs: number, bandDbfs: number): void {
