@@ -95,11 +95,11 @@ export class Vad implements FrameProcessor<VadFrame> {
   private speaking = false;
   private x1 = 0;
   private y1 = 0;
+  /** Speech-band filter state (until the first speech) and the band's own minimum-statistics floor. */
   private bx1 = 0;
   private bx2 = 0;
   private by1 = 0;
   private by2 = 0;
-  /** Speech-band filter state and its own minimum-statistics floor. */
   private readonly bandFloor: NoiseFloor;
   /** Levels of the frames before the first onset (ring of the last RECENT_FRAMES), for the late onset. */
   private readonly recent = new Float64Array(RECENT_FRAMES);
