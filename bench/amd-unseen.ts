@@ -67,6 +67,32 @@ function activeMeanSquare(x: Float64Array): number {
   return active.length > 0 ? active.reduce((a, v) => a + v, 0) / active.length : 0;
 }
 
+/**
+ * The level (dBFS) the word holds for 60 ms at its loudest: the highest, over 20 ms frames, of the
+ * quietest of three frames in a row. A click at a file's start (several KLettres recordings have one)
+ * sets `activeMeanSquare` but is not a word: an `unknown` is judged by what the word itself holds.
+ */
+function heldDbfs(x: Float64Array): number {
+  const n = SAMPLE_RATE_HZ / 50;
+  const db: number[] = [];
+  for (let i = 0; i + n <= x.length; i += n) {
+    let e = 0;
+    for (let j = i; j < i + n; j++) e += (x[j] as number) ** 2;
+    db.push(10 * Math.log10(Math.max(1e-10, e / n) / ((32767 * 32767) / 2)));
+  }
+  let best = -Infinity;
+  for (let i = 0; i + 3 <= db.length; i++) best = Math.max(best, Math.min(db[i] as number, db[i + 1] as number, db[i + 2] as number));
+  return best;
+}
+
+/** What an `unknown` had to be heard by: the word's held level, and in a noise variant how far over the noise. */
+function heldNote(word: Float64Array, v: Variant): string {
+  const held = heldDbfs(word) + v.gainDb;
+  if (v.noise === null) return `word holds ${held.toFixed(1)} dBFS`;
+  const noiseDbfs = 10 * Math.log10(activeMeanSquare(word) / ((32767 * 32767) / 2)) + v.gainDb - v.snrDb;
+  return `word holds ${(held - noiseDbfs).toFixed(1)} dB over the noise`;
+}
+
 function render(word: Float64Array, v: Variant, seed: number): Int16Array {
   const x = new Float64Array(LEAD + word.length + TAIL);
   const g = 10 ** (v.gainDb / 20);
@@ -104,7 +130,8 @@ for (const set of sets) {
       if (r.beepMs !== null) t.beep = (t.beep ?? 0) + 1;
       tally.set(v.name, t);
       if (r.result === 'human' && r.decisionMs !== null) after.push(r.decisionMs - (LEAD * 1000) / SAMPLE_RATE_HZ - (word.length * 1000) / SAMPLE_RATE_HZ);
-      if (r.result !== 'human' || r.beepMs !== null) bad.push(`${relative(root, f)} ${v.name}: ${r.result} (${r.reason})${r.beepMs !== null ? ` beep at ${r.beepMs} ms` : ''}`);
+      const note = r.result === 'unknown' ? `; ${heldNote(word, v)}` : '';
+      if (r.result !== 'human' || r.beepMs !== null) bad.push(`${relative(root, f)} ${v.name}: ${r.result} (${r.reason}${note})${r.beepMs !== null ? ` beep at ${r.beepMs} ms` : ''}`);
     }
   }
   after.sort((a, b) => a - b);
