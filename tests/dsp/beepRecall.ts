@@ -124,3 +124,18 @@ export function twoStepBetweenSpeech(make: () => BeepProcessor, before: Float64A
   }
   return out;
 }
+
+/**
+ * Dual beeps (the close pair 440 + 480 Hz, which beats at 40 Hz, and the resolved 950 + 1400 Hz) of 70, 100
+ * and 150 ms, −20 dBFS in all, over white noise at `lineDbfs` between two stretches of real speech (`before`
+ * ends 400 ms before the beep, `after` starts 200 ms after it), ten alignments each.
+ */
+export function dualBetweenSpeech(make: () => BeepProcessor, before: Float64Array, after: Float64Array, lineDbfs: number): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  let seed = 9900;
+  for (const pair of [[440, 480], [950, 1400]]) {
+    // Both tones start in phase, as a generator starts them: the pair's beat starts at its crest.
+    for (const d of [70, 100, 150]) aligned(make, add(tone(pair[0] as number, d, -23), tone(pair[1] as number, d, -23)), `${pair.join('+')} Hz ${d} ms`, lineDbfs, (seed += 20), out, before, after, 400, 200);
+  }
+  return out;
+}
