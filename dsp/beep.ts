@@ -26,7 +26,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from 
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
-import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
+import { StepRecord, harmonicComb, harmonicPair, harmonicRatio, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
 import { ToneAftermath } from './beepAftermath.ts';
 
@@ -239,6 +239,15 @@ const DIP_OVER_FLOOR_DB = 6;
  */
 const FLAT_RESIDUE = 4;
 const BAND_BINS = BAND_HI - BAND_LO + 1;
+/**
+ * Inside an established step of two resolved tones, a hop whose two peaks sit at the step's two frequencies
+ * carries it on when its third lobe is this far under the weaker tone (not secondPeakDb): over pink noise
+ * 9 dB under a 950 + 1400 Hz beep, the noise's low-end lobe (300 Hz) sat 14–15 dB under each tone, so the
+ * beep broke up after its onset hop and lost its onset. A lobe of noise comes and goes from hop to hop; two
+ * harmonics of a voice that hold their frequencies are what the step's voice tests (harmonicPair, the pitch
+ * wander) then judge on the summed spectrum. The flat-residue rule does not help there: pink noise is not flat.
+ */
+const CARRIED_THIRD_RATIO = 10 ** (-9 / 10);
 
 /** Whether the strongest other lobe `e` is no more than noise in a flat `residue` (energy outside `tones` lobes). */
 function flatResidue(e: number, residue: number, tones: number): boolean {
@@ -527,8 +536,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The flat-residue way out (see FLAT_RESIDUE) holds for two resolved tones only: a close "pair" is also
     // a tone's onset splattering its own lobe, or two neighbouring harmonics of a voice (Fish Fillets' Czech
     // voices at 360–410 Hz fired so).
-    if (e3 > e2 * this.secondPeakRatio && !(Math.abs(k2 - k1) > 2 * WIDE && flatResidue(e3, total - e1 - e2, 2))) return false;
     const f2 = interpolatedHz(p, k2);
+    if (e3 > e2 * this.secondPeakRatio && !(Math.abs(k2 - k1) > 2 * WIDE && (flatResidue(e3, total - e1 - e2, 2) || this.carriesPair(f1, f2, e2, e3)))) return false;
     if (!this.inBand(f2)) return false;
     // A pair the DTMF detector would take for a key (its default ±2.5%, between Q.24's accept and reject
     // limits) is a key; one further off (945 + 1171 Hz is 3.1% from '*') is a dual beep.
@@ -546,6 +555,20 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopFreq = Math.min(f1, f2);
     this.hopFreq2 = Math.max(f1, f2);
     return true;
+  }
+
+  /**
+   * Whether a hop carries an established dual step on (see CARRIED_THIRD_DB): its two tones are the step's two,
+   * and its third lobe, though less than secondPeakDb under them, is still well under.
+   */
+  private carriesPair(f1: number, f2: number, e2: number, e3: number): boolean {
+    if (!this.inTone || this.stepFreq2 === 0 || e3 > e2 * CARRIED_THIRD_RATIO) return false;
+    const lo = Math.min(f1, f2);
+    const hi = Math.max(f1, f2);
+    // Two tones a voice could make (two neighbouring harmonics: f0 and its octave, 377 + 749 Hz in an Asterisk
+    // prompt at 10 dB SNR, whose next harmonic was that third lobe) keep the strict rule.
+    if (harmonicRatio(lo, hi)) return false;
+    return Math.abs(lo - this.stepFreq) <= this.tolerance(this.stepFreq) && Math.abs(hi - this.stepFreq2) <= this.tolerance(this.stepFreq2);
   }
 
   /** Strongest bin in the whole band, more than `exclusion` bins from `exA` and `exB` (when ≥ 0). */
