@@ -2,6 +2,7 @@
 // 8.6 dB with the beat, so where they start and end, and whether they hold their level, is read from the beat
 // (beep.ts: findRise, beatDip, swingsLikePair), not from hop levels a null has pulled down. And a voice whose
 // gliding harmonic broadens its lobe, but which swells and fades rather than swings, is still no pair.
+// Resolved dual beeps over pink noise stay one candidate (beep.ts: CARRIED_THIRD_RATIO).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../dsp/beep.ts';
 import { resample } from '../../dsp/resample.ts';
 import { decodeWavTo8k } from '../../dsp/wav.ts';
-import { dualBetweenSpeech } from './beepRecall.ts';
+import { dualBetweenSpeech, resolvedDualInPink } from './beepRecall.ts';
 import { frames, scaleTo } from './signals.ts';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'amd');
@@ -37,6 +38,18 @@ describe('BeepDetector: dual beeps in noise at every frame alignment', () => {
     expect(stray).toEqual([]);
     expect(short).toHaveLength(10);
     expect(ok.filter(Boolean).length).toBeGreaterThanOrEqual(58);
+  });
+
+  it('keeps a 950 + 1400 Hz beep 6 dB over pink noise together after its onset at most alignments', () => {
+    // Pink noise's low-end lobe sat 14–15 dB under each tone, so the per-hop rule (a third lobe 15 dB under)
+    // broke the beep up after its first hop and the rest had no onset: 3 of 30 found before, 18 now (9 dB:
+    // 26 → 28, 12 dB: 30 both).
+    const r = resolvedDualInPink(() => new BeepDetector(), 6);
+    const found = r.firesMs.filter((at) => at.length === 1 && (at[0] as number) >= 0 && (at[0] as number) <= 150).length;
+    const stray = r.labels.filter((_, i) => (r.firesMs[i] ?? []).some((t) => t < 0 || t > 150));
+    expect(r.labels).toHaveLength(30);
+    expect(stray).toEqual([]);
+    expect(found).toBeGreaterThanOrEqual(15);
   });
 
   it('fires no beep on a voice whose harmonic swells and fades with broad lobes (a held-out synthetic voice slowed 8% over hum)', () => {
