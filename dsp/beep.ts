@@ -1023,10 +1023,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
     const levelMax = Math.max(this.stepLevelMax, this.stepHops > 2 ? this.pendingLevelDb : -Infinity);
-    // A beating pair's level swings by design: its crests between the nulls must hold instead.
+    // A beating pair's level swings by design: its crests between the nulls must hold instead. Over a long
+    // tone in noise the crest moves with the noise as a single tone's level does (NOISE_RANGE_DB): a 1 s
+    // 440 + 480 Hz beep 6 dB over white noise spanned 3 dB.
     const plainRange = !this.beat.beating() && this.broadHops === 0;
     const levelRange = this.beat.beating() ? this.beat.crestRangeDb() : this.broadHops > 0 ? this.beat.runningCrestRangeDb() : levelMax - this.stepLevelMin;
-    if (levelRange > this.levelRangeDb + (plainRange && duration >= NOISE_RANGE_MIN_SAMPLES ? this.noiseRangeDb() : 0)) return this.restartAfterEnd(dropped);
+    if (levelRange > this.levelRangeDb + ((plainRange || this.swingsLikePair()) && duration >= NOISE_RANGE_MIN_SAMPLES ? this.noiseRangeDb() : 0)) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     // Broadband, a quiet beep in white noise rises only 5–7 dB (its power is in one lobe, the noise's over
