@@ -169,3 +169,10 @@ export function resolvedDualInPink(make: () => BeepProcessor, snrDb: number): Al
   }
   return out;
 }
+
+/** A 1 s 440 + 480 Hz beep (in phase, −20 dBFS in all) over white noise at `lineDbfs`, ten alignments. */
+export function longPairInNoise(make: () => BeepProcessor, lineDbfs: number): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  aligned(make, add(tone(440, 1000, -23), tone(480, 1000, -23)), '440+480 Hz 1000 ms', lineDbfs, 9500, out);
+  return out;
+}
