@@ -15,9 +15,10 @@
 // 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
 // falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
 // crests (beepBeats.ts), while the voice tests above still apply; its start and end, which may hide in a
-// null, are read from where the level rose out of the line and the last hop still over it (findRise). A candidate that passes everything is
-// held until a window clear of it shows what follows (beepAftermath.ts): the same voice carrying one of its
-// components on (or where it glided to) refuses it; quiet, noise, hum or a click let it through.
+// null, are read from where the level rose out of the line and the last hop still over it (findRise,
+// beatDip). A candidate that passes everything is held until a window clear of it shows what follows
+// (beepAftermath.ts): the same voice carrying one of its components on (or where it glided to) refuses
+// it; quiet, noise, hum or a click let it through.
 // In noise (down to ~6 dB SNR) a tone loses hops to purity, turns tonal late and blurs the change between
 // two steps: see MAX_TRANSITION_HOPS (steps joined across it), LATE_MIN_HOPS (an onset judged from the line
 // before it) and FLAT_RESIDUE (a runner-up lobe that is only noise).
