@@ -14,9 +14,11 @@
 // ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
 // 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
 // falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
-// crests (beepBeats.ts), while the voice tests above still apply. A candidate that passes everything is
-// held until a window clear of it shows what follows (beepAftermath.ts): the same voice carrying one of its
-// components on (or where it glided to) refuses it; quiet, noise, hum or a click let it through.
+// crests (beepBeats.ts), while the voice tests above still apply; its start and end, which may hide in a
+// null, are read from where the level rose out of the line and the last hop still over it (findRise,
+// beatDip). A candidate that passes everything is held until a window clear of it shows what follows
+// (beepAftermath.ts): the same voice carrying one of its components on (or where it glided to) refuses
+// it; quiet, noise, hum or a click let it through.
 // In noise (down to ~6 dB SNR) a tone loses hops to purity, turns tonal late and blurs the change between
 // two steps: see MAX_TRANSITION_HOPS (steps joined across it), LATE_MIN_HOPS (an onset judged from the line
 // before it) and FLAT_RESIDUE (a runner-up lobe that is only noise).
@@ -25,7 +27,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from 
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
-import { StepRecord, harmonicComb, harmonicPair, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
+import { StepRecord, harmonicComb, harmonicPair, harmonicRatio, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
 import { ToneAftermath } from './beepAftermath.ts';
 
@@ -208,6 +210,17 @@ const MAX_TRANSITION_STEP_HOPS = 2;
  * their 100 ms beat, which touches four hops; closer pairs are one tone whose level wanders.
  */
 const MAX_DIP_HOPS = 4;
+/**
+ * A hop holds a tone (not only the line's noise) when it is this far over the line before the tone. A 10 ms
+ * hop of line noise moves ±1 dB or so; a pair's null hop (10 ms of a 40 Hz beat: 6 dB under the pair's mean
+ * power) still sits 4–6 dB over the line at 9–12 dB SNR.
+ */
+const PRESENT_OVER_LINE_DB = 3;
+/**
+ * The hop a tone rose from lies at the line's noise: this close to its floor (the quietest hop of the last
+ * second; a typical hop of white noise sits ~2 dB over it, of pink noise, whose 10 ms level moves more, up to 5).
+ */
+const RISE_LINE_OVER_FLOOR_DB = 8;
 /** Broad-lobe hops (past the onset) that show a candidate is two close tones. */
 const MIN_PAIR_HOPS = 2;
 /**
@@ -227,6 +240,15 @@ const DIP_OVER_FLOOR_DB = 6;
  */
 const FLAT_RESIDUE = 4;
 const BAND_BINS = BAND_HI - BAND_LO + 1;
+/**
+ * Inside an established step of two resolved tones, a hop whose two peaks sit at the step's two frequencies
+ * carries it on when its third lobe is this far under the weaker tone (not secondPeakDb): over pink noise
+ * 9 dB under a 950 + 1400 Hz beep, the noise's low-end lobe (300 Hz) sat 14–15 dB under each tone, so the
+ * beep broke up after its onset hop and lost its onset. A lobe of noise comes and goes from hop to hop; two
+ * harmonics of a voice that hold their frequencies are what the step's voice tests (harmonicPair, the pitch
+ * wander) then judge on the summed spectrum. The flat-residue rule does not help there: pink noise is not flat.
+ */
+const CARRIED_THIRD_RATIO = 10 ** (-9 / 10);
 
 /** Whether the strongest other lobe `e` is no more than noise in a flat `residue` (energy outside `tones` lobes). */
 function flatResidue(e: number, residue: number, tones: number): boolean {
@@ -284,6 +306,17 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private inTone = false;
   private tooLong = false;
   private toneStart = 0;
+  /**
+   * Where the level rose to the tone out of the line before it (see startTone), NaN if it did not rise
+   * cleanly out of the line within LATE_MAX_HOPS; and that line's hop level.
+   */
+  private riseStart = NaN;
+  private riseLineDb = NaN;
+  /** Hops between the rise and the first tonal hop (they held the tone already). */
+  private riseHops = 0;
+  /** The spectrum of the rise's line hop. */
+  private readonly riseTone = new Float64Array(HALF + 1);
+  private riseToneValid = false;
   private stepFreq = 0;
   private stepFreq2 = 0;
   private stepHops = 0;
@@ -347,6 +380,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   /** Hops of the level dip under way (0: none) and where the tone ends if it does not come back. */
   private dipHops = 0;
   private dipEnd = 0;
+  /** Every hop of the dip under way so far still held a pair's tone (see beatDip). */
+  private dipHeld = false;
   /**
    * Hops of the candidate (past its onset) whose single lobe is broad: two tones tens of hertz apart, whose
    * level beats. Not the wide lobes of tones 80–125 Hz apart, which are also two harmonics of a low voice.
@@ -502,8 +537,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // The flat-residue way out (see FLAT_RESIDUE) holds for two resolved tones only: a close "pair" is also
     // a tone's onset splattering its own lobe, or two neighbouring harmonics of a voice (Fish Fillets' Czech
     // voices at 360–410 Hz fired so).
-    if (e3 > e2 * this.secondPeakRatio && !(Math.abs(k2 - k1) > 2 * WIDE && flatResidue(e3, total - e1 - e2, 2))) return false;
     const f2 = interpolatedHz(p, k2);
+    if (e3 > e2 * this.secondPeakRatio && !(Math.abs(k2 - k1) > 2 * WIDE && (flatResidue(e3, total - e1 - e2, 2) || this.carriesPair(f1, f2, e2, e3)))) return false;
     if (!this.inBand(f2)) return false;
     // A pair the DTMF detector would take for a key (its default ±2.5%, between Q.24's accept and reject
     // limits) is a key; one further off (945 + 1171 Hz is 3.1% from '*') is a dual beep.
@@ -521,6 +556,20 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.hopFreq = Math.min(f1, f2);
     this.hopFreq2 = Math.max(f1, f2);
     return true;
+  }
+
+  /**
+   * Whether a hop carries an established dual step on (see CARRIED_THIRD_DB): its two tones are the step's two,
+   * and its third lobe, though less than secondPeakDb under them, is still well under.
+   */
+  private carriesPair(f1: number, f2: number, e2: number, e3: number): boolean {
+    if (!this.inTone || this.stepFreq2 === 0 || e3 > e2 * CARRIED_THIRD_RATIO) return false;
+    const lo = Math.min(f1, f2);
+    const hi = Math.max(f1, f2);
+    // Two tones a voice could make (two neighbouring harmonics: f0 and its octave, 377 + 749 Hz in an Asterisk
+    // prompt at 10 dB SNR, whose next harmonic was that third lobe) keep the strict rule.
+    if (harmonicRatio(lo, hi)) return false;
+    return Math.abs(lo - this.stepFreq) <= this.tolerance(this.stepFreq) && Math.abs(hi - this.stepFreq2) <= this.tolerance(this.stepFreq2);
   }
 
   /** Strongest bin in the whole band, more than `exclusion` bins from `exA` and `exB` (when ≥ 0). */
@@ -722,14 +771,21 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const pair = this.broadHops >= MIN_PAIR_HOPS || this.beat.recovered > 0;
     const floor = Math.max(this.minDbfs, this.preToneLevelDb + DIP_OVER_FLOOR_DB);
     if (this.dipHops > 0 && this.hopLevelDb < floor && !pair) return false;
+    const near = this.hopTonal && this.hopFreq2 === 0 && this.stepFreq2 === 0 && Math.abs(this.hopFreq - this.stepFreq) <= 2 * this.tolerance(this.stepFreq);
     if (this.dipHops === 0) {
-      const near = this.hopTonal && this.hopFreq2 === 0 && this.stepFreq2 === 0 && Math.abs(this.hopFreq - this.stepFreq) <= 2 * this.tolerance(this.stepFreq);
       if (!near) return false;
       this.dipEnd = this.samples - HOP + HOP / 4;
+      this.dipHeld = true;
       this.beat.dip();
     } else if (this.dipHops >= MAX_DIP_HOPS) {
       return false;
     }
+    // A pair's null is no end: while the dip's hops are still its tone (tonal at its frequency, well over the
+    // line before it), the tone was sounding through them, and if it does not come back it ended after them.
+    this.dipHeld = this.dipHeld && this.swingsLikePair() && near && this.hopLevelDb >= Math.max(this.minDbfs, this.presentDb());
+    // (A hop still holding it: the tone sounded in it, all through it in a null, or ended in it.)
+    if (this.dipHeld) this.dipEnd = this.samples - HOP / 2;
+    this.beat.level(this.hopLevelDb);
     this.dipHops++;
     return true;
   }
@@ -774,8 +830,10 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
           : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
       // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
       (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
-    // A beating pair's level swings with its beat: its crests are judged at the candidate's end instead.
-    const levelMoves = !this.beat.beating() && r.wide === 0 && Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
+    // A pair's level swings with its beat (a 40 Hz beat moves 10 ms hop levels by up to 8.6 dB, even before a
+    // null deep enough to bridge shows): its crests are judged at the candidate's end instead (levelRange in
+    // endTone). A voice's swell rises and fades without swinging back.
+    const levelMoves = !this.beat.beating() && !this.swingsLikePair() && r.wide === 0 && Math.abs(levelChange) > MAX_LEVEL_CHANGE_DB;
     return comb || wander > Math.max(MAX_WANDER_HZ, MAX_WANDER * this.stepFreq) || levelMoves || this.glides();
   }
 
@@ -787,6 +845,26 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
   private noiseRangeDb(): number {
     const n = Math.min(this.floorAtStartDb + FLOOR_TO_NOISE_DB, this.preToneLevelDb);
     return NOISE_RANGE_DB * Math.sqrt(10 ** ((n - this.toneLevelDb) / 10));
+  }
+
+  /**
+   * The candidate's level swings as two close tones' beat does: broad lobes (two components in one) and
+   * a null it came back from or a swing of the level down and up again (BeatEnvelope.swung). Then its
+   * 10 ms levels say little about where it starts and ends, whether it holds its level or how it rose (see
+   * beatDip, stepVoiced, findRise); a voice's gliding harmonic that broadens a lobe swells and fades instead.
+   */
+  private swingsLikePair(): boolean {
+    return this.broadHops >= MIN_PAIR_HOPS && (this.beat.recovered > 0 || this.beat.swung);
+  }
+
+  /**
+   * A hop this loud still holds the tone (dB): PRESENT_OVER_LINE_DB over the line before it — the hop the
+   * level rose from (a pair's first tonal hop may come a null after its onset, so the three hops before that
+   * one may hold the tone) or else those three — and over a typical hop of the line's noise.
+   */
+  private presentDb(): number {
+    const line = this.riseLineDb > -Infinity ? this.riseLineDb : this.preToneLevelDb;
+    return Math.max(line, this.floorAtStartDb + FLOOR_TO_NOISE_DB) + PRESENT_OVER_LINE_DB;
   }
 
   /** Whether the step's single tone (or wide lobe's centroid) glided (see MAX_GLIDE_HZ). */
@@ -808,6 +886,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // A hop turns tonal once the tone fills most of the window (its abrupt onset splatters the
     // spectrum while it sits in the window's middle): measured, that is ~17 ms after the onset.
     this.toneStart = hopEnd - ONSET_LAG;
+    this.findRise(hopEnd);
     // The window of the hop two before this one ends ~3 ms before the onset: the line as it was.
     const before = (this.powerAt + POWER_BUFFERS - 2) % POWER_BUFFERS;
     this.preToneValid = this.powerValid[before] === true;
@@ -837,6 +916,8 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
       break;
     }
     this.beat.clear();
+    // The hops the level rose to before the tone turned tonal already swing with a pair's beat.
+    for (let i = this.riseHops; i >= 1; i--) this.beat.level(this.levelRing[(this.levelRingAt + LEVEL_RING - i) % LEVEL_RING] as number);
     this.dipHops = 0;
     // The onset hop's lobe is smeared by the tone's start: it says nothing about a pair.
     this.broadHops = 0;
@@ -849,6 +930,42 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.voiced = false;
     this.toneLevelDb = this.hopLevelDb;
     this.preToneLevelDb = preLevel;
+  }
+
+  /**
+   * The level's rise to the tone: the earliest of the last LATE_MAX_HOPS hops that lay at the line's noise
+   * (within RISE_LINE_OVER_FLOOR_DB of its floor, and onsetJumpDb under the loudest hop since) with every hop
+   * after it holding more than the line (PRESENT_OVER_LINE_DB). The tone began in the hop after that one
+   * (taken at its middle). A pair is not tonal in its nulls, so its first tonal hop may come a null or two
+   * after its onset; the level shows where it began. (The earliest: a null hop at 9 dB SNR sits as low as
+   * pink noise's louder hops, but a null has the tone's hops on both sides of it.)
+   */
+  private findRise(hopEnd: number): void {
+    this.riseStart = NaN;
+    this.riseLineDb = NaN;
+    this.riseHops = 0;
+    let floor = Infinity;
+    for (let i = 0; i < FLOOR_BLOCKS; i++) floor = Math.min(floor, this.floorBlocks[i] as number);
+    let loudest = this.hopLevelDb;
+    let quietest = Infinity;
+    let riseAt = 0;
+    for (let j = 1; j <= LATE_MAX_HOPS; j++) {
+      const v = this.levelRing[(this.levelRingAt + LEVEL_RING - j) % LEVEL_RING] as number;
+      if (!(v > -Infinity)) break;
+      const line = v - floor <= RISE_LINE_OVER_FLOOR_DB && loudest - v >= this.onsetJumpDb;
+      if (line && quietest >= Math.max(v, floor + FLOOR_TO_NOISE_DB) + PRESENT_OVER_LINE_DB) {
+        this.riseStart = hopEnd - j * HOP + HOP / 2;
+        this.riseLineDb = v;
+        this.riseHops = j - 1;
+        riseAt = j;
+      }
+      loudest = Math.max(loudest, v);
+      quietest = Math.min(quietest, v);
+    }
+    // The line's spectrum there, for the aftermath and lead-in tests of a candidate whose onset is this rise.
+    const at = (this.powerAt + POWER_BUFFERS - riseAt) % POWER_BUFFERS;
+    this.riseToneValid = riseAt > 0 && this.powerValid[at] === true;
+    if (this.riseToneValid) this.riseTone.set(this.powers[at] as Float64Array);
   }
 
   /** Folds this hop's level into the floor's current block (digital silence counts as -120 dBFS). */
@@ -887,7 +1004,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.bridgeUnsteady = false;
     this.bridge = 0;
     this.dipHops = 0;
-    const duration = end - this.toneStart;
+    // A pair's edges hide in its nulls: where the level rose out of the line tells its start better.
+    const start = this.swingsLikePair() && this.riseStart < this.toneStart ? this.riseStart : this.toneStart;
+    const duration = end - start;
     const tonalHops = this.toneHops;
     if (unsteady || this.tooLong || tonalHops < 3 || duration < this.minDurationSamples - DURATION_SLACK) return this.restartAfterEnd(dropped);
     // Noise may spoil the odd hop of a beep; a sound that is tonal only now and then is not a beep.
@@ -905,10 +1024,12 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     // a voiced sound swells and fades.
     // The last hop may be cut short (quieter), but never louder: a louder one counts.
     const levelMax = Math.max(this.stepLevelMax, this.stepHops > 2 ? this.pendingLevelDb : -Infinity);
-    // A beating pair's level swings by design: its crests between the nulls must hold instead.
+    // A beating pair's level swings by design: its crests between the nulls must hold instead. Over a long
+    // tone in noise the crest moves with the noise as a single tone's level does (NOISE_RANGE_DB): a 1 s
+    // 440 + 480 Hz beep 6 dB over white noise spanned 3 dB.
     const plainRange = !this.beat.beating() && this.broadHops === 0;
     const levelRange = this.beat.beating() ? this.beat.crestRangeDb() : this.broadHops > 0 ? this.beat.runningCrestRangeDb() : levelMax - this.stepLevelMin;
-    if (levelRange > this.levelRangeDb + (plainRange && duration >= NOISE_RANGE_MIN_SAMPLES ? this.noiseRangeDb() : 0)) return this.restartAfterEnd(dropped);
+    if (levelRange > this.levelRangeDb + ((plainRange || this.swingsLikePair()) && duration >= NOISE_RANGE_MIN_SAMPLES ? this.noiseRangeDb() : 0)) return this.restartAfterEnd(dropped);
     // Beeps start abruptly out of quieter audio; a harmonic that comes to dominate mid-vowel does not.
     const firstLevel = this.steps === 1 ? this.toneLevelDb : this.firstStepLevelDb;
     // Broadband, a quiet beep in white noise rises only 5–7 dB (its power is in one lobe, the noise's over
@@ -917,16 +1038,19 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const broadJump = firstLevel - this.preToneLevelDb;
     const narrowOnset = this.onsetNarrowDb >= NARROW_ONSET_DB && broadJump >= NARROW_ONSET_MIN_BROAD_DB && this.preToneLevelDb - this.floorAtStartDb <= NARROW_ONSET_OVER_FLOOR_DB;
     const late = broadJump < this.onsetJumpDb && !narrowOnset && this.lateOnset(firstLevel);
-    if (broadJump < this.onsetJumpDb && !narrowOnset && !late) return this.restartAfterEnd(dropped);
+    // A pair's first tonal hop may come a null or two after its onset, and the hops between swing with its
+    // beat rather than sit at its level (the late rule's test): its rise out of the line is its onset.
+    const risen = broadJump < this.onsetJumpDb && !narrowOnset && !late && this.swingsLikePair() && firstLevel - this.riseLineDb >= this.onsetJumpDb;
+    if (broadJump < this.onsetJumpDb && !narrowOnset && !late && !risen) return this.restartAfterEnd(dropped);
     // Passed: held for what follows it (beepAftermath.ts).
     const r = this.record;
     const tone = r.wideSummed > r.summed ? r.wideSpectrum : r.spectrum;
     const a = this.after;
     // A late onset's line is the hop the rule found, not the hops holding the tone's start.
-    const pre = late ? (this.lateToneValid ? this.lateTone : null) : this.preToneValid ? this.preTone : null;
+    const pre = late ? (this.lateToneValid ? this.lateTone : null) : risen ? (this.riseToneValid ? this.riseTone : null) : this.preToneValid ? this.preTone : null;
     a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, pre);
     // A short tone whose harmonic was already there, glided, a hop before its onset is a voice's.
-    if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - (late ? this.lateRefDb : this.preToneLevelDb) < LEAD_IN_JUMP_DB && a.ledIn()) {
+    if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - (late ? this.lateRefDb : risen ? this.riseLineDb : this.preToneLevelDb) < LEAD_IN_JUMP_DB && a.ledIn()) {
       a.clear();
       return this.restartAfterEnd(dropped);
     }
@@ -974,6 +1098,11 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.inTone = false;
     this.tooLong = false;
     this.toneStart = 0;
+    this.riseStart = NaN;
+    this.riseLineDb = NaN;
+    this.riseHops = 0;
+    this.riseTone.fill(0);
+    this.riseToneValid = false;
     this.stepFreq = 0;
     this.stepFreq2 = 0;
     this.stepHops = 0;
@@ -998,6 +1127,7 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     this.voiced = false;
     this.dipHops = 0;
     this.dipEnd = 0;
+    this.dipHeld = false;
     this.broadHops = 0;
     this.beat.clear();
     this.after.clear();

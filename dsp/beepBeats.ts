@@ -22,6 +22,13 @@ const MIN_STRETCH_HOPS = 2;
 const MAX_BEAT_STRETCH_HOPS = 10;
 /** Hops of the running crest: 30 ms holds a whole period of any beat from 33 Hz up (slower ones show nulls). */
 const CREST_HOPS = 3;
+/**
+ * A swing: the level fell this far from a crest and rose as far again. Two tones 30–60 Hz apart move their
+ * 10 ms level by 5–11 dB from crest to null (less in noise: 6 dB at 6 dB SNR for 40 Hz), so a pair sounding
+ * for two beats or more swings at least once; a steady tone's hop level moves by a few tenths of a dB at
+ * 12 dB SNR, and a voice's swell rises and then fades without coming back.
+ */
+const SWING_DB = 3;
 
 export class BeatEnvelope {
   /** Dips the tone came back from. */
@@ -46,8 +53,15 @@ export class BeatEnvelope {
   private seen = 0;
   private runLo = Infinity;
   private runHi = -Infinity;
+  /** The highest level so far, the lowest since it, and whether the level swung (see SWING_DB). */
+  private swingHi = -Infinity;
+  private swingLo = Infinity;
+  swung = false;
 
   clear(): void {
+    this.swingHi = -Infinity;
+    this.swingLo = Infinity;
+    this.swung = false;
     this.recovered = 0;
     this.fullLo = this.partLo = Infinity;
     this.fullHi = this.partHi = -Infinity;
@@ -60,8 +74,16 @@ export class BeatEnvelope {
     this.runHi = -Infinity;
   }
 
+  /** Any hop of the candidate's tone, in a dip or not: for the swing. */
+  level(levelDb: number): void {
+    if (this.swingHi - this.swingLo >= SWING_DB && levelDb - this.swingLo >= SWING_DB) this.swung = true;
+    if (levelDb > this.swingHi) this.swingHi = this.swingLo = levelDb;
+    else if (levelDb < this.swingLo) this.swingLo = levelDb;
+  }
+
   /** A hop of the tone at full level (not in a dip). */
   hop(levelDb: number): void {
+    this.level(levelDb);
     if (levelDb > this.crest) this.crest = levelDb;
     this.hops++;
     this.recent[this.seen % CREST_HOPS] = levelDb;

@@ -209,11 +209,17 @@ const PAIR_RATIO_TOLERANCE = 0.03;
  * …) is seldom in such a ratio and never has a third component.
  */
 export function harmonicPair(p: Float64Array, f1: number, f2: number, e: number): boolean {
+  if (!harmonicRatio(f1, f2)) return false;
+  const d = f2 - f1;
+  return !distortionProduct(f2, f2 + d) && partnerStrength(p, f2 + d, d, e) === 1;
+}
+
+/** Whether f1 < f2 could be two neighbouring harmonics of one voice: their spacing divides f1. */
+export function harmonicRatio(f1: number, f2: number): boolean {
   const d = f2 - f1;
   if (!(d > 0)) return false;
   const n = Math.round(f1 / d);
-  if (n < 1 || Math.abs(f1 - n * d) > PAIR_RATIO_TOLERANCE * f1) return false;
-  return !distortionProduct(f2, f2 + d) && partnerStrength(p, f2 + d, d, e) === 1;
+  return n >= 1 && Math.abs(f1 - n * d) <= PAIR_RATIO_TOLERANCE * f1;
 }
 
 /**

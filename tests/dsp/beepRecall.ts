@@ -3,6 +3,7 @@
 // 20 dB SNR and with 50/60 Hz mains hum 12 dB under the beep, through mu-law. A beep counts as found when
 // signalled once, from its end to 150 ms after it (the AMD's latency target). Shared by the tests and by
 // before/after measurements of a change (it takes any detector with the BeepDetector's `process`).
+import { createRng, noise as lineNoise } from '../../scripts/fixtures/signal.ts';
 import { add, concat, frames, hum, noise, silence, tone, tones, viaMulaw } from './signals.ts';
 
 export interface BeepProcessor {
@@ -122,5 +123,56 @@ export function twoStepBetweenSpeech(make: () => BeepProcessor, before: Float64A
   for (const [a, b] of [[1305, 480], [1000, 800]] as const) {
     aligned(make, concat(tone(a, 150, -20), tone(b, 150, -20, 1)), `${a}/${b} Hz`, -32, (seed += 20), out, before, after, 400, 150);
   }
+  return out;
+}
+
+/**
+ * Dual beeps (the close pair 440 + 480 Hz, which beats at 40 Hz, and the resolved 950 + 1400 Hz) of 70, 100
+ * and 150 ms, −20 dBFS in all, over white noise at `lineDbfs` between two stretches of real speech (`before`
+ * ends 400 ms before the beep, `after` starts 200 ms after it), ten alignments each.
+ */
+export function dualBetweenSpeech(make: () => BeepProcessor, before: Float64Array, after: Float64Array, lineDbfs: number): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  let seed = 9900;
+  for (const pair of [[440, 480], [950, 1400]]) {
+    // Both tones start in phase, as a generator starts them: the pair's beat starts at its crest.
+    for (const d of [70, 100, 150]) aligned(make, add(tone(pair[0] as number, d, -23), tone(pair[1] as number, d, -23)), `${pair.join('+')} Hz ${d} ms`, lineDbfs, (seed += 20), out, before, after, 400, 200);
+  }
+  return out;
+}
+
+/**
+ * The resolved dual beep 950 + 1400 Hz (in phase) of 100, 150 and 300 ms, −20 dBFS in all, over pink noise
+ * `snrDb` under it (broadband RMS) on a line otherwise quiet, ten alignments each, through mu-law.
+ */
+export function resolvedDualInPink(make: () => BeepProcessor, snrDb: number): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  let seed = 9300;
+  for (const d of [100, 150, 300]) {
+    const beep = add(tone(950, d, -23), tone(1400, d, -23));
+    let e = 0;
+    for (const v of beep) e += v * v;
+    const sigma = Math.sqrt(e / beep.length) * 10 ** (-snrDb / 20);
+    for (const off of ALIGNMENTS_MS) {
+      const x = concat(silence(off + 400), beep, silence(500));
+      const n = lineNoise(createRng((seed += 7)), 'pink', 8000, x.length);
+      for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + sigma * (n[i] as number);
+      const endMs = off + 400 + d;
+      const det = make();
+      const at: number[] = [];
+      frames(viaMulaw(x), (f, start) => {
+        if (det.process(f).beep) at.push((start + 160) / 8 - endMs);
+      });
+      out.firesMs.push(at);
+      out.labels.push(`950+1400 Hz ${d} ms +${off} ms`);
+    }
+  }
+  return out;
+}
+
+/** A 1 s 440 + 480 Hz beep (in phase, −20 dBFS in all) over white noise at `lineDbfs`, ten alignments. */
+export function longPairInNoise(make: () => BeepProcessor, lineDbfs: number): AlignedRun {
+  const out: AlignedRun = { firesMs: [], labels: [] };
+  aligned(make, add(tone(440, 1000, -23), tone(480, 1000, -23)), '440+480 Hz 1000 ms', lineDbfs, 9500, out);
   return out;
 }
