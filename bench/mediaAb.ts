@@ -1,11 +1,12 @@
 // The media section (bench/mediaPath.ts) as a paired before/after: two gateway children — A from this
 // tree, B from another checkout (`--b-root dir`) and/or with other environment variables
-// (`--b-env NAME=value,…`) — and the bare floor, all started at once and fed the same passes in turn
+// (`--b-env NAME=value,…`) or node options (`--b-node-args "--flag --flag"`, e.g. V8 flags that
+// NODE_OPTIONS refuses) — and the bare floor, all started at once and fed the same passes in turn
 // (A, B, floor, then B, A, floor, …), so that a load change on a shared machine hits both sides
 // alike. Each pass is what the media section measures: N streams × M messages at 10× real time, CPU
 // of the whole process (every thread) per message. Warm-up passes are run and shown but left out of
 // the medians (V8 compiles the gateway's code and PGlite's WASM during the first passes).
-// `node bench/mediaAb.ts [--b-root dir] [--b-env NAME=value] [--a-env …] [--rounds 6] [--warm 2] [--streams 10] [--messages 1500]`
+// `node bench/mediaAb.ts [--b-root dir] [--b-env NAME=value] [--a-env …] [--a-node-args …] [--b-node-args …] [--rounds 6] [--warm 2] [--streams 10] [--messages 1500]`
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gatewayTarget, measure, startBareFloor, type MediaPathFigure } from './mediaPath.ts';
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     'b-root': { type: 'string' },
     'a-env': { type: 'string' },
     'b-env': { type: 'string' },
+    'a-node-args': { type: 'string' },
+    'b-node-args': { type: 'string' },
     rounds: { type: 'string' },
     warm: { type: 'string' },
     streams: { type: 'string' },
@@ -38,6 +41,8 @@ function envOf(list: string | undefined): Record<string, string> {
   return out;
 }
 
+const argsOf = (list: string | undefined): string[] => (list ?? '').split(' ').filter((a) => a !== '');
+
 const threads = (f: MediaPathFigure): string => (f.threads ?? []).map((t) => `${t.thread} ${t.ms}`).join(', ');
 
 const sides: Array<{ name: string; gw: BenchGateway }> = [];
@@ -45,10 +50,11 @@ const bare = await startBareFloor();
 try {
   const bRoot = values['b-root'];
   const [a, b] = await Promise.all([
-    startGateway({ env: envOf(values['a-env']) }),
-    startGateway({ env: envOf(values['b-env']), ...(bRoot !== undefined ? { root: bRoot } : {}) }),
+    startGateway({ env: envOf(values['a-env']), nodeArgs: argsOf(values['a-node-args']) }),
+    startGateway({ env: envOf(values['b-env']), nodeArgs: argsOf(values['b-node-args']), ...(bRoot !== undefined ? { root: bRoot } : {}) }),
   ]);
-  sides.push({ name: `A (this tree${values['a-env'] ? ` ${values['a-env']}` : ''})`, gw: a }, { name: `B (${bRoot ?? 'this tree'}${values['b-env'] ? ` ${values['b-env']}` : ''})`, gw: b });
+  const label = (env: string | undefined, args: string | undefined): string => [env, args].filter((x) => x !== undefined && x !== '').map((x) => ` ${x}`).join('');
+  sides.push({ name: `A (this tree${label(values['a-env'], values['a-node-args'])})`, gw: a }, { name: `B (${bRoot ?? 'this tree'}${label(values['b-env'], values['b-node-args'])})`, gw: b });
   await measure(bare.target, 2, 300, 10);
   for (const s of sides) await measure(gatewayTarget(s.gw), 2, 300, 10);
   const us: Record<string, number[]> = { A: [], B: [], floor: [] };
@@ -65,7 +71,7 @@ try {
     for (const k of ['A', 'B', 'floor']) {
       const f = figs[k] as MediaPathFigure;
       if (r >= warm) (us[k] as number[]).push(f.usPerMessage);
-      row.push(`${k} ${f.usPerMessage} µs/msg (${threads(f)})`);
+      row.push(`${k} ${f.usPerMessage} µs/msg (${threads(f)}; GC ${f.gc ?? '?'})`);
     }
     const fa = figs.A as MediaPathFigure;
     const fb = figs.B as MediaPathFigure;

@@ -68,6 +68,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Another checkout to run the gateway from (its bench/lib/gatewayChild.ts and src/), for paired A/B runs. */
   root?: string;
+  /** Node options for this gateway child alone (after BENCH_GATEWAY_NODE_ARGS): one side of a paired A/B run. */
+  nodeArgs?: string[];
 }
 
 export interface BenchGateway {
@@ -131,7 +133,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<BenchGate
   // BENCH_GATEWAY_NODE_ARGS: node options for the gateway child alone (`--cpu-prof`, `--perf-basic-prof`,
   // V8 flags), to profile it or try a flag without touching the floor's process. Besides them, the
   // child runs as src/main.ts runs itself (src/processTuning.ts): its V8 flags and malloc's variable.
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), ...(opts.nodeArgs ?? [])];
   const tuning = missingTuning({ ...process.env, ...env }, [...process.execArgv, ...nodeArgs]);
   const child = BenchChild.start('gateway', opts.root === undefined ? CHILD : path.join(opts.root, 'bench/lib/gatewayChild.ts'), { ...env, ...tuning.env }, [], [...tuning.execArgv, ...nodeArgs]);
   let ready;

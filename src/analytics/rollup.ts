@@ -84,15 +84,19 @@ const TABLES = { hourly: 'analytics_hourly', reasons: 'analytics_hourly_reasons'
 /** Any constant shared by every instance: one refresh pass at a time across the deployment. */
 const REFRESH_LOCK = 770_008;
 
+/** The UTC hour that is still under way (markers use UTC hours): it and any later hour are "open". */
+export const OPEN_HOUR_SQL = `date_trunc('hour', now(), 'UTC')`;
+
 /**
  * Recomputes up to `maxHours` dirty hours from the calls and clears their markers, in one
  * transaction. Returns the number of hours refreshed (0 when another instance is refreshing).
  *
  * Markers are deleted first (their snapshot), the hours recomputed after (a later snapshot), so every
  * change whose marker was removed is in the recomputed rows; a marker committed meanwhile survives
- * and the hour is refreshed again on the next pass.
+ * and the hour is refreshed again on the next pass. With `openHour: false` the hour under way (and
+ * any later one) is left dirty, markers and all, for a later pass.
  */
-export async function refreshDirtyHours(pool: pg.Pool, maxHours = 200): Promise<number> {
+export async function refreshDirtyHours(pool: pg.Pool, maxHours = 200, opts: { openHour?: boolean } = {}): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -103,8 +107,8 @@ export async function refreshDirtyHours(pool: pg.Pool, maxHours = 200): Promise<
         return 0;
       }
       const { rows } = await client.query<{ hour: Date }>(
-        `DELETE FROM analytics_dirty_hours WHERE hour IN (SELECT DISTINCT hour FROM analytics_dirty_hours ORDER BY hour LIMIT $1) RETURNING hour`,
-        [maxHours],
+        `DELETE FROM analytics_dirty_hours WHERE hour IN (SELECT DISTINCT hour FROM analytics_dirty_hours WHERE $2::boolean OR hour < ${OPEN_HOUR_SQL} ORDER BY hour LIMIT $1) RETURNING hour`,
+        [maxHours, opts.openHour ?? true],
       );
       const hours = [...new Set(rows.map((r) => r.hour.toISOString()))];
       if (hours.length > 0) {

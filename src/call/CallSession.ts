@@ -11,6 +11,7 @@ import type { CallControl, FrameConsumer, MediaConsumer, Playback, PlaybackWrite
 import type { CallEvent, Carrier, Direction } from './events.ts';
 import { Listening, type ListenTarget } from './listening.ts';
 import { MediaClock } from './mediaClock.ts';
+import { MediaWatchdog } from './mediaWatchdog.ts';
 import { OutboundQueue } from './outboundQueue.ts';
 import { Playout, type PlayoutSink } from './playout.ts';
 import { observeFrameProcessing } from '../observability/metrics.ts';
@@ -62,6 +63,11 @@ export interface CallSessionOptions {
   playoutChunkMs?: number;
   /** Wall-clock ms without inbound media after which the call is ended (0 = off). */
   mediaTimeoutMs?: number;
+  /**
+   * The endpoint's shared watchdog timer (one for all its calls). Without it, or when its tick is
+   * longer than this call's timeout allows, the call keeps a timer of its own.
+   */
+  mediaWatchdog?: MediaWatchdog;
   onEnded?: (session: CallSession, reason: string) => void;
   /** Bytes of held inbound media allowed across the process's calls (default: this call's own). */
   heldMediaBudget?: ByteBudget;
@@ -119,7 +125,8 @@ export class CallSession implements CallControl {
   private mediaSinceTick = true;
   /** Whole watchdog ticks without media: the silence lasted at least this long. */
   private silentMs = 0;
-  private readonly watchdog: NodeJS.Timeout | undefined;
+  /** Stops this call's watchdog ticks. */
+  private readonly unwatch: (() => void) | undefined;
   // What the per-message path reads, kept on the session itself: in a worker of hundreds of calls each
   // further object a message touches is a cache miss (the options, their input format, a counters object).
   private readonly mulawInput: boolean;
@@ -159,16 +166,17 @@ export class CallSession implements CallControl {
     });
     const timeoutMs = opts.mediaTimeoutMs ?? 0;
     if (timeoutMs > 0) {
-      const tickMs = Math.min(1000, timeoutMs);
-      this.watchdog = setInterval(() => {
+      const shared = opts.mediaWatchdog;
+      const watchdog = shared !== undefined && shared.tickMs <= Math.min(1000, timeoutMs) ? shared : new MediaWatchdog(Math.min(1000, timeoutMs));
+      const tickMs = watchdog.tickMs;
+      this.unwatch = watchdog.watch(() => {
         // Media after tick k and none at ticks k+1…k+m: the silence is at least m ticks long (and
         // shorter than m+1), so the call ends between timeoutMs and timeoutMs + tickMs after its last media.
         if (this.mediaSinceTick) {
           this.mediaSinceTick = false;
           this.silentMs = 0;
         } else if ((this.silentMs += tickMs) >= timeoutMs) this.end('media_timeout');
-      }, tickMs);
-      this.watchdog.unref();
+      });
     }
   }
 
@@ -485,7 +493,7 @@ export class CallSession implements CallControl {
     // Ended before anyone hears of it: a listener that ends the call again from `call.ended` is a no-op.
     this.endedReason = reason;
     this.emit({ type: 'call.ended', atMs: this.clock.nowMs(), reason });
-    if (this.watchdog) clearInterval(this.watchdog);
+    this.unwatch?.();
     // Media still held is never processed now: its bytes go back to the process's budget (once:
     // releaseMedia gives back nothing after the end).
     this.unhold(this.heldBytes);

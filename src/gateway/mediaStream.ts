@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws';
 import { ByteBudget } from '../call/byteBudget.ts';
 import { CallSession, type CarrierActions, type Timeline } from '../call/CallSession.ts';
 import type { Carrier } from '../call/events.ts';
+import { MediaWatchdog } from '../call/mediaWatchdog.ts';
 import { DualChannelRecorder } from '../call/recorder.ts';
 import { claimsFromParameters, publicParameters, tokenExpiry, verifyStreamToken, type StreamClaims } from '../call/streamToken.ts';
 import type { Config } from '../config.ts';
@@ -67,6 +68,8 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
   const { config, registry, counters } = deps;
   const pending = new PendingStreams(config.maxPendingStreams, config.maxPendingStreamsPerAddress);
   const heldMediaBudget = new ByteBudget(MAX_HELD_MEDIA_BYTES);
+  // One wall-clock timer for every call's media watchdog (see mediaWatchdog.ts).
+  const mediaWatchdog = config.mediaTimeoutMs > 0 ? new MediaWatchdog(Math.min(1000, config.mediaTimeoutMs)) : undefined;
 
   app.get(
     '/media/:carrier',
@@ -181,6 +184,7 @@ export async function mediaStreams(app: FastifyInstance, deps: MediaStreamDeps &
           carrierActions: deps.carrierActions(carrier, ev.carrierCallId),
           recorder,
           mediaTimeoutMs: config.mediaTimeoutMs,
+          ...(mediaWatchdog !== undefined ? { mediaWatchdog } : {}),
           heldMediaBudget,
           onEnded: (ended, reason) => {
             deps.ledger.markEnded(ended.callId, carrierCallKey(carrier, ended.carrierCallId));
