@@ -27,7 +27,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from 
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
-import { StepRecord, harmonicComb, harmonicPair, harmonicRatio, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
+import { StepRecord, harmonicComb, harmonicPair, harmonicRatio, lineChange, lowerSeriesDb, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
 import { ToneAftermath } from './beepAftermath.ts';
 
@@ -134,6 +134,14 @@ const FLOOR_BLOCK_HOPS = 10;
  */
 const NARROW_ONSET_OVER_FLOOR_DB = 4;
 
+/**
+ * The weaker of a single tone's two lower neighbours f − f0, f − 2·f0 (beepVoicing.ts lowerSeriesDb) this
+ * loud relative to it makes it a voice's harmonic. A LibriVox reader's 3rd harmonic (342 Hz of a 114 Hz
+ * voice, boosted by the first formant, the 4th harmonic 20 dB down) fired as a 70 ms beep: its 1st and 2nd
+ * harmonics stood −4 dB. The recall sweep's beeps (single, two-step, dual; 6–12 dB SNR, white and pink) at
+ * most −18 dB.
+ */
+const LOWER_SERIES_DB = -10;
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
 /** Hops the last step of a multi-step candidate must hold (a 70 ms step in noise holds 4–6). */
@@ -829,7 +837,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
           ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, close && this.broadHops < MIN_PAIR_HOPS)
           : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
       // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
-      (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
+      (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq)) ||
+      // A low voice's harmonic boosted by its first formant, its lower neighbours unresolved beside it.
+      (close && r.summed >= 1 && this.stepFreq2 === 0 && lowerSeriesDb(r.spectrum, this.stepFreq, this.stepMax - this.stepMin) > LOWER_SERIES_DB);
     // A pair's level swings with its beat (a 40 Hz beat moves 10 ms hop levels by up to 8.6 dB, even before a
     // null deep enough to bridge shows): its crests are judged at the candidate's end instead (levelRange in
     // endTone). A voice's swell rises and fades without swinging back.
