@@ -1058,14 +1058,18 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const a = this.after;
     // A late onset's line is the hop the rule found, not the hops holding the tone's start.
     const pre = late ? (this.lateToneValid ? this.lateTone : null) : risen ? (this.riseToneValid ? this.riseTone : null) : this.preToneValid ? this.preTone : null;
-    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, pre);
+    // The line it rose out of, as the onset rules read it (never under a typical hop of the line's noise).
+    const lineDb = Math.max(late ? this.lateRefDb : risen ? this.riseLineDb : this.preToneLevelDb, this.floorAtStartDb + FLOOR_TO_NOISE_DB);
+    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, pre, lineDb);
     // A short tone whose harmonic was already there, glided, a hop before its onset is a voice's.
     if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - (late ? this.lateRefDb : risen ? this.riseLineDb : this.preToneLevelDb) < LEAD_IN_JUMP_DB && a.ledIn()) {
       a.clear();
       return this.restartAfterEnd(dropped);
     }
     // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
+    // (A voice's tail, still well over the line in the hops after the end, refuses it there: `pending` goes.)
     if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
+    else if (!a.pending) return this.restartAfterEnd(dropped);
     else if (this.hopSpectrum) this.judgeAftermath();
     else if (a.level(this.hopLevelDb, this.samples, HOP) === 'beep') this.signal();
     this.restartAfterEnd(dropped);
