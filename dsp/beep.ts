@@ -10,7 +10,9 @@
 // purity; DTMF fails the pair check. A held vowel whose strongest harmonic looks pure (a high voice,
 // ~370 Hz, steady) is refused by physics once the candidate ends (beepVoicing.ts): its neighbouring
 // harmonics f ± f0 in the spectrum summed over the step, a pitch that wanders around a straight line,
-// a level that moves; a per-hop partner at 2f or f/2 in a third of the hops refuses it too. The tone
+// a level that moves; a per-hop partner at 2f or f/2 in a third of the hops refuses it too; so do its lower
+// neighbours f − f0 and f − 2·f0 within 10 dB of it (a low voice's formant-boosted 3rd–5th harmonic, whose
+// neighbours the 32 ms window does not resolve into peaks: LOWER_SERIES_DB). The tone
 // ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
 // 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
 // falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
@@ -18,7 +20,8 @@
 // null, are read from where the level rose out of the line and the last hop still over it (findRise,
 // beatDip). A candidate that passes everything is held until a window clear of it shows what follows
 // (beepAftermath.ts): the same voice carrying one of its components on (or where it glided to) refuses
-// it; quiet, noise, hum or a click let it through.
+// it; quiet, noise, hum or a click let it through, but the two hops right after its end still 15 dB over the
+// line it rose out of (a voice fading over 30–50 ms; a beep switches off within a hop) refuse it.
 // In noise (down to ~6 dB SNR) a tone loses hops to purity, turns tonal late and blurs the change between
 // two steps: see MAX_TRANSITION_HOPS (steps joined across it), LATE_MIN_HOPS (an onset judged from the line
 // before it) and FLAT_RESIDUE (a runner-up lobe that is only noise).
