@@ -9,7 +9,7 @@
 // Not part of the test suite (it needs the packages, see fixtures/README.md for the apt-get line).
 // Deterministic: files are sorted and sampled evenly, noise is seeded from the file's path.
 //
-//   node_modules/.bin/node bench/beep-scan.ts [--set asterisk|fillets|hedgewars|megaglest|all]
+//   node_modules/.bin/node bench/beep-scan.ts [--set asterisk|fillets|hedgewars|megaglest|klettres|warmux|pocketsphinx|all]
 //       [--limit N] [--every K] [--only REGEX] [--clips DIR] [--json]
 //
 // --limit N keeps at most N files per set, spread evenly over it; --every K keeps one file in K; --only
@@ -27,8 +27,8 @@ import { decodeMulawInto, encodeMulaw } from '../dsp/mulaw.ts';
 import { encodeWav } from '../dsp/wav.ts';
 import { createRng } from '../scripts/fixtures/signal.ts';
 
-type SetName = 'asterisk' | 'fillets' | 'hedgewars' | 'megaglest' | 'klettres' | 'warmux';
-const SETS: readonly SetName[] = ['asterisk', 'fillets', 'hedgewars', 'megaglest', 'klettres', 'warmux'];
+type SetName = 'asterisk' | 'fillets' | 'hedgewars' | 'megaglest' | 'klettres' | 'warmux' | 'pocketsphinx';
+const SETS: readonly SetName[] = ['asterisk', 'fillets', 'hedgewars', 'megaglest', 'klettres', 'warmux', 'pocketsphinx'];
 
 interface SetSource {
   /** Debian packages the files come from (for the report). */
@@ -73,6 +73,13 @@ const SOURCES: Record<SetName, SetSource> = {
     packages: 'warmux-data',
     root: '/usr/share/games/warmux/sound/default/voices',
     keep: (rel) => /\.(ogg|wav)$/.test(rel),
+  },
+  // Not in the AMD corpus either: read English (an audiobook chapter from LibriVox, a male voice) and
+  // spoken card numbers, 16 kHz recordings the scan resamples to 8 kHz.
+  pocketsphinx: {
+    packages: 'pocketsphinx-testdata',
+    root: '/usr/share/pocketsphinx/test/data',
+    keep: (rel) => /^(cards|librivox)\/.*\.wav$/.test(rel),
   },
 };
 

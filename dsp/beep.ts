@@ -10,7 +10,9 @@
 // purity; DTMF fails the pair check. A held vowel whose strongest harmonic looks pure (a high voice,
 // ~370 Hz, steady) is refused by physics once the candidate ends (beepVoicing.ts): its neighbouring
 // harmonics f ± f0 in the spectrum summed over the step, a pitch that wanders around a straight line,
-// a level that moves; a per-hop partner at 2f or f/2 in a third of the hops refuses it too. The tone
+// a level that moves; a per-hop partner at 2f or f/2 in a third of the hops refuses it too; so do its lower
+// neighbours f − f0 and f − 2·f0 within 10 dB of it (a low voice's formant-boosted 3rd–5th harmonic, whose
+// neighbours the 32 ms window does not resolve into peaks: LOWER_SERIES_DB). The tone
 // ends when a hop's level falls `dropDb` below the tone's level or its purity goes; that hop is at most
 // 10 ms after the end, plus the window tail. Two tones close enough to share one lobe beat: their level
 // falls to a null and back every 1/Δf s; those dips are bridged and the level judged on the beat's
@@ -18,7 +20,8 @@
 // null, are read from where the level rose out of the line and the last hop still over it (findRise,
 // beatDip). A candidate that passes everything is held until a window clear of it shows what follows
 // (beepAftermath.ts): the same voice carrying one of its components on (or where it glided to) refuses
-// it; quiet, noise, hum or a click let it through.
+// it; quiet, noise, hum or a click let it through, but the two hops right after its end still 15 dB over the
+// line it rose out of (a voice fading over 30–50 ms; a beep switches off within a hop) refuse it.
 // In noise (down to ~6 dB SNR) a tone loses hops to purity, turns tonal late and blurs the change between
 // two steps: see MAX_TRANSITION_HOPS (steps joined across it), LATE_MIN_HOPS (an onset judged from the line
 // before it) and FLAT_RESIDUE (a runner-up lobe that is only noise).
@@ -27,7 +30,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE_HZ, msToSamples, type FrameProcessor } from 
 import { meanSquareToDbfs } from './levels.ts';
 import { isDtmfPair } from './dtmf-tones.ts';
 import { BAND_HI, BAND_LO, BIN_HZ, BROAD_LOBE_SPREAD, HALF, HARMONIC_SHARE_INV, HOP, LOBE, SEARCH_LO, WIDE, WIDE_STRICTER, WINDOW, harmonicPartner, interpolatedHz, lobeEnergy, lobeSpreadBins2, wideCentroidHz, wideLobeEnergy } from './beepSpectrum.ts';
-import { StepRecord, harmonicComb, harmonicPair, harmonicRatio, lineChange, residualRms, widePairVoiced } from './beepVoicing.ts';
+import { StepRecord, harmonicComb, harmonicPair, harmonicRatio, lineChange, lowerSeriesDb, residualRms, widePairVoiced } from './beepVoicing.ts';
 import { BeatEnvelope } from './beepBeats.ts';
 import { ToneAftermath } from './beepAftermath.ts';
 
@@ -134,6 +137,14 @@ const FLOOR_BLOCK_HOPS = 10;
  */
 const NARROW_ONSET_OVER_FLOOR_DB = 4;
 
+/**
+ * The weaker of a single tone's two lower neighbours f − f0, f − 2·f0 (beepVoicing.ts lowerSeriesDb) this
+ * loud relative to it makes it a voice's harmonic. A LibriVox reader's 3rd harmonic (342 Hz of a 114 Hz
+ * voice, boosted by the first formant, the 4th harmonic 20 dB down) fired as a 70 ms beep: its 1st and 2nd
+ * harmonics stood −4 dB. The recall sweep's beeps (single, two-step, dual; 6–12 dB SNR, white and pink) at
+ * most −18 dB.
+ */
+const LOWER_SERIES_DB = -10;
 /** Hops of a step before a frequency change counts as a new step instead of noise. */
 const MIN_STEP_HOPS = 4;
 /** Hops the last step of a multi-step candidate must hold (a 70 ms step in noise holds 4–6). */
@@ -829,7 +840,9 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
           ? harmonicComb(r.spectrum, this.stepFreq, e, this.stepMax - this.stepMin, close && this.broadHops < MIN_PAIR_HOPS)
           : harmonicPair(r.spectrum, this.stepFreq, this.stepFreq2, e))) ||
       // Two components 70–310 Hz apart seen as one wide lobe: two harmonics of a low voice show theirs.
-      (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq));
+      (r.wideSummed >= 2 && widePairVoiced(r.wideSpectrum, this.stepFreq)) ||
+      // A low voice's harmonic boosted by its first formant, its lower neighbours unresolved beside it.
+      (close && r.summed >= 1 && this.stepFreq2 === 0 && lowerSeriesDb(r.spectrum, this.stepFreq, this.stepMax - this.stepMin) > LOWER_SERIES_DB);
     // A pair's level swings with its beat (a 40 Hz beat moves 10 ms hop levels by up to 8.6 dB, even before a
     // null deep enough to bridge shows): its crests are judged at the candidate's end instead (levelRange in
     // endTone). A voice's swell rises and fades without swinging back.
@@ -1048,14 +1061,18 @@ export class BeepDetector implements FrameProcessor<BeepFrame> {
     const a = this.after;
     // A late onset's line is the hop the rule found, not the hops holding the tone's start.
     const pre = late ? (this.lateToneValid ? this.lateTone : null) : risen ? (this.riseToneValid ? this.riseTone : null) : this.preToneValid ? this.preTone : null;
-    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, pre);
+    // The line it rose out of, as the onset rules read it (never under a typical hop of the line's noise).
+    const lineDb = Math.max(late ? this.lateRefDb : risen ? this.riseLineDb : this.preToneLevelDb, this.floorAtStartDb + FLOOR_TO_NOISE_DB);
+    a.hold(Math.round(this.stepFreq), duration, end, this.toneLevelDb, tone, Math.max(r.wideSummed, r.summed), this.stepFreq, this.stepFreq2, pre, lineDb);
     // A short tone whose harmonic was already there, glided, a hop before its onset is a voice's.
     if (duration < LEAD_IN_MAX_SAMPLES && firstLevel - (late ? this.lateRefDb : risen ? this.riseLineDb : this.preToneLevelDb) < LEAD_IN_JUMP_DB && a.ledIn()) {
       a.clear();
       return this.restartAfterEnd(dropped);
     }
     // The hops since the end (a dip taken for a beat's null delays the end by up to four) count already.
+    // (A voice's tail, still well over the line in the hops after the end, refuses it there: `pending` goes.)
     if (a.level(this.levelHist2, this.samples - 2 * HOP, HOP) === 'beep' || a.level(this.levelHist1, this.samples - HOP, HOP) === 'beep') this.signal();
+    else if (!a.pending) return this.restartAfterEnd(dropped);
     else if (this.hopSpectrum) this.judgeAftermath();
     else if (a.level(this.hopLevelDb, this.samples, HOP) === 'beep') this.signal();
     this.restartAfterEnd(dropped);

@@ -22,6 +22,14 @@ const JUDGED_HOPS = 2;
 const QUIET_DB = 30;
 const QUIET_HOPS = 2;
 /**
+ * A beep switches off within one 10 ms hop: those two hops are back at the line it rose out of (within
+ * 9.4 dB of it over the recall sweep, the alignment bench and the AMD corpus: noise that the line's 3-hop
+ * minimum understates, a hop still holding the tone's last milliseconds). A voice's harmonic fades over
+ * 30–50 ms, or its vowel carries on softly: KLettres' pt_BR "s" and "f" (a vowel tail after a loud
+ * fricative) kept both hops 20–35 dB over the line. Both this far (dB) over the line: a voice.
+ */
+const TAIL_OVER_LINE_DB = 15;
+/**
  * A carried-on harmonic stands this far over the floor from an octave below the component to an octave above
  * it (dB 12 → ×16), the floor being the lower quartile of those bins: a line's noise is flat there (a bin of
  * two summed hops of white noise passes one time in 10⁵), the valleys between a voice's harmonics are low
@@ -79,6 +87,10 @@ export class ToneAftermath {
   private hops = 0;
   private quiet = 0;
   private toneLevelDb = 0;
+  /** The line's level before the tone (dB; −Infinity when unknown). */
+  private lineDb = -Infinity;
+  /** The quieter of the hops wholly after the end seen so far (dB). */
+  private tailDb = Infinity;
   private readonly bins = new Int32Array(MAX_COMPONENTS);
   /** Per-hop power at each component's peak bin during the tone. */
   private readonly binPower = new Float64Array(MAX_COMPONENTS);
@@ -95,6 +107,7 @@ export class ToneAftermath {
     this.pending = false;
     this.hops = 0;
     this.quiet = 0;
+    this.tailDb = Infinity;
     this.components = 0;
     if (this.summed > 0) this.sum.fill(0);
     this.summed = 0;
@@ -102,10 +115,12 @@ export class ToneAftermath {
 
   /**
    * Hold a candidate that passed. `tone` is its power spectrum summed over `toneHops` hops (its components
-   * are read from it); `f2` its second tone's frequency for a resolved dual tone (0 otherwise).
+   * are read from it); `f2` its second tone's frequency for a resolved dual tone (0 otherwise); `lineDb` the
+   * level of the line it rose out of.
    */
-  hold(frequencyHz: number, durationSamples: number, endSample: number, toneLevelDb: number, tone: Float64Array, toneHops: number, f1: number, f2: number, preTone: Float64Array | null): void {
+  hold(frequencyHz: number, durationSamples: number, endSample: number, toneLevelDb: number, tone: Float64Array, toneHops: number, f1: number, f2: number, preTone: Float64Array | null, lineDb: number): void {
     this.clear();
+    this.lineDb = lineDb;
     if (preTone) this.pre.set(preTone);
     else this.pre.fill(0);
     this.pending = true;
@@ -155,7 +170,8 @@ export class ToneAftermath {
    * (over the `window` samples up to `hopEnd`), and the sample it ends at.
    */
   hop(levelDb: number, power: Float64Array, hopEnd: number, hop: number, window: number): AftermathVerdict {
-    if (this.level(levelDb, hopEnd, hop) === 'beep') return 'beep';
+    const v = this.level(levelDb, hopEnd, hop);
+    if (v !== 'wait') return v;
     if (hopEnd - window < this.endSample) return 'wait';
     for (let k = 0; k <= HALF; k++) this.sum[k] = (this.sum[k] as number) + (power[k] as number);
     this.summed++;
@@ -165,13 +181,17 @@ export class ToneAftermath {
 
   /**
    * A hop's time-local level only (a hop that passed before the candidate was held, while its end was
-   * still taken for a beat's null): two quiet hops wholly after the end signal the beep.
+   * still taken for a beat's null): two quiet hops wholly after the end signal the beep; two still well over
+   * the line (TAIL_OVER_LINE_DB) refuse it.
    */
   level(levelDb: number, hopEnd: number, hop: number): AftermathVerdict {
+    if (!this.pending) return 'voice';
     if (hopEnd - hop >= this.endSample && this.hops < QUIET_HOPS) {
       this.hops++;
+      this.tailDb = Math.min(this.tailDb, levelDb);
       if (levelDb < this.toneLevelDb - QUIET_DB) this.quiet++;
       if (this.quiet === QUIET_HOPS) return this.done('beep');
+      if (this.hops === QUIET_HOPS && this.tailDb - this.lineDb >= TAIL_OVER_LINE_DB) return this.done('voice');
     }
     return 'wait';
   }

@@ -199,6 +199,47 @@ function closePartner(p: Float64Array, f: number, f0: number): boolean {
   return false;
 }
 
+/** Harmonic numbers tried for the tone in the lower-series test (f0 = f/n; n ≥ 3 gives two lower neighbours). */
+const LOWER_MIN_N = 3;
+const LOWER_MAX_N = 5;
+/** Lowest bin read for a lower neighbour: bins 0–1 hold DC and mains' fundamental. */
+const LOWER_MIN_BIN = 2;
+
+/**
+ * How loud the weaker of a tone's two lower neighbours f − f0 and f − 2·f0 stands relative to it (dB,
+ * −Infinity when no voice's series through the tone has both clear of its skirt), the best over f0 = f/n,
+ * n = 3…5, f0 = 70–240 Hz: a man's or a woman's voice whose 3rd–5th harmonic, boosted by the first
+ * formant, may pass for a pure tone. Read on the step's summed spectrum as bin values (harmonics 3–4 bins
+ * apart are not resolved into peaks and valleys by the 32 ms window, so closePartner misses them), at
+ * least CLOSE_CLEAR_BINS plus half the tone's spread from it. A beep has nothing there: the Hann skirt is
+ * under −39 dB from 3 bins, mu-law's products are odd harmonics above it; only noise and hum.
+ */
+export function lowerSeriesDb(p: Float64Array, f: number, spreadHz: number): number {
+  const ct = f / BIN_HZ;
+  const tone = Math.max(p[Math.floor(ct)] as number, p[Math.ceil(ct)] as number);
+  if (!(tone > 0)) return -Infinity;
+  const clear = CLOSE_CLEAR_BINS + spreadHz / 2 / BIN_HZ;
+  let best = -Infinity;
+  for (let n = LOWER_MIN_N; n <= LOWER_MAX_N; n++) {
+    const f0 = f / n;
+    if (f0 < CLOSE_F0_MIN_HZ || f0 > CLOSE_F0_MAX_HZ) continue;
+    let weakest = Infinity;
+    for (let j = 1; j <= 2; j++) {
+      const c = (f - j * f0) / BIN_HZ;
+      let top = 0;
+      let read = false;
+      for (let k = Math.floor(c); k <= Math.ceil(c); k++) {
+        if (k < LOWER_MIN_BIN || ct - k < clear) continue;
+        read = true;
+        top = Math.max(top, p[k] as number);
+      }
+      weakest = read ? Math.min(weakest, top) : 0;
+    }
+    if (weakest > 0) best = Math.max(best, 10 * Math.log10(weakest / tone));
+  }
+  return best;
+}
+
 /** How close (relative) the lower of two components must be to a whole multiple of their spacing. */
 const PAIR_RATIO_TOLERANCE = 0.03;
 
