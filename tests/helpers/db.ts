@@ -19,6 +19,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase, type Database, type DatabaseKind, type OpenDatabaseOptions, type StoreLogger } from '../../src/store/db.ts';
 import { loadMigrations } from '../../src/store/migrate.ts';
+import { dropDatabaseWhenFree } from '../../bench/lib/scratchDb.ts';
 
 export type TestDatabaseKind = DatabaseKind;
 
@@ -130,23 +131,8 @@ export async function createPostgresDatabase(): Promise<ScratchPostgres> {
     // FORCE (PostgreSQL 13+) disconnects sessions a failed test may have left behind. It cannot end an
     // autovacuum worker (the superuser's) that happens to be in the database: that one finishes within
     // moments, so the drop is tried again.
-    drop: () => dropWhenFree(adminUrl, name),
+    drop: () => dropDatabaseWhenFree(adminUrl, name, 20),
   };
-}
-
-/** insufficient_privilege: FORCE met a backend of another role (an autovacuum worker). */
-const OTHER_ROLES_BACKEND = '42501';
-
-async function dropWhenFree(adminUrl: string, name: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== OTHER_ROLES_BACKEND || attempt >= 20) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 async function withAdmin(adminUrl: string, fn: (c: pg.Client) => Promise<unknown>): Promise<void> {
