@@ -5,11 +5,10 @@
 // and pink noise 10 dB under the word). Counts the verdicts: a person must never be called a machine,
 // and a word should be heard (not `unknown`). Not part of the test suite (needs the packages:
 // apt-get install klettres-data warmux-data).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseRecording } from '../dsp/analyse.ts';
+import { activeMeanSquare, decodeTo8k, listFiles } from './lib/debianAudio.ts';
 import { SAMPLE_RATE_HZ } from '../dsp/frame.ts';
 import { decodeMulawInto, encodeMulaw } from '../dsp/mulaw.ts';
 import { createRng, hashString, noise, type NoiseKind } from '../scripts/fixtures/signal.ts';
@@ -30,42 +29,6 @@ const VARIANTS: readonly Variant[] = [
 ];
 const LEAD = SAMPLE_RATE_HZ / 2;
 const TAIL = SAMPLE_RATE_HZ * 6;
-
-function list(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  if (existsSync(root)) walk(root);
-  return out;
-}
-
-function decode(path: string): Float64Array | null {
-  try {
-    const buf = execFileSync('sox', ['-V1', path, '-t', 'raw', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', String(SAMPLE_RATE_HZ), '-D', '-'], { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
-    return Float64Array.from(new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1));
-  } catch {
-    return null;
-  }
-}
-
-/** Mean square of the 10 ms frames within 25 dB of the loudest. */
-function activeMeanSquare(x: Float64Array): number {
-  const n = SAMPLE_RATE_HZ / 100;
-  const ms: number[] = [];
-  for (let i = 0; i + n <= x.length; i += n) {
-    let e = 0;
-    for (let j = i; j < i + n; j++) e += (x[j] as number) ** 2;
-    ms.push(e / n);
-  }
-  const top = Math.max(0, ...ms);
-  const active = ms.filter((v) => v >= top * 10 ** -2.5);
-  return active.length > 0 ? active.reduce((a, v) => a + v, 0) / active.length : 0;
-}
 
 /**
  * The level (dBFS) the word holds for 60 ms at its loudest: the highest, over 20 ms frames, of the
@@ -116,12 +79,13 @@ const every = Math.max(1, Number(values.every));
 const sets = (values.set === 'all' ? Object.keys(SETS) : [values.set]) as SetName[];
 for (const set of sets) {
   const { root, keep } = SETS[set];
-  const files = list(root).filter((p) => keep(relative(root, p))).filter((_, i) => i % every === 0);
+  const files = listFiles(root).filter((p) => keep(relative(root, p))).filter((_, i) => i % every === 0);
   const tally = new Map<string, Record<string, number>>();
   const after: number[] = [];
   const bad: string[] = [];
   for (const f of files) {
-    const word = decode(f);
+    const pcm = decodeTo8k(f);
+    const word = pcm === null ? null : Float64Array.from(pcm);
     if (word === null || word.length < 400) continue;
     for (const v of VARIANTS) {
       const r = analyseRecording(render(word, v, hashString(`${f}:${v.name}`)));

@@ -16,12 +16,12 @@
 // keeps the files whose path (relative to the set's folder) matches (sampling applies after it).
 // --clips DIR writes each false fire as a short 8 kHz 16-bit WAV (the variant as the detector heard it,
 // already through mu-law: 800 ms before the tone to 500 ms after it) for a closer look or a regression fixture.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { BeepDetector } from '../dsp/beep.ts';
+import { activeMeanSquare, decodeTo8k, listFiles } from './lib/debianAudio.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE_HZ } from '../dsp/frame.ts';
 import { decodeMulawInto, encodeMulaw } from '../dsp/mulaw.ts';
 import { encodeWav } from '../dsp/wav.ts';
@@ -134,36 +134,10 @@ interface SetResult {
   seconds: number;
 }
 
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  if (existsSync(root)) walk(root);
-  return out;
-}
-
 /** Evenly spaced, deterministic sample: at most `limit` files, or one in `every`. */
 function sample<T>(items: T[], limit: number | null, every: number): T[] {
   const step = Math.max(every, limit !== null && limit > 0 ? Math.ceil(items.length / limit) : 1);
   return items.filter((_, i) => i % step === 0).slice(0, limit ?? undefined);
-}
-
-/** SoX decodes anything it knows (wav, gsm, ogg) to 8 kHz mono 16-bit; float-free, no dither. */
-function decode(path: string): Int16Array | null {
-  try {
-    const buf = execFileSync('sox', ['-V1', path, '-t', 'raw', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', String(SAMPLE_RATE_HZ), '-D', '-'], {
-      maxBuffer: 256 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return new Int16Array(buf.buffer, buf.byteOffset, Math.floor(buf.length / 2)).slice();
-  } catch {
-    return null;
-  }
 }
 
 /** FNV-1a of a string: a seed per file and variant. */
@@ -173,20 +147,6 @@ function hash(s: string): number {
   return h;
 }
 
-
-/** Mean square of the 10 ms frames within 25 dB of the loudest (the active speech level, near P.56's). */
-function activeMeanSquare(x: Int16Array): number {
-  const n = SAMPLE_RATE_HZ / 100;
-  const ms: number[] = [];
-  for (let i = 0; i + n <= x.length; i += n) {
-    let e = 0;
-    for (let j = i; j < i + n; j++) e += (x[j] as number) ** 2;
-    ms.push(e / n);
-  }
-  const top = Math.max(0, ...ms);
-  const active = ms.filter((v) => v >= top * 10 ** -2.5);
-  return active.length > 0 ? active.reduce((a, v) => a + v, 0) / active.length : 0;
-}
 
 /** The variant, padded with silence, through mu-law and back (what a carrier delivers). */
 function render(speech: Int16Array, v: Variant, seed: number): Int16Array {
@@ -239,7 +199,7 @@ function scanSet(set: SetName, limit: number | null, every: number, clipsDir: st
   );
   const res: SetResult = { set, files: 0, fileVariants: 0, falseFileVariants: 0, candidates: 0, fires: [], seconds: 0 };
   for (const path of files) {
-    const speech = decode(path);
+    const speech = decodeTo8k(path);
     if (!speech || speech.length < FRAME_SAMPLES) continue;
     res.files++;
     const tone = isToneFile(path);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { concat, frames, rng, scaleTo, silence, tone, viaMulaw } from './signals.ts';
+import { beepFrequencies } from './beepRecall.ts';
+import { concat, rng, scaleTo, silence, tone } from './signals.ts';
 
 /**
  * A low voice (114 Hz, harmonics rolling off 12 dB per octave, full band as an 8 kHz recording keeps it)
@@ -36,15 +37,7 @@ function boostedVoice(durMs: number, boostMs: number, boostDb: number, glidePct:
   return scaleTo(out, -20);
 }
 
-function beepsIn(x: Float64Array): number[] {
-  const d = new BeepDetector();
-  const found: number[] = [];
-  frames(viaMulaw(x), (f) => {
-    const r = d.process(f);
-    if (r.beep) found.push(r.frequencyHz);
-  });
-  return found;
-}
+const beepsIn = (x: Float64Array): number[] => beepFrequencies(() => new BeepDetector(), x);
 
 describe('BeepDetector: a low voice\'s formant-boosted harmonic (lower neighbours f − f0, f − 2·f0)', () => {
   it('does not take the 3rd harmonic of a 114 Hz voice, boosted 15 dB for 150 ms, for a beep', () => {

@@ -20,6 +20,17 @@ export interface RecallSweep {
 
 const LATE_MS = 150;
 
+/** The frequencies (Hz) of the beeps a fresh detector from `make` signals over `x`, through mu-law. */
+export function beepFrequencies(make: () => { process(frame: Int16Array): { beep: boolean; frequencyHz: number } }, x: Float64Array): number[] {
+  const d = make();
+  const found: number[] = [];
+  frames(viaMulaw(x), (f) => {
+    const r = d.process(f);
+    if (r.beep) found.push(r.frequencyHz);
+  });
+  return found;
+}
+
 export function recallSweep(make: () => BeepProcessor): RecallSweep {
   const beeps: [string, Float64Array][] = [];
   for (const f of [300, 370, 440, 600, 850, 1000, 1400, 2000]) for (const d of [70, 100, 150, 300, 800, 1500]) beeps.push([`${f} Hz ${d} ms`, tone(f, d, -20)]);

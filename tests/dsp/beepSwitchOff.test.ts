@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_RATE_HZ } from '../../dsp/frame.ts';
 import { BeepDetector } from '../../dsp/beep.ts';
-import { concat, frames, noise, silence, tone, viaMulaw } from './signals.ts';
+import { beepFrequencies } from './beepRecall.ts';
+import { concat, noise, silence, tone } from './signals.ts';
 
 /**
  * A weak vowel tail as KLettres' pt_BR "s" and "f" end (a loud fricative, then 100–200 ms later a soft vowel
@@ -16,15 +17,7 @@ function fadingTone(hz: number, steadyMs: number, fadeMs: number, fadeDb: number
   return x;
 }
 
-function beepsIn(x: Float64Array): number[] {
-  const d = new BeepDetector();
-  const found: number[] = [];
-  frames(viaMulaw(x), (f) => {
-    const r = d.process(f);
-    if (r.beep) found.push(r.frequencyHz);
-  });
-  return found;
-}
+const beepsIn = (x: Float64Array): number[] => beepFrequencies(() => new BeepDetector(), x);
 
 describe('BeepDetector: how a candidate switches off', () => {
   it('does not take a weak tone fading over 40 ms after a loud fricative for a beep', () => {
